@@ -1,0 +1,89 @@
+//! Every failure a client can see, with a stable machine-readable code:
+//! `{"error": {"code": "...", "message": "...", "seats"?: [...]}}`.
+
+use crate::response::json;
+use lambda_http::{Body, Response};
+use serde_json::json;
+use stagepass_domain::{DomainError, ErrorKind};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error("request body is not valid JSON: {0}")]
+    MalformedJson(String),
+    #[error("request body must be a JSON object")]
+    MissingBody,
+    #[error("{field}: {message}")]
+    InvalidField { field: String, message: String },
+    #[error("request body is larger than the {limit} bytes allowed")]
+    PayloadTooLarge { limit: usize },
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("no route for {method} {path}")]
+    RouteNotFound { method: String, path: String },
+    #[error("{method} is not allowed on {path}")]
+    MethodNotAllowed { method: String, path: String },
+}
+
+impl ApiError {
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Domain(e) => match e.kind() {
+                ErrorKind::Invalid => 400,
+                ErrorKind::NotFound => 404,
+                ErrorKind::Conflict => 409,
+                ErrorKind::Unprocessable => 422,
+                ErrorKind::Unavailable => 503,
+            },
+            Self::MalformedJson(_) | Self::MissingBody | Self::InvalidField { .. } => 400,
+            Self::PayloadTooLarge { .. } => 413,
+            Self::Unauthorized(_) => 401,
+            Self::Forbidden(_) => 403,
+            Self::RouteNotFound { .. } => 404,
+            Self::MethodNotAllowed { .. } => 405,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Domain(e) => e.code(),
+            Self::MalformedJson(_) | Self::MissingBody => "malformed_json",
+            Self::InvalidField { .. } => "invalid_field",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::Unauthorized(_) => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::RouteNotFound { .. } => "route_not_found",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
+        }
+    }
+
+    pub fn into_response(self) -> Response<Body> {
+        let status = self.status();
+        if status >= 500 {
+            tracing::error!(code = self.code(), error = %self, "request failed");
+        } else {
+            tracing::info!(code = self.code(), status, error = %self, "request refused");
+        }
+        let mut error = json!({ "code": self.code(), "message": self.to_string() });
+        if let Self::Domain(e) = &self {
+            if let Some(seats) = e.seats() {
+                error["seats"] = json!(seats);
+            }
+            if let DomainError::NotEnoughPlaces { area, available } = e {
+                error["area"] = json!(area);
+                error["available"] = json!(available);
+            }
+        }
+        let mut response = json(status, &json!({ "error": error }));
+        if status == 401 {
+            response
+                .headers_mut()
+                .insert("www-authenticate", http::HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}

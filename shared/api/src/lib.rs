@@ -1,0 +1,16 @@
+//! The HTTP side of Stagepass: API Gateway proxy requests in (`lambda_http`), JSON out.
+//! The deployed functions and the local server call exactly these handlers.
+
+pub mod app;
+pub mod auth;
+pub mod error;
+pub mod handlers;
+pub mod request;
+pub mod response;
+pub mod routes;
+pub mod views;
+
+pub use app::App;
+pub use auth::{Role, Tokens};
+pub use error::ApiError;
+pub use routes::{Function, ROUTES};

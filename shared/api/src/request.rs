@@ -1,0 +1,76 @@
+//! Reading requests: bounded JSON bodies with field-level errors, path and query values.
+
+use crate::error::ApiError;
+use lambda_http::{Body, Request, RequestExt};
+use serde::de::DeserializeOwned;
+
+/// Parses the body as `T`. Too large → 413; not JSON → `malformed_json`; wrong shape →
+/// `invalid_field` naming the field (`layout.sections[0].rows`).
+pub fn json_body<T: DeserializeOwned>(req: &Request, limit: usize) -> Result<T, ApiError> {
+    let bytes: &[u8] = match req.body() {
+        Body::Empty => &[],
+        Body::Text(t) => t.as_bytes(),
+        Body::Binary(b) => b,
+        _ => &[],
+    };
+    if bytes.len() > limit {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::MissingBody);
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => ApiError::InvalidField {
+                field: if path == "." { "body".into() } else { path },
+                message: strip_position(&inner.to_string()),
+            },
+            _ => ApiError::MalformedJson(inner.to_string()),
+        }
+    })?;
+    // Trailing bytes after the value ("{...}garbage") are malformed too.
+    de.end()
+        .map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    Ok(value)
+}
+
+/// serde_json appends " at line 1 column 42"; the field path says more.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+pub fn path_param(req: &Request, name: &str) -> Option<String> {
+    req.path_parameters_ref()
+        .and_then(|p| p.first(name))
+        .map(str::to_string)
+}
+
+pub fn query_param(req: &Request, name: &str) -> Option<String> {
+    req.query_string_parameters_ref()
+        .and_then(|q| q.first(name))
+        .map(str::to_string)
+}
+
+/// `Idempotency-Key`: 1-255 visible ASCII characters, or absent.
+pub fn idempotency_key(req: &Request) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .filter(|k| (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()));
+    match key {
+        Some(k) => Ok(Some(k.to_string())),
+        None => Err(ApiError::InvalidField {
+            field: "Idempotency-Key".into(),
+            message: "must be 1-255 visible ASCII characters".into(),
+        }),
+    }
+}

@@ -1,0 +1,120 @@
+//! What clients see: events, search results, seat maps and holds.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use stagepass_domain::seat_map::SeatMap;
+use stagepass_domain::{Category, Event, EventStatus, GaRequest, Hold, Layout, PriceTier, Venue};
+
+#[derive(Serialize)]
+pub struct EventView<'a> {
+    pub id: &'a str,
+    pub status: EventStatus,
+    pub title: &'a str,
+    pub description: &'a str,
+    pub category: Category,
+    pub venue: &'a Venue,
+    pub starts_at: DateTime<Utc>,
+    pub currency: &'a str,
+    pub price_tiers: &'a [PriceTier],
+    pub layout: &'a Layout,
+    pub version: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seat_map: Option<&'a SeatMap>,
+}
+
+impl<'a> EventView<'a> {
+    pub fn new(e: &'a Event, seat_map: Option<&'a SeatMap>) -> Self {
+        Self {
+            id: e.id.as_str(),
+            status: e.status,
+            title: &e.title,
+            description: &e.description,
+            category: e.category,
+            venue: &e.venue,
+            starts_at: e.starts_at,
+            currency: &e.currency,
+            price_tiers: &e.price_tiers,
+            layout: &e.layout,
+            version: e.version,
+            created_at: e.created_at,
+            updated_at: e.updated_at,
+            published_at: e.published_at,
+            seat_map,
+        }
+    }
+}
+
+/// A search result: enough to list an event, without its layout.
+#[derive(Serialize)]
+pub struct EventSummary<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub category: Category,
+    pub venue: &'a Venue,
+    pub starts_at: DateTime<Utc>,
+    pub currency: &'a str,
+    /// The cheapest tier, in minor units.
+    pub price_from: Option<i64>,
+}
+
+impl<'a> From<&'a Event> for EventSummary<'a> {
+    fn from(e: &'a Event) -> Self {
+        Self {
+            id: e.id.as_str(),
+            title: &e.title,
+            category: e.category,
+            venue: &e.venue,
+            starts_at: e.starts_at,
+            currency: &e.currency,
+            price_from: e.price_tiers.iter().map(|t| t.price).min(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct Money<'a> {
+    pub amount: i64,
+    pub currency: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct HoldView<'a> {
+    pub id: &'a str,
+    pub event_id: &'a str,
+    pub status: &'static str,
+    pub seats: &'a [String],
+    pub ga: &'a [GaRequest],
+    /// The general-admission places picked for `ga`.
+    pub places: Vec<&'a str>,
+    pub total: Money<'a>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl<'a> HoldView<'a> {
+    pub fn new(h: &'a Hold, now: DateTime<Utc>) -> Self {
+        Self {
+            id: h.id.as_str(),
+            event_id: h.event_id.as_str(),
+            status: h.state_at(now),
+            seats: &h.seats,
+            ga: &h.ga,
+            places: h
+                .units
+                .iter()
+                .filter(|u| u.is_ga())
+                .map(|u| u.as_str())
+                .collect(),
+            total: Money {
+                amount: h.total,
+                currency: &h.currency,
+            },
+            created_at: h.created_at,
+            expires_at: h.expires_at,
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! Identifiers. Ids made by Stagepass are UUIDs; ids given in layouts are short names.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+macro_rules! string_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+string_id!(
+    /// An event's id: a UUID made at creation.
+    EventId
+);
+string_id!(
+    /// A hold's id: a UUID, or derived from the holder and their Idempotency-Key.
+    HoldId
+);
+string_id!(
+    /// The `sub` of a verified token.
+    UserId
+);
+
+impl EventId {
+    pub fn generate() -> Self {
+        Self(uuid::Uuid::new_v4().to_string())
+    }
+
+    /// Accepts only the UUID form Stagepass makes, so hostile path segments never reach a store key.
+    pub fn parse(raw: &str) -> Option<Self> {
+        uuid::Uuid::parse_str(raw)
+            .ok()
+            .filter(|u| u.hyphenated().to_string() == raw)
+            .map(|_| Self(raw.to_string()))
+    }
+}
+
+impl HoldId {
+    pub fn generate() -> Self {
+        Self(uuid::Uuid::new_v4().to_string())
+    }
+
+    /// A hold id that is the same every time one holder retries with one Idempotency-Key.
+    pub fn for_idempotency_key(holder: &UserId, key: &str) -> Self {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(format!("hold\0{holder}\0{key}").as_bytes());
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&digest[..16]);
+        Self(
+            uuid::Builder::from_random_bytes(bytes)
+                .into_uuid()
+                .to_string(),
+        )
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        uuid::Uuid::parse_str(raw)
+            .ok()
+            .filter(|u| u.hyphenated().to_string() == raw)
+            .map(|_| Self(raw.to_string()))
+    }
+}
+
+impl UserId {
+    pub fn new(raw: impl Into<String>) -> Self {
+        Self(raw.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idempotent_hold_ids_are_stable_per_holder_and_key() {
+        let a = UserId::new("fan-a");
+        let b = UserId::new("fan-b");
+        assert_eq!(
+            HoldId::for_idempotency_key(&a, "k1"),
+            HoldId::for_idempotency_key(&a, "k1")
+        );
+        assert_ne!(
+            HoldId::for_idempotency_key(&a, "k1"),
+            HoldId::for_idempotency_key(&b, "k1")
+        );
+        assert_ne!(
+            HoldId::for_idempotency_key(&a, "k1"),
+            HoldId::for_idempotency_key(&a, "k2")
+        );
+        assert!(HoldId::parse(HoldId::for_idempotency_key(&a, "k1").as_str()).is_some());
+    }
+
+    #[test]
+    fn only_canonical_uuids_are_event_ids() {
+        let id = EventId::generate();
+        assert!(EventId::parse(id.as_str()).is_some());
+        for bad in ["", "x", "../../etc", "EVT#1", &id.as_str().to_uppercase()] {
+            assert!(EventId::parse(bad).is_none(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! Stagepass business rules: plain Rust, no AWS types. Adapters implement [`ports`].
+
+pub mod error;
+pub mod event;
+pub mod hold;
+pub mod ids;
+pub mod layout;
+pub mod ports;
+pub mod search;
+pub mod seat_map;
+pub mod service;
+
+pub use error::{DomainError, ErrorKind};
+pub use event::{Category, Event, EventChanges, EventStatus, NewEvent, Venue};
+pub use hold::{GaRequest, Hold, HoldRequest, HoldStatus, UnitRecord, UnitState};
+pub use ids::{EventId, HoldId, UserId};
+pub use layout::{GaArea, Layout, PriceTier, Row, Section, UnitId};
+pub use ports::{
+    CatalogError, Clock, EventCatalog, InventoryError, ListingQuery, ManualClock, SeatInventory,
+    SystemClock,
+};
+pub use service::{Actor, Settings, Stagepass};

@@ -1,0 +1,380 @@
+//! The use cases, in plain Rust over the ports: what every handler (Lambda or local) calls.
+
+use crate::error::{DomainError, Result};
+use crate::event::{Event, EventChanges, EventStatus, NewEvent};
+use crate::hold::{Hold, HoldRequest, HoldStatus, PricedRequest};
+use crate::ids::{EventId, HoldId, UserId};
+use crate::layout::UnitId;
+use crate::ports::{CatalogError, Clock, EventCatalog, InventoryError, SeatInventory};
+use crate::search::{SearchParams, encode_cursor};
+use crate::seat_map::{SeatMap, seat_map};
+use chrono::Duration;
+use rand::seq::IteratorRandom;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How long a hold lasts. Fixed at creation: holds are never extended.
+    pub hold_ttl: Duration,
+    pub max_units_per_hold: usize,
+    /// How long a warm function may reuse a published event it read, so an on-sale does not
+    /// send every hold to the one catalog item. Published layouts never change.
+    pub published_cache_ttl: std::time::Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            hold_ttl: Duration::minutes(10),
+            max_units_per_hold: 10,
+            published_cache_ttl: std::time::Duration::from_secs(5),
+        }
+    }
+}
+
+/// Who is asking. Organisers see and change only their own events; admins any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub user: UserId,
+    pub admin: bool,
+}
+
+impl Actor {
+    fn may_manage(&self, event: &Event) -> bool {
+        self.admin || event.organiser == self.user
+    }
+}
+
+pub struct EventPage {
+    pub events: Vec<Event>,
+    pub next_cursor: Option<String>,
+}
+
+/// A hold and whether this call made it (false: a retry replayed it).
+pub struct HoldOutcome {
+    pub hold: Hold,
+    pub created: bool,
+}
+
+/// Attempts with random general-admission places before reading which ones are free.
+const RANDOM_GA_ATTEMPTS: usize = 2;
+const MAX_GA_ATTEMPTS: usize = 6;
+const CACHE_CAPACITY: usize = 1024;
+
+pub struct Stagepass {
+    catalog: Arc<dyn EventCatalog>,
+    inventory: Arc<dyn SeatInventory>,
+    clock: Arc<dyn Clock>,
+    settings: Settings,
+    published: Mutex<HashMap<EventId, (Instant, Arc<Event>)>>,
+}
+
+impl From<CatalogError> for DomainError {
+    fn from(e: CatalogError) -> Self {
+        match e {
+            CatalogError::VersionConflict | CatalogError::AlreadyExists => {
+                DomainError::ConcurrentModification
+            }
+            CatalogError::Unavailable(m) => DomainError::Unavailable(m),
+        }
+    }
+}
+
+fn unavailable(e: InventoryError) -> DomainError {
+    DomainError::Unavailable(e.to_string())
+}
+
+impl Stagepass {
+    pub fn new(
+        catalog: Arc<dyn EventCatalog>,
+        inventory: Arc<dyn SeatInventory>,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+    ) -> Self {
+        Self {
+            catalog,
+            inventory,
+            clock,
+            settings,
+            published: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub async fn create_event(&self, organiser: &Actor, input: NewEvent) -> Result<Event> {
+        let event = Event::new_draft(input, organiser.user.clone(), self.clock.now())?;
+        self.catalog.insert(&event).await?;
+        Ok(event)
+    }
+
+    /// An event the actor may manage; someone else's is reported as not found.
+    async fn managed_event(&self, actor: &Actor, id: &EventId) -> Result<Event> {
+        match self.catalog.get(id).await? {
+            Some(e) if actor.may_manage(&e) => Ok(e),
+            _ => Err(DomainError::EventNotFound(id.to_string())),
+        }
+    }
+
+    pub async fn update_event(
+        &self,
+        actor: &Actor,
+        id: &EventId,
+        changes: EventChanges,
+    ) -> Result<Event> {
+        let current = self.managed_event(actor, id).await?;
+        let next = current.with_changes(changes, self.clock.now())?;
+        self.catalog.replace(&next, current.version).await?;
+        Ok(next)
+    }
+
+    pub async fn publish_event(&self, actor: &Actor, id: &EventId) -> Result<Event> {
+        let current = self.managed_event(actor, id).await?;
+        let next = current.published(self.clock.now())?;
+        self.catalog.replace(&next, current.version).await?;
+        Ok(next)
+    }
+
+    /// An event with its live seat map. Drafts are visible only to who may manage them.
+    pub async fn event_detail(
+        &self,
+        viewer: Option<&Actor>,
+        id: &EventId,
+    ) -> Result<(Event, SeatMap)> {
+        let event = self
+            .catalog
+            .get(id)
+            .await?
+            .filter(|e| {
+                e.status == EventStatus::Published || viewer.is_some_and(|v| v.may_manage(e))
+            })
+            .ok_or_else(|| DomainError::EventNotFound(id.to_string()))?;
+        let now = self.clock.now();
+        let records = self
+            .inventory
+            .live_units(&event.id, &event.layout.blocks(), now)
+            .await
+            .map_err(unavailable)?;
+        let map = seat_map(&event, &records, now);
+        Ok((event, map))
+    }
+
+    pub async fn search(&self, params: &SearchParams) -> Result<EventPage> {
+        let (query, limit) = params.to_query(self.clock.now())?;
+        let mut events = self.catalog.list_published(&query).await?;
+        let next_cursor = if events.len() > limit {
+            events.truncate(limit);
+            events.last().map(|e| encode_cursor(&e.start_key()))
+        } else {
+            None
+        };
+        Ok(EventPage {
+            events,
+            next_cursor,
+        })
+    }
+
+    /// A published event for the hold path, from a short per-process cache.
+    async fn on_sale_event(&self, id: &EventId) -> Result<Arc<Event>> {
+        let ttl = self.settings.published_cache_ttl;
+        if let Some((at, e)) = self.published.lock().expect("cache lock").get(id)
+            && at.elapsed() < ttl
+        {
+            return Ok(e.clone());
+        }
+        let event = self
+            .catalog
+            .get(id)
+            .await?
+            .ok_or_else(|| DomainError::EventNotFound(id.to_string()))?;
+        if event.status != EventStatus::Published {
+            return Err(DomainError::EventNotOnSale);
+        }
+        let event = Arc::new(event);
+        let mut cache = self.published.lock().expect("cache lock");
+        if cache.len() >= CACHE_CAPACITY {
+            cache.clear();
+        }
+        cache.insert(id.clone(), (Instant::now(), event.clone()));
+        Ok(event)
+    }
+
+    /// Holds seats and/or general-admission places, all or nothing.
+    ///
+    /// With an idempotency key the hold id is derived from (holder, key): a retry finds the
+    /// hold the first attempt made and returns it instead of holding twice.
+    pub async fn hold(
+        &self,
+        holder: &UserId,
+        event_id: &EventId,
+        request: &HoldRequest,
+        idempotency_key: Option<&str>,
+    ) -> Result<HoldOutcome> {
+        let event = self.on_sale_event(event_id).await?;
+        let priced = request.price(&event, self.settings.max_units_per_hold)?;
+        let hold_id = match idempotency_key {
+            Some(key) => HoldId::for_idempotency_key(holder, key),
+            None => HoldId::generate(),
+        };
+        let mut known_taken: BTreeSet<UnitId> = BTreeSet::new();
+        for attempt in 0..MAX_GA_ATTEMPTS {
+            let now = self.clock.now();
+            if !event.is_on_sale(now) {
+                return Err(DomainError::EventNotOnSale);
+            }
+            let places = if attempt < RANDOM_GA_ATTEMPTS {
+                self.pick_random_places(&event, &priced, &known_taken)?
+            } else {
+                self.pick_free_places(&event, &priced).await?
+            };
+            let hold = Hold {
+                id: hold_id.clone(),
+                event_id: event.id.clone(),
+                holder: holder.clone(),
+                seats: request.seats.clone(),
+                ga: request.ga.clone(),
+                units: priced.seats.iter().cloned().chain(places).collect(),
+                total: priced.total,
+                currency: event.currency.clone(),
+                status: HoldStatus::Active,
+                created_at: now,
+                expires_at: now + self.settings.hold_ttl,
+                request_fingerprint: priced.fingerprint.clone(),
+            };
+            match self.inventory.place_hold(&hold, now).await {
+                Ok(()) => {
+                    return Ok(HoldOutcome {
+                        hold,
+                        created: true,
+                    });
+                }
+                Err(InventoryError::HoldExists(existing)) => {
+                    return if existing.holder == *holder
+                        && existing.request_fingerprint == priced.fingerprint
+                    {
+                        Ok(HoldOutcome {
+                            hold: *existing,
+                            created: false,
+                        })
+                    } else {
+                        Err(DomainError::IdempotencyKeyReused)
+                    };
+                }
+                Err(InventoryError::Taken(units)) => {
+                    let seats: Vec<String> = units
+                        .iter()
+                        .filter(|u| !u.is_ga())
+                        .map(|u| u.to_string())
+                        .collect();
+                    if !seats.is_empty() {
+                        return Err(DomainError::SeatsUnavailable { seats });
+                    }
+                    // Only general-admission places collided: pick others and try again.
+                    known_taken.extend(units);
+                }
+                Err(e) => return Err(unavailable(e)),
+            }
+        }
+        let (area, _) = priced.ga.iter().next().expect("only GA requests retry");
+        Err(DomainError::NotEnoughPlaces {
+            area: area.clone(),
+            available: 0,
+        })
+    }
+
+    /// Random places avoid every buyer queueing for place #1 during an on-sale.
+    fn pick_random_places(
+        &self,
+        event: &Event,
+        priced: &PricedRequest,
+        avoid: &BTreeSet<UnitId>,
+    ) -> Result<Vec<UnitId>> {
+        let mut rng = rand::rng();
+        let mut out = Vec::new();
+        for (area_id, &quantity) in &priced.ga {
+            let area = event
+                .layout
+                .ga_area(area_id)
+                .expect("priced against this layout");
+            if quantity > area.capacity {
+                return Err(DomainError::NotEnoughPlaces {
+                    area: area_id.clone(),
+                    available: area.capacity,
+                });
+            }
+            let candidates = (1..=area.capacity)
+                .map(|slot| UnitId::ga_place(area_id, slot))
+                .filter(|u| !avoid.contains(u));
+            out.extend(candidates.choose_multiple(&mut rng, quantity as usize));
+        }
+        Ok(out)
+    }
+
+    /// When random picks collide, read which places are free and pick among those.
+    async fn pick_free_places(&self, event: &Event, priced: &PricedRequest) -> Result<Vec<UnitId>> {
+        let now = self.clock.now();
+        let areas: Vec<String> = priced.ga.keys().cloned().collect();
+        let live = self
+            .inventory
+            .live_units(&event.id, &areas, now)
+            .await
+            .map_err(unavailable)?;
+        let taken: BTreeSet<UnitId> = live.into_iter().map(|r| r.unit).collect();
+        let mut rng = rand::rng();
+        let mut out = Vec::new();
+        for (area_id, &quantity) in &priced.ga {
+            let area = event
+                .layout
+                .ga_area(area_id)
+                .expect("priced against this layout");
+            let free: Vec<UnitId> = (1..=area.capacity)
+                .map(|slot| UnitId::ga_place(area_id, slot))
+                .filter(|u| !taken.contains(u))
+                .collect();
+            if free.len() < quantity as usize {
+                return Err(DomainError::NotEnoughPlaces {
+                    area: area_id.clone(),
+                    available: free.len() as u32,
+                });
+            }
+            out.extend(
+                free.into_iter()
+                    .choose_multiple(&mut rng, quantity as usize),
+            );
+        }
+        Ok(out)
+    }
+
+    /// The holder's own hold; anyone else's is reported as not found.
+    pub async fn find_hold(&self, holder: &UserId, id: &HoldId) -> Result<Hold> {
+        match self.inventory.find_hold(id).await.map_err(unavailable)? {
+            Some(h) if h.holder == *holder => Ok(h),
+            _ => Err(DomainError::HoldNotFound(id.to_string())),
+        }
+    }
+
+    /// Releases a hold by its holder. Its seats go back on sale at once; an expired hold's
+    /// seats already were, and releasing it just tidies up its records.
+    pub async fn release(&self, holder: &UserId, id: &HoldId) -> Result<Hold> {
+        let hold = self.find_hold(holder, id).await?;
+        if hold.status == HoldStatus::Released {
+            return Err(DomainError::HoldNotActive("released".into()));
+        }
+        match self.inventory.release_hold(id).await {
+            Ok(h) => Ok(h),
+            Err(InventoryError::HoldNotActive) => {
+                Err(DomainError::HoldNotActive("released".into()))
+            }
+            Err(InventoryError::HoldNotFound) => Err(DomainError::HoldNotFound(id.to_string())),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+}

@@ -1,0 +1,148 @@
+use crate::{Item, describe, get_s, n, s};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use stagepass_domain::ports::{CatalogError, EventCatalog, ListingQuery};
+use stagepass_domain::{Event, EventId, EventStatus};
+use std::collections::HashMap;
+
+pub const BY_START_INDEX: &str = "by_start";
+pub const BY_CITY_INDEX: &str = "by_city";
+const LISTED: &str = "PUBLISHED";
+
+#[derive(Clone)]
+pub struct DynamoCatalog {
+    client: Client,
+    table: String,
+}
+
+impl DynamoCatalog {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+}
+
+fn to_item(event: &Event) -> Item {
+    let mut item = HashMap::from([
+        ("pk".to_string(), s(event.id.as_str())),
+        (
+            "data".to_string(),
+            s(serde_json::to_string(event).expect("events serialise")),
+        ),
+        ("version".to_string(), n(event.version)),
+    ]);
+    // Only published events carry the index keys, so the GSIs hold nothing else.
+    if event.status == EventStatus::Published {
+        item.insert("listing".into(), s(LISTED));
+        item.insert("city_key".into(), s(event.city_key()));
+        item.insert("start_key".into(), s(event.start_key()));
+        item.insert("category".into(), s(event.category.as_str()));
+    }
+    item
+}
+
+fn from_item(item: &Item) -> Result<Event, CatalogError> {
+    let data = get_s(item, "data").map_err(CatalogError::Unavailable)?;
+    serde_json::from_str(data)
+        .map_err(|e| CatalogError::Unavailable(format!("stored event unreadable: {e}")))
+}
+
+fn put_failed(
+    e: aws_sdk_dynamodb::error::SdkError<PutItemError>,
+    on_condition: CatalogError,
+) -> CatalogError {
+    match e.into_service_error() {
+        PutItemError::ConditionalCheckFailedException(_) => on_condition,
+        other => CatalogError::Unavailable(describe(other)),
+    }
+}
+
+#[async_trait]
+impl EventCatalog for DynamoCatalog {
+    async fn insert(&self, event: &Event) -> Result<(), CatalogError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(event)))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(|e| put_failed(e, CatalogError::AlreadyExists))?;
+        Ok(())
+    }
+
+    async fn get(&self, id: &EventId) -> Result<Option<Event>, CatalogError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(id.as_str()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| CatalogError::Unavailable(describe(e.into_service_error())))?;
+        out.item.as_ref().map(from_item).transpose()
+    }
+
+    async fn replace(&self, event: &Event, expected_version: u64) -> Result<(), CatalogError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(event)))
+            .condition_expression("version = :expected")
+            .expression_attribute_values(":expected", n(expected_version))
+            .send()
+            .await
+            .map_err(|e| put_failed(e, CatalogError::VersionConflict))?;
+        Ok(())
+    }
+
+    async fn list_published(&self, query: &ListingQuery) -> Result<Vec<Event>, CatalogError> {
+        let mut out = Vec::new();
+        if query.from_key > query.to_key {
+            return Ok(out);
+        }
+        let (index, hash_attr, hash_value) = match &query.city_key {
+            Some(city) => (BY_CITY_INDEX, "city_key", city.clone()),
+            None => (BY_START_INDEX, "listing", LISTED.to_string()),
+        };
+        let mut start_key: Option<Item> = None;
+        loop {
+            let mut request = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index)
+                .key_condition_expression("#h = :h AND start_key BETWEEN :from AND :to")
+                .expression_attribute_names("#h", hash_attr)
+                .expression_attribute_values(":h", s(&hash_value))
+                .expression_attribute_values(":from", s(&query.from_key))
+                .expression_attribute_values(":to", s(&query.to_key))
+                .set_exclusive_start_key(start_key.take());
+            if let Some(category) = query.category {
+                request = request
+                    .filter_expression("category = :category")
+                    .expression_attribute_values(":category", s(category.as_str()));
+            } else {
+                request = request.limit(query.limit as i32);
+            }
+            let page = request
+                .send()
+                .await
+                .map_err(|e| CatalogError::Unavailable(describe(e.into_service_error())))?;
+            for item in page.items() {
+                out.push(from_item(item)?);
+                if out.len() >= query.limit {
+                    return Ok(out);
+                }
+            }
+            match page.last_evaluated_key {
+                Some(key) if !key.is_empty() => start_key = Some(key),
+                _ => return Ok(out),
+            }
+        }
+    }
+}

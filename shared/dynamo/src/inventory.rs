@@ -1,0 +1,333 @@
+use crate::{Item, describe, get_n, get_s, n, s};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{CancellationReason, Delete, Put, TransactWriteItem, Update};
+use chrono::{DateTime, Duration, Utc};
+use stagepass_domain::ports::{InventoryError, SeatInventory};
+use stagepass_domain::{EventId, Hold, HoldId, HoldStatus, UnitId, UnitRecord, UnitState};
+use std::collections::HashMap;
+
+/// Hold records outlive their expiry by a week so a late release or lookup still finds them.
+const HOLD_RECORD_GRACE_DAYS: i64 = 7;
+/// Transactions that collide with another in flight are retried this many times.
+const CONFLICT_RETRIES: u32 = 4;
+
+#[derive(Clone)]
+pub struct DynamoInventory {
+    client: Client,
+    table: String,
+}
+
+impl DynamoInventory {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+}
+
+fn unit_pk(event: &EventId, block: &str) -> String {
+    format!("UNIT#{event}#{block}")
+}
+
+fn hold_pk(id: &HoldId) -> String {
+    format!("HOLD#{id}")
+}
+
+fn unavailable(e: impl Into<String>) -> InventoryError {
+    InventoryError::Unavailable(e.into())
+}
+
+/// What a cancelled transaction says about each of its items, in order.
+enum Outcome {
+    Done,
+    /// Per item: did its condition fail, and did it collide with another transaction.
+    Cancelled(Vec<(bool, bool)>),
+}
+
+fn reasons(reasons: &[CancellationReason]) -> Vec<(bool, bool)> {
+    reasons
+        .iter()
+        .map(|r| {
+            let code = r.code().unwrap_or("None");
+            (
+                code == "ConditionalCheckFailed",
+                code == "TransactionConflict",
+            )
+        })
+        .collect()
+}
+
+impl DynamoInventory {
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Outcome, InventoryError> {
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(Outcome::Done),
+            Err(SdkError::ServiceError(e)) => match e.into_err() {
+                TransactWriteItemsError::TransactionCanceledException(c) => {
+                    Ok(Outcome::Cancelled(reasons(c.cancellation_reasons())))
+                }
+                other => Err(unavailable(describe(other))),
+            },
+            Err(e) => Err(unavailable(format!(
+                "{}",
+                aws_sdk_dynamodb::error::DisplayErrorContext(e)
+            ))),
+        }
+    }
+
+    async fn read_hold(&self, id: &HoldId) -> Result<Option<Hold>, InventoryError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(hold_pk(id)))
+            .key("sk", s("HOLD"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| unavailable(describe(e.into_service_error())))?;
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
+        let data = get_s(&item, "data").map_err(unavailable)?;
+        serde_json::from_str(data)
+            .map(Some)
+            .map_err(|e| unavailable(format!("stored hold unreadable: {e}")))
+    }
+
+    fn hold_put(&self, hold: &Hold) -> Put {
+        let ttl = (hold.expires_at + Duration::days(HOLD_RECORD_GRACE_DAYS)).timestamp();
+        Put::builder()
+            .table_name(&self.table)
+            .item("pk", s(hold_pk(&hold.id)))
+            .item("sk", s("HOLD"))
+            .item(
+                "data",
+                s(serde_json::to_string(hold).expect("holds serialise")),
+            )
+            .item("status", s("active"))
+            .item("ttl", n(ttl))
+            .build()
+            .expect("table, item set")
+    }
+
+    fn unit_put(&self, hold: &Hold, unit: &UnitId, now: DateTime<Utc>) -> Put {
+        // The expiry is in the condition: an expired hold never blocks anyone, whether or not
+        // TTL has deleted its items yet.
+        Put::builder()
+            .table_name(&self.table)
+            .item("pk", s(unit_pk(&hold.event_id, unit.block())))
+            .item("sk", s(unit.as_str()))
+            .item("hold_id", s(hold.id.as_str()))
+            .item("state", s("held"))
+            .item("expires_at", n(hold.expires_at.timestamp_millis()))
+            .item("ttl", n(hold.expires_at.timestamp()))
+            .condition_expression(
+                "attribute_not_exists(pk) OR (#state = :held AND expires_at <= :now)",
+            )
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":held", s("held"))
+            .expression_attribute_values(":now", n(now.timestamp_millis()))
+            .build()
+            .expect("table, item set")
+    }
+}
+
+async fn backoff(attempt: u32) {
+    use rand::Rng;
+    let jitter = rand::rng().random_range(0..(10u64 << attempt.min(6)));
+    tokio::time::sleep(std::time::Duration::from_millis(5 + jitter)).await;
+}
+
+#[async_trait]
+impl SeatInventory for DynamoInventory {
+    async fn place_hold(&self, hold: &Hold, now: DateTime<Utc>) -> Result<(), InventoryError> {
+        let mut attempt = 0;
+        loop {
+            let mut items = vec![
+                TransactWriteItem::builder()
+                    .put(
+                        Put::builder()
+                            .condition_expression("attribute_not_exists(pk)")
+                            .set_table_name(Some(self.table.clone()))
+                            .set_item(Some(self.hold_put(hold).item))
+                            .build()
+                            .expect("table, item set"),
+                    )
+                    .build(),
+            ];
+            items.extend(hold.units.iter().map(|u| {
+                TransactWriteItem::builder()
+                    .put(self.unit_put(hold, u, now))
+                    .build()
+            }));
+            let per_item = match self.transact(items).await? {
+                Outcome::Done => return Ok(()),
+                Outcome::Cancelled(r) => r,
+            };
+            if per_item.first().is_some_and(|(failed, _)| *failed) {
+                let existing = self.read_hold(&hold.id).await?.ok_or_else(|| {
+                    unavailable("hold record condition failed but no hold was found")
+                })?;
+                return Err(InventoryError::HoldExists(Box::new(existing)));
+            }
+            let units = per_item.iter().skip(1).zip(&hold.units);
+            let taken: Vec<UnitId> = units
+                .clone()
+                .filter(|((f, _), _)| *f)
+                .map(|(_, u)| u.clone())
+                .collect();
+            if !taken.is_empty() {
+                return Err(InventoryError::Taken(taken));
+            }
+            let contended: Vec<UnitId> = units
+                .filter(|((_, c), _)| *c)
+                .map(|(_, u)| u.clone())
+                .collect();
+            attempt += 1;
+            if attempt > CONFLICT_RETRIES {
+                // Another transaction kept claiming these units: report them as taken.
+                return Err(InventoryError::Taken(contended));
+            }
+            backoff(attempt).await;
+        }
+    }
+
+    async fn find_hold(&self, id: &HoldId) -> Result<Option<Hold>, InventoryError> {
+        self.read_hold(id).await
+    }
+
+    async fn release_hold(&self, id: &HoldId) -> Result<Hold, InventoryError> {
+        let mut hold = self
+            .read_hold(id)
+            .await?
+            .ok_or(InventoryError::HoldNotFound)?;
+        if hold.status != HoldStatus::Active {
+            return Err(InventoryError::HoldNotActive);
+        }
+        hold.status = HoldStatus::Released;
+        let data = serde_json::to_string(&hold).expect("holds serialise");
+        let mut ours: Vec<UnitId> = hold.units.clone();
+        for attempt in 0..=CONFLICT_RETRIES + hold.units.len() as u32 {
+            let mut items = vec![
+                TransactWriteItem::builder()
+                    .update(
+                        Update::builder()
+                            .table_name(&self.table)
+                            .key("pk", s(hold_pk(id)))
+                            .key("sk", s("HOLD"))
+                            .update_expression("SET #status = :released, #data = :data")
+                            .condition_expression("#status = :active")
+                            .expression_attribute_names("#status", "status")
+                            .expression_attribute_names("#data", "data")
+                            .expression_attribute_values(":released", s("released"))
+                            .expression_attribute_values(":active", s("active"))
+                            .expression_attribute_values(":data", s(&data))
+                            .build()
+                            .expect("table, key, expression set"),
+                    )
+                    .build(),
+            ];
+            items.extend(ours.iter().map(|u| {
+                TransactWriteItem::builder()
+                    .delete(
+                        Delete::builder()
+                            .table_name(&self.table)
+                            .key("pk", s(unit_pk(&hold.event_id, u.block())))
+                            .key("sk", s(u.as_str()))
+                            .condition_expression("hold_id = :hold")
+                            .expression_attribute_values(":hold", s(id.as_str()))
+                            .build()
+                            .expect("table, key set"),
+                    )
+                    .build()
+            }));
+            let per_item = match self.transact(items).await? {
+                Outcome::Done => return Ok(hold),
+                Outcome::Cancelled(r) => r,
+            };
+            if per_item.first().is_some_and(|(failed, _)| *failed) {
+                return Err(InventoryError::HoldNotActive);
+            }
+            // Units another hold took after this one expired are not ours to free: drop them.
+            let lost: Vec<bool> = per_item.iter().skip(1).map(|(f, _)| *f).collect();
+            let mut i = 0;
+            ours.retain(|_| {
+                let keep = !lost.get(i).copied().unwrap_or(false);
+                i += 1;
+                keep
+            });
+            if per_item.iter().any(|(_, c)| *c) {
+                backoff(attempt).await;
+            }
+        }
+        Err(unavailable(
+            "release kept colliding with other transactions",
+        ))
+    }
+
+    async fn live_units(
+        &self,
+        event: &EventId,
+        blocks: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<UnitRecord>, InventoryError> {
+        let mut out = Vec::new();
+        for block in blocks {
+            let mut start: Option<Item> = None;
+            loop {
+                let page = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .key_condition_expression("pk = :pk")
+                    .expression_attribute_values(":pk", s(unit_pk(event, block)))
+                    .projection_expression("sk, hold_id, #state, expires_at")
+                    .expression_attribute_names("#state", "state")
+                    .consistent_read(true)
+                    .set_exclusive_start_key(start.take())
+                    .send()
+                    .await
+                    .map_err(|e| unavailable(describe(e.into_service_error())))?;
+                for item in page.items() {
+                    let record = unit_record(item).map_err(unavailable)?;
+                    if record.is_live(now) {
+                        out.push(record);
+                    }
+                }
+                match page.last_evaluated_key {
+                    Some(key) if !key.is_empty() => start = Some(key),
+                    _ => break,
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn unit_record(
+    item: &HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
+) -> Result<UnitRecord, String> {
+    let state = match get_s(item, "state")? {
+        "sold" => UnitState::Sold,
+        _ => UnitState::Held,
+    };
+    let expires_at = DateTime::from_timestamp_millis(get_n(item, "expires_at")?)
+        .ok_or("expires_at out of range")?;
+    let hold_id = HoldId::parse(get_s(item, "hold_id")?).ok_or("stored hold id is not a uuid")?;
+    Ok(UnitRecord {
+        unit: UnitId::from_stored(get_s(item, "sk")?),
+        hold_id,
+        state,
+        expires_at,
+    })
+}

@@ -1,0 +1,50 @@
+//! DynamoDB adapters for the catalog and seat-inventory ports.
+//!
+//! Item design (see README "DynamoDB item design"):
+//! - events table, `pk` = event id; `data` holds the event as JSON, `version` guards writes.
+//!   Published events also carry `listing`, `city_key`, `start_key`, `category`, which feed
+//!   two sparse GSIs: `by_start` (listing, start_key) and `by_city` (city_key, start_key).
+//! - inventory table, (`pk`, `sk`):
+//!   - a unit (seat or GA place): `UNIT#{event}#{block}` / unit id, with `hold_id`, `state`,
+//!     `expires_at` (epoch ms, in every condition) and `ttl` (epoch s, for DynamoDB TTL).
+//!     One item per seat and one partition per section or area: an on-sale spreads its writes.
+//!   - a hold: `HOLD#{id}` / `HOLD`, with `data` (JSON), `status` and `ttl`.
+
+mod catalog;
+mod inventory;
+
+pub use catalog::DynamoCatalog;
+pub use inventory::DynamoInventory;
+
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_dynamodb::types::AttributeValue;
+use std::collections::HashMap;
+
+type Item = HashMap<String, AttributeValue>;
+
+pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+pub(crate) fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+pub(crate) fn get_s<'a>(item: &'a Item, key: &str) -> Result<&'a str, String> {
+    item.get(key)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+        .ok_or_else(|| format!("item has no string attribute {key}"))
+}
+
+pub(crate) fn get_n(item: &Item, key: &str) -> Result<i64, String> {
+    item.get(key)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| format!("item has no number attribute {key}"))
+}
+
+/// Infrastructure failures are reported with their full cause chain, never swallowed.
+pub(crate) fn describe<E: std::error::Error + ProvideErrorMetadata>(e: E) -> String {
+    format!("{}", DisplayErrorContext(e))
+}

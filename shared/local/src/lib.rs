@@ -1,0 +1,230 @@
+//! The local server behind `make run`: the routes API Gateway serves, on one port, calling the
+//! same handlers with the same API Gateway proxy events, over the embedded durable store.
+
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use lambda_http::Body;
+use serde_json::{Map, Value, json};
+use stagepass_api::app::DEFAULT_MAX_BODY_BYTES;
+use stagepass_api::error::ApiError;
+use stagepass_api::routes::{Resolved, resolve};
+use stagepass_api::{App, Tokens};
+use stagepass_domain::{Clock, Settings, Stagepass};
+use stagepass_embedded::EmbeddedStore;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// API Gateway refuses payloads over 10 MB itself; locally we stop reading at 1 MiB.
+pub const GATEWAY_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The token secret lives in the data folder, made on first run: never in the repo.
+pub fn load_or_create_secret(data_dir: &Path) -> std::io::Result<Vec<u8>> {
+    let path = data_dir.join("jwt-secret");
+    match std::fs::read_to_string(&path) {
+        Ok(s) if s.trim().len() >= 64 => Ok(s.trim().as_bytes().to_vec()),
+        _ => {
+            use rand::Rng;
+            std::fs::create_dir_all(data_dir)?;
+            let bytes: [u8; 32] = rand::rng().random();
+            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            std::fs::write(&path, &hex)?;
+            Ok(hex.into_bytes())
+        }
+    }
+}
+
+/// The app over the embedded store in `data_dir`.
+pub fn build_app(
+    data_dir: &Path,
+    clock: Arc<dyn Clock>,
+    settings: Settings,
+    secret: &[u8],
+) -> Result<Arc<App>, String> {
+    let store = Arc::new(EmbeddedStore::open(&data_dir.join("store"))?);
+    Ok(Arc::new(App {
+        service: Stagepass::new(store.clone(), store, clock, settings),
+        tokens: Tokens::hs256(secret)?,
+        max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+    }))
+}
+
+/// Serves until `shutdown` resolves. Each connection gets its own task.
+pub async fn serve(
+    listener: TcpListener,
+    app: Arc<App>,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    continue;
+                }
+            },
+            () = &mut shutdown => return,
+        };
+        let app = app.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |req| {
+                let app = app.clone();
+                async move { Ok::<_, Infallible>(handle(app, peer, req).await) }
+            });
+            if let Err(e) = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+}
+
+async fn handle(
+    app: Arc<App>,
+    peer: SocketAddr,
+    req: hyper::Request<Incoming>,
+) -> hyper::Response<Full<Bytes>> {
+    let started = std::time::Instant::now();
+    let method = req.method().to_string();
+    let path = req.uri().path().to_string();
+    let response = match resolve(&method, &path) {
+        Resolved::NotFound => ApiError::RouteNotFound {
+            method: method.clone(),
+            path: path.clone(),
+        }
+        .into_response(),
+        Resolved::MethodNotAllowed => ApiError::MethodNotAllowed {
+            method: method.clone(),
+            path: path.clone(),
+        }
+        .into_response(),
+        Resolved::Found(route, params) => {
+            let (parts, body) = req.into_parts();
+            match Limited::new(body, GATEWAY_MAX_BODY_BYTES).collect().await {
+                Err(_) => ApiError::PayloadTooLarge {
+                    limit: GATEWAY_MAX_BODY_BYTES,
+                }
+                .into_response(),
+                Ok(collected) => {
+                    let event =
+                        proxy_event(&parts, route.path, &params, peer, &collected.to_bytes());
+                    match lambda_http::request::from_str(&event.to_string()) {
+                        Ok(request) => route.function.handle(app, request).await,
+                        Err(e) => {
+                            ApiError::MalformedJson(format!("request could not be read: {e}"))
+                                .into_response()
+                        }
+                    }
+                }
+            }
+        }
+    };
+    tracing::info!(%method, %path, status = response.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");
+    to_hyper(response)
+}
+
+/// The API Gateway REST proxy event (payload format 1.0) that Lambda would receive.
+fn proxy_event(
+    parts: &http::request::Parts,
+    resource: &str,
+    params: &[(String, String)],
+    peer: SocketAddr,
+    body: &[u8],
+) -> Value {
+    let mut headers = Map::new();
+    let mut multi_headers: Map<String, Value> = Map::new();
+    for (name, value) in &parts.headers {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        headers.insert(name.to_string(), json!(value));
+        multi_headers
+            .entry(name.to_string())
+            .or_insert_with(|| json!([]))
+            .as_array_mut()
+            .expect("inserted as array")
+            .push(json!(value));
+    }
+    let mut query = Map::new();
+    let mut multi_query: Map<String, Value> = Map::new();
+    if let Some(q) = parts.uri.query() {
+        for (k, v) in form_urlencoded::parse(q.as_bytes()) {
+            query.insert(k.to_string(), json!(v));
+            multi_query
+                .entry(k.to_string())
+                .or_insert_with(|| json!([]))
+                .as_array_mut()
+                .expect("inserted as array")
+                .push(json!(v));
+        }
+    }
+    let path_params: Map<String, Value> = params
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                json!(percent_encoding::percent_decode_str(v).decode_utf8_lossy()),
+            )
+        })
+        .collect();
+    let (body, base64) = match std::str::from_utf8(body) {
+        _ if body.is_empty() => (Value::Null, false),
+        Ok(text) => (json!(text), false),
+        Err(_) => {
+            use base64::Engine;
+            (
+                json!(base64::engine::general_purpose::STANDARD.encode(body)),
+                true,
+            )
+        }
+    };
+    let or_null = |m: Map<String, Value>| {
+        if m.is_empty() {
+            Value::Null
+        } else {
+            Value::Object(m)
+        }
+    };
+    json!({
+        "resource": resource,
+        "path": parts.uri.path(),
+        "httpMethod": parts.method.as_str(),
+        "headers": headers,
+        "multiValueHeaders": multi_headers,
+        "queryStringParameters": or_null(query),
+        "multiValueQueryStringParameters": or_null(multi_query),
+        "pathParameters": or_null(path_params),
+        "stageVariables": null,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "stage": "local",
+            "resourcePath": resource,
+            "httpMethod": parts.method.as_str(),
+            "path": parts.uri.path(),
+            "protocol": "HTTP/1.1",
+            "requestId": uuid::Uuid::new_v4().to_string(),
+            "requestTimeEpoch": chrono::Utc::now().timestamp_millis(),
+            "identity": { "sourceIp": peer.ip().to_string() }
+        },
+        "body": body,
+        "isBase64Encoded": base64
+    })
+}
+
+fn to_hyper(response: lambda_http::Response<Body>) -> hyper::Response<Full<Bytes>> {
+    let (parts, body) = response.into_parts();
+    let bytes = match body {
+        Body::Text(t) => Bytes::from(t),
+        Body::Binary(b) => Bytes::from(b),
+        _ => Bytes::new(),
+    };
+    hyper::Response::from_parts(parts, Full::new(bytes))
+}
