@@ -1,1 +1,91 @@
+//! One contract suite per port, run unchanged against the embedded (redb) adapter and the
+//! DynamoDB adapter on the endpoint in `AWS_ENDPOINT_URL` (moto under `make test`).
 
+mod catalog;
+mod inventory;
+mod service;
+
+use stagepass_dynamo::{DynamoCatalog, DynamoInventory};
+use stagepass_embedded::EmbeddedStore;
+use std::sync::Arc;
+
+/// One set of adapters per test: a fresh store, never shared.
+pub struct Adapters {
+    pub catalog: Arc<dyn stagepass_domain::EventCatalog>,
+    pub inventory: Arc<dyn stagepass_domain::SeatInventory>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub async fn embedded() -> Adapters {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Arc::new(EmbeddedStore::open(dir.path()).expect("store opens"));
+    Adapters {
+        catalog: store.clone(),
+        inventory: store,
+        _dir: Some(dir),
+    }
+}
+
+pub async fn dynamo() -> Adapters {
+    let (client, events, inventory) = stagepass_tests::aws::tables().await;
+    Adapters {
+        catalog: Arc::new(DynamoCatalog::new(client.clone(), events)),
+        inventory: Arc::new(DynamoInventory::new(client, inventory)),
+        _dir: None,
+    }
+}
+
+/// Declares every case of a suite once per adapter: `embedded::case` and `dynamo::case`.
+macro_rules! contract {
+    ($suite:ident: $($case:ident),+ $(,)?) => {
+        mod $suite {
+            pub mod embedded {
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                    async fn $case() {
+                        crate::$suite::$case(crate::embedded().await).await;
+                    }
+                )+
+            }
+            pub mod dynamo {
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                    async fn $case() {
+                        crate::$suite::$case(crate::dynamo().await).await;
+                    }
+                )+
+            }
+        }
+    };
+}
+
+mod contract_catalog {
+    contract!(catalog:
+        insert_then_get_round_trips,
+        insert_refuses_an_existing_id,
+        replace_needs_the_expected_version,
+        only_published_events_are_listed_in_start_order,
+        listing_filters_by_city_category_and_window,
+        listing_stops_at_the_limit,
+    );
+}
+
+mod contract_inventory {
+    contract!(inventory:
+        a_placed_hold_can_be_found_and_its_units_are_live,
+        a_conflict_names_every_taken_unit_and_writes_nothing,
+        an_expired_hold_blocks_nobody,
+        a_second_hold_with_the_same_id_returns_the_stored_one,
+        release_frees_units_once,
+        release_after_expiry_leaves_the_new_holders_units,
+        blocks_do_not_leak_into_each_other,
+        concurrent_holds_never_share_a_unit,
+    );
+}
+
+mod contract_service {
+    contract!(service:
+        concurrent_buyers_through_the_service_never_share_a_seat,
+        general_admission_is_never_oversold,
+    );
+}

@@ -1,1 +1,318 @@
+//! Test harness: a local server per test (own temp store, own clock), DynamoDB tables per test
+//! created from the definitions in `template.yaml`, and builders for sample events.
 
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, TimeToLiveSpecification,
+};
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use stagepass_api::{App, Role, Tokens};
+use stagepass_domain::{Clock, ManualClock, Settings, Stagepass, SystemClock};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The secret every test app signs with. Tests only: the local server makes its own.
+pub const TEST_SECRET: &[u8] = b"stagepass-test-secret-0123456789abcdef";
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is in the repo").to_path_buf()
+}
+
+pub fn tokens() -> Tokens {
+    Tokens::hs256(TEST_SECRET).expect("test secret is long enough")
+}
+
+pub fn token(sub: &str, role: Role) -> String {
+    tokens().issue(sub, &[role], chrono::Duration::hours(1))
+}
+
+/// A running local server on a free port, with its own data folder and a clock tests move.
+pub struct TestApp {
+    pub base_url: String,
+    pub http: reqwest::Client,
+    pub app: Arc<App>,
+    pub clock: Arc<ManualClock>,
+    pub data_dir: PathBuf,
+    _dir: Option<tempfile::TempDir>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(Settings::default()).await
+    }
+
+    pub async fn spawn_with(settings: Settings) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data_dir = dir.path().to_path_buf();
+        let mut app = Self::start(&data_dir, settings, Arc::new(ManualClock::new(Utc::now()))).await;
+        app._dir = Some(dir);
+        app
+    }
+
+    /// Starts a server over an existing data folder (to test restarts).
+    pub async fn start(data_dir: &Path, settings: Settings, clock: Arc<ManualClock>) -> Self {
+        let app = stagepass_local::build_app(data_dir, clock.clone() as Arc<dyn Clock>, settings, TEST_SECRET)
+            .expect("app builds");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(stagepass_local::serve(listener, app.clone(), async {
+            let _ = rx.await;
+        }));
+        Self {
+            base_url: format!("http://{addr}"),
+            http: reqwest::Client::builder().pool_max_idle_per_host(64).build().expect("client"),
+            app,
+            clock,
+            data_dir: data_dir.to_path_buf(),
+            _dir: None,
+            shutdown: Some(tx),
+            server: Some(server),
+        }
+    }
+
+    /// Stops the server and waits until the store is closed, keeping the data folder.
+    pub async fn stop(mut self) -> (Option<tempfile::TempDir>, Arc<ManualClock>) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task");
+        }
+        let app = self.app.clone();
+        drop(self.app);
+        // Connection tasks may still hold the app for a moment after the listener stops.
+        let mut app = Some(app);
+        for _ in 0..200 {
+            match Arc::try_unwrap(app.take().expect("set")) {
+                Ok(inner) => {
+                    drop(inner);
+                    break;
+                }
+                Err(still_shared) => {
+                    app = Some(still_shared);
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+            }
+        }
+        (self._dir.take(), self.clock)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    pub async fn send(&self, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> (u16, Value) {
+        let mut req = self.http.request(method.parse().expect("method"), self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let res = req.send().await.expect("request sent");
+        let status = res.status().as_u16();
+        let text = res.text().await.expect("body");
+        let value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        (status, value)
+    }
+
+    pub async fn send_raw(&self, method: &str, path: &str, token: Option<&str>, body: impl Into<reqwest::Body>) -> (u16, Value) {
+        let mut req = self.http.request(method.parse().expect("method"), self.url(path)).body(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.expect("request sent");
+        let status = res.status().as_u16();
+        let value = res.json().await.unwrap_or(Value::Null);
+        (status, value)
+    }
+
+    /// Creates and publishes an event as `organiser`, returning its id.
+    pub async fn published_event(&self, organiser: &str, body: &Value) -> String {
+        let (status, created) = self.send("POST", "/events", Some(organiser), Some(body)).await;
+        assert_eq!(status, 201, "{created}");
+        let id = created["id"].as_str().expect("id").to_string();
+        let (status, published) = self.send("POST", &format!("/events/{id}/publish"), Some(organiser), None).await;
+        assert_eq!(status, 200, "{published}");
+        id
+    }
+
+    /// Seat id → state, and area id → places available, from the public seat map.
+    pub async fn seat_states(&self, event: &str) -> (std::collections::BTreeMap<String, String>, std::collections::BTreeMap<String, u64>) {
+        let (status, detail) = self.send("GET", &format!("/events/{event}"), None, None).await;
+        assert_eq!(status, 200, "{detail}");
+        let mut seats = std::collections::BTreeMap::new();
+        for section in detail["seat_map"]["sections"].as_array().expect("sections") {
+            for row in section["rows"].as_array().expect("rows") {
+                for seat in row["seats"].as_array().expect("seats") {
+                    seats.insert(seat["id"].as_str().unwrap().to_string(), seat["state"].as_str().unwrap().to_string());
+                }
+            }
+        }
+        let areas = detail["seat_map"]["ga_areas"]
+            .as_array()
+            .expect("areas")
+            .iter()
+            .map(|a| (a["id"].as_str().unwrap().to_string(), a["available"].as_u64().unwrap()))
+            .collect();
+        (seats, areas)
+    }
+}
+
+/// A draft body: `rows` rows of `per_row` seats in section A, plus a GA area of `ga` places.
+pub fn event_body(city: &str, category: &str, starts_at: DateTime<Utc>, rows: u32, per_row: u32, ga: u32) -> Value {
+    let mut layout = json!({
+        "sections": [{
+            "id": "A", "name": "Stalls", "tier": "std",
+            "rows": (1..=rows).map(|r| json!({"label": r.to_string(), "seats": per_row})).collect::<Vec<_>>()
+        }],
+        "ga_areas": []
+    });
+    if ga > 0 {
+        layout["ga_areas"] = json!([{ "id": "floor", "name": "Standing", "tier": "std", "capacity": ga }]);
+    }
+    json!({
+        "title": format!("Show in {city}"),
+        "description": "A night out",
+        "category": category,
+        "venue": { "name": "The Hall", "city": city },
+        "starts_at": starts_at,
+        "currency": "GBP",
+        "price_tiers": [{ "id": "std", "name": "Standard", "price": 4500 }],
+        "layout": layout
+    })
+}
+
+pub fn in_days(days: i64) -> DateTime<Utc> {
+    Utc::now() + chrono::Duration::days(days)
+}
+
+pub fn system_clock() -> Arc<dyn Clock> {
+    Arc::new(SystemClock)
+}
+
+/// The use cases over any pair of adapters, for service-level tests.
+pub fn service(
+    catalog: Arc<dyn stagepass_domain::EventCatalog>,
+    inventory: Arc<dyn stagepass_domain::SeatInventory>,
+    clock: Arc<dyn Clock>,
+) -> Stagepass {
+    Stagepass::new(catalog, inventory, clock, Settings::default())
+}
+
+pub mod aws {
+    //! DynamoDB on an AWS-compatible endpoint (`AWS_ENDPOINT_URL`): moto here, LocalStack
+    //! where Docker exists. Tables are made from `template.yaml`, one pair per test.
+
+    use super::*;
+
+    pub async fn client() -> aws_sdk_dynamodb::Client {
+        let endpoint = std::env::var("AWS_ENDPOINT_URL").expect(
+            "AWS_ENDPOINT_URL is not set: run `make test`, which starts moto, or point it at LocalStack",
+        );
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(endpoint)
+            .region(aws_config::Region::new(std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into())))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "tests"))
+            .load()
+            .await;
+        aws_sdk_dynamodb::Client::new(&config)
+    }
+
+    fn template() -> serde_yaml::Value {
+        let text = std::fs::read_to_string(repo_root().join("template.yaml")).expect("template.yaml");
+        serde_yaml::from_str(&text).expect("template.yaml parses")
+    }
+
+    fn str_of(v: &serde_yaml::Value) -> String {
+        v.as_str().expect("string in table definition").to_string()
+    }
+
+    fn key_schema(v: &serde_yaml::Value) -> Vec<KeySchemaElement> {
+        v.as_sequence()
+            .expect("KeySchema")
+            .iter()
+            .map(|k| {
+                KeySchemaElement::builder()
+                    .attribute_name(str_of(&k["AttributeName"]))
+                    .key_type(KeyType::from(str_of(&k["KeyType"]).as_str()))
+                    .build()
+                    .expect("key element")
+            })
+            .collect()
+    }
+
+    /// Creates the template's table `logical_id` under `name`, with its GSIs and TTL.
+    pub async fn create_table(client: &aws_sdk_dynamodb::Client, logical_id: &str, name: &str) {
+        let template = template();
+        let props = &template["Resources"][logical_id]["Properties"];
+        let attributes = props["AttributeDefinitions"]
+            .as_sequence()
+            .expect("AttributeDefinitions")
+            .iter()
+            .map(|a| {
+                AttributeDefinition::builder()
+                    .attribute_name(str_of(&a["AttributeName"]))
+                    .attribute_type(ScalarAttributeType::from(str_of(&a["AttributeType"]).as_str()))
+                    .build()
+                    .expect("attribute")
+            })
+            .collect();
+        let gsis = props["GlobalSecondaryIndexes"].as_sequence().map(|seq| {
+            seq.iter()
+                .map(|g| {
+                    GlobalSecondaryIndex::builder()
+                        .index_name(str_of(&g["IndexName"]))
+                        .set_key_schema(Some(key_schema(&g["KeySchema"])))
+                        .projection(
+                            Projection::builder()
+                                .projection_type(ProjectionType::from(str_of(&g["Projection"]["ProjectionType"]).as_str()))
+                                .build(),
+                        )
+                        .build()
+                        .expect("gsi")
+                })
+                .collect()
+        });
+        client
+            .create_table()
+            .table_name(name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .set_attribute_definitions(Some(attributes))
+            .set_key_schema(Some(key_schema(&props["KeySchema"])))
+            .set_global_secondary_indexes(gsis)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("create table {name}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(e)));
+        if let Some(ttl) = props.get("TimeToLiveSpecification") {
+            client
+                .update_time_to_live()
+                .table_name(name)
+                .time_to_live_specification(
+                    TimeToLiveSpecification::builder()
+                        .attribute_name(str_of(&ttl["AttributeName"]))
+                        .enabled(ttl["Enabled"].as_bool().expect("Enabled"))
+                        .build()
+                        .expect("ttl"),
+                )
+                .send()
+                .await
+                .expect("enable TTL");
+        }
+    }
+
+    /// A fresh events table and inventory table for one test.
+    pub async fn tables() -> (aws_sdk_dynamodb::Client, String, String) {
+        let client = client().await;
+        let suffix = uuid::Uuid::new_v4().simple().to_string();
+        let events = format!("events-{suffix}");
+        let inventory = format!("inventory-{suffix}");
+        create_table(&client, "EventsTable", &events).await;
+        create_table(&client, "InventoryTable", &inventory).await;
+        (client, events, inventory)
+    }
+}

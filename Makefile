@@ -1,0 +1,44 @@
+# Stagepass developer commands. `make run` and `make test` are all a newcomer needs.
+SHELL := /bin/bash
+VENV ?= .venv
+PYTHON ?= python3
+CARGO ?= cargo
+
+.PHONY: run test lint cfn-lint unit bench sam-build clean
+
+## Run the whole system locally on http://127.0.0.1:3000 (embedded store in ./.data).
+run:
+	$(CARGO) run -q -p stagepass-local --bin stagepass-local
+
+## Every test: formatting, clippy, template lint, unit, contract (embedded + DynamoDB on moto),
+## and end-to-end over HTTP. Starts and stops moto itself unless AWS_ENDPOINT_URL is set.
+test: lint cfn-lint
+	bash infra/with-test-endpoint.sh $(CARGO) test --workspace --all-targets
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+cfn-lint: $(VENV)/.installed
+	$(VENV)/bin/cfn-lint template.yaml
+
+$(VENV)/.installed: infra/requirements-test.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r infra/requirements-test.txt
+	touch $@
+
+# The test endpoint needs the venv too.
+test: $(VENV)/.installed
+
+## Benchmarks (release build): holds/s and latency through the local server, function init time.
+bench:
+	$(CARGO) build --release -p stagepass-tests --bin bench -p get-event
+	./target/release/bench --function ./target/release/get-event
+
+## Deployable arm64 artifacts with AWS SAM (needs `pip install aws-sam-cli cargo-lambda`).
+sam-build:
+	sam build --beta-features
+
+clean:
+	$(CARGO) clean
+	rm -rf .aws-sam

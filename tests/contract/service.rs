@@ -1,0 +1,129 @@
+//! The hold use case over each adapter pair: concurrency through the real business rules.
+
+use crate::Adapters;
+use chrono::{Duration, Utc};
+use stagepass_domain::{
+    Actor, DomainError, GaArea, HoldRequest, Layout, PriceTier, Row, Section, Stagepass, SystemClock, UserId,
+};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+async fn on_sale(service: &Stagepass, layout: Layout) -> stagepass_domain::EventId {
+    let organiser = Actor { user: UserId::new("org"), admin: false };
+    let input = stagepass_domain::NewEvent {
+        title: "Race".into(),
+        description: String::new(),
+        category: stagepass_domain::Category::Sports,
+        venue: stagepass_domain::Venue { name: "Ground".into(), city: "Derby".into(), address: None },
+        starts_at: Utc::now() + Duration::days(10),
+        currency: "GBP".into(),
+        price_tiers: vec![PriceTier { id: "std".into(), name: "Std".into(), price: 2000 }],
+        layout,
+    };
+    let draft = service.create_event(&organiser, input).await.unwrap();
+    service.publish_event(&organiser, &draft.id).await.unwrap().id
+}
+
+fn service(a: &Adapters) -> Arc<Stagepass> {
+    Arc::new(stagepass_tests::service(a.catalog.clone(), a.inventory.clone(), Arc::new(SystemClock)))
+}
+
+pub async fn concurrent_buyers_through_the_service_never_share_a_seat(a: Adapters) {
+    let svc = service(&a);
+    let layout = Layout {
+        sections: vec![Section {
+            id: "A".into(),
+            name: "A".into(),
+            tier: "std".into(),
+            rows: vec![Row { label: "1".into(), seats: 10, tier: None }],
+        }],
+        ga_areas: vec![],
+    };
+    let event = on_sale(&svc, layout).await;
+    let mut tasks = Vec::new();
+    for i in 0..60u32 {
+        let seats = if i % 2 == 0 {
+            vec![format!("A-1-{}", i % 10 + 1)]
+        } else {
+            vec![format!("A-1-{}", i % 10 + 1), format!("A-1-{}", (i + 4) % 10 + 1)]
+        };
+        let (svc, event) = (svc.clone(), event.clone());
+        tasks.push(tokio::spawn(async move {
+            let request = HoldRequest { seats, ga: vec![] };
+            svc.hold(&UserId::new(format!("fan-{i}")), &event, &request, None).await
+        }));
+    }
+    let mut sold = BTreeSet::new();
+    let (mut wins, mut losses) = (0, 0);
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(outcome) => {
+                wins += 1;
+                for s in outcome.hold.seats {
+                    assert!(sold.insert(s.clone()), "{s} held twice");
+                }
+            }
+            Err(DomainError::SeatsUnavailable { seats }) => {
+                losses += 1;
+                assert!(!seats.is_empty());
+            }
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    assert_eq!(wins + losses, 60);
+    let (_, map) = svc.event_detail(None, &event).await.unwrap();
+    let held: BTreeSet<String> = map.sections[0].rows[0]
+        .seats
+        .iter()
+        .filter(|s| s.state != stagepass_domain::seat_map::SeatState::Available)
+        .map(|s| s.id.clone())
+        .collect();
+    assert_eq!(held, sold);
+}
+
+pub async fn general_admission_is_never_oversold(a: Adapters) {
+    let svc = service(&a);
+    let layout = Layout {
+        sections: vec![],
+        ga_areas: vec![GaArea { id: "pit".into(), name: "Pit".into(), tier: "std".into(), capacity: 20 }],
+    };
+    let event = on_sale(&svc, layout).await;
+    let mut tasks = Vec::new();
+    for i in 0..30u32 {
+        let (svc, event) = (svc.clone(), event.clone());
+        tasks.push(tokio::spawn(async move {
+            let request = HoldRequest {
+                seats: vec![],
+                ga: vec![stagepass_domain::GaRequest { area: "pit".into(), quantity: i % 3 + 1 }],
+            };
+            svc.hold(&UserId::new(format!("fan-{i}")), &event, &request, None).await
+        }));
+    }
+    let mut places = BTreeSet::new();
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(outcome) => {
+                for u in outcome.hold.units {
+                    assert!(places.insert(u.to_string()), "{u} held twice");
+                }
+            }
+            Err(DomainError::NotEnoughPlaces { .. }) => {}
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    assert!(places.len() <= 20);
+    let (_, map) = svc.event_detail(None, &event).await.unwrap();
+    assert_eq!(map.ga_areas[0].available as usize, 20 - places.len());
+    // Whatever the rush left is still sellable: no place is lost to a failed attempt.
+    let left = map.ga_areas[0].available;
+    if left > 0 {
+        let request = HoldRequest {
+            seats: vec![],
+            ga: vec![stagepass_domain::GaRequest { area: "pit".into(), quantity: left }],
+        };
+        let last = svc.hold(&UserId::new("last-fan"), &event, &request, None).await.unwrap();
+        assert_eq!(last.hold.units.len(), left as usize);
+    }
+    let (_, map) = svc.event_detail(None, &event).await.unwrap();
+    assert_eq!(map.ga_areas[0].available, 0);
+}
