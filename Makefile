@@ -1,5 +1,6 @@
 # Stagepass developer commands. `make run` and `make test` are all a newcomer needs.
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 VENV ?= .venv
 PYTHON ?= python3
 CARGO ?= cargo
@@ -13,7 +14,9 @@ run:
 ## Every test: formatting, clippy, template lint, unit, contract (embedded + DynamoDB on moto),
 ## and end-to-end over HTTP. Starts and stops moto itself unless AWS_ENDPOINT_URL is set.
 test: lint cfn-lint
-	bash infra/with-test-endpoint.sh $(CARGO) test --workspace --all-targets
+	mkdir -p target
+	bash infra/with-test-endpoint.sh $(CARGO) test --workspace --all-targets 2>&1 | tee target/test-output.log
+	@awk '/^test result:/ {p += $$4; f += $$6} END {printf "summary: %d passed, %d failed\n", p, f}' target/test-output.log
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -60,7 +60,10 @@ pub async fn insert_refuses_an_existing_id(a: Adapters) {
     a.catalog.insert(&e).await.unwrap();
     let mut again = e.clone();
     again.title = "overwrite".into();
-    assert_eq!(a.catalog.insert(&again).await, Err(CatalogError::AlreadyExists));
+    assert_eq!(
+        a.catalog.insert(&again).await,
+        Err(CatalogError::AlreadyExists)
+    );
     assert_eq!(a.catalog.get(&e.id).await.unwrap().unwrap().title, e.title);
 }
 
@@ -70,16 +73,25 @@ pub async fn replace_needs_the_expected_version(a: Adapters) {
     let mut next = e.clone();
     next.title = "v2".into();
     next.version = 2;
-    assert_eq!(a.catalog.replace(&next, 7).await, Err(CatalogError::VersionConflict));
+    assert_eq!(
+        a.catalog.replace(&next, 7).await,
+        Err(CatalogError::VersionConflict)
+    );
     a.catalog.replace(&next, 1).await.unwrap();
     assert_eq!(a.catalog.get(&e.id).await.unwrap().unwrap().title, "v2");
     // A second writer that read version 1 loses.
     let mut stale = e.clone();
     stale.title = "stale".into();
     stale.version = 2;
-    assert_eq!(a.catalog.replace(&stale, 1).await, Err(CatalogError::VersionConflict));
+    assert_eq!(
+        a.catalog.replace(&stale, 1).await,
+        Err(CatalogError::VersionConflict)
+    );
     let unknown = draft("Leeds", Category::Theatre, 3);
-    assert_eq!(a.catalog.replace(&unknown, 1).await, Err(CatalogError::VersionConflict));
+    assert_eq!(
+        a.catalog.replace(&unknown, 1).await,
+        Err(CatalogError::VersionConflict)
+    );
 }
 
 pub async fn only_published_events_are_listed_in_start_order(a: Adapters) {
@@ -89,14 +101,22 @@ pub async fn only_published_events_are_listed_in_start_order(a: Adapters) {
     for e in [&late, &early, &hidden] {
         a.catalog.insert(e).await.unwrap();
     }
-    let listed = a.catalog.list_published(&query(None, None, 10)).await.unwrap();
+    let listed = a
+        .catalog
+        .list_published(&query(None, None, 10))
+        .await
+        .unwrap();
     assert_eq!(ids(&listed), ids(&[early.clone(), late.clone()]));
     // Publishing a draft through replace lists it.
     let mut now_public = hidden.clone();
     now_public.status = EventStatus::Published;
     now_public.version = 2;
     a.catalog.replace(&now_public, 1).await.unwrap();
-    let listed = a.catalog.list_published(&query(Some("york"), None, 10)).await.unwrap();
+    let listed = a
+        .catalog
+        .list_published(&query(Some("york"), None, 10))
+        .await
+        .unwrap();
     assert_eq!(ids(&listed), ids(&[early, now_public, late]));
 }
 
@@ -108,32 +128,77 @@ pub async fn listing_filters_by_city_category_and_window(a: Adapters) {
     for e in [&leeds_concert, &leeds_sport, &york_concert, &leeds_later] {
         a.catalog.insert(e).await.unwrap();
     }
-    let leeds = a.catalog.list_published(&query(Some("leeds"), None, 10)).await.unwrap();
-    assert_eq!(ids(&leeds), ids(&[leeds_concert.clone(), leeds_sport.clone(), leeds_later.clone()]));
-    let concerts = a.catalog.list_published(&query(None, Some(Category::Concert), 10)).await.unwrap();
-    assert_eq!(ids(&concerts), ids(&[leeds_concert.clone(), york_concert.clone(), leeds_later.clone()]));
+    let leeds = a
+        .catalog
+        .list_published(&query(Some("leeds"), None, 10))
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(&leeds),
+        ids(&[
+            leeds_concert.clone(),
+            leeds_sport.clone(),
+            leeds_later.clone()
+        ])
+    );
+    let concerts = a
+        .catalog
+        .list_published(&query(None, Some(Category::Concert), 10))
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(&concerts),
+        ids(&[
+            leeds_concert.clone(),
+            york_concert.clone(),
+            leeds_later.clone()
+        ])
+    );
     let leeds_concerts = a
         .catalog
         .list_published(&query(Some("Leeds"), Some(Category::Concert), 10))
         .await
         .unwrap();
-    assert_eq!(ids(&leeds_concerts), ids(&[leeds_concert.clone(), leeds_later.clone()]));
+    assert_eq!(
+        ids(&leeds_concerts),
+        ids(&[leeds_concert.clone(), leeds_later.clone()])
+    );
     let mut window = query(None, None, 10);
     window.from_key = leeds_sport.start_key();
     window.to_key = york_concert.start_key();
     let inside = a.catalog.list_published(&window).await.unwrap();
-    assert_eq!(ids(&inside), ids(&[leeds_sport, york_concert]), "bounds are inclusive");
+    assert_eq!(
+        ids(&inside),
+        ids(&[leeds_sport, york_concert]),
+        "bounds are inclusive"
+    );
 }
 
 pub async fn listing_stops_at_the_limit(a: Adapters) {
     let mut all = Vec::new();
     for day in 1..=7 {
-        let e = published("Bath", if day % 2 == 0 { Category::Comedy } else { Category::Other }, day);
+        let e = published(
+            "Bath",
+            if day % 2 == 0 {
+                Category::Comedy
+            } else {
+                Category::Other
+            },
+            day,
+        );
         a.catalog.insert(&e).await.unwrap();
         all.push(e);
     }
-    let first = a.catalog.list_published(&query(None, None, 3)).await.unwrap();
+    let first = a
+        .catalog
+        .list_published(&query(None, None, 3))
+        .await
+        .unwrap();
     assert_eq!(ids(&first), ids(&all[..3]));
-    let comedy = a.catalog.list_published(&query(None, Some(Category::Comedy), 2)).await.unwrap();
+    let comedy = a
+        .catalog
+        .list_published(&query(None, Some(Category::Comedy), 2))
+        .await
+        .unwrap();
     assert_eq!(ids(&comedy), ids(&[all[1].clone(), all[3].clone()]));
 }

@@ -47,27 +47,51 @@ async fn live(a: &Adapters, event: &EventId, at: DateTime<Utc>) -> BTreeMap<Stri
 pub async fn a_placed_hold_can_be_found_and_its_units_are_live(a: Adapters) {
     let event = EventId::generate();
     let t = now();
-    let h = hold(&event, seats(&["A-1-1", "A-1-2", "floor#7"]), t, Duration::minutes(10));
+    let h = hold(
+        &event,
+        seats(&["A-1-1", "A-1-2", "floor#7"]),
+        t,
+        Duration::minutes(10),
+    );
     a.inventory.place_hold(&h, t).await.unwrap();
     assert_eq!(a.inventory.find_hold(&h.id).await.unwrap(), Some(h.clone()));
     let units = live(&a, &event, t).await;
-    assert_eq!(units.keys().cloned().collect::<Vec<_>>(), vec!["A-1-1", "A-1-2", "floor#7"]);
+    assert_eq!(
+        units.keys().cloned().collect::<Vec<_>>(),
+        vec!["A-1-1", "A-1-2", "floor#7"]
+    );
     assert!(units.values().all(|id| *id == h.id));
     // Another event's units of the same names are separate.
     assert!(live(&a, &EventId::generate(), t).await.is_empty());
-    assert_eq!(a.inventory.find_hold(&HoldId::generate()).await.unwrap(), None);
+    assert_eq!(
+        a.inventory.find_hold(&HoldId::generate()).await.unwrap(),
+        None
+    );
 }
 
 pub async fn a_conflict_names_every_taken_unit_and_writes_nothing(a: Adapters) {
     let event = EventId::generate();
     let t = now();
-    let first = hold(&event, seats(&["A-1-1", "A-1-2", "A-1-3"]), t, Duration::minutes(10));
+    let first = hold(
+        &event,
+        seats(&["A-1-1", "A-1-2", "A-1-3"]),
+        t,
+        Duration::minutes(10),
+    );
     a.inventory.place_hold(&first, t).await.unwrap();
-    let second = hold(&event, seats(&["A-1-4", "A-1-3", "A-1-1", "A-1-5"]), t, Duration::minutes(10));
+    let second = hold(
+        &event,
+        seats(&["A-1-4", "A-1-3", "A-1-1", "A-1-5"]),
+        t,
+        Duration::minutes(10),
+    );
     match a.inventory.place_hold(&second, t).await {
         Err(InventoryError::Taken(units)) => {
             let names: BTreeSet<String> = units.iter().map(|u| u.to_string()).collect();
-            assert_eq!(names, BTreeSet::from(["A-1-1".to_string(), "A-1-3".to_string()]));
+            assert_eq!(
+                names,
+                BTreeSet::from(["A-1-1".to_string(), "A-1-3".to_string()])
+            );
         }
         other => panic!("expected Taken, got {other:?}"),
     }
@@ -84,8 +108,16 @@ pub async fn an_expired_hold_blocks_nobody(a: Adapters) {
     let short = hold(&event, seats(&["A-1-1", "A-1-2"]), t, Duration::seconds(30));
     a.inventory.place_hold(&short, t).await.unwrap();
     let before_expiry = t + Duration::seconds(29);
-    let rival = hold(&event, seats(&["A-1-2"]), before_expiry, Duration::minutes(10));
-    assert!(matches!(a.inventory.place_hold(&rival, before_expiry).await, Err(InventoryError::Taken(_))));
+    let rival = hold(
+        &event,
+        seats(&["A-1-2"]),
+        before_expiry,
+        Duration::minutes(10),
+    );
+    assert!(matches!(
+        a.inventory.place_hold(&rival, before_expiry).await,
+        Err(InventoryError::Taken(_))
+    ));
     // The moment it expires the seats are free, though no TTL has deleted anything.
     let at_expiry = t + Duration::seconds(30);
     assert!(live(&a, &event, at_expiry).await.is_empty());
@@ -124,9 +156,18 @@ pub async fn release_frees_units_once(a: Adapters) {
     let released = a.inventory.release_hold(&h.id).await.unwrap();
     assert_eq!(released.status, HoldStatus::Released);
     assert!(live(&a, &event, t).await.is_empty());
-    assert_eq!(a.inventory.find_hold(&h.id).await.unwrap().unwrap().status, HoldStatus::Released);
-    assert_eq!(a.inventory.release_hold(&h.id).await, Err(InventoryError::HoldNotActive));
-    assert_eq!(a.inventory.release_hold(&HoldId::generate()).await, Err(InventoryError::HoldNotFound));
+    assert_eq!(
+        a.inventory.find_hold(&h.id).await.unwrap().unwrap().status,
+        HoldStatus::Released
+    );
+    assert_eq!(
+        a.inventory.release_hold(&h.id).await,
+        Err(InventoryError::HoldNotActive)
+    );
+    assert_eq!(
+        a.inventory.release_hold(&HoldId::generate()).await,
+        Err(InventoryError::HoldNotFound)
+    );
     let next = hold(&event, seats(&["A-3-1", "A-3-2"]), t, Duration::minutes(10));
     a.inventory.place_hold(&next, t).await.unwrap();
 }
@@ -148,13 +189,35 @@ pub async fn release_after_expiry_leaves_the_new_holders_units(a: Adapters) {
 pub async fn blocks_do_not_leak_into_each_other(a: Adapters) {
     let event = EventId::generate();
     let t = now();
-    let h = hold(&event, seats(&["AB-1-1", "A-1-1", "floor#1", "floorB#1"]), t, Duration::minutes(10));
+    let h = hold(
+        &event,
+        seats(&["AB-1-1", "A-1-1", "floor#1", "floorB#1"]),
+        t,
+        Duration::minutes(10),
+    );
     a.inventory.place_hold(&h, t).await.unwrap();
     let only = |names: &[&str]| blocks(names);
-    let in_a = a.inventory.live_units(&event, &only(&["A"]), t).await.unwrap();
-    assert_eq!(in_a.iter().map(|r| r.unit.to_string()).collect::<Vec<_>>(), vec!["A-1-1"]);
-    let in_floor = a.inventory.live_units(&event, &only(&["floor"]), t).await.unwrap();
-    assert_eq!(in_floor.iter().map(|r| r.unit.to_string()).collect::<Vec<_>>(), vec!["floor#1"]);
+    let in_a = a
+        .inventory
+        .live_units(&event, &only(&["A"]), t)
+        .await
+        .unwrap();
+    assert_eq!(
+        in_a.iter().map(|r| r.unit.to_string()).collect::<Vec<_>>(),
+        vec!["A-1-1"]
+    );
+    let in_floor = a
+        .inventory
+        .live_units(&event, &only(&["floor"]), t)
+        .await
+        .unwrap();
+    assert_eq!(
+        in_floor
+            .iter()
+            .map(|r| r.unit.to_string())
+            .collect::<Vec<_>>(),
+        vec!["floor#1"]
+    );
 }
 
 /// Many buyers, overlapping seat sets, all at once: every unit ends with at most one hold,
@@ -167,12 +230,29 @@ pub async fn concurrent_holds_never_share_a_unit(a: Adapters) {
     for i in 0..40u32 {
         let names: Vec<String> = match i % 3 {
             0 => vec![format!("A-1-{}", i % 10 + 1)],
-            1 => vec![format!("A-1-{}", i % 10 + 1), format!("A-1-{}", (i + 1) % 10 + 1)],
-            _ => vec![format!("A-1-{}", i % 10 + 1), format!("A-1-{}", (i + 3) % 10 + 1), format!("A-1-{}", (i + 5) % 10 + 1)],
+            1 => vec![
+                format!("A-1-{}", i % 10 + 1),
+                format!("A-1-{}", (i + 1) % 10 + 1),
+            ],
+            _ => vec![
+                format!("A-1-{}", i % 10 + 1),
+                format!("A-1-{}", (i + 3) % 10 + 1),
+                format!("A-1-{}", (i + 5) % 10 + 1),
+            ],
         };
-        let h = hold(&event, names.iter().map(|n| UnitId::from_stored(n.clone())).collect(), t, Duration::minutes(10));
+        let h = hold(
+            &event,
+            names
+                .iter()
+                .map(|n| UnitId::from_stored(n.clone()))
+                .collect(),
+            t,
+            Duration::minutes(10),
+        );
         let inventory = Arc::clone(&inventory);
-        tasks.push(tokio::spawn(async move { (inventory.place_hold(&h, t).await, h) }));
+        tasks.push(tokio::spawn(async move {
+            (inventory.place_hold(&h, t).await, h)
+        }));
     }
     let mut winners = Vec::new();
     for task in tasks {
@@ -186,7 +266,10 @@ pub async fn concurrent_holds_never_share_a_unit(a: Adapters) {
     let mut claimed = BTreeMap::new();
     for w in &winners {
         for u in &w.units {
-            assert!(claimed.insert(u.to_string(), w.id.clone()).is_none(), "{u} sold twice");
+            assert!(
+                claimed.insert(u.to_string(), w.id.clone()).is_none(),
+                "{u} sold twice"
+            );
         }
     }
     assert_eq!(live(&a, &event, t).await, claimed);

@@ -3,29 +3,49 @@
 use crate::Adapters;
 use chrono::{Duration, Utc};
 use stagepass_domain::{
-    Actor, DomainError, GaArea, HoldRequest, Layout, PriceTier, Row, Section, Stagepass, SystemClock, UserId,
+    Actor, DomainError, GaArea, HoldRequest, Layout, PriceTier, Row, Section, Stagepass,
+    SystemClock, UserId,
 };
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 async fn on_sale(service: &Stagepass, layout: Layout) -> stagepass_domain::EventId {
-    let organiser = Actor { user: UserId::new("org"), admin: false };
+    let organiser = Actor {
+        user: UserId::new("org"),
+        admin: false,
+    };
     let input = stagepass_domain::NewEvent {
         title: "Race".into(),
         description: String::new(),
         category: stagepass_domain::Category::Sports,
-        venue: stagepass_domain::Venue { name: "Ground".into(), city: "Derby".into(), address: None },
+        venue: stagepass_domain::Venue {
+            name: "Ground".into(),
+            city: "Derby".into(),
+            address: None,
+        },
         starts_at: Utc::now() + Duration::days(10),
         currency: "GBP".into(),
-        price_tiers: vec![PriceTier { id: "std".into(), name: "Std".into(), price: 2000 }],
+        price_tiers: vec![PriceTier {
+            id: "std".into(),
+            name: "Std".into(),
+            price: 2000,
+        }],
         layout,
     };
     let draft = service.create_event(&organiser, input).await.unwrap();
-    service.publish_event(&organiser, &draft.id).await.unwrap().id
+    service
+        .publish_event(&organiser, &draft.id)
+        .await
+        .unwrap()
+        .id
 }
 
 fn service(a: &Adapters) -> Arc<Stagepass> {
-    Arc::new(stagepass_tests::service(a.catalog.clone(), a.inventory.clone(), Arc::new(SystemClock)))
+    Arc::new(stagepass_tests::service(
+        a.catalog.clone(),
+        a.inventory.clone(),
+        Arc::new(SystemClock),
+    ))
 }
 
 pub async fn concurrent_buyers_through_the_service_never_share_a_seat(a: Adapters) {
@@ -35,7 +55,11 @@ pub async fn concurrent_buyers_through_the_service_never_share_a_seat(a: Adapter
             id: "A".into(),
             name: "A".into(),
             tier: "std".into(),
-            rows: vec![Row { label: "1".into(), seats: 10, tier: None }],
+            rows: vec![Row {
+                label: "1".into(),
+                seats: 10,
+                tier: None,
+            }],
         }],
         ga_areas: vec![],
     };
@@ -45,12 +69,16 @@ pub async fn concurrent_buyers_through_the_service_never_share_a_seat(a: Adapter
         let seats = if i % 2 == 0 {
             vec![format!("A-1-{}", i % 10 + 1)]
         } else {
-            vec![format!("A-1-{}", i % 10 + 1), format!("A-1-{}", (i + 4) % 10 + 1)]
+            vec![
+                format!("A-1-{}", i % 10 + 1),
+                format!("A-1-{}", (i + 4) % 10 + 1),
+            ]
         };
         let (svc, event) = (svc.clone(), event.clone());
         tasks.push(tokio::spawn(async move {
             let request = HoldRequest { seats, ga: vec![] };
-            svc.hold(&UserId::new(format!("fan-{i}")), &event, &request, None).await
+            svc.hold(&UserId::new(format!("fan-{i}")), &event, &request, None)
+                .await
         }));
     }
     let mut sold = BTreeSet::new();
@@ -85,7 +113,12 @@ pub async fn general_admission_is_never_oversold(a: Adapters) {
     let svc = service(&a);
     let layout = Layout {
         sections: vec![],
-        ga_areas: vec![GaArea { id: "pit".into(), name: "Pit".into(), tier: "std".into(), capacity: 20 }],
+        ga_areas: vec![GaArea {
+            id: "pit".into(),
+            name: "Pit".into(),
+            tier: "std".into(),
+            capacity: 20,
+        }],
     };
     let event = on_sale(&svc, layout).await;
     let mut tasks = Vec::new();
@@ -94,9 +127,13 @@ pub async fn general_admission_is_never_oversold(a: Adapters) {
         tasks.push(tokio::spawn(async move {
             let request = HoldRequest {
                 seats: vec![],
-                ga: vec![stagepass_domain::GaRequest { area: "pit".into(), quantity: i % 3 + 1 }],
+                ga: vec![stagepass_domain::GaRequest {
+                    area: "pit".into(),
+                    quantity: i % 3 + 1,
+                }],
             };
-            svc.hold(&UserId::new(format!("fan-{i}")), &event, &request, None).await
+            svc.hold(&UserId::new(format!("fan-{i}")), &event, &request, None)
+                .await
         }));
     }
     let mut places = BTreeSet::new();
@@ -119,9 +156,15 @@ pub async fn general_admission_is_never_oversold(a: Adapters) {
     if left > 0 {
         let request = HoldRequest {
             seats: vec![],
-            ga: vec![stagepass_domain::GaRequest { area: "pit".into(), quantity: left }],
+            ga: vec![stagepass_domain::GaRequest {
+                area: "pit".into(),
+                quantity: left,
+            }],
         };
-        let last = svc.hold(&UserId::new("last-fan"), &event, &request, None).await.unwrap();
+        let last = svc
+            .hold(&UserId::new("last-fan"), &event, &request, None)
+            .await
+            .unwrap();
         assert_eq!(last.hold.units.len(), left as usize);
     }
     let (_, map) = svc.event_detail(None, &event).await.unwrap();

@@ -2,8 +2,8 @@
 //! created from the definitions in `template.yaml`, and builders for sample events.
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
-    ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -16,7 +16,10 @@ use std::sync::Arc;
 pub const TEST_SECRET: &[u8] = b"stagepass-test-secret-0123456789abcdef";
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is in the repo").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is in the repo")
+        .to_path_buf()
 }
 
 pub fn tokens() -> Tokens {
@@ -47,16 +50,24 @@ impl TestApp {
     pub async fn spawn_with(settings: Settings) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let data_dir = dir.path().to_path_buf();
-        let mut app = Self::start(&data_dir, settings, Arc::new(ManualClock::new(Utc::now()))).await;
+        let mut app =
+            Self::start(&data_dir, settings, Arc::new(ManualClock::new(Utc::now()))).await;
         app._dir = Some(dir);
         app
     }
 
     /// Starts a server over an existing data folder (to test restarts).
     pub async fn start(data_dir: &Path, settings: Settings, clock: Arc<ManualClock>) -> Self {
-        let app = stagepass_local::build_app(data_dir, clock.clone() as Arc<dyn Clock>, settings, TEST_SECRET)
-            .expect("app builds");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let app = stagepass_local::build_app(
+            data_dir,
+            clock.clone() as Arc<dyn Clock>,
+            settings,
+            TEST_SECRET,
+        )
+        .expect("app builds");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(stagepass_local::serve(listener, app.clone(), async {
@@ -64,7 +75,10 @@ impl TestApp {
         }));
         Self {
             base_url: format!("http://{addr}"),
-            http: reqwest::Client::builder().pool_max_idle_per_host(64).build().expect("client"),
+            http: reqwest::Client::builder()
+                .pool_max_idle_per_host(64)
+                .build()
+                .expect("client"),
             app,
             clock,
             data_dir: data_dir.to_path_buf(),
@@ -82,22 +96,19 @@ impl TestApp {
         if let Some(server) = self.server.take() {
             server.await.expect("server task");
         }
-        let app = self.app.clone();
-        drop(self.app);
-        // Connection tasks may still hold the app for a moment after the listener stops.
-        let mut app = Some(app);
-        for _ in 0..200 {
-            match Arc::try_unwrap(app.take().expect("set")) {
-                Ok(inner) => {
-                    drop(inner);
-                    break;
-                }
-                Err(still_shared) => {
-                    app = Some(still_shared);
-                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                }
+        // The server closed every connection; a finished connection task may take a moment to
+        // drop its handle, then only this one holds the store.
+        for _ in 0..100 {
+            if Arc::strong_count(&self.app) == 1 {
+                break;
             }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
+        assert_eq!(
+            Arc::strong_count(&self.app),
+            1,
+            "nothing else may hold the app after stop"
+        );
         (self._dir.take(), self.clock)
     }
 
@@ -105,8 +116,16 @@ impl TestApp {
         format!("{}{path}", self.base_url)
     }
 
-    pub async fn send(&self, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> (u16, Value) {
-        let mut req = self.http.request(method.parse().expect("method"), self.url(path));
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .http
+            .request(method.parse().expect("method"), self.url(path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -116,12 +135,25 @@ impl TestApp {
         let res = req.send().await.expect("request sent");
         let status = res.status().as_u16();
         let text = res.text().await.expect("body");
-        let value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
         (status, value)
     }
 
-    pub async fn send_raw(&self, method: &str, path: &str, token: Option<&str>, body: impl Into<reqwest::Body>) -> (u16, Value) {
-        let mut req = self.http.request(method.parse().expect("method"), self.url(path)).body(body);
+    pub async fn send_raw(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: impl Into<reqwest::Body>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .http
+            .request(method.parse().expect("method"), self.url(path))
+            .body(body);
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -133,23 +165,43 @@ impl TestApp {
 
     /// Creates and publishes an event as `organiser`, returning its id.
     pub async fn published_event(&self, organiser: &str, body: &Value) -> String {
-        let (status, created) = self.send("POST", "/events", Some(organiser), Some(body)).await;
+        let (status, created) = self
+            .send("POST", "/events", Some(organiser), Some(body))
+            .await;
         assert_eq!(status, 201, "{created}");
         let id = created["id"].as_str().expect("id").to_string();
-        let (status, published) = self.send("POST", &format!("/events/{id}/publish"), Some(organiser), None).await;
+        let (status, published) = self
+            .send(
+                "POST",
+                &format!("/events/{id}/publish"),
+                Some(organiser),
+                None,
+            )
+            .await;
         assert_eq!(status, 200, "{published}");
         id
     }
 
     /// Seat id → state, and area id → places available, from the public seat map.
-    pub async fn seat_states(&self, event: &str) -> (std::collections::BTreeMap<String, String>, std::collections::BTreeMap<String, u64>) {
-        let (status, detail) = self.send("GET", &format!("/events/{event}"), None, None).await;
+    pub async fn seat_states(
+        &self,
+        event: &str,
+    ) -> (
+        std::collections::BTreeMap<String, String>,
+        std::collections::BTreeMap<String, u64>,
+    ) {
+        let (status, detail) = self
+            .send("GET", &format!("/events/{event}"), None, None)
+            .await;
         assert_eq!(status, 200, "{detail}");
         let mut seats = std::collections::BTreeMap::new();
         for section in detail["seat_map"]["sections"].as_array().expect("sections") {
             for row in section["rows"].as_array().expect("rows") {
                 for seat in row["seats"].as_array().expect("seats") {
-                    seats.insert(seat["id"].as_str().unwrap().to_string(), seat["state"].as_str().unwrap().to_string());
+                    seats.insert(
+                        seat["id"].as_str().unwrap().to_string(),
+                        seat["state"].as_str().unwrap().to_string(),
+                    );
                 }
             }
         }
@@ -157,14 +209,26 @@ impl TestApp {
             .as_array()
             .expect("areas")
             .iter()
-            .map(|a| (a["id"].as_str().unwrap().to_string(), a["available"].as_u64().unwrap()))
+            .map(|a| {
+                (
+                    a["id"].as_str().unwrap().to_string(),
+                    a["available"].as_u64().unwrap(),
+                )
+            })
             .collect();
         (seats, areas)
     }
 }
 
 /// A draft body: `rows` rows of `per_row` seats in section A, plus a GA area of `ga` places.
-pub fn event_body(city: &str, category: &str, starts_at: DateTime<Utc>, rows: u32, per_row: u32, ga: u32) -> Value {
+pub fn event_body(
+    city: &str,
+    category: &str,
+    starts_at: DateTime<Utc>,
+    rows: u32,
+    per_row: u32,
+    ga: u32,
+) -> Value {
     let mut layout = json!({
         "sections": [{
             "id": "A", "name": "Stalls", "tier": "std",
@@ -173,7 +237,8 @@ pub fn event_body(city: &str, category: &str, starts_at: DateTime<Utc>, rows: u3
         "ga_areas": []
     });
     if ga > 0 {
-        layout["ga_areas"] = json!([{ "id": "floor", "name": "Standing", "tier": "std", "capacity": ga }]);
+        layout["ga_areas"] =
+            json!([{ "id": "floor", "name": "Standing", "tier": "std", "capacity": ga }]);
     }
     json!({
         "title": format!("Show in {city}"),
@@ -216,15 +281,20 @@ pub mod aws {
         );
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .endpoint_url(endpoint)
-            .region(aws_config::Region::new(std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into())))
-            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "tests"))
+            .region(aws_config::Region::new(
+                std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into()),
+            ))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "test", "test", None, None, "tests",
+            ))
             .load()
             .await;
         aws_sdk_dynamodb::Client::new(&config)
     }
 
     fn template() -> serde_yaml::Value {
-        let text = std::fs::read_to_string(repo_root().join("template.yaml")).expect("template.yaml");
+        let text =
+            std::fs::read_to_string(repo_root().join("template.yaml")).expect("template.yaml");
         serde_yaml::from_str(&text).expect("template.yaml parses")
     }
 
@@ -257,7 +327,9 @@ pub mod aws {
             .map(|a| {
                 AttributeDefinition::builder()
                     .attribute_name(str_of(&a["AttributeName"]))
-                    .attribute_type(ScalarAttributeType::from(str_of(&a["AttributeType"]).as_str()))
+                    .attribute_type(ScalarAttributeType::from(
+                        str_of(&a["AttributeType"]).as_str(),
+                    ))
                     .build()
                     .expect("attribute")
             })
@@ -270,7 +342,9 @@ pub mod aws {
                         .set_key_schema(Some(key_schema(&g["KeySchema"])))
                         .projection(
                             Projection::builder()
-                                .projection_type(ProjectionType::from(str_of(&g["Projection"]["ProjectionType"]).as_str()))
+                                .projection_type(ProjectionType::from(
+                                    str_of(&g["Projection"]["ProjectionType"]).as_str(),
+                                ))
                                 .build(),
                         )
                         .build()
@@ -287,7 +361,12 @@ pub mod aws {
             .set_global_secondary_indexes(gsis)
             .send()
             .await
-            .unwrap_or_else(|e| panic!("create table {name}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(e)));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "create table {name}: {}",
+                    aws_sdk_dynamodb::error::DisplayErrorContext(e)
+                )
+            });
         if let Some(ttl) = props.get("TimeToLiveSpecification") {
             client
                 .update_time_to_live()

@@ -19,22 +19,16 @@ pub fn json_body<T: DeserializeOwned>(req: &Request, limit: usize) -> Result<T, 
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::MissingBody);
     }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    // Syntax first (any syntax error is `malformed_json`), then shape, with the field's path.
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner();
-        match inner.classify() {
-            serde_json::error::Category::Data => ApiError::InvalidField {
-                field: if path == "." { "body".into() } else { path },
-                message: strip_position(&inner.to_string()),
-            },
-            _ => ApiError::MalformedJson(inner.to_string()),
+        ApiError::InvalidField {
+            field: if path == "." { "body".into() } else { path },
+            message: strip_position(&e.into_inner().to_string()),
         }
-    })?;
-    // Trailing bytes after the value ("{...}garbage") are malformed too.
-    de.end()
-        .map_err(|e| ApiError::MalformedJson(e.to_string()))?;
-    Ok(value)
+    })
 }
 
 /// serde_json appends " at line 1 column 42"; the field path says more.

@@ -42,6 +42,7 @@ impl Category {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Venue {
     pub name: String,
     pub city: String,

@@ -113,6 +113,9 @@ impl HoldRequest {
     /// Checks the request against the layout and prices it. Order of checks: shape, then
     /// existence, so a client learns about every unknown seat at once.
     pub fn price(&self, event: &Event, max_units: usize) -> Result<PricedRequest> {
+        if self.ga.iter().any(|g| g.quantity == 0) {
+            return Err(DomainError::invalid("ga.quantity", "must be at least 1"));
+        }
         let asked = self.unit_count();
         if asked == 0 {
             return Err(DomainError::EmptySeatList);
@@ -150,9 +153,6 @@ impl HoldRequest {
         }
         let mut ga = BTreeMap::new();
         for g in &self.ga {
-            if g.quantity == 0 {
-                return Err(DomainError::invalid("ga.quantity", "must be at least 1"));
-            }
             let Some(area) = event.layout.ga_area(&g.area) else {
                 unknown.push(g.area.clone());
                 continue;

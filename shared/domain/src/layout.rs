@@ -19,6 +19,7 @@ pub const MAX_PRICE_TIERS: usize = 50;
 pub const MAX_PRICE_MINOR: i64 = 100_000_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PriceTier {
     pub id: String,
     pub name: String,
@@ -27,6 +28,7 @@ pub struct PriceTier {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Layout {
     #[serde(default)]
     pub sections: Vec<Section>,
@@ -35,6 +37,7 @@ pub struct Layout {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Section {
     pub id: String,
     pub name: String,
@@ -44,6 +47,7 @@ pub struct Section {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Row {
     pub label: String,
     /// Seats are numbered 1..=seats.
@@ -53,6 +57,7 @@ pub struct Row {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GaArea {
     pub id: String,
     pub name: String,
@@ -398,9 +403,11 @@ mod tests {
         }
     }
 
+    type Mutation = Box<dyn Fn(&mut Layout)>;
+
     #[test]
     fn layout_rules_are_enforced() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut Layout)>)> = vec![
+        let cases: Vec<(&str, Mutation)> = vec![
             ("dup block", Box::new(|l| l.ga_areas[0].id = "A".into())),
             (
                 "unknown tier",

@@ -106,6 +106,11 @@ impl Stagepass {
         self.clock.now()
     }
 
+    /// The catalog port, for tooling that seeds data (sample events, demos).
+    pub fn catalog(&self) -> Arc<dyn EventCatalog> {
+        self.catalog.clone()
+    }
+
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
@@ -269,11 +274,12 @@ impl Stagepass {
                     };
                 }
                 Err(InventoryError::Taken(units)) => {
-                    let seats: Vec<String> = units
+                    let mut seats: Vec<String> = units
                         .iter()
                         .filter(|u| !u.is_ga())
                         .map(|u| u.to_string())
                         .collect();
+                    seats.sort();
                     if !seats.is_empty() {
                         return Err(DomainError::SeatsUnavailable { seats });
                     }

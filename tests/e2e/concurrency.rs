@@ -1,0 +1,149 @@
+//! Many buyers, few seats, all at once, through the local HTTP server.
+
+use serde_json::json;
+use stagepass_api::Role;
+use stagepass_tests::{TestApp, event_body, in_days, token};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// 500 concurrent hold requests (single and multi-seat) for 50 seats: no seat is held twice,
+/// every winner's seats are really held by it, every loser gets 409 and holds nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn five_hundred_buyers_fifty_seats() {
+    let app = TestApp::spawn().await;
+    let org = token("org", Role::Organiser);
+    let id = app
+        .published_event(
+            &org,
+            &event_body("London", "concert", in_days(14), 5, 10, 0),
+        )
+        .await;
+    let seat = |n: u32| format!("A-{}-{}", n / 10 % 5 + 1, n % 10 + 1);
+    let mut tasks = Vec::new();
+    for i in 0..500u32 {
+        let seats: Vec<String> = match i % 4 {
+            0 | 1 => vec![seat(i * 7)],
+            2 => vec![seat(i * 7), seat(i * 7 + 1)],
+            _ => vec![
+                seat(i * 3),
+                seat(i * 3 + 11),
+                seat(i * 3 + 23),
+                seat(i * 3 + 37),
+            ],
+        };
+        let req = app
+            .http
+            .post(app.url(&format!("/events/{id}/holds")))
+            .bearer_auth(token(&format!("fan-{i}"), Role::Fan))
+            .json(&json!({ "seats": seats }));
+        tasks.push(tokio::spawn(async move {
+            let res = req.send().await.expect("request");
+            (
+                res.status().as_u16(),
+                res.json::<serde_json::Value>().await.expect("json"),
+                seats,
+            )
+        }));
+    }
+    let mut owner: BTreeMap<String, String> = BTreeMap::new();
+    let (mut wins, mut losses) = (0, 0);
+    for task in tasks {
+        let (status, body, asked) = task.await.unwrap();
+        match status {
+            201 => {
+                wins += 1;
+                let held: BTreeSet<String> = body["seats"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| s.as_str().unwrap().to_string())
+                    .collect();
+                assert_eq!(
+                    held,
+                    asked.iter().cloned().collect(),
+                    "a hold is all or nothing"
+                );
+                for s in held {
+                    let hold_id = body["id"].as_str().unwrap().to_string();
+                    assert!(owner.insert(s.clone(), hold_id).is_none(), "{s} held twice");
+                }
+            }
+            409 => {
+                losses += 1;
+                assert_eq!(body["error"]["code"], "seats_unavailable");
+                let named: Vec<&str> = body["error"]["seats"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| s.as_str().unwrap())
+                    .collect();
+                assert!(
+                    !named.is_empty() && named.iter().all(|s| asked.iter().any(|a| a == s)),
+                    "{body}"
+                );
+            }
+            other => panic!("unexpected status {other}: {body}"),
+        }
+    }
+    assert_eq!(wins + losses, 500);
+    assert!(wins >= 13, "at least 50/4 holds must fit, got {wins}");
+    let (states, _) = app.seat_states(&id).await;
+    let held: BTreeSet<String> = states
+        .iter()
+        .filter(|(_, s)| *s == "held")
+        .map(|(k, _)| k.clone())
+        .collect();
+    assert_eq!(
+        held,
+        owner.keys().cloned().collect(),
+        "the seat map shows exactly the winners' seats"
+    );
+}
+
+/// A general-admission rush: places are never oversold and the count left is exact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn general_admission_rush_never_oversells() {
+    let app = TestApp::spawn().await;
+    let org = token("org", Role::Organiser);
+    let id = app
+        .published_event(
+            &org,
+            &event_body("Leeds", "festival", in_days(14), 1, 1, 60),
+        )
+        .await;
+    let mut tasks = Vec::new();
+    for i in 0..150u32 {
+        let req = app
+            .http
+            .post(app.url(&format!("/events/{id}/holds")))
+            .bearer_auth(token(&format!("fan-{i}"), Role::Fan))
+            .json(&json!({ "ga": [{ "area": "floor", "quantity": i % 4 + 1 }] }));
+        tasks.push(tokio::spawn(async move {
+            let res = req.send().await.expect("request");
+            (
+                res.status().as_u16(),
+                res.json::<serde_json::Value>().await.expect("json"),
+            )
+        }));
+    }
+    let mut places = BTreeSet::new();
+    for task in tasks {
+        let (status, body) = task.await.unwrap();
+        match status {
+            201 => {
+                for p in body["places"].as_array().unwrap() {
+                    assert!(
+                        places.insert(p.as_str().unwrap().to_string()),
+                        "{p} held twice"
+                    );
+                }
+            }
+            409 => assert_eq!(body["error"]["code"], "not_enough_places"),
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    assert!(places.len() <= 60);
+    assert_eq!(
+        app.seat_states(&id).await.1["floor"] as usize,
+        60 - places.len()
+    );
+}
