@@ -35,7 +35,8 @@ test: $(VENV)/.installed
 
 ## Benchmarks (release build): holds/s and latency through the local server, function init time.
 bench:
-	$(CARGO) build --release -p stagepass-tests --bin bench -p get-event
+	$(CARGO) build --release -p stagepass-tests --bin bench
+	$(CARGO) build --release -p get-event
 	./target/release/bench --function ./target/release/get-event
 
 ## Deployable arm64 artifacts with AWS SAM (needs `pip install aws-sam-cli cargo-lambda`).

@@ -289,11 +289,13 @@ impl Stagepass {
                 Err(e) => return Err(unavailable(e)),
             }
         }
-        let (area, _) = priced.ga.iter().next().expect("only GA requests retry");
-        Err(DomainError::NotEnoughPlaces {
-            area: area.clone(),
-            available: 0,
-        })
+        // Every attempt collided with other buyers: report what is left now.
+        match self.pick_free_places(&event, &priced).await {
+            Err(e) => Err(e),
+            Ok(_) => Err(DomainError::SeatsUnavailable {
+                seats: priced.ga.keys().cloned().collect(),
+            }),
+        }
     }
 
     /// Random places avoid every buyer queueing for place #1 during an on-sale.

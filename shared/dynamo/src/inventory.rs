@@ -116,6 +116,8 @@ impl DynamoInventory {
             )
             .item("status", s("active"))
             .item("ttl", n(ttl))
+            // A retry with the same Idempotency-Key finds the hold its first attempt recorded.
+            .condition_expression("attribute_not_exists(pk)")
             .build()
             .expect("table, item set")
     }
@@ -155,14 +157,7 @@ impl SeatInventory for DynamoInventory {
         loop {
             let mut items = vec![
                 TransactWriteItem::builder()
-                    .put(
-                        Put::builder()
-                            .condition_expression("attribute_not_exists(pk)")
-                            .set_table_name(Some(self.table.clone()))
-                            .set_item(Some(self.hold_put(hold).item))
-                            .build()
-                            .expect("table, item set"),
-                    )
+                    .put(self.hold_put(hold))
                     .build(),
             ];
             items.extend(hold.units.iter().map(|u| {
