@@ -37,17 +37,22 @@ string_id!(
     UserId
 );
 
+/// Only the lower-case hyphenated UUID form Stagepass makes is accepted, so hostile path
+/// segments never reach a store key.
+fn canonical_uuid(raw: &str) -> Option<String> {
+    uuid::Uuid::parse_str(raw)
+        .ok()
+        .filter(|u| u.hyphenated().to_string() == raw)
+        .map(|_| raw.to_string())
+}
+
 impl EventId {
     pub fn generate() -> Self {
         Self(uuid::Uuid::new_v4().to_string())
     }
 
-    /// Accepts only the UUID form Stagepass makes, so hostile path segments never reach a store key.
     pub fn parse(raw: &str) -> Option<Self> {
-        uuid::Uuid::parse_str(raw)
-            .ok()
-            .filter(|u| u.hyphenated().to_string() == raw)
-            .map(|_| Self(raw.to_string()))
+        canonical_uuid(raw).map(Self)
     }
 }
 
@@ -70,10 +75,7 @@ impl HoldId {
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        uuid::Uuid::parse_str(raw)
-            .ok()
-            .filter(|u| u.hyphenated().to_string() == raw)
-            .map(|_| Self(raw.to_string()))
+        canonical_uuid(raw).map(Self)
     }
 }
 

@@ -236,7 +236,7 @@ impl Stagepass {
                 return Err(DomainError::EventNotOnSale);
             }
             let places = if attempt < RANDOM_GA_ATTEMPTS {
-                self.pick_random_places(&event, &priced, &known_taken)?
+                self.pick_places(&event, &priced, &known_taken)?
             } else {
                 self.pick_free_places(&event, &priced).await?
             };
@@ -298,44 +298,15 @@ impl Stagepass {
         }
     }
 
-    /// Random places avoid every buyer queueing for place #1 during an on-sale.
-    fn pick_random_places(
+    /// Picks places at random among those not in `taken`, so a rush does not queue every buyer
+    /// on place #1. `taken` may be partial (places seen taken so far): then a pick can still
+    /// collide, and the store's condition catches it.
+    fn pick_places(
         &self,
         event: &Event,
         priced: &PricedRequest,
-        avoid: &BTreeSet<UnitId>,
+        taken: &BTreeSet<UnitId>,
     ) -> Result<Vec<UnitId>> {
-        let mut rng = rand::rng();
-        let mut out = Vec::new();
-        for (area_id, &quantity) in &priced.ga {
-            let area = event
-                .layout
-                .ga_area(area_id)
-                .expect("priced against this layout");
-            if quantity > area.capacity {
-                return Err(DomainError::NotEnoughPlaces {
-                    area: area_id.clone(),
-                    available: area.capacity,
-                });
-            }
-            let candidates = (1..=area.capacity)
-                .map(|slot| UnitId::ga_place(area_id, slot))
-                .filter(|u| !avoid.contains(u));
-            out.extend(candidates.choose_multiple(&mut rng, quantity as usize));
-        }
-        Ok(out)
-    }
-
-    /// When random picks collide, read which places are free and pick among those.
-    async fn pick_free_places(&self, event: &Event, priced: &PricedRequest) -> Result<Vec<UnitId>> {
-        let now = self.clock.now();
-        let areas: Vec<String> = priced.ga.keys().cloned().collect();
-        let live = self
-            .inventory
-            .live_units(&event.id, &areas, now)
-            .await
-            .map_err(unavailable)?;
-        let taken: BTreeSet<UnitId> = live.into_iter().map(|r| r.unit).collect();
         let mut rng = rand::rng();
         let mut out = Vec::new();
         for (area_id, &quantity) in &priced.ga {
@@ -359,6 +330,18 @@ impl Stagepass {
             );
         }
         Ok(out)
+    }
+
+    /// When random picks collide, read which places are really taken and pick among the rest.
+    async fn pick_free_places(&self, event: &Event, priced: &PricedRequest) -> Result<Vec<UnitId>> {
+        let areas: Vec<String> = priced.ga.keys().cloned().collect();
+        let live = self
+            .inventory
+            .live_units(&event.id, &areas, self.clock.now())
+            .await
+            .map_err(unavailable)?;
+        let taken: BTreeSet<UnitId> = live.into_iter().map(|r| r.unit).collect();
+        self.pick_places(event, priced, &taken)
     }
 
     /// The holder's own hold; anyone else's is reported as not found.
