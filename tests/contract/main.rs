@@ -2,10 +2,11 @@
 //! DynamoDB adapter on the endpoint in `AWS_ENDPOINT_URL` (moto under `make test`).
 
 mod catalog;
+mod identity;
 mod inventory;
 mod service;
 
-use stagepass_dynamo::{DynamoCatalog, DynamoInventory};
+use stagepass_dynamo::{DynamoCatalog, DynamoIdentity, DynamoInventory};
 use stagepass_embedded::EmbeddedStore;
 use std::sync::Arc;
 
@@ -13,6 +14,7 @@ use std::sync::Arc;
 pub struct Adapters {
     pub catalog: Arc<dyn stagepass_domain::EventCatalog>,
     pub inventory: Arc<dyn stagepass_domain::SeatInventory>,
+    pub identity: Arc<dyn stagepass_domain::ports::IdentityStore>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -21,16 +23,20 @@ pub async fn embedded() -> Adapters {
     let store = Arc::new(EmbeddedStore::open(dir.path()).expect("store opens"));
     Adapters {
         catalog: store.clone(),
-        inventory: store,
+        inventory: store.clone(),
+        identity: store,
         _dir: Some(dir),
     }
 }
 
 pub async fn dynamo() -> Adapters {
     let (client, events, inventory) = stagepass_tests::aws::tables().await;
+    let identity = format!("identity-{}", uuid::Uuid::new_v4().simple());
+    stagepass_tests::aws::create_table(&client, "IdentityTable", &identity).await;
     Adapters {
         catalog: Arc::new(DynamoCatalog::new(client.clone(), events)),
-        inventory: Arc::new(DynamoInventory::new(client, inventory)),
+        inventory: Arc::new(DynamoInventory::new(client.clone(), inventory)),
+        identity: Arc::new(DynamoIdentity::new(client, identity)),
         _dir: None,
     }
 }
@@ -80,6 +86,15 @@ mod contract_inventory {
         release_after_expiry_leaves_the_new_holders_units,
         blocks_do_not_leak_into_each_other,
         concurrent_holds_never_share_a_unit,
+    );
+}
+
+mod contract_identity {
+    contract!(identity:
+        accounts_are_unique_by_normalised_email,
+        a_refresh_token_works_once_and_reuse_revokes_the_family,
+        unknown_expired_and_revoked_tokens_are_refused,
+        concurrent_refreshes_with_one_token_succeed_once,
     );
 }
 

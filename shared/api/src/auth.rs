@@ -5,20 +5,12 @@ use crate::error::ApiError;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use lambda_http::Request;
 use serde::{Deserialize, Serialize};
+pub use stagepass_domain::Role;
 use stagepass_domain::{Actor, UserId};
 
 pub const ISSUER: &str = "stagepass";
 pub const AUDIENCE: &str = "stagepass-api";
 pub const MIN_SECRET_BYTES: usize = 32;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Fan,
-    Organiser,
-    Door,
-    Admin,
-}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {

@@ -3,6 +3,7 @@
 pub mod error;
 pub mod event;
 pub mod hold;
+pub mod identity;
 pub mod ids;
 pub mod layout;
 pub mod ports;
@@ -13,6 +14,7 @@ pub mod service;
 pub use error::{DomainError, ErrorKind};
 pub use event::{Category, Event, EventChanges, EventStatus, NewEvent, Venue};
 pub use hold::{GaRequest, Hold, HoldRequest, HoldStatus, UnitRecord, UnitState};
+pub use identity::{Account, Email, RefreshToken, Role};
 pub use ids::{EventId, HoldId, UserId};
 pub use layout::{GaArea, Layout, PriceTier, Row, Section, UnitId};
 pub use ports::{

@@ -126,3 +126,53 @@ impl Clock for ManualClock {
         *self.0.lock().expect("clock lock")
     }
 }
+
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum IdentityError {
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    /// No such refresh token (never issued, or cleaned up after expiry).
+    #[error("refresh token not recognised")]
+    UnknownToken,
+    /// The token was already used: it has been copied. Its family is now revoked.
+    #[error("refresh token was already used; its family is revoked")]
+    TokenReused { family: String },
+    /// The token's family was revoked (logout, or an earlier reuse).
+    #[error("refresh token family revoked")]
+    FamilyRevoked,
+    #[error("refresh token expired")]
+    TokenExpired,
+    #[error("identity store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Accounts and refresh tokens.
+#[async_trait]
+pub trait IdentityStore: Send + Sync {
+    /// Stores a new account. Errors: `EmailTaken` if another account has this email.
+    async fn create_account(&self, account: &crate::identity::Account)
+    -> Result<(), IdentityError>;
+
+    async fn account_by_email(
+        &self,
+        email: &crate::identity::Email,
+    ) -> Result<Option<crate::identity::Account>, IdentityError>;
+
+    /// Records a freshly issued refresh token, in a new family or an existing active one.
+    async fn store_refresh(
+        &self,
+        token: &crate::identity::RefreshToken,
+    ) -> Result<(), IdentityError>;
+
+    /// Spends a refresh token, once. Errors, checked in this order: `UnknownToken`;
+    /// `FamilyRevoked`; `TokenReused` (and the family is revoked before returning);
+    /// `TokenExpired`. Concurrent calls with one token: exactly one succeeds.
+    async fn use_refresh(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<crate::identity::RefreshToken, IdentityError>;
+
+    /// Revokes every token of a family (logout). Revoking twice is not an error.
+    async fn revoke_family(&self, family: &str) -> Result<(), IdentityError>;
+}

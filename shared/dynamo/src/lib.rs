@@ -11,9 +11,11 @@
 //!   - a hold: `HOLD#{id}` / `HOLD`, with `data` (JSON), `status` and `ttl`.
 
 mod catalog;
+mod identity;
 mod inventory;
 
 pub use catalog::DynamoCatalog;
+pub use identity::DynamoIdentity;
 pub use inventory::DynamoInventory;
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};

@@ -12,6 +12,8 @@ use stagepass_domain::ports::{
 };
 use stagepass_domain::{Event, EventId, EventStatus, Hold, HoldId, HoldStatus, UnitRecord};
 use std::path::Path;
+
+mod identity;
 use std::sync::Arc;
 
 /// Event id → event JSON.
@@ -28,7 +30,7 @@ pub struct EmbeddedStore {
     db: Arc<Database>,
 }
 
-fn fail<E: std::fmt::Display>(e: E) -> String {
+pub(crate) fn fail<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
 }
 
@@ -46,12 +48,15 @@ impl EmbeddedStore {
             txn.open_table(table).map_err(fail)?;
         }
         txn.open_table(LISTING).map_err(fail)?;
+        txn.open_table(identity::ACCOUNTS).map_err(fail)?;
+        txn.open_table(identity::REFRESH).map_err(fail)?;
+        txn.open_table(identity::FAMILIES).map_err(fail)?;
         txn.commit().map_err(fail)?;
         Ok(Self { db: Arc::new(db) })
     }
 
     /// Runs blocking store work off the async threads.
-    async fn run<T, E>(
+    pub(crate) async fn run<T, E>(
         &self,
         work: impl FnOnce(&Database) -> Result<T, E> + Send + 'static,
     ) -> Result<T, E>
@@ -82,11 +87,11 @@ impl From<String> for WrapInventory {
     }
 }
 
-fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     serde_json::from_slice(bytes).map_err(fail)
 }
 
-fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
+pub(crate) fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).expect("domain types serialise")
 }
 

@@ -1,0 +1,234 @@
+//! Accounts and refresh-token families in DynamoDB (identity table, `pk`/`sk`, TTL on `ttl`):
+//! - account: `EMAIL#<normalised email>` / `ACCOUNT`: the key makes emails unique.
+//! - refresh token: `REFRESH#<sha256>` / `TOKEN`, with `data`, `used`, `expires_at`, `ttl`.
+//! - family: `FAMILY#<id>` / `FAMILY`, with `status` (`active` or `revoked`).
+//!
+//! Spending a token is one transaction: set `used` if it is still unused and unexpired, and
+//! check its family is active, so two concurrent refreshes with one token cannot both win.
+
+use crate::{describe, get_s, n, s};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem, Update};
+use chrono::{DateTime, Duration, Utc};
+use stagepass_domain::identity::{Account, Email, RefreshToken};
+use stagepass_domain::ports::{IdentityError, IdentityStore};
+
+/// Family records outlive their longest token by a day, so a late reuse is still caught.
+const FAMILY_GRACE_DAYS: i64 = 1;
+
+#[derive(Clone)]
+pub struct DynamoIdentity {
+    client: Client,
+    table: String,
+}
+
+impl DynamoIdentity {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    async fn get(&self, pk: String, sk: &str) -> Result<Option<crate::Item>, IdentityError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| IdentityError::Unavailable(describe(e.into_service_error())))?;
+        Ok(out.item)
+    }
+
+    async fn stored_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(RefreshToken, bool)>, IdentityError> {
+        let Some(item) = self.get(format!("REFRESH#{token_hash}"), "TOKEN").await? else {
+            return Ok(None);
+        };
+        let data = get_s(&item, "data").map_err(IdentityError::Unavailable)?;
+        let token: RefreshToken = serde_json::from_str(data)
+            .map_err(|e| IdentityError::Unavailable(format!("stored token unreadable: {e}")))?;
+        let used = item
+            .get("used")
+            .and_then(|v| v.as_bool().ok())
+            .copied()
+            .unwrap_or(true);
+        Ok(Some((token, used)))
+    }
+
+    async fn family_active(&self, family: &str) -> Result<bool, IdentityError> {
+        let item = self.get(format!("FAMILY#{family}"), "FAMILY").await?;
+        Ok(item.is_some_and(|i| get_s(&i, "status").is_ok_and(|s| s == "active")))
+    }
+}
+
+#[async_trait]
+impl IdentityStore for DynamoIdentity {
+    async fn create_account(&self, account: &Account) -> Result<(), IdentityError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(format!("EMAIL#{}", account.email.as_str())))
+            .item("sk", s("ACCOUNT"))
+            .item(
+                "data",
+                s(serde_json::to_string(account).expect("accounts serialise")),
+            )
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result.map_err(SdkError::into_service_error) {
+            Ok(_) => Ok(()),
+            Err(PutItemError::ConditionalCheckFailedException(_)) => Err(IdentityError::EmailTaken),
+            Err(e) => Err(IdentityError::Unavailable(describe(e))),
+        }
+    }
+
+    async fn account_by_email(&self, email: &Email) -> Result<Option<Account>, IdentityError> {
+        let Some(item) = self
+            .get(format!("EMAIL#{}", email.as_str()), "ACCOUNT")
+            .await?
+        else {
+            return Ok(None);
+        };
+        let data = get_s(&item, "data").map_err(IdentityError::Unavailable)?;
+        serde_json::from_str(data)
+            .map(Some)
+            .map_err(|e| IdentityError::Unavailable(format!("stored account unreadable: {e}")))
+    }
+
+    async fn store_refresh(&self, token: &RefreshToken) -> Result<(), IdentityError> {
+        let family_ttl = (token.expires_at + Duration::days(FAMILY_GRACE_DAYS)).timestamp();
+        let put = Put::builder()
+            .table_name(&self.table)
+            .item("pk", s(format!("REFRESH#{}", token.token_hash)))
+            .item("sk", s("TOKEN"))
+            .item(
+                "data",
+                s(serde_json::to_string(token).expect("tokens serialise")),
+            )
+            .item("used", aws_sdk_dynamodb::types::AttributeValue::Bool(false))
+            .item("expires_at", n(token.expires_at.timestamp_millis()))
+            .item("ttl", n(family_ttl))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .expect("table, item set");
+        // A new family starts active; an existing one keeps its status (a revoked one stays so).
+        let family = Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(format!("FAMILY#{}", token.family)))
+            .key("sk", s("FAMILY"))
+            .update_expression("SET #status = if_not_exists(#status, :active), #ttl = :ttl")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":active", s("active"))
+            .expression_attribute_values(":ttl", n(family_ttl))
+            .build()
+            .expect("table, key, expression set");
+        self.client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put).build())
+            .transact_items(TransactWriteItem::builder().update(family).build())
+            .send()
+            .await
+            .map_err(|e| IdentityError::Unavailable(describe(e.into_service_error())))?;
+        Ok(())
+    }
+
+    async fn use_refresh(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<RefreshToken, IdentityError> {
+        let (token, _) = self
+            .stored_token(token_hash)
+            .await?
+            .ok_or(IdentityError::UnknownToken)?;
+        let spend = Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(format!("REFRESH#{token_hash}")))
+            .key("sk", s("TOKEN"))
+            .update_expression("SET used = :true")
+            .condition_expression("used = :false AND expires_at > :now")
+            .expression_attribute_values(
+                ":true",
+                aws_sdk_dynamodb::types::AttributeValue::Bool(true),
+            )
+            .expression_attribute_values(
+                ":false",
+                aws_sdk_dynamodb::types::AttributeValue::Bool(false),
+            )
+            .expression_attribute_values(":now", n(now.timestamp_millis()))
+            .build()
+            .expect("table, key, expression set");
+        let family_active = ConditionCheck::builder()
+            .table_name(&self.table)
+            .key("pk", s(format!("FAMILY#{}", token.family)))
+            .key("sk", s("FAMILY"))
+            .condition_expression("#status = :active")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":active", s("active"))
+            .build()
+            .expect("table, key, expression set");
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(spend).build())
+            .transact_items(
+                TransactWriteItem::builder()
+                    .condition_check(family_active)
+                    .build(),
+            )
+            .send()
+            .await;
+        match result.map_err(SdkError::into_service_error) {
+            Ok(_) => Ok(token),
+            Err(TransactWriteItemsError::TransactionCanceledException(_)) => {
+                // Find out which rule failed, in the order the port documents.
+                if !self.family_active(&token.family).await? {
+                    return Err(IdentityError::FamilyRevoked);
+                }
+                match self.stored_token(token_hash).await? {
+                    Some((_, true)) => {
+                        self.revoke_family(&token.family).await?;
+                        Err(IdentityError::TokenReused {
+                            family: token.family,
+                        })
+                    }
+                    Some(_) if token.expires_at <= now => Err(IdentityError::TokenExpired),
+                    Some(_) => Err(IdentityError::Unavailable(
+                        "refresh collided with another; retry".into(),
+                    )),
+                    None => Err(IdentityError::UnknownToken),
+                }
+            }
+            Err(e) => Err(IdentityError::Unavailable(describe(e))),
+        }
+    }
+
+    async fn revoke_family(&self, family: &str) -> Result<(), IdentityError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("FAMILY#{family}")))
+            .key("sk", s("FAMILY"))
+            .update_expression("SET #status = :revoked")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":revoked", s("revoked"))
+            .send()
+            .await
+            .map_err(|e| IdentityError::Unavailable(describe(e.into_service_error())))?;
+        Ok(())
+    }
+}
