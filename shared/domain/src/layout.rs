@@ -105,6 +105,12 @@ impl UnitId {
     pub fn ga_area(&self) -> Option<&str> {
         self.0.split_once('#').map(|(area, _)| area)
     }
+
+    /// The place number of a general-admission place in `area`, if this unit is one.
+    pub fn ga_slot_in(&self, area: &str) -> Option<u32> {
+        let (a, slot) = self.0.split_once('#')?;
+        if a == area { slot.parse().ok() } else { None }
+    }
 }
 
 impl std::fmt::Display for UnitId {
@@ -459,6 +465,9 @@ mod tests {
         assert_eq!(UnitId::seat("A", "12", 7).block(), "A");
         assert_eq!(UnitId::ga_place("floor", 42).block(), "floor");
         assert_eq!(UnitId::ga_place("floor", 42).ga_area(), Some("floor"));
+        assert_eq!(UnitId::ga_place("floor", 42).ga_slot_in("floor"), Some(42));
+        assert_eq!(UnitId::ga_place("floor", 42).ga_slot_in("pit"), None);
+        assert_eq!(UnitId::seat("floor", "1", 2).ga_slot_in("floor"), None);
         assert!(!UnitId::seat("A", "1", 1).is_ga());
     }
 }

@@ -10,7 +10,7 @@ use crate::search::{SearchParams, encode_cursor};
 use crate::seat_map::{SeatMap, seat_map};
 use chrono::Duration;
 use rand::seq::IteratorRandom;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -314,19 +314,27 @@ impl Stagepass {
                 .layout
                 .ga_area(area_id)
                 .expect("priced against this layout");
-            let free: Vec<UnitId> = (1..=area.capacity)
-                .map(|slot| UnitId::ga_place(area_id, slot))
-                .filter(|u| !taken.contains(u))
+            // Work on place numbers: an area may hold 100,000 places, and only the picked ones
+            // need an id.
+            let taken_slots: HashSet<u32> = taken
+                .iter()
+                .filter_map(|u| u.ga_slot_in(area_id))
+                .filter(|slot| (1..=area.capacity).contains(slot))
                 .collect();
-            if free.len() < quantity as usize {
+            let free = area.capacity as usize - taken_slots.len();
+            if free < quantity as usize {
                 return Err(DomainError::NotEnoughPlaces {
                     area: area_id.clone(),
-                    available: free.len() as u32,
+                    available: free as u32,
                 });
             }
+            let picked = (1..=area.capacity)
+                .filter(|slot| !taken_slots.contains(slot))
+                .choose_multiple(&mut rng, quantity as usize);
             out.extend(
-                free.into_iter()
-                    .choose_multiple(&mut rng, quantity as usize),
+                picked
+                    .into_iter()
+                    .map(|slot| UnitId::ga_place(area_id, slot)),
             );
         }
         Ok(out)
