@@ -1,28 +1,26 @@
 #!/usr/bin/env python3
 """Writes the sample API Gateway (REST, payload 1.0) events in this folder.
 
-Tokens are HS256-signed with the sample secret in env.json (for `sam local invoke` and the
-wiring test only; never a deployed secret) and valid until 2100. Run: python3 events/generate.py
+Protected routes carry what the authorizer passes on (`requestContext.authorizer`: principalId,
+roles, email, session), exactly as API Gateway delivers them after the authorizer allowed the
+token, so they need no key. `authorizer.json` is a TOKEN authorizer event whose token is signed
+by a throwaway key: it is refused, as it should be (mint a real one by logging in on `make run`).
+Run: python3 events/generate.py
 """
-import base64, hashlib, hmac, json, pathlib, uuid
+import base64, hashlib, json, pathlib, uuid
 
 HERE = pathlib.Path(__file__).parent
-SECRET = json.loads((HERE / "env.json").read_text())["Parameters"]["STAGEPASS_JWT_SECRET"]
 EVENT_ID = "5a3e0000-0000-4000-8000-000000000001"
-FAN, ORGANISER, HOLD_KEY = "sample-fan", "sample-organiser", "sample-hold-1"
+FAN, ORGANISER, ADMIN, HOLD_KEY = "sample-fan", "sample-organiser", "sample-admin", "sample-hold-1"
+SAMPLE_EMAIL, SAMPLE_PASSWORD = "sample-fan@example.com", "sample-password-1"
 
 
 def b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def token(sub: str, role: str) -> str:
-    header = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-    claims = {"sub": sub, "roles": [role], "iss": "stagepass", "aud": "stagepass-api",
-              "iat": 1767225600, "nbf": 1767225600, "exp": 4102444800}
-    payload = b64(json.dumps(claims).encode())
-    sig = hmac.new(SECRET.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
-    return f"{header}.{payload}.{b64(sig)}"
+def caller(sub: str, role: str, email: str = "", session: str = "") -> dict:
+    return {"principalId": sub, "roles": role, "email": email, "session": session}
 
 
 def hold_id(holder: str, key: str) -> str:
@@ -39,10 +37,8 @@ LAYOUT = {"sections": [{"id": "A", "name": "Stalls", "tier": "std",
 TIERS = [{"id": "std", "name": "Standard", "price": 4500}, {"id": "vip", "name": "VIP", "price": 9000}]
 
 
-def event(resource, path, method, *, params=None, query=None, body=None, sub=None, role=None, headers=None):
+def event(resource, path, method, *, params=None, query=None, body=None, who=None, headers=None):
     h = {"content-type": "application/json", "host": "api.stagepass.example"}
-    if sub:
-        h["authorization"] = f"Bearer {token(sub, role)}"
     h.update(headers or {})
     return {
         "resource": resource, "path": path, "httpMethod": method,
@@ -52,27 +48,47 @@ def event(resource, path, method, *, params=None, query=None, body=None, sub=Non
         "requestContext": {"accountId": "123456789012", "apiId": "sample", "stage": "live", "resourcePath": resource,
                            "httpMethod": method, "path": f"/live{path}", "protocol": "HTTP/1.1",
                            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef", "requestTimeEpoch": 1767225600000,
-                           "identity": {"sourceIp": "198.51.100.7"}},
+                           "identity": {"sourceIp": "198.51.100.7"}, **({"authorizer": who} if who else {})},
         "body": json.dumps(body) if body is not None else None, "isBase64Encoded": False,
     }
 
 
 samples = {
-    "create-event": event("/events", "/events", "POST", sub=ORGANISER, role="organiser", body={
+    "create-event": event("/events", "/events", "POST", who=caller(ORGANISER, "organiser"), body={
         "title": "Sample Night", "description": "A sample concert", "category": "concert",
         "venue": {"name": "Sample Hall", "city": "Sampleton"}, "starts_at": "2099-06-01T19:30:00Z",
         "currency": "GBP", "price_tiers": TIERS, "layout": LAYOUT}),
     "update-event": event("/events/{eventId}", f"/events/{EVENT_ID}", "PATCH", params={"eventId": EVENT_ID},
-                          sub=ORGANISER, role="organiser", body={"description": "Doors open at 19:00"}),
+                          who=caller(ORGANISER, "organiser"), body={"description": "Doors open at 19:00"}),
     "publish-event": event("/events/{eventId}/publish", f"/events/{EVENT_ID}/publish", "POST",
-                           params={"eventId": EVENT_ID}, sub=ORGANISER, role="organiser"),
+                           params={"eventId": EVENT_ID}, who=caller(ORGANISER, "organiser")),
     "search-events": event("/events", "/events", "GET", query={"city": "Sampleton", "category": "concert", "limit": "10"}),
     "get-event": event("/events/{eventId}", f"/events/{EVENT_ID}", "GET", params={"eventId": EVENT_ID}),
     "hold-seats": event("/events/{eventId}/holds", f"/events/{EVENT_ID}/holds", "POST", params={"eventId": EVENT_ID},
-                        sub=FAN, role="fan", headers={"idempotency-key": HOLD_KEY},
+                        who=caller(FAN, "fan"), headers={"idempotency-key": HOLD_KEY},
                         body={"seats": ["A-1-1", "A-1-2"], "ga": [{"area": "floor", "quantity": 2}]}),
     "release-hold": event("/holds/{holdId}", f"/holds/{hold_id(FAN, HOLD_KEY)}", "DELETE",
-                          params={"holdId": hold_id(FAN, HOLD_KEY)}, sub=FAN, role="fan"),
+                          params={"holdId": hold_id(FAN, HOLD_KEY)}, who=caller(FAN, "fan")),
+    "register": event("/auth/register", "/auth/register", "POST",
+                      body={"email": SAMPLE_EMAIL, "password": SAMPLE_PASSWORD}),
+    "login": event("/auth/login", "/auth/login", "POST", body={"email": SAMPLE_EMAIL, "password": SAMPLE_PASSWORD}),
+    "refresh": event("/auth/refresh", "/auth/refresh", "POST",
+                     body={"refresh_token": "rt_sample-token-that-was-never-issued-so-it-is-refused"}),
+    "logout": event("/auth/logout", "/auth/logout", "POST",
+                    who=caller(FAN, "fan", SAMPLE_EMAIL, "5a3e0000-0000-4000-8000-0000000000f1")),
+    "guest-token": event("/auth/guest", "/auth/guest", "POST", body={"email": "guest@example.com"}),
+    "jwks": event("/.well-known/jwks.json", "/.well-known/jwks.json", "GET"),
+    "create-account": event("/admin/accounts", "/admin/accounts", "POST", who=caller(ADMIN, "admin"),
+                            body={"email": "door-1@example.com", "password": "door-password-1", "roles": ["door"]}),
+}
+# A TOKEN authorizer event. The token is well formed but signed by a key nobody has.
+_header = b64(json.dumps({"alg": "EdDSA", "typ": "JWT", "kid": "sample-kid"}).encode())
+_claims = b64(json.dumps({"sub": FAN, "roles": ["fan"], "iss": "stagepass", "aud": "stagepass-api",
+                          "iat": 1767225600, "nbf": 1767225600, "exp": 4102444800, "jti": "sample"}).encode())
+samples["authorizer"] = {
+    "type": "TOKEN",
+    "authorizationToken": f"Bearer {_header}.{_claims}.{b64(hashlib.sha512(b'not a signature').digest())}",
+    "methodArn": "arn:aws:execute-api:eu-west-1:123456789012:sample/live/POST/events/" + EVENT_ID + "/holds",
 }
 for name, sample in samples.items():
     (HERE / f"{name}.json").write_text(json.dumps(sample, indent=2) + "\n")

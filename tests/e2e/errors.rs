@@ -415,42 +415,6 @@ async fn bad_hold_requests_are_refused_and_hold_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn requests_without_a_valid_token_are_refused() {
-    let app = TestApp::spawn().await;
-    let body = event_body("Ely", "other", in_days(4), 1, 1, 0);
-    let forged = stagepass_api::Tokens::hs256(b"another-secret-that-is-long-enough-to-use")
-        .unwrap()
-        .issue("org", &[Role::Organiser], chrono::Duration::hours(1));
-    let expired =
-        stagepass_tests::tokens().issue("org", &[Role::Organiser], chrono::Duration::hours(-1));
-    let good = token("org", Role::Organiser);
-    let mut tampered = good.clone();
-    tampered.pop();
-    for (name, header) in [
-        ("none", None),
-        ("forged", Some(format!("Bearer {forged}"))),
-        ("expired", Some(format!("Bearer {expired}"))),
-        ("tampered", Some(format!("Bearer {tampered}"))),
-        ("wrong scheme", Some(format!("Token {good}"))),
-        ("no token", Some("Bearer ".to_string())),
-        (
-            "alg none",
-            Some("Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJvcmcifQ.".to_string()),
-        ),
-    ] {
-        let mut req = app.http.post(app.url("/events")).json(&body);
-        if let Some(h) = header {
-            req = req.header("authorization", h);
-        }
-        let res = req.send().await.unwrap();
-        assert_eq!(res.status().as_u16(), 401, "{name}");
-        assert_eq!(res.headers()["www-authenticate"], "Bearer");
-        let err: Value = res.json().await.unwrap();
-        assert_eq!(err["error"]["code"], "unauthorized", "{name}");
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_routes_methods_and_queries_are_clear() {
     let app = TestApp::spawn().await;
     let (status, err) = app.send("GET", "/tickets", None, None).await;

@@ -2,7 +2,8 @@
 //! every sample event in `events/` runs through its handler as `sam local invoke` would.
 
 use serde_yaml::Value as Yaml;
-use stagepass_api::{Function, ROUTES};
+use stagepass_api::routes::AUTHORIZER_FUNCTION;
+use stagepass_api::{Access, Function, ROUTES};
 use stagepass_tests::repo_root;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -38,13 +39,21 @@ fn local_routes_and_template_routes_are_the_same_set() {
             resource["Metadata"]["BuildMethod"].as_str(),
             Some("rust-cargolambda")
         );
-        for (_, event) in resource["Properties"]["Events"].as_mapping().unwrap() {
+        let events = resource["Properties"]["Events"].as_mapping();
+        if function == AUTHORIZER_FUNCTION {
+            assert!(events.is_none(), "the authorizer has no route of its own");
+            continue;
+        }
+        for (_, event) in events.unwrap() {
             if event["Type"] == "Api" {
                 let p = &event["Properties"];
+                // The API's default authorizer applies unless the route opts out with NONE.
+                let public = p["Auth"]["Authorizer"].as_str() == Some("NONE");
                 in_template.insert((
                     p["Method"].as_str().unwrap().to_uppercase(),
                     p["Path"].as_str().unwrap().to_string(),
                     function.clone(),
+                    public,
                 ));
             }
         }
@@ -56,10 +65,17 @@ fn local_routes_and_template_routes_are_the_same_set() {
                 r.method.to_string(),
                 r.path.to_string(),
                 r.function.name().to_string(),
+                r.access == Access::Public,
             )
         })
         .collect();
     assert_eq!(local, in_template);
+    let api = &template()["Resources"]["StagepassApi"]["Properties"]["Auth"];
+    assert_eq!(api["DefaultAuthorizer"].as_str(), Some("TokenAuthorizer"));
+    let authorizer = &api["Authorizers"]["TokenAuthorizer"];
+    // `!GetAtt AuthorizerFunction.Arn` is a YAML tag, so compare its printed form.
+    assert!(format!("{:?}", authorizer["FunctionArn"]).contains("AuthorizerFunction.Arn"));
+    assert!(authorizer["Identity"]["ReauthorizeEvery"].as_u64().unwrap() > 0);
 }
 
 #[test]
@@ -69,34 +85,33 @@ fn every_function_folder_is_deployed_and_routed() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     let deployed: BTreeSet<String> = deployed_functions().into_iter().map(|(f, _)| f).collect();
-    let known: BTreeSet<String> = Function::ALL.iter().map(|f| f.name().to_string()).collect();
+    let mut known: BTreeSet<String> = Function::ALL.iter().map(|f| f.name().to_string()).collect();
+    known.insert(AUTHORIZER_FUNCTION.to_string());
     assert_eq!(folders, deployed);
     assert_eq!(folders, known);
 }
 
-/// Sample events are signed with the sample secret in `events/env.json`; a fixed event id and
-/// the hold id derived from the sample Idempotency-Key make them replayable in order.
+fn sample(name: &str) -> String {
+    let path = repo_root().join(format!("events/{name}.json"));
+    std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("missing {}", path.display()))
+}
+
+/// Protected samples carry the authorizer's context, as API Gateway passes it; a fixed event
+/// id and the hold id derived from the sample Idempotency-Key make them replayable in order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_sample_event_runs_through_its_handler() {
-    let env: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(repo_root().join("events/env.json")).unwrap(),
-    )
-    .unwrap();
-    let secret = env["Parameters"]["STAGEPASS_JWT_SECRET"].as_str().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let app = stagepass_local::build_app(
         dir.path(),
         stagepass_tests::system_clock(),
         Default::default(),
-        secret.as_bytes(),
+        Default::default(),
+        stagepass_tests::test_keys(),
     )
     .unwrap();
     // The sample draft the update/publish/get/hold samples refer to.
-    let sample: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(repo_root().join("events/sample-draft.json")).unwrap(),
-    )
-    .unwrap();
-    let mut draft: stagepass_domain::Event = serde_json::from_value(sample).unwrap();
+    let sample_draft: serde_json::Value = serde_json::from_str(&sample("sample-draft")).unwrap();
+    let mut draft: stagepass_domain::Event = serde_json::from_value(sample_draft).unwrap();
     draft.starts_at = chrono::Utc::now() + chrono::Duration::days(365);
     app.service.catalog().insert(&draft).await.unwrap();
     let order = [
@@ -107,13 +122,19 @@ async fn every_sample_event_runs_through_its_handler() {
         (Function::GetEvent, 200),
         (Function::HoldSeats, 201),
         (Function::ReleaseHold, 200),
+        (Function::Register, 201),
+        (Function::Login, 200),
+        // Never issued, so refused: a real one comes from login.
+        (Function::Refresh, 401),
+        (Function::Logout, 204),
+        (Function::GuestToken, 201),
+        (Function::Jwks, 200),
+        (Function::CreateAccount, 201),
     ];
+    assert_eq!(order.len(), Function::ALL.len());
     for (function, expected) in order {
-        let path = repo_root().join(format!("events/{}.json", function.name()));
-        let text =
-            std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("missing {}", path.display()));
-        let request = lambda_http::request::from_str(&text)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let request = lambda_http::request::from_str(&sample(function.name()))
+            .unwrap_or_else(|e| panic!("{}: {e}", function.name()));
         let response = function.handle(Arc::clone(&app), request).await;
         let status = response.status().as_u16();
         let body = match response.body() {
@@ -122,4 +143,28 @@ async fn every_sample_event_runs_through_its_handler() {
         };
         assert_eq!(status, expected, "{}: {body}", function.name());
     }
+}
+
+/// The authorizer sample is refused (its key is nobody's); with a real token in the same event
+/// the authorizer allows the whole API and passes the caller on.
+#[test]
+fn the_authorizer_sample_is_refused_and_a_real_token_allowed() {
+    let tokens = stagepass_tests::tokens();
+    let mut event: serde_json::Value = serde_json::from_str(&sample("authorizer")).unwrap();
+    let request = serde_json::from_value(event.clone()).unwrap();
+    assert!(stagepass_lambda::authorize(&tokens, &request).is_err());
+    let fan = stagepass_tests::token("fan-7", stagepass_api::Role::Fan);
+    event["authorizationToken"] = format!("Bearer {fan}").into();
+    let request = serde_json::from_value(event).unwrap();
+    let allowed = stagepass_lambda::authorize(&tokens, &request)
+        .map_err(|_| "refused")
+        .unwrap();
+    let json = serde_json::to_value(&allowed).unwrap();
+    assert_eq!(json["principalId"], "fan-7");
+    assert_eq!(json["context"]["roles"], "fan");
+    assert_eq!(json["policyDocument"]["Statement"][0]["Effect"], "Allow");
+    assert_eq!(
+        json["policyDocument"]["Statement"][0]["Resource"][0],
+        "arn:aws:execute-api:eu-west-1:123456789012:sample/live/*/*"
+    );
 }

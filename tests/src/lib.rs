@@ -7,13 +7,18 @@ use aws_sdk_dynamodb::types::{
 };
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
-use stagepass_api::{App, Role, Tokens};
-use stagepass_domain::{Clock, ManualClock, Settings, Stagepass, SystemClock};
+use stagepass_api::{App, KeySet, Principal, Role, Tokens};
+use stagepass_domain::{
+    Clock, IdentitySettings, ManualClock, Settings, Stagepass, SystemClock, UserId,
+};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-/// The secret every test app signs with. Tests only: the local server makes its own.
-pub const TEST_SECRET: &[u8] = b"stagepass-test-secret-0123456789abcdef";
+/// The key set every test app signs with, generated once per test process.
+pub fn test_keys() -> &'static KeySet {
+    static KEYS: OnceLock<KeySet> = OnceLock::new();
+    KEYS.get_or_init(KeySet::generate)
+}
 
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -23,11 +28,18 @@ pub fn repo_root() -> PathBuf {
 }
 
 pub fn tokens() -> Tokens {
-    Tokens::hs256(TEST_SECRET).expect("test secret is long enough")
+    Tokens::from_key_set(test_keys()).expect("test keys load")
 }
 
+/// An access token for any subject and role, as if they had logged in (valid 1 h).
 pub fn token(sub: &str, role: Role) -> String {
-    tokens().issue(sub, &[role], chrono::Duration::hours(1))
+    let who = Principal {
+        user: UserId::new(sub),
+        roles: vec![role],
+        email: None,
+        session: None,
+    };
+    tokens().issue(&who, 3600)
 }
 
 /// A running local server on a free port, with its own data folder and a clock tests move.
@@ -62,7 +74,8 @@ impl TestApp {
             data_dir,
             clock.clone() as Arc<dyn Clock>,
             settings,
-            TEST_SECRET,
+            IdentitySettings::default(),
+            test_keys(),
         )
         .expect("app builds");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -276,10 +289,15 @@ pub mod aws {
     use super::*;
 
     pub async fn client() -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&sdk_config().await)
+    }
+
+    /// SDK configuration for the test endpoint, with dummy credentials.
+    pub async fn sdk_config() -> aws_config::SdkConfig {
         let endpoint = std::env::var("AWS_ENDPOINT_URL").expect(
             "AWS_ENDPOINT_URL is not set: run `make test`, which starts moto, or point it at LocalStack",
         );
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
             .endpoint_url(endpoint)
             .region(aws_config::Region::new(
                 std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into()),
@@ -288,8 +306,7 @@ pub mod aws {
                 "test", "test", None, None, "tests",
             ))
             .load()
-            .await;
-        aws_sdk_dynamodb::Client::new(&config)
+            .await
     }
 
     fn template() -> serde_yaml::Value {

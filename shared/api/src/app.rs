@@ -1,20 +1,56 @@
 //! What every handler gets: the use cases, the token keys, and request limits.
 
 use crate::auth::Tokens;
-use stagepass_domain::Stagepass;
+use crate::error::ApiError;
+use stagepass_domain::{Accounts, Stagepass};
 
 /// 256 KiB: a 50,000-seat stadium layout is a few KiB, so this is generous.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
 
 pub struct App {
     pub service: Stagepass,
-    pub tokens: Tokens,
+    pub accounts: Accounts,
+    /// Only functions that sign or verify tokens load the keys (see `Function::uses_keys`).
+    pub tokens: Option<Tokens>,
     pub max_body_bytes: usize,
+}
+
+impl App {
+    pub fn tokens(&self) -> Result<&Tokens, ApiError> {
+        self.tokens
+            .as_ref()
+            .ok_or_else(|| ApiError::Misconfigured("this function has no signing keys".into()))
+    }
 }
 
 /// Settings read from the environment, shared by the Lambda wiring and the local server.
 pub mod env {
-    use stagepass_domain::Settings;
+    use stagepass_domain::{IdentitySettings, Settings};
+
+    fn number(name: &str, range: std::ops::RangeInclusive<u32>) -> Result<Option<u32>, String> {
+        match std::env::var(name) {
+            Err(_) => Ok(None),
+            Ok(raw) => raw
+                .parse()
+                .ok()
+                .filter(|n| range.contains(n))
+                .map(Some)
+                .ok_or_else(|| format!("{name} must be {}-{}", range.start(), range.end())),
+        }
+    }
+
+    /// `STAGEPASS_LOGIN_FAILURES_PER_MINUTE` (default 5) and
+    /// `STAGEPASS_CLIENT_ATTEMPTS_PER_MINUTE` (login/register/guest per address, default 30).
+    pub fn identity_settings() -> Result<IdentitySettings, String> {
+        let mut s = IdentitySettings::default();
+        if let Some(n) = number("STAGEPASS_LOGIN_FAILURES_PER_MINUTE", 1..=100)? {
+            s.login_failures_per_window = n;
+        }
+        if let Some(n) = number("STAGEPASS_CLIENT_ATTEMPTS_PER_MINUTE", 1..=10_000)? {
+            s.client_attempts_per_window = n;
+        }
+        Ok(s)
+    }
 
     pub fn settings() -> Result<Settings, String> {
         let mut s = Settings::default();

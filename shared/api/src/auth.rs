@@ -1,33 +1,57 @@
-//! Bearer tokens: HS256 JWTs signed with a secret from configuration. Every check
-//! `jsonwebtoken` offers is on: algorithm pinned, `exp`, `nbf`, `iss`, `aud` required.
+//! Access tokens: EdDSA JWTs with a `kid`, signed with the active key of a [`KeySet`] and
+//! verified against every key in it. Verification pins the algorithm (no `none`, no HMAC with
+//! a public key), needs a known `kid`, and checks `exp`, `nbf`, `iss` and `aud`.
+//!
+//! Behind API Gateway the authorizer function verifies the token once and passes the caller
+//! on in the request context ([`AUTHORIZER_FIELDS`]); handlers read it with [`caller`].
 
 use crate::error::ApiError;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
-use lambda_http::Request;
+use crate::keys::{KeySet, LoadedKey, jwk};
+use jsonwebtoken::{
+    Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header,
+};
+use lambda_http::request::RequestContext;
+use lambda_http::{Request, RequestExt};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
 pub use stagepass_domain::Role;
-use stagepass_domain::{Actor, UserId};
+use stagepass_domain::{Actor, Email, Session, UserId};
+use std::collections::HashMap;
 
 pub const ISSUER: &str = "stagepass";
 pub const AUDIENCE: &str = "stagepass-api";
-pub const MIN_SECRET_BYTES: usize = 32;
+/// Access tokens are short-lived: a stolen one is useful for minutes, and logout (which
+/// revokes refresh tokens) takes full effect within this time.
+pub const ACCESS_TTL_SECS: i64 = 15 * 60;
+/// Guests have no refresh token, so theirs lasts long enough to choose, hold and pay.
+pub const GUEST_TTL_SECS: i64 = 60 * 60;
+/// Clock skew tolerated between the signer and the verifier.
+const LEEWAY_SECS: u64 = 5;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
     pub sub: String,
     pub roles: Vec<Role>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The refresh-token family this token came from (for logout); guests have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
     pub iss: String,
     pub aud: String,
     pub iat: i64,
     pub nbf: i64,
     pub exp: i64,
+    pub jti: String,
 }
 
 /// Who made a request, from a verified token.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Principal {
     pub user: UserId,
     pub roles: Vec<Role>,
+    pub email: Option<Email>,
+    pub session: Option<String>,
 }
 
 impl Principal {
@@ -42,100 +66,247 @@ impl Principal {
         }
     }
 
-    /// Organiser routes: organisers and admins only.
-    pub fn require_organiser(&self) -> Result<Actor, ApiError> {
-        if self.has(Role::Organiser) || self.has(Role::Admin) {
+    fn require_any(&self, roles: &[Role], what: &str) -> Result<Actor, ApiError> {
+        if self.has(Role::Admin) || roles.iter().any(|r| self.has(*r)) {
             Ok(self.actor())
         } else {
-            Err(ApiError::Forbidden(
-                "this route needs the organiser role".into(),
-            ))
+            Err(ApiError::Forbidden(format!("this route needs {what}")))
         }
+    }
+
+    /// Organiser routes: organisers and admins.
+    pub fn require_organiser(&self) -> Result<Actor, ApiError> {
+        self.require_any(&[Role::Organiser], "the organiser role")
+    }
+
+    /// Admin routes.
+    pub fn require_admin(&self) -> Result<Actor, ApiError> {
+        self.require_any(&[], "the admin role")
+    }
+
+    /// Buying (hold, release, later checkout): fans, guests and admins. Door staff only
+    /// check tickets in; organisers sell, they do not buy with a staff account.
+    pub fn require_buyer(&self) -> Result<Actor, ApiError> {
+        self.require_any(&[Role::Fan, Role::Guest], "a fan account or a guest token")
+    }
+
+    /// The context fields API Gateway passes from the authorizer to the function. Values
+    /// must be strings: roles are comma-separated, absent values empty.
+    pub fn context_fields(&self) -> Map<String, Value> {
+        let roles: Vec<&str> = self.roles.iter().map(|r| role_name(*r)).collect();
+        let mut fields = Map::new();
+        fields.insert("principalId".into(), json!(self.user.as_str()));
+        fields.insert("roles".into(), json!(roles.join(",")));
+        fields.insert(
+            "email".into(),
+            json!(self.email.as_ref().map_or("", Email::as_str)),
+        );
+        fields.insert(
+            "session".into(),
+            json!(self.session.as_deref().unwrap_or("")),
+        );
+        fields
+    }
+
+    fn from_context_fields(fields: &HashMap<String, Value>) -> Option<Self> {
+        let text = |k: &str| fields.get(k).and_then(Value::as_str).unwrap_or("");
+        let user = text("principalId");
+        if user.is_empty() {
+            return None;
+        }
+        let roles = text("roles")
+            .split(',')
+            .filter(|r| !r.is_empty())
+            .map(|r| serde_json::from_value(json!(r)).ok())
+            .collect::<Option<Vec<Role>>>()?;
+        Some(Self {
+            user: UserId::new(user),
+            roles,
+            email: Email::parse(text("email")),
+            session: Some(text("session").to_string()).filter(|s| !s.is_empty()),
+        })
     }
 }
 
+pub const AUTHORIZER_FIELDS: [&str; 4] = ["principalId", "roles", "email", "session"];
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Fan => "fan",
+        Role::Organiser => "organiser",
+        Role::Door => "door",
+        Role::Admin => "admin",
+        Role::Guest => "guest",
+    }
+}
+
+/// The caller of a protected route, as the authorizer passed it on. Missing means the route
+/// was deployed without the authorizer: refused, never treated as anonymous.
+pub fn caller(req: &Request) -> Result<Principal, ApiError> {
+    let fields = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(ctx)) => Some(&ctx.authorizer.fields),
+        _ => None,
+    };
+    fields
+        .and_then(Principal::from_context_fields)
+        .ok_or_else(|| ApiError::Unauthorized("an Authorization: Bearer token is required".into()))
+}
+
+/// The client address API Gateway saw (for per-client rate limits).
+pub fn client_address(req: &Request) -> String {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(ctx)) => ctx.identity.source_ip.clone(),
+        _ => None,
+    }
+    .unwrap_or_else(|| "unknown".into())
+}
+
+/// The token from `Authorization: Bearer <token>`; anything else is a 401.
+pub fn bearer(header: Option<&str>) -> Result<&str, ApiError> {
+    let value = header.ok_or_else(|| {
+        ApiError::Unauthorized("an Authorization: Bearer token is required".into())
+    })?;
+    value
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim())
+        .filter(|t| !t.is_empty() && !t.contains(' '))
+        .ok_or_else(|| {
+            ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
+        })
+}
+
 pub struct Tokens {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
+    kid: String,
+    signer: EncodingKey,
+    verifiers: HashMap<String, DecodingKey>,
+    jwks: Value,
     validation: Validation,
 }
 
 impl Tokens {
-    pub fn hs256(secret: &[u8]) -> Result<Self, String> {
-        if secret.len() < MIN_SECRET_BYTES {
-            return Err(format!(
-                "the token secret must be at least {MIN_SECRET_BYTES} bytes"
-            ));
-        }
-        let mut validation = Validation::new(Algorithm::HS256);
+    pub fn from_key_set(set: &KeySet) -> Result<Self, String> {
+        let keys: Vec<LoadedKey> = set.load()?;
+        let active = &keys[0];
+        let signer = EncodingKey::from_ed_der(
+            active
+                .private_pkcs8
+                .as_deref()
+                .expect("load checks the active key can sign"),
+        );
+        let verifiers = keys
+            .iter()
+            .map(|k| (k.kid.clone(), DecodingKey::from_ed_der(&k.public)))
+            .collect();
+        let jwks = json!({ "keys": keys.iter().map(jwk).collect::<Vec<_>>() });
+        // Only EdDSA: a token claiming HS256 or RS256 is refused before any key is used.
+        let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
-        validation.leeway = 5;
+        validation.leeway = LEEWAY_SECS;
         Ok(Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
+            kid: active.kid.clone(),
+            signer,
+            verifiers,
+            jwks,
             validation,
         })
     }
 
-    pub fn issue(&self, sub: &str, roles: &[Role], ttl: chrono::Duration) -> String {
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        Self::from_key_set(&KeySet::parse(text)?)
+    }
+
+    /// The public keys, as `GET /.well-known/jwks.json` serves them.
+    pub fn jwks(&self) -> &Value {
+        &self.jwks
+    }
+
+    /// Signs an access token for a principal, valid `ttl_secs` from now.
+    pub fn issue(&self, who: &Principal, ttl_secs: i64) -> String {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
-            sub: sub.to_string(),
-            roles: roles.to_vec(),
+            sub: who.user.as_str().to_string(),
+            roles: who.roles.clone(),
+            email: who.email.as_ref().map(|e| e.as_str().to_string()),
+            sid: who.session.clone(),
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
             iat: now,
             nbf: now,
-            exp: now + ttl.num_seconds(),
+            exp: now + ttl_secs,
+            jti: uuid::Uuid::new_v4().to_string(),
         };
-        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .expect("HS256 signing cannot fail")
+        self.sign(&claims)
+    }
+
+    /// Signs any claims with the active key (tests use it to build hostile tokens).
+    pub fn sign(&self, claims: &impl Serialize) -> String {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, claims, &self.signer).expect("Ed25519 signing cannot fail")
+    }
+
+    /// The access token for a fresh session, and its lifetime in seconds.
+    pub fn for_session(&self, session: &Session) -> (String, i64) {
+        let ttl = if session.roles.contains(&Role::Guest) {
+            GUEST_TTL_SECS
+        } else {
+            ACCESS_TTL_SECS
+        };
+        let who = Principal {
+            user: session.user.clone(),
+            roles: session.roles.clone(),
+            email: Some(session.email.clone()),
+            session: session.family.clone(),
+        };
+        (self.issue(&who, ttl), ttl)
     }
 
     pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
-        let data = decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|e| ApiError::Unauthorized(format!("invalid token: {e}")))?;
-        let claims = data.claims;
-        if claims.sub.is_empty() || claims.sub.len() > 128 {
-            return Err(ApiError::Unauthorized("invalid token: bad subject".into()));
+        let invalid = |why: &str| ApiError::Unauthorized(format!("invalid token: {why}"));
+        if token.len() > 4096 {
+            return Err(invalid("too long"));
         }
+        let header = decode_header(token).map_err(|e| invalid(&e.to_string()))?;
+        if header.alg != Algorithm::EdDSA {
+            return Err(invalid("algorithm not accepted"));
+        }
+        let kid = header.kid.ok_or_else(|| invalid("no key id"))?;
+        let key = self
+            .verifiers
+            .get(&kid)
+            .ok_or_else(|| invalid("unknown key id"))?;
+        let claims = decode::<Claims>(token, key, &self.validation)
+            .map_err(|e| invalid(&e.to_string()))?
+            .claims;
+        if claims.sub.is_empty() || claims.sub.len() > 128 {
+            return Err(invalid("bad subject"));
+        }
+        let email = match claims.email.as_deref() {
+            Some(raw) => Some(Email::parse(raw).ok_or_else(|| invalid("bad email"))?),
+            None => None,
+        };
         Ok(Principal {
             user: UserId::new(claims.sub),
             roles: claims.roles,
+            email,
+            session: claims.sid,
         })
     }
 
-    /// The caller, from `Authorization: Bearer <token>`; anything else is 401.
-    pub fn authenticate(&self, req: &Request) -> Result<Principal, ApiError> {
-        let header = req
-            .headers()
-            .get(http::header::AUTHORIZATION)
-            .ok_or_else(|| {
-                ApiError::Unauthorized("an Authorization: Bearer token is required".into())
-            })?;
-        let value = header
-            .to_str()
-            .map_err(|_| ApiError::Unauthorized("malformed Authorization header".into()))?;
-        let token = value
-            .split_once(' ')
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, t)| t.trim())
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
-            })?;
-        self.verify(token)
+    /// What the authorizer does with the `Authorization` header.
+    pub fn authorize(&self, authorization: Option<&str>) -> Result<Principal, ApiError> {
+        self.verify(bearer(authorization)?)
     }
 
-    /// The caller if a token was sent; a bad token is still refused.
-    pub fn authenticate_optional(&self, req: &Request) -> Result<Option<Principal>, ApiError> {
-        if req.headers().contains_key(http::header::AUTHORIZATION) {
-            self.authenticate(req).map(Some)
-        } else {
-            Ok(None)
+    /// The caller of a public route if a token was sent; a bad token is still refused.
+    pub fn optional_caller(&self, req: &Request) -> Result<Option<Principal>, ApiError> {
+        match req.headers().get(http::header::AUTHORIZATION) {
+            None => Ok(None),
+            Some(value) => self.authorize(Some(value.to_str().unwrap_or(""))).map(Some),
         }
     }
 }

@@ -27,6 +27,9 @@ pub enum ApiError {
     RouteNotFound { method: String, path: String },
     #[error("{method} is not allowed on {path}")]
     MethodNotAllowed { method: String, path: String },
+    /// A deployment mistake (a function without the configuration its route needs).
+    #[error("server misconfigured: {0}")]
+    Misconfigured(String),
 }
 
 impl ApiError {
@@ -37,6 +40,9 @@ impl ApiError {
                 ErrorKind::NotFound => 404,
                 ErrorKind::Conflict => 409,
                 ErrorKind::Unprocessable => 422,
+                ErrorKind::Unauthenticated => 401,
+                ErrorKind::Forbidden => 403,
+                ErrorKind::RateLimited => 429,
                 ErrorKind::Unavailable => 503,
             },
             Self::MalformedJson(_) | Self::MissingBody | Self::InvalidField { .. } => 400,
@@ -45,6 +51,7 @@ impl ApiError {
             Self::Forbidden(_) => 403,
             Self::RouteNotFound { .. } => 404,
             Self::MethodNotAllowed { .. } => 405,
+            Self::Misconfigured(_) => 500,
         }
     }
 
@@ -58,6 +65,7 @@ impl ApiError {
             Self::Forbidden(_) => "forbidden",
             Self::RouteNotFound { .. } => "route_not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::Misconfigured(_) => "internal_error",
         }
     }
 
@@ -79,6 +87,11 @@ impl ApiError {
             }
         }
         let mut response = json(status, &json!({ "error": error }));
+        if let Self::Domain(DomainError::RateLimited { retry_after_secs }) = &self {
+            response
+                .headers_mut()
+                .insert("retry-after", http::HeaderValue::from(*retry_after_secs));
+        }
         if status == 401 {
             response
                 .headers_mut()

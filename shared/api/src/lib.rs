@@ -5,12 +5,14 @@ pub mod app;
 pub mod auth;
 pub mod error;
 pub mod handlers;
+pub mod keys;
 pub mod request;
 pub mod response;
 pub mod routes;
 pub mod views;
 
 pub use app::App;
-pub use auth::{Role, Tokens};
+pub use auth::{Principal, Role, Tokens};
 pub use error::ApiError;
-pub use routes::{Function, ROUTES};
+pub use keys::KeySet;
+pub use routes::{Access, Function, ROUTES};

@@ -18,6 +18,21 @@ pub enum Function {
     GetEvent,
     HoldSeats,
     ReleaseHold,
+    Register,
+    Login,
+    Refresh,
+    Logout,
+    GuestToken,
+    Jwks,
+    CreateAccount,
+}
+
+/// Whether API Gateway runs the authorizer before the function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Public,
+    /// A valid access token is needed; the function gets the caller from the authorizer.
+    Token,
 }
 
 pub struct Route {
@@ -25,50 +40,59 @@ pub struct Route {
     /// API Gateway syntax: `{name}` is a path parameter.
     pub path: &'static str,
     pub function: Function,
+    pub access: Access,
 }
 
+const fn route(
+    method: &'static str,
+    path: &'static str,
+    function: Function,
+    access: Access,
+) -> Route {
+    Route {
+        method,
+        path,
+        function,
+        access,
+    }
+}
+
+use Access::{Public, Token};
+
 pub const ROUTES: &[Route] = &[
-    Route {
-        method: "POST",
-        path: "/events",
-        function: Function::CreateEvent,
-    },
-    Route {
-        method: "GET",
-        path: "/events",
-        function: Function::SearchEvents,
-    },
-    Route {
-        method: "GET",
-        path: "/events/{eventId}",
-        function: Function::GetEvent,
-    },
-    Route {
-        method: "PATCH",
-        path: "/events/{eventId}",
-        function: Function::UpdateEvent,
-    },
-    Route {
-        method: "POST",
-        path: "/events/{eventId}/publish",
-        function: Function::PublishEvent,
-    },
-    Route {
-        method: "POST",
-        path: "/events/{eventId}/holds",
-        function: Function::HoldSeats,
-    },
-    Route {
-        method: "DELETE",
-        path: "/holds/{holdId}",
-        function: Function::ReleaseHold,
-    },
+    route("POST", "/events", Function::CreateEvent, Token),
+    route("GET", "/events", Function::SearchEvents, Public),
+    route("GET", "/events/{eventId}", Function::GetEvent, Public),
+    route("PATCH", "/events/{eventId}", Function::UpdateEvent, Token),
+    route(
+        "POST",
+        "/events/{eventId}/publish",
+        Function::PublishEvent,
+        Token,
+    ),
+    route(
+        "POST",
+        "/events/{eventId}/holds",
+        Function::HoldSeats,
+        Token,
+    ),
+    route("DELETE", "/holds/{holdId}", Function::ReleaseHold, Token),
+    route("POST", "/auth/register", Function::Register, Public),
+    route("POST", "/auth/login", Function::Login, Public),
+    route("POST", "/auth/refresh", Function::Refresh, Public),
+    route("POST", "/auth/logout", Function::Logout, Token),
+    route("POST", "/auth/guest", Function::GuestToken, Public),
+    route("GET", "/.well-known/jwks.json", Function::Jwks, Public),
+    route("POST", "/admin/accounts", Function::CreateAccount, Token),
 ];
+
+/// The token authorizer: a Lambda of its own, with no route.
+pub const AUTHORIZER_FUNCTION: &str = "authorizer";
 
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Response<Body>> + Send>>;
 
 impl Function {
-    pub const ALL: [Function; 7] = [
+    pub const ALL: [Function; 14] = [
         Function::CreateEvent,
         Function::UpdateEvent,
         Function::PublishEvent,
@@ -76,6 +100,13 @@ impl Function {
         Function::GetEvent,
         Function::HoldSeats,
         Function::ReleaseHold,
+        Function::Register,
+        Function::Login,
+        Function::Refresh,
+        Function::Logout,
+        Function::GuestToken,
+        Function::Jwks,
+        Function::CreateAccount,
     ];
 
     pub fn name(self) -> &'static str {
@@ -87,18 +118,59 @@ impl Function {
             Self::GetEvent => "get-event",
             Self::HoldSeats => "hold-seats",
             Self::ReleaseHold => "release-hold",
+            Self::Register => "register",
+            Self::Login => "login",
+            Self::Refresh => "refresh",
+            Self::Logout => "logout",
+            Self::GuestToken => "guest-token",
+            Self::Jwks => "jwks",
+            Self::CreateAccount => "create-account",
         }
     }
 
+    /// Functions that sign or verify tokens, and so read the signing keys.
+    pub fn uses_keys(self) -> bool {
+        matches!(
+            self,
+            Self::GetEvent
+                | Self::Register
+                | Self::Login
+                | Self::Refresh
+                | Self::GuestToken
+                | Self::Jwks
+        )
+    }
+
+    /// Functions that read or write accounts, refresh tokens or rate-limit counters.
+    pub fn uses_identity(self) -> bool {
+        matches!(
+            self,
+            Self::Register
+                | Self::Login
+                | Self::Refresh
+                | Self::Logout
+                | Self::GuestToken
+                | Self::CreateAccount
+        )
+    }
+
     pub fn handle(self, app: Arc<App>, req: Request) -> HandlerFuture {
+        use handlers::{events, identity};
         match self {
-            Self::CreateEvent => Box::pin(handlers::create_event(app, req)),
-            Self::UpdateEvent => Box::pin(handlers::update_event(app, req)),
-            Self::PublishEvent => Box::pin(handlers::publish_event(app, req)),
-            Self::SearchEvents => Box::pin(handlers::search_events(app, req)),
-            Self::GetEvent => Box::pin(handlers::get_event(app, req)),
-            Self::HoldSeats => Box::pin(handlers::hold_seats(app, req)),
-            Self::ReleaseHold => Box::pin(handlers::release_hold(app, req)),
+            Self::CreateEvent => Box::pin(events::create_event(app, req)),
+            Self::UpdateEvent => Box::pin(events::update_event(app, req)),
+            Self::PublishEvent => Box::pin(events::publish_event(app, req)),
+            Self::SearchEvents => Box::pin(events::search_events(app, req)),
+            Self::GetEvent => Box::pin(events::get_event(app, req)),
+            Self::HoldSeats => Box::pin(events::hold_seats(app, req)),
+            Self::ReleaseHold => Box::pin(events::release_hold(app, req)),
+            Self::Register => Box::pin(identity::register(app, req)),
+            Self::Login => Box::pin(identity::login(app, req)),
+            Self::Refresh => Box::pin(identity::refresh(app, req)),
+            Self::Logout => Box::pin(identity::logout(app, req)),
+            Self::GuestToken => Box::pin(identity::guest_token(app, req)),
+            Self::Jwks => Box::pin(identity::jwks(app, req)),
+            Self::CreateAccount => Box::pin(identity::create_account(app, req)),
         }
     }
 }

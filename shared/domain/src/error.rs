@@ -15,6 +15,12 @@ pub enum ErrorKind {
     Conflict,
     /// The request repeats an idempotency key with a different body (422).
     Unprocessable,
+    /// Who is asking is unknown: bad credentials or a dead session (401).
+    Unauthenticated,
+    /// The caller is known but may not do this (403).
+    Forbidden,
+    /// Too many attempts; `retry_after` says when to come back (429).
+    RateLimited,
     /// A store or dependency failed; the caller may retry (503).
     Unavailable,
 }
@@ -59,6 +65,28 @@ pub enum DomainError {
     ConcurrentModification,
     #[error("this Idempotency-Key was already used with a different request")]
     IdempotencyKeyReused,
+    #[error("not a valid email address")]
+    InvalidEmail,
+    #[error("password {0}")]
+    WeakPassword(String),
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    #[error("an account with this email exists: log in instead of buying as a guest")]
+    AccountExists,
+    #[error("email or password is wrong")]
+    InvalidCredentials,
+    #[error("refresh token is not valid (unknown or expired): log in again")]
+    RefreshTokenInvalid,
+    #[error(
+        "refresh token was already used, so it may have been stolen: every session of this login is now revoked; log in again"
+    )]
+    RefreshTokenReused,
+    #[error("this session was revoked (logout or a reused refresh token): log in again")]
+    SessionRevoked,
+    #[error("{0}")]
+    NotAllowed(String),
+    #[error("too many attempts; retry after {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     #[error("storage is unavailable: {0}")]
     Unavailable(String),
 }
@@ -85,6 +113,16 @@ impl DomainError {
             Self::HoldNotActive(_) => "hold_not_active",
             Self::ConcurrentModification => "concurrent_modification",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::InvalidEmail => "invalid_email",
+            Self::WeakPassword(_) => "invalid_password",
+            Self::EmailTaken => "email_taken",
+            Self::AccountExists => "account_exists",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::RefreshTokenInvalid => "invalid_refresh_token",
+            Self::RefreshTokenReused => "refresh_token_reused",
+            Self::SessionRevoked => "session_revoked",
+            Self::NotAllowed(_) => "forbidden",
+            Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable(_) => "service_unavailable",
         }
     }
@@ -100,14 +138,24 @@ impl DomainError {
             | Self::DuplicateSeats { .. }
             | Self::UnknownSeats { .. }
             | Self::TooManySeats { .. }
-            | Self::InvalidCursor => ErrorKind::Invalid,
+            | Self::InvalidCursor
+            | Self::InvalidEmail
+            | Self::WeakPassword(_) => ErrorKind::Invalid,
             Self::EventNotFound(_) | Self::HoldNotFound(_) => ErrorKind::NotFound,
             Self::EventNotDraft
             | Self::EventNotOnSale
             | Self::SeatsUnavailable { .. }
             | Self::NotEnoughPlaces { .. }
             | Self::HoldNotActive(_)
-            | Self::ConcurrentModification => ErrorKind::Conflict,
+            | Self::ConcurrentModification
+            | Self::EmailTaken
+            | Self::AccountExists => ErrorKind::Conflict,
+            Self::InvalidCredentials
+            | Self::RefreshTokenInvalid
+            | Self::RefreshTokenReused
+            | Self::SessionRevoked => ErrorKind::Unauthenticated,
+            Self::NotAllowed(_) => ErrorKind::Forbidden,
+            Self::RateLimited { .. } => ErrorKind::RateLimited,
             Self::IdempotencyKeyReused => ErrorKind::Unprocessable,
             Self::Unavailable(_) => ErrorKind::Unavailable,
         }

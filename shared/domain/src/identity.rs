@@ -15,6 +15,15 @@ pub enum Role {
     Organiser,
     Door,
     Admin,
+    /// A buyer without an account: a short-lived token bound to an email address.
+    Guest,
+}
+
+impl Role {
+    /// Roles an admin may give an account (guests never have accounts).
+    pub fn for_accounts(self) -> bool {
+        self != Role::Guest
+    }
 }
 
 /// An email address, trimmed and lower-cased, so `Ann@X.com ` and `ann@x.com` are one account.
@@ -45,6 +54,39 @@ impl Email {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// A password as typed: 10 to 128 characters and not only spaces. Length beats composition
+/// rules (NIST 800-63B); Argon2id makes guessing slow.
+pub struct Password(String);
+
+impl Password {
+    pub const MIN_CHARS: usize = 10;
+    pub const MAX_CHARS: usize = 128;
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let chars = raw.chars().count();
+        if chars < Self::MIN_CHARS {
+            return Err(format!("must be at least {} characters", Self::MIN_CHARS));
+        }
+        if chars > Self::MAX_CHARS {
+            return Err(format!("must be at most {} characters", Self::MAX_CHARS));
+        }
+        if raw.trim().is_empty() {
+            return Err("must not be only spaces".into());
+        }
+        Ok(Self(raw.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(<redacted>)")
     }
 }
 

@@ -176,3 +176,22 @@ pub trait IdentityStore: Send + Sync {
     /// Revokes every token of a family (logout). Revoking twice is not an error.
     async fn revoke_family(&self, family: &str) -> Result<(), IdentityError>;
 }
+
+/// One fixed-window counter: `bucket` names what is counted and in which window (for example
+/// `login-failures:ann@x.com#29384756`); it may be forgotten once `expires_at` has passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateWindow {
+    pub bucket: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Counters shared by every running instance, for brute-force limits.
+#[async_trait]
+pub trait RateLimiter: Send + Sync {
+    /// Counts one use of the window unless it already has `limit`: true if counted. Concurrent
+    /// calls never count past `limit`. Errors: `Unavailable` only.
+    async fn acquire(&self, window: &RateWindow, limit: u32) -> Result<bool, IdentityError>;
+
+    /// Takes one use back (a login that succeeded is not a failure). Never below zero.
+    async fn give_back(&self, window: &RateWindow) -> Result<(), IdentityError>;
+}

@@ -2,6 +2,7 @@
 //! - account: `EMAIL#<normalised email>` / `ACCOUNT`: the key makes emails unique.
 //! - refresh token: `REFRESH#<sha256>` / `TOKEN`, with `data`, `used`, `expires_at`, `ttl`.
 //! - family: `FAMILY#<id>` / `FAMILY`, with `status` (`active` or `revoked`).
+//! - rate-limit window: `RATE#<bucket>` / `RATE`, with `uses` and `ttl`.
 //!
 //! Spending a token is one transaction: set `used` if it is still unused and unexpired, and
 //! check its family is active, so two concurrent refreshes with one token cannot both win.
@@ -12,10 +13,11 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Duration, Utc};
 use stagepass_domain::identity::{Account, Email, RefreshToken};
-use stagepass_domain::ports::{IdentityError, IdentityStore};
+use stagepass_domain::ports::{IdentityError, IdentityStore, RateLimiter, RateWindow};
 
 /// Family records outlive their longest token by a day, so a late reuse is still caught.
 const FAMILY_GRACE_DAYS: i64 = 1;
@@ -230,5 +232,54 @@ impl IdentityStore for DynamoIdentity {
             .await
             .map_err(|e| IdentityError::Unavailable(describe(e.into_service_error())))?;
         Ok(())
+    }
+}
+
+/// Rate-limit windows: `RATE#<bucket>` / `RATE` with `uses` and a `ttl` a day after the window,
+/// so DynamoDB deletes old counters itself. One conditional `UpdateItem` counts a use.
+#[async_trait]
+impl RateLimiter for DynamoIdentity {
+    async fn acquire(&self, window: &RateWindow, limit: u32) -> Result<bool, IdentityError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("RATE#{}", window.bucket)))
+            .key("sk", s("RATE"))
+            .update_expression("SET #ttl = :ttl ADD uses :one")
+            .condition_expression("attribute_not_exists(uses) OR uses < :limit")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(
+                ":ttl",
+                n((window.expires_at + Duration::days(1)).timestamp()),
+            )
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":limit", n(limit))
+            .send()
+            .await;
+        match result.map_err(SdkError::into_service_error) {
+            Ok(_) => Ok(true),
+            Err(UpdateItemError::ConditionalCheckFailedException(_)) => Ok(false),
+            Err(e) => Err(IdentityError::Unavailable(describe(e))),
+        }
+    }
+
+    async fn give_back(&self, window: &RateWindow) -> Result<(), IdentityError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("RATE#{}", window.bucket)))
+            .key("sk", s("RATE"))
+            .update_expression("ADD uses :minus_one")
+            .condition_expression("uses > :zero")
+            .expression_attribute_values(":minus_one", n(-1))
+            .expression_attribute_values(":zero", n(0))
+            .send()
+            .await;
+        match result.map_err(SdkError::into_service_error) {
+            Ok(_) | Err(UpdateItemError::ConditionalCheckFailedException(_)) => Ok(()),
+            Err(e) => Err(IdentityError::Unavailable(describe(e))),
+        }
     }
 }

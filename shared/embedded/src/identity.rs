@@ -1,4 +1,4 @@
-//! Accounts and refresh-token families in the embedded store.
+//! Accounts, refresh-token families and rate-limit counters in the embedded store.
 
 use crate::{EmbeddedStore, decode, encode, fail};
 use async_trait::async_trait;
@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 use stagepass_domain::identity::{Account, Email, RefreshToken};
-use stagepass_domain::ports::{IdentityError, IdentityStore};
+use stagepass_domain::ports::{IdentityError, IdentityStore, RateLimiter, RateWindow};
 
 /// Normalised email → account JSON: the key makes emails unique.
 pub(crate) const ACCOUNTS: TableDefinition<&str, &[u8]> = TableDefinition::new("accounts");
@@ -14,6 +14,8 @@ pub(crate) const ACCOUNTS: TableDefinition<&str, &[u8]> = TableDefinition::new("
 pub(crate) const REFRESH: TableDefinition<&str, &[u8]> = TableDefinition::new("refresh_tokens");
 /// Family id → "active" or "revoked".
 pub(crate) const FAMILIES: TableDefinition<&str, &str> = TableDefinition::new("token_families");
+/// `<expiry ms, zero-padded>|<bucket>` → uses counted in that window.
+pub(crate) const RATES: TableDefinition<&str, u32> = TableDefinition::new("rate_limits");
 
 #[derive(Serialize, Deserialize)]
 struct Stored {
@@ -33,22 +35,18 @@ impl From<String> for WrapIdentity {
 impl IdentityStore for EmbeddedStore {
     async fn create_account(&self, account: &Account) -> Result<(), IdentityError> {
         let account = account.clone();
-        self.run(move |db| -> Result<(), WrapIdentity> {
-            let txn = db.begin_write().map_err(fail)?;
+        self.write(move |txn| -> Result<(), WrapIdentity> {
+            let mut accounts = txn.open_table(ACCOUNTS).map_err(fail)?;
+            if accounts
+                .get(account.email.as_str())
+                .map_err(fail)?
+                .is_some()
             {
-                let mut accounts = txn.open_table(ACCOUNTS).map_err(fail)?;
-                if accounts
-                    .get(account.email.as_str())
-                    .map_err(fail)?
-                    .is_some()
-                {
-                    return Err(WrapIdentity(IdentityError::EmailTaken));
-                }
-                accounts
-                    .insert(account.email.as_str(), encode(&account).as_slice())
-                    .map_err(fail)?;
+                return Err(WrapIdentity(IdentityError::EmailTaken));
             }
-            txn.commit().map_err(fail)?;
+            accounts
+                .insert(account.email.as_str(), encode(&account).as_slice())
+                .map_err(fail)?;
             Ok(())
         })
         .await
@@ -69,25 +67,21 @@ impl IdentityStore for EmbeddedStore {
 
     async fn store_refresh(&self, token: &RefreshToken) -> Result<(), IdentityError> {
         let token = token.clone();
-        self.run(move |db| -> Result<(), WrapIdentity> {
-            let txn = db.begin_write().map_err(fail)?;
-            {
-                let mut families = txn.open_table(FAMILIES).map_err(fail)?;
-                if families.get(token.family.as_str()).map_err(fail)?.is_none() {
-                    families
-                        .insert(token.family.as_str(), "active")
-                        .map_err(fail)?;
-                }
-                let mut refresh = txn.open_table(REFRESH).map_err(fail)?;
-                let stored = Stored {
-                    token: token.clone(),
-                    used: false,
-                };
-                refresh
-                    .insert(token.token_hash.as_str(), encode(&stored).as_slice())
+        self.write(move |txn| -> Result<(), WrapIdentity> {
+            let mut families = txn.open_table(FAMILIES).map_err(fail)?;
+            if families.get(token.family.as_str()).map_err(fail)?.is_none() {
+                families
+                    .insert(token.family.as_str(), "active")
                     .map_err(fail)?;
             }
-            txn.commit().map_err(fail)?;
+            let stored = Stored {
+                token: token.clone(),
+                used: false,
+            };
+            txn.open_table(REFRESH)
+                .map_err(fail)?
+                .insert(token.token_hash.as_str(), encode(&stored).as_slice())
+                .map_err(fail)?;
             Ok(())
         })
         .await
@@ -100,9 +94,10 @@ impl IdentityStore for EmbeddedStore {
         now: DateTime<Utc>,
     ) -> Result<RefreshToken, IdentityError> {
         let token_hash = token_hash.to_string();
-        self.run(move |db| -> Result<RefreshToken, WrapIdentity> {
-            let txn = db.begin_write().map_err(fail)?;
-            let outcome = {
+        // The outer result aborts the transaction; the inner one is committed either way,
+        // because a reuse must leave the family revoked.
+        self.write(
+            move |txn| -> Result<Result<RefreshToken, IdentityError>, WrapIdentity> {
                 let mut refresh = txn.open_table(REFRESH).map_err(fail)?;
                 let mut families = txn.open_table(FAMILIES).map_err(fail)?;
                 let Some(mut stored) = refresh
@@ -122,35 +117,87 @@ impl IdentityStore for EmbeddedStore {
                     return Err(WrapIdentity(IdentityError::FamilyRevoked));
                 }
                 if stored.used {
-                    // A copy of a spent token: revoke the family, and keep that revocation.
                     families.insert(family.as_str(), "revoked").map_err(fail)?;
-                    Err(IdentityError::TokenReused { family })
-                } else if stored.token.expires_at <= now {
-                    return Err(WrapIdentity(IdentityError::TokenExpired));
-                } else {
-                    stored.used = true;
-                    refresh
-                        .insert(token_hash.as_str(), encode(&stored).as_slice())
-                        .map_err(fail)?;
-                    Ok(stored.token)
+                    return Ok(Err(IdentityError::TokenReused { family }));
                 }
-            };
-            txn.commit().map_err(fail)?;
-            outcome.map_err(WrapIdentity)
+                if stored.token.expires_at <= now {
+                    return Err(WrapIdentity(IdentityError::TokenExpired));
+                }
+                stored.used = true;
+                refresh
+                    .insert(token_hash.as_str(), encode(&stored).as_slice())
+                    .map_err(fail)?;
+                Ok(Ok(stored.token))
+            },
+        )
+        .await
+        .map_err(|w| w.0)?
+    }
+
+    async fn revoke_family(&self, family: &str) -> Result<(), IdentityError> {
+        let family = family.to_string();
+        self.write(move |txn| -> Result<(), WrapIdentity> {
+            txn.open_table(FAMILIES)
+                .map_err(fail)?
+                .insert(family.as_str(), "revoked")
+                .map_err(fail)?;
+            Ok(())
+        })
+        .await
+        .map_err(|w| w.0)
+    }
+}
+
+/// Keys sort by expiry first, so expired windows are swept with one range delete.
+fn rate_key(window: &RateWindow) -> String {
+    format!(
+        "{:020}|{}",
+        window.expires_at.timestamp_millis().max(0),
+        window.bucket
+    )
+}
+
+/// Windows that ended more than this long ago are deleted on the next acquire.
+const RATE_SWEEP_AFTER_MS: i64 = 3_600_000;
+
+#[async_trait]
+impl RateLimiter for EmbeddedStore {
+    async fn acquire(&self, window: &RateWindow, limit: u32) -> Result<bool, IdentityError> {
+        let key = rate_key(window);
+        let sweep_before = format!(
+            "{:020}",
+            (window.expires_at.timestamp_millis() - RATE_SWEEP_AFTER_MS).max(0)
+        );
+        self.write(move |txn| -> Result<bool, WrapIdentity> {
+            let mut rates = txn.open_table(RATES).map_err(fail)?;
+            rates
+                .retain_in(..sweep_before.as_str(), |_, _| false)
+                .map_err(fail)?;
+            let count = rates
+                .get(key.as_str())
+                .map_err(fail)?
+                .map_or(0, |v| v.value());
+            if count >= limit {
+                return Ok(false);
+            }
+            rates.insert(key.as_str(), count + 1).map_err(fail)?;
+            Ok(true)
         })
         .await
         .map_err(|w| w.0)
     }
 
-    async fn revoke_family(&self, family: &str) -> Result<(), IdentityError> {
-        let family = family.to_string();
-        self.run(move |db| -> Result<(), WrapIdentity> {
-            let txn = db.begin_write().map_err(fail)?;
-            txn.open_table(FAMILIES)
+    async fn give_back(&self, window: &RateWindow) -> Result<(), IdentityError> {
+        let key = rate_key(window);
+        self.write(move |txn| -> Result<(), WrapIdentity> {
+            let mut rates = txn.open_table(RATES).map_err(fail)?;
+            let count = rates
+                .get(key.as_str())
                 .map_err(fail)?
-                .insert(family.as_str(), "revoked")
-                .map_err(fail)?;
-            txn.commit().map_err(fail)?;
+                .map_or(0, |v| v.value());
+            if count > 0 {
+                rates.insert(key.as_str(), count - 1).map_err(fail)?;
+            }
             Ok(())
         })
         .await

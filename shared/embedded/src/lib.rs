@@ -51,6 +51,7 @@ impl EmbeddedStore {
         txn.open_table(identity::ACCOUNTS).map_err(fail)?;
         txn.open_table(identity::REFRESH).map_err(fail)?;
         txn.open_table(identity::FAMILIES).map_err(fail)?;
+        txn.open_table(identity::RATES).map_err(fail)?;
         txn.commit().map_err(fail)?;
         Ok(Self { db: Arc::new(db) })
     }
@@ -68,6 +69,25 @@ impl EmbeddedStore {
         tokio::task::spawn_blocking(move || work(&db))
             .await
             .map_err(|e| E::from(fail(e)))?
+    }
+
+    /// Runs `work` in one write transaction off the async threads; commits only if it
+    /// returns `Ok` (an outcome that must be kept even though it is a refusal goes in `T`).
+    pub(crate) async fn write<T, E>(
+        &self,
+        work: impl FnOnce(&redb::WriteTransaction) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: Send + 'static + From<String>,
+    {
+        self.run(move |db| {
+            let txn = db.begin_write().map_err(fail)?;
+            let out = work(&txn)?;
+            txn.commit().map_err(fail)?;
+            Ok(out)
+        })
+        .await
     }
 }
 

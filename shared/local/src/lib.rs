@@ -1,6 +1,8 @@
 //! The local server behind `make run`: the routes API Gateway serves, on one port, calling the
 //! same handlers with the same API Gateway proxy events, over the embedded durable store.
 
+pub mod demo;
+
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
@@ -11,9 +13,9 @@ use lambda_http::Body;
 use serde_json::{Map, Value, json};
 use stagepass_api::app::DEFAULT_MAX_BODY_BYTES;
 use stagepass_api::error::ApiError;
-use stagepass_api::routes::{Resolved, resolve};
-use stagepass_api::{App, Tokens};
-use stagepass_domain::{Clock, Settings, Stagepass};
+use stagepass_api::routes::{Resolved, Route, resolve};
+use stagepass_api::{Access, App, KeySet, Principal, Tokens};
+use stagepass_domain::{Accounts, Clock, IdentitySettings, Settings, Stagepass};
 use stagepass_embedded::EmbeddedStore;
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -24,20 +26,45 @@ use tokio::net::TcpListener;
 /// API Gateway refuses payloads over 10 MB itself; locally we stop reading at 1 MiB.
 pub const GATEWAY_MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// The token secret lives in the data folder, made on first run: never in the repo.
-pub fn load_or_create_secret(data_dir: &Path) -> std::io::Result<Vec<u8>> {
-    let path = data_dir.join("jwt-secret");
+/// The signing keys live in the data folder, made on first run: never in the repo.
+pub fn load_or_create_keys(data_dir: &Path) -> Result<KeySet, String> {
+    let path = keys_path(data_dir);
     match std::fs::read_to_string(&path) {
-        Ok(s) if s.trim().len() >= 64 => Ok(s.trim().as_bytes().to_vec()),
-        _ => {
-            use rand::Rng;
-            std::fs::create_dir_all(data_dir)?;
-            let bytes: [u8; 32] = rand::rng().random();
-            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-            std::fs::write(&path, &hex)?;
-            Ok(hex.into_bytes())
+        Ok(text) => {
+            let set = KeySet::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+            set.load().map_err(|e| format!("{}: {e}", path.display()))?;
+            Ok(set)
         }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let set = KeySet::generate();
+            save_keys(data_dir, &set)?;
+            Ok(set)
+        }
+        Err(e) => Err(format!("{}: {e}", path.display())),
     }
+}
+
+pub fn keys_path(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("signing-keys.json")
+}
+
+/// Writes the key set readable by its owner only.
+pub fn save_keys(data_dir: &Path, set: &KeySet) -> Result<(), String> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::create_dir_all(data_dir).map_err(|e| e.to_string())?;
+    let path = keys_path(data_dir);
+    let tmp = path.with_extension("json.tmp");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(&tmp).map_err(|e| e.to_string())?;
+    file.write_all(set.to_json().as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| e.to_string())?;
+    std::fs::rename(&tmp, &path).map_err(|e| e.to_string())
 }
 
 /// The app over the embedded store in `data_dir`.
@@ -45,12 +72,14 @@ pub fn build_app(
     data_dir: &Path,
     clock: Arc<dyn Clock>,
     settings: Settings,
-    secret: &[u8],
+    identity: IdentitySettings,
+    keys: &KeySet,
 ) -> Result<Arc<App>, String> {
     let store = Arc::new(EmbeddedStore::open(&data_dir.join("store"))?);
     Ok(Arc::new(App {
-        service: Stagepass::new(store.clone(), store, clock, settings),
-        tokens: Tokens::hs256(secret)?,
+        service: Stagepass::new(store.clone(), store.clone(), clock.clone(), settings),
+        accounts: Accounts::new(store.clone(), store, clock, identity),
+        tokens: Some(Tokens::from_key_set(keys)?),
         max_body_bytes: DEFAULT_MAX_BODY_BYTES,
     }))
 }
@@ -116,29 +145,53 @@ async fn handle(
             path: path.clone(),
         }
         .into_response(),
-        Resolved::Found(route, params) => {
-            let (parts, body) = req.into_parts();
-            match Limited::new(body, GATEWAY_MAX_BODY_BYTES).collect().await {
-                Err(_) => ApiError::PayloadTooLarge {
-                    limit: GATEWAY_MAX_BODY_BYTES,
-                }
-                .into_response(),
-                Ok(collected) => {
-                    let event =
-                        proxy_event(&parts, route.path, &params, peer, &collected.to_bytes());
-                    match lambda_http::request::from_str(&event.to_string()) {
-                        Ok(request) => route.function.handle(app, request).await,
-                        Err(e) => {
-                            ApiError::MalformedJson(format!("request could not be read: {e}"))
-                                .into_response()
+        Resolved::Found(route, params) => match authorize(&app, route, &req) {
+            Err(refused) => refused.into_response(),
+            Ok(caller) => {
+                let (parts, body) = req.into_parts();
+                match Limited::new(body, GATEWAY_MAX_BODY_BYTES).collect().await {
+                    Err(_) => ApiError::PayloadTooLarge {
+                        limit: GATEWAY_MAX_BODY_BYTES,
+                    }
+                    .into_response(),
+                    Ok(collected) => {
+                        let mut event =
+                            proxy_event(&parts, route.path, &params, peer, &collected.to_bytes());
+                        if let Some(caller) = caller {
+                            event["requestContext"]["authorizer"] =
+                                Value::Object(caller.context_fields());
+                        }
+                        match lambda_http::request::from_str(&event.to_string()) {
+                            Ok(request) => route.function.handle(app, request).await,
+                            Err(e) => {
+                                ApiError::MalformedJson(format!("request could not be read: {e}"))
+                                    .into_response()
+                            }
                         }
                     }
                 }
             }
-        }
+        },
     };
     tracing::info!(%method, %path, status = response.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");
     to_hyper(response)
+}
+
+/// What API Gateway does before a protected route: run the same authorizer code the
+/// authorizer function runs, and refuse with 401 if it says no.
+fn authorize(
+    app: &App,
+    route: &Route,
+    req: &hyper::Request<Incoming>,
+) -> Result<Option<Principal>, ApiError> {
+    if route.access == Access::Public {
+        return Ok(None);
+    }
+    let header = req
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or(""));
+    app.tokens()?.authorize(header).map(Some)
 }
 
 /// The API Gateway REST proxy event (payload format 1.0) that Lambda would receive.

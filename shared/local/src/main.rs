@@ -1,42 +1,40 @@
 //! `make run`: the whole Stagepass API on http://127.0.0.1:3000 with no Docker and no AWS.
 //!
 //! Usage:
-//!   stagepass-local                      serve (data in $STAGEPASS_DATA_DIR, default ./.data)
-//!   stagepass-local token ROLE [SUBJECT] print a token for fan|organiser|door|admin
+//!   stagepass-local               serve (data in $STAGEPASS_DATA_DIR, default ./.data)
+//!   stagepass-local rotate-keys   make a new signing key active, keep the previous one for
+//!                                 verification (restart the server to pick it up)
+//!   stagepass-local keygen        print a fresh key set (to store in Secrets Manager)
 
+use stagepass_api::KeySet;
 use stagepass_api::app::env;
-use stagepass_api::{Role, Tokens};
 use stagepass_domain::SystemClock;
+use stagepass_local::demo::{DEMO_ACCOUNTS, DEMO_PASSWORD};
 use std::path::PathBuf;
 use std::sync::Arc;
-
-const TOKEN_HOURS: i64 = 12;
 
 fn data_dir() -> PathBuf {
     std::env::var_os("STAGEPASS_DATA_DIR").map_or_else(|| PathBuf::from(".data"), PathBuf::from)
 }
 
-fn parse_role(raw: &str) -> Result<Role, String> {
-    serde_json::from_value(serde_json::json!(raw))
-        .map_err(|_| format!("unknown role {raw:?}: use fan, organiser, door or admin"))
-}
-
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = data_dir();
-    let secret = stagepass_local::load_or_create_secret(&dir)?;
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("token") {
-        let role = parse_role(args.get(1).map_or("fan", String::as_str))?;
-        let subject = args
-            .get(2)
-            .cloned()
-            .unwrap_or_else(|| format!("demo-{}", args.get(1).map_or("fan", String::as_str)));
-        println!(
-            "{}",
-            Tokens::hs256(&secret)?.issue(&subject, &[role], chrono::Duration::hours(TOKEN_HOURS))
-        );
-        return Ok(());
+    match std::env::args().nth(1).as_deref() {
+        None => {}
+        Some("keygen") => {
+            println!("{}", KeySet::generate().to_json());
+            return Ok(());
+        }
+        Some("rotate-keys") => {
+            let rotated = stagepass_local::load_or_create_keys(&dir)?.rotated()?;
+            stagepass_local::save_keys(&dir, &rotated)?;
+            println!("active signing key is now {}", rotated.active);
+            return Ok(());
+        }
+        Some(other) => {
+            return Err(format!("unknown command {other:?}: use keygen or rotate-keys").into());
+        }
     }
     // The subscriber the Lambdas use: text in a terminal, JSON with AWS_LAMBDA_LOG_FORMAT=json.
     lambda_http::tracing::init_default_subscriber();
@@ -44,28 +42,37 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(3000);
-    let app = stagepass_local::build_app(&dir, Arc::new(SystemClock), env::settings()?, &secret)?;
+    let keys = stagepass_local::load_or_create_keys(&dir)?;
+    let app = stagepass_local::build_app(
+        &dir,
+        Arc::new(SystemClock),
+        env::settings()?,
+        env::identity_settings()?,
+        &keys,
+    )?;
+    let demo = stagepass_local::demo::seed(&app).await?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    let tokens = Tokens::hs256(&secret)?;
-    let ttl = chrono::Duration::hours(TOKEN_HOURS);
-    println!(
-        "Stagepass is running on http://127.0.0.1:{port} (data in {})",
-        dir.display()
-    );
+    let base = format!("http://127.0.0.1:{port}");
+    println!("Stagepass is running on {base} (data in {})", dir.display());
+    if let Some(id) = &demo.event_id {
+        println!("Seeded a published demo event: {base}/events/{id}");
+    }
     println!();
-    println!("Organiser token (valid {TOKEN_HOURS} h):");
-    println!(
-        "  export ORGANISER_TOKEN={}",
-        tokens.issue("demo-organiser", &[Role::Organiser], ttl)
-    );
-    println!("Fan token (valid {TOKEN_HOURS} h):");
-    println!(
-        "  export FAN_TOKEN={}",
-        tokens.issue("demo-fan", &[Role::Fan], ttl)
-    );
+    println!("Demo accounts (password {DEMO_PASSWORD}):");
+    for (email, role) in DEMO_ACCOUNTS {
+        println!("  {email:<28} {role:?}");
+    }
     println!();
-    println!("Try: curl -s http://127.0.0.1:{port}/events");
-    println!("More tokens: cargo run -q -p stagepass-local -- token fan my-name");
+    println!("Log in as the organiser:");
+    println!(
+        "  curl -s -X POST {base}/auth/login -H 'content-type: application/json' \\\n    -d '{{\"email\":\"organiser@stagepass.local\",\"password\":\"{DEMO_PASSWORD}\"}}'"
+    );
+    println!("Or sign up as a fan:");
+    println!(
+        "  curl -s -X POST {base}/auth/register -H 'content-type: application/json' \\\n    -d '{{\"email\":\"me@example.com\",\"password\":\"a long passphrase\"}}'"
+    );
+    println!("Then send the access_token as: Authorization: Bearer <access_token>");
+    println!("Browse: curl -s {base}/events");
     stagepass_local::serve(listener, app, async {
         let _ = tokio::signal::ctrl_c().await;
     })

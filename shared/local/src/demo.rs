@@ -1,0 +1,69 @@
+//! Demo data for `make run`: an admin, an organiser, a door-staff account and one published
+//! event, created on the first run only (later runs find them and change nothing).
+
+use serde_json::json;
+use stagepass_api::App;
+use stagepass_domain::{Actor, DomainError, NewEvent, Role};
+
+/// Local-only demo password (the store lives in the git-ignored data folder).
+pub const DEMO_PASSWORD: &str = "stagepass-demo";
+
+pub const DEMO_ACCOUNTS: [(&str, Role); 3] = [
+    ("admin@stagepass.local", Role::Admin),
+    ("organiser@stagepass.local", Role::Organiser),
+    ("door@stagepass.local", Role::Door),
+];
+
+/// What was seeded (or found), for the start-up banner.
+pub struct Demo {
+    pub event_id: Option<String>,
+}
+
+pub async fn seed(app: &App) -> Result<Demo, DomainError> {
+    let mut event_id = None;
+    for (email, role) in DEMO_ACCOUNTS {
+        let (account, created) = app
+            .accounts
+            .ensure_account(email, DEMO_PASSWORD, &[role])
+            .await?;
+        if role == Role::Organiser && created {
+            let organiser = Actor {
+                user: account.id,
+                admin: false,
+            };
+            let draft = app.service.create_event(&organiser, demo_event()).await?;
+            let event = app.service.publish_event(&organiser, &draft.id).await?;
+            event_id = Some(event.id.to_string());
+        }
+    }
+    Ok(Demo { event_id })
+}
+
+fn demo_event() -> NewEvent {
+    let starts_at = chrono::Utc::now() + chrono::Duration::days(30);
+    serde_json::from_value(json!({
+        "title": "Stagepass Demo Night",
+        "description": "A seated show with a standing floor, seeded by make run",
+        "category": "concert",
+        "venue": { "name": "Demo Hall", "city": "London" },
+        "starts_at": starts_at,
+        "currency": "GBP",
+        "price_tiers": [
+            { "id": "std", "name": "Standard", "price": 4500 },
+            { "id": "vip", "name": "Front rows", "price": 9000 }
+        ],
+        "layout": {
+            "sections": [{
+                "id": "A", "name": "Stalls", "tier": "std",
+                "rows": [
+                    { "label": "1", "seats": 10, "tier": "vip" },
+                    { "label": "2", "seats": 10, "tier": "vip" },
+                    { "label": "3", "seats": 12 },
+                    { "label": "4", "seats": 12 }
+                ]
+            }],
+            "ga_areas": [{ "id": "floor", "name": "Standing", "tier": "std", "capacity": 200 }]
+        }
+    }))
+    .expect("the demo event is a valid draft")
+}
