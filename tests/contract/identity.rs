@@ -1,7 +1,7 @@
 use crate::Adapters;
 use chrono::{DateTime, Duration, Utc};
 use stagepass_domain::identity::hash_refresh_token;
-use stagepass_domain::ports::{IdentityError, to_millis};
+use stagepass_domain::ports::{IdentityError, RateWindow, to_millis};
 use stagepass_domain::{Account, Email, RefreshToken, Role, UserId};
 use std::sync::Arc;
 
@@ -157,4 +157,53 @@ pub async fn concurrent_refreshes_with_one_token_succeed_once(a: Adapters) {
         }
     }
     assert_eq!(wins, 1);
+}
+
+fn window(name: &str) -> RateWindow {
+    RateWindow {
+        bucket: format!("{name}-{}#1", uuid::Uuid::new_v4().simple()),
+        expires_at: now() + Duration::minutes(1),
+    }
+}
+
+pub async fn rate_windows_count_to_their_limit_and_take_uses_back(a: Adapters) {
+    let w = window("login-failures:ann@example.com");
+    for _ in 0..3 {
+        assert!(a.limiter.acquire(&w, 3).await.unwrap());
+    }
+    assert!(!a.limiter.acquire(&w, 3).await.unwrap(), "the 4th of 3");
+    a.limiter.give_back(&w).await.unwrap();
+    assert!(a.limiter.acquire(&w, 3).await.unwrap(), "a use given back");
+    assert!(!a.limiter.acquire(&w, 3).await.unwrap());
+    // Other windows and other buckets are counted apart.
+    assert!(
+        a.limiter
+            .acquire(&window("login-failures:bob@example.com"), 3)
+            .await
+            .unwrap()
+    );
+    // Giving back more than was taken never goes below zero.
+    let fresh = window("register:198.51.100.7");
+    a.limiter.give_back(&fresh).await.unwrap();
+    a.limiter.give_back(&fresh).await.unwrap();
+    assert!(a.limiter.acquire(&fresh, 1).await.unwrap());
+    assert!(!a.limiter.acquire(&fresh, 1).await.unwrap());
+}
+
+/// 25 parallel guesses against a limit of 5: exactly 5 are counted, whatever the interleaving.
+pub async fn concurrent_attempts_never_pass_a_rate_limit(a: Adapters) {
+    let w = window("login-failures:carol@example.com");
+    let tasks: Vec<_> = (0..25)
+        .map(|_| {
+            let (limiter, w) = (Arc::clone(&a.limiter), w.clone());
+            tokio::spawn(async move { limiter.acquire(&w, 5).await })
+        })
+        .collect();
+    let mut counted = 0;
+    for t in tasks {
+        if t.await.unwrap().unwrap() {
+            counted += 1;
+        }
+    }
+    assert_eq!(counted, 5);
 }

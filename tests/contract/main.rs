@@ -1,10 +1,12 @@
 //! One contract suite per port, run unchanged against the embedded (redb) adapter and the
 //! DynamoDB adapter on the endpoint in `AWS_ENDPOINT_URL` (moto under `make test`).
 
+mod accounts;
 mod catalog;
 mod identity;
 mod inventory;
 mod service;
+mod signing_keys;
 
 use stagepass_dynamo::{DynamoCatalog, DynamoIdentity, DynamoInventory};
 use stagepass_embedded::EmbeddedStore;
@@ -15,6 +17,7 @@ pub struct Adapters {
     pub catalog: Arc<dyn stagepass_domain::EventCatalog>,
     pub inventory: Arc<dyn stagepass_domain::SeatInventory>,
     pub identity: Arc<dyn stagepass_domain::ports::IdentityStore>,
+    pub limiter: Arc<dyn stagepass_domain::ports::RateLimiter>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -24,7 +27,8 @@ pub async fn embedded() -> Adapters {
     Adapters {
         catalog: store.clone(),
         inventory: store.clone(),
-        identity: store,
+        identity: store.clone(),
+        limiter: store,
         _dir: Some(dir),
     }
 }
@@ -33,10 +37,12 @@ pub async fn dynamo() -> Adapters {
     let (client, events, inventory) = stagepass_tests::aws::tables().await;
     let identity = format!("identity-{}", uuid::Uuid::new_v4().simple());
     stagepass_tests::aws::create_table(&client, "IdentityTable", &identity).await;
+    let identity = Arc::new(DynamoIdentity::new(client.clone(), identity));
     Adapters {
         catalog: Arc::new(DynamoCatalog::new(client.clone(), events)),
-        inventory: Arc::new(DynamoInventory::new(client.clone(), inventory)),
-        identity: Arc::new(DynamoIdentity::new(client, identity)),
+        inventory: Arc::new(DynamoInventory::new(client, inventory)),
+        identity: identity.clone(),
+        limiter: identity,
         _dir: None,
     }
 }
@@ -95,6 +101,16 @@ mod contract_identity {
         a_refresh_token_works_once_and_reuse_revokes_the_family,
         unknown_expired_and_revoked_tokens_are_refused,
         concurrent_refreshes_with_one_token_succeed_once,
+        rate_windows_count_to_their_limit_and_take_uses_back,
+        concurrent_attempts_never_pass_a_rate_limit,
+    );
+}
+
+mod contract_accounts {
+    contract!(accounts:
+        register_login_refresh_reuse_and_logout,
+        the_sixth_wrong_password_in_a_window_is_rate_limited,
+        guests_and_staff_accounts,
     );
 }
 

@@ -32,28 +32,38 @@ fn table(name: &str, used: bool) -> Result<String, Error> {
 /// The key set from the Secrets Manager secret named by `STAGEPASS_SIGNING_KEYS_SECRET` (the
 /// deployed way), or inline JSON in `STAGEPASS_SIGNING_KEYS` (for `sam local invoke`).
 pub async fn load_tokens(config: &aws_config::SdkConfig) -> Result<Tokens, Error> {
-    let text = match std::env::var("STAGEPASS_SIGNING_KEYS_SECRET") {
-        Ok(secret_id) => {
-            let client = aws_sdk_secretsmanager::Client::new(config);
-            let out = client
-                .get_secret_value()
-                .secret_id(&secret_id)
-                .send()
-                .await
-                .map_err(|e| {
-                    format!(
-                        "reading signing keys from {secret_id}: {}",
-                        aws_sdk_secretsmanager::error::DisplayErrorContext(e)
-                    )
-                })?;
-            out.secret_string()
-                .ok_or_else(|| format!("secret {secret_id} has no SecretString"))?
-                .to_string()
+    match std::env::var("STAGEPASS_SIGNING_KEYS_SECRET") {
+        Ok(secret_id) => tokens_from_secret(config, &secret_id).await,
+        Err(_) => {
+            let text = required("STAGEPASS_SIGNING_KEYS")
+                .map_err(|_| "set STAGEPASS_SIGNING_KEYS_SECRET (or STAGEPASS_SIGNING_KEYS)")?;
+            Ok(Tokens::from_json(&text)?)
         }
-        Err(_) => required("STAGEPASS_SIGNING_KEYS")
-            .map_err(|_| "set STAGEPASS_SIGNING_KEYS_SECRET (or STAGEPASS_SIGNING_KEYS)")?,
-    };
-    Ok(Tokens::from_json(&text)?)
+    }
+}
+
+/// Reads and checks the key set in a Secrets Manager secret (read once per container; a
+/// rotation reaches every function as containers are replaced, which is why the previous key
+/// stays in the set for a while).
+pub async fn tokens_from_secret(
+    config: &aws_config::SdkConfig,
+    secret_id: &str,
+) -> Result<Tokens, Error> {
+    let out = aws_sdk_secretsmanager::Client::new(config)
+        .get_secret_value()
+        .secret_id(secret_id)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "reading signing keys from {secret_id}: {}",
+                aws_sdk_secretsmanager::error::DisplayErrorContext(e)
+            )
+        })?;
+    let text = out
+        .secret_string()
+        .ok_or_else(|| format!("secret {secret_id} has no SecretString"))?;
+    Ok(Tokens::from_json(text).map_err(|e| format!("secret {secret_id}: {e}"))?)
 }
 
 /// Builds the app for one function from `EVENTS_TABLE`, `INVENTORY_TABLE`, `IDENTITY_TABLE`,

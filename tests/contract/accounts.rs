@@ -1,0 +1,213 @@
+//! The identity use cases (`Accounts`) over each adapter: the rules that protect accounts hold
+//! on the embedded store and on DynamoDB alike.
+
+use crate::Adapters;
+use chrono::{Duration, Utc};
+use stagepass_domain::{
+    Accounts, Actor, Clock, DomainError, IdentitySettings, ManualClock, Role, UserId,
+};
+use std::sync::Arc;
+
+fn accounts(a: &Adapters) -> (Accounts, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let accounts = Accounts::new(
+        a.identity.clone(),
+        a.limiter.clone(),
+        clock.clone(),
+        IdentitySettings::default(),
+    );
+    (accounts, clock)
+}
+
+fn email() -> String {
+    format!("fan-{}@example.com", uuid::Uuid::new_v4().simple())
+}
+
+const PASSWORD: &str = "correct horse battery";
+
+pub async fn register_login_refresh_reuse_and_logout(a: Adapters) {
+    let (accounts, clock) = accounts(&a);
+    let email = email();
+    let registered = accounts.register(&email, PASSWORD, "ip-1").await.unwrap();
+    assert_eq!(registered.roles, vec![Role::Fan]);
+    assert_eq!(
+        accounts
+            .register(&email.to_uppercase(), PASSWORD, "ip-1")
+            .await
+            .unwrap_err(),
+        DomainError::EmailTaken
+    );
+    assert_eq!(
+        accounts
+            .login(&email, "wrong password!", "ip-1")
+            .await
+            .unwrap_err(),
+        DomainError::InvalidCredentials
+    );
+    assert_eq!(
+        accounts
+            .login("nobody@example.com", PASSWORD, "ip-1")
+            .await
+            .unwrap_err(),
+        DomainError::InvalidCredentials,
+        "an unknown email looks like a wrong password"
+    );
+    let login = accounts.login(&email, PASSWORD, "ip-1").await.unwrap();
+    assert_eq!(login.user, registered.user);
+    assert_ne!(
+        login.family, registered.family,
+        "each login is its own family"
+    );
+    let first = login.refresh_token.clone().unwrap();
+    let second = accounts.refresh(&first).await.unwrap();
+    assert_eq!(second.family, login.family);
+    assert_eq!(second.user, login.user);
+    let second_token = second.refresh_token.clone().unwrap();
+    assert_ne!(second_token, first);
+    // The first token again: stolen. Everyone on that login is logged out.
+    assert_eq!(
+        accounts.refresh(&first).await.unwrap_err(),
+        DomainError::RefreshTokenReused
+    );
+    assert_eq!(
+        accounts.refresh(&second_token).await.unwrap_err(),
+        DomainError::SessionRevoked
+    );
+    // The registration's own session is another family, still alive; logout ends it.
+    let reg_token = registered.refresh_token.clone().unwrap();
+    let after = accounts.refresh(&reg_token).await.unwrap();
+    accounts
+        .logout(after.family.as_deref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        accounts
+            .refresh(after.refresh_token.as_deref().unwrap())
+            .await
+            .unwrap_err(),
+        DomainError::SessionRevoked
+    );
+    // Refresh tokens expire.
+    let late = accounts.login(&email, PASSWORD, "ip-1").await.unwrap();
+    clock.advance(Duration::days(31));
+    assert_eq!(
+        accounts
+            .refresh(late.refresh_token.as_deref().unwrap())
+            .await
+            .unwrap_err(),
+        DomainError::RefreshTokenInvalid
+    );
+    assert_eq!(
+        accounts.refresh("rt_never-issued").await.unwrap_err(),
+        DomainError::RefreshTokenInvalid
+    );
+}
+
+pub async fn the_sixth_wrong_password_in_a_window_is_rate_limited(a: Adapters) {
+    let (accounts, clock) = accounts(&a);
+    let email = email();
+    accounts.register(&email, PASSWORD, "ip-1").await.unwrap();
+    // Start at the beginning of a window so the whole test fits in it.
+    let into_window = clock.now().timestamp_millis().rem_euclid(60_000);
+    clock.advance(Duration::milliseconds(60_000 - into_window));
+    // A right password in between does not count as a failure.
+    accounts.login(&email, PASSWORD, "ip-2").await.unwrap();
+    for attempt in 1..=5 {
+        assert_eq!(
+            accounts
+                .login(&email, "guess number one", "ip-2")
+                .await
+                .unwrap_err(),
+            DomainError::InvalidCredentials,
+            "attempt {attempt}"
+        );
+    }
+    let refused = accounts
+        .login(&email, "guess number six", "ip-3")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, DomainError::RateLimited { retry_after_secs } if (1..=60).contains(&retry_after_secs)),
+        "{refused:?}"
+    );
+    // Locked for this window even with the right password, from any address.
+    assert!(matches!(
+        accounts.login(&email, PASSWORD, "ip-4").await.unwrap_err(),
+        DomainError::RateLimited { .. }
+    ));
+    // Another account is not affected.
+    let other = email_other(&accounts).await;
+    accounts.login(&other, PASSWORD, "ip-2").await.unwrap();
+    clock.advance(Duration::seconds(61));
+    accounts.login(&email, PASSWORD, "ip-2").await.unwrap();
+}
+
+async fn email_other(accounts: &Accounts) -> String {
+    let other = email();
+    accounts.register(&other, PASSWORD, "ip-9").await.unwrap();
+    other
+}
+
+pub async fn guests_and_staff_accounts(a: Adapters) {
+    let (accounts, _) = accounts(&a);
+    let guest = accounts.guest("Guest@Example.com", "ip-1").await.unwrap();
+    assert_eq!(guest.roles, vec![Role::Guest]);
+    assert_eq!(guest.email.as_str(), "guest@example.com");
+    assert!(guest.refresh_token.is_none() && guest.family.is_none());
+    let again = accounts.guest("guest@example.com", "ip-1").await.unwrap();
+    assert_ne!(
+        again.user, guest.user,
+        "a guest token never names another guest's holds"
+    );
+    let fan = email();
+    accounts.register(&fan, PASSWORD, "ip-1").await.unwrap();
+    assert_eq!(
+        accounts.guest(&fan, "ip-1").await.unwrap_err(),
+        DomainError::AccountExists
+    );
+    assert_eq!(
+        accounts.guest("not an email", "ip-1").await.unwrap_err(),
+        DomainError::InvalidEmail
+    );
+    let admin = Actor {
+        user: UserId::new("admin-1"),
+        admin: true,
+    };
+    let not_admin = Actor {
+        user: UserId::new("organiser-1"),
+        admin: false,
+    };
+    let door_email = email();
+    assert!(matches!(
+        accounts
+            .create_account(&not_admin, &door_email, PASSWORD, &[Role::Door])
+            .await
+            .unwrap_err(),
+        DomainError::NotAllowed(_)
+    ));
+    for bad in [&[][..], &[Role::Guest][..]] {
+        assert!(matches!(
+            accounts
+                .create_account(&admin, &door_email, PASSWORD, bad)
+                .await
+                .unwrap_err(),
+            DomainError::InvalidField { .. }
+        ));
+    }
+    assert!(matches!(
+        accounts
+            .create_account(&admin, &door_email, "short", &[Role::Door])
+            .await
+            .unwrap_err(),
+        DomainError::WeakPassword(_)
+    ));
+    let door = accounts
+        .create_account(&admin, &door_email, PASSWORD, &[Role::Door, Role::Door])
+        .await
+        .unwrap();
+    assert_eq!(door.roles, vec![Role::Door]);
+    assert!(door.password_hash.starts_with("$argon2id$"));
+    assert!(!door.password_hash.contains(PASSWORD));
+    let session = accounts.login(&door_email, PASSWORD, "ip-1").await.unwrap();
+    assert_eq!(session.roles, vec![Role::Door]);
+}

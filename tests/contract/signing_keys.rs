@@ -1,0 +1,60 @@
+//! Signing keys as deployed: a key set in a Secrets Manager secret (moto under `make test`).
+
+use stagepass_api::{KeySet, Principal, Role};
+use stagepass_domain::UserId;
+
+async fn secret_with(text: &str) -> String {
+    let config = stagepass_tests::aws::sdk_config().await;
+    let name = format!("stagepass-keys-{}", uuid::Uuid::new_v4().simple());
+    aws_sdk_secretsmanager::Client::new(&config)
+        .create_secret()
+        .name(&name)
+        .secret_string(text)
+        .send()
+        .await
+        .expect("create secret");
+    name
+}
+
+#[tokio::test]
+async fn functions_load_the_key_set_from_secrets_manager() {
+    let set = KeySet::generate();
+    let name = secret_with(&set.to_json()).await;
+    let config = stagepass_tests::aws::sdk_config().await;
+    let tokens = stagepass_lambda::tokens_from_secret(&config, &name)
+        .await
+        .unwrap();
+    let who = Principal {
+        user: UserId::new("u-1"),
+        roles: vec![Role::Fan],
+        email: None,
+        session: None,
+    };
+    assert_eq!(tokens.verify(&tokens.issue(&who, 60)).unwrap(), who);
+    assert_eq!(tokens.jwks()["keys"][0]["kid"], set.active.as_str());
+    // A key from another set is not accepted.
+    let other = stagepass_api::Tokens::from_key_set(&KeySet::generate()).unwrap();
+    assert!(tokens.verify(&other.issue(&who, 60)).is_err());
+}
+
+#[tokio::test]
+async fn a_missing_or_broken_secret_stops_the_function_with_a_reason() {
+    let config = stagepass_tests::aws::sdk_config().await;
+    let missing = stagepass_lambda::tokens_from_secret(&config, "no-such-secret")
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(missing.contains("no-such-secret"), "{missing}");
+    let broken = secret_with(r#"{"active":"k1","keys":[{"kid":"k1","private_key":"AAAA"}]}"#).await;
+    let error = stagepass_lambda::tokens_from_secret(&config, &broken)
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(error.contains("not an Ed25519"), "{error}");
+    assert!(
+        !error.contains("AAAA"),
+        "key material never appears in errors"
+    );
+}
