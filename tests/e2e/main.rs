@@ -3,5 +3,6 @@
 
 mod concurrency;
 mod errors;
+mod identity;
 mod journey;
 mod wiring;

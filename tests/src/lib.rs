@@ -42,6 +42,9 @@ pub fn token(sub: &str, role: Role) -> String {
     tokens().issue(&who, 3600)
 }
 
+/// The password of every account the harness makes.
+pub const TEST_PASSWORD: &str = "test password 123";
+
 /// A running local server on a free port, with its own data folder and a clock tests move.
 pub struct TestApp {
     pub base_url: String,
@@ -68,14 +71,41 @@ impl TestApp {
         app
     }
 
+    /// A server with its own identity limits (for rate-limit tests).
+    pub async fn spawn_with_identity(identity: IdentitySettings) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let clock = Arc::new(ManualClock::new(Utc::now()));
+        let mut app = Self::start_with(
+            dir.path(),
+            Settings::default(),
+            identity,
+            clock,
+            test_keys(),
+        )
+        .await;
+        app._dir = Some(dir);
+        app
+    }
+
     /// Starts a server over an existing data folder (to test restarts).
     pub async fn start(data_dir: &Path, settings: Settings, clock: Arc<ManualClock>) -> Self {
+        let identity = IdentitySettings::default();
+        Self::start_with(data_dir, settings, identity, clock, test_keys()).await
+    }
+
+    pub async fn start_with(
+        data_dir: &Path,
+        settings: Settings,
+        identity: IdentitySettings,
+        clock: Arc<ManualClock>,
+        keys: &KeySet,
+    ) -> Self {
         let app = stagepass_local::build_app(
             data_dir,
             clock.clone() as Arc<dyn Clock>,
             settings,
-            IdentitySettings::default(),
-            test_keys(),
+            identity,
+            keys,
         )
         .expect("app builds");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -174,6 +204,49 @@ impl TestApp {
         let status = res.status().as_u16();
         let value = res.json().await.unwrap_or(Value::Null);
         (status, value)
+    }
+
+    /// `POST /auth/register`; the session body on success.
+    pub async fn register(&self, email: &str, password: &str) -> (u16, Value) {
+        let body = json!({ "email": email, "password": password });
+        self.send("POST", "/auth/register", None, Some(&body)).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> (u16, Value) {
+        let body = json!({ "email": email, "password": password });
+        self.send("POST", "/auth/login", None, Some(&body)).await
+    }
+
+    /// An access token for a fresh account with `role`: an admin (made directly in the store,
+    /// as `make run` seeds one) creates it over HTTP, then it logs in over HTTP.
+    pub async fn account_token(&self, role: Role) -> String {
+        let admin_email = "admin@tests.example";
+        self.app
+            .accounts
+            .ensure_account(admin_email, TEST_PASSWORD, &[Role::Admin])
+            .await
+            .expect("admin account");
+        if role == Role::Admin {
+            return self.access_token(admin_email).await;
+        }
+        let admin = self.access_token(admin_email).await;
+        let email =
+            format!("{role:?}-{}@tests.example", uuid::Uuid::new_v4().simple()).to_lowercase();
+        let body = json!({ "email": email, "password": TEST_PASSWORD, "roles": [role] });
+        let (status, created) = self
+            .send("POST", "/admin/accounts", Some(&admin), Some(&body))
+            .await;
+        assert_eq!(status, 201, "{created}");
+        self.access_token(&email).await
+    }
+
+    async fn access_token(&self, email: &str) -> String {
+        let (status, session) = self.login(email, TEST_PASSWORD).await;
+        assert_eq!(status, 200, "{session}");
+        session["access_token"]
+            .as_str()
+            .expect("access token")
+            .to_string()
     }
 
     /// Creates and publishes an event as `organiser`, returning its id.
