@@ -1,6 +1,7 @@
 //! End-to-end tests over HTTP against the local server (the same handlers API Gateway calls),
 //! plus checks that the local routes, `template.yaml` and `events/` agree.
 
+mod attacks;
 mod concurrency;
 mod errors;
 mod identity;
