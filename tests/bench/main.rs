@@ -5,6 +5,8 @@
 //!    (answered requests, 201 or 409), how many won, and p50/p99 latency.
 //! 2. Init time of one function binary: spawned against a minimal fake Lambda Runtime API,
 //!    measured from spawn to its first `GET /runtime/invocation/next`. Median of 20 starts.
+//! 3. Identity: login latency through the local server (Argon2id dominates), and the cost of
+//!    verifying one access token, which the authorizer pays per uncached token.
 
 use rand::Rng;
 use serde_json::json;
@@ -120,9 +122,10 @@ fn init_time(binary: &str) -> Duration {
         .env("AWS_SECRET_ACCESS_KEY", "bench")
         .env("EVENTS_TABLE", "events")
         .env("INVENTORY_TABLE", "inventory")
+        .env("IDENTITY_TABLE", "identity")
         .env(
-            "STAGEPASS_JWT_SECRET",
-            "bench-secret-bench-secret-bench-secret",
+            "STAGEPASS_SIGNING_KEYS",
+            stagepass_tests::test_keys().to_json(),
         )
         .env("RUST_LOG", "off")
         .stdout(std::process::Stdio::null())
@@ -149,6 +152,35 @@ fn init_time(binary: &str) -> Duration {
     elapsed
 }
 
+async fn logins() {
+    let app = stagepass_tests::TestApp::spawn().await;
+    let (email, password) = ("bench@example.com", stagepass_tests::TEST_PASSWORD);
+    assert_eq!(app.register(email, password).await.0, 201);
+    let mut times = Vec::with_capacity(30);
+    for _ in 0..30 {
+        let started = Instant::now();
+        assert_eq!(app.login(email, password).await.0, 200);
+        times.push(started.elapsed());
+    }
+    times.sort();
+    println!(
+        "login: median {:.1} ms, p90 {:.1} ms over 30 sequential logins (Argon2id m=19 MiB t=2 p=1)",
+        percentile(&times, 0.5).as_secs_f64() * 1e3,
+        percentile(&times, 0.9).as_secs_f64() * 1e3,
+    );
+    let tokens = stagepass_tests::tokens();
+    let token = token("bench-fan", Role::Fan);
+    let rounds = 20_000;
+    let started = Instant::now();
+    for _ in 0..rounds {
+        tokens.verify(&token).expect("valid");
+    }
+    println!(
+        "verify: {:.1} us per access token (EdDSA, all claims checked), {rounds} rounds",
+        started.elapsed().as_secs_f64() * 1e6 / rounds as f64
+    );
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -164,6 +196,7 @@ async fn main() {
     for contenders in [1_000, 10_000] {
         holds(contenders).await;
     }
+    logins().await;
     if let Some(binary) = function {
         let _ = init_time(&binary); // warm the page cache
         let mut times: Vec<Duration> = (0..20).map(|_| init_time(&binary)).collect();

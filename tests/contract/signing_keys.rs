@@ -58,3 +58,45 @@ async fn a_missing_or_broken_secret_stops_the_function_with_a_reason() {
         "key material never appears in errors"
     );
 }
+
+#[tokio::test]
+async fn the_first_admin_of_a_deployment_can_log_in() {
+    let client = stagepass_tests::aws::client().await;
+    let table = format!("identity-{}", uuid::Uuid::new_v4().simple());
+    stagepass_tests::aws::create_table(&client, "IdentityTable", &table).await;
+    let config = stagepass_tests::aws::sdk_config().await;
+    let password = stagepass_tests::TEST_PASSWORD;
+    assert!(
+        stagepass_lambda::ensure_admin(&config, &table, "Root@Example.com", password)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !stagepass_lambda::ensure_admin(&config, &table, "root@example.com", password)
+            .await
+            .unwrap()
+    );
+    let identity =
+        std::sync::Arc::new(stagepass_dynamo::DynamoIdentity::new(client, table.clone()));
+    let accounts = stagepass_domain::Accounts::new(
+        identity.clone(),
+        identity,
+        std::sync::Arc::new(stagepass_domain::SystemClock),
+        Default::default(),
+    );
+    let session = accounts
+        .login("root@example.com", password, "test")
+        .await
+        .unwrap();
+    assert_eq!(session.roles, vec![Role::Admin]);
+    // A fan's email cannot be turned into an admin this way.
+    accounts
+        .register("fan@example.com", password, "test")
+        .await
+        .unwrap();
+    let refused = stagepass_lambda::ensure_admin(&config, &table, "fan@example.com", password)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("without the admin role"), "{refused}");
+}

@@ -191,3 +191,32 @@ mod tests {
         assert_eq!(whole_api("garbage"), None);
     }
 }
+
+/// The first admin of a fresh deployment (the API only ever creates fans, and admins create
+/// everyone else). Creates the account in the DynamoDB identity table unless the email is
+/// taken; returns whether it was created.
+pub async fn ensure_admin(
+    config: &aws_config::SdkConfig,
+    identity_table: &str,
+    email: &str,
+    password: &str,
+) -> Result<bool, Error> {
+    let identity = Arc::new(DynamoIdentity::new(
+        aws_sdk_dynamodb::Client::new(config),
+        identity_table,
+    ));
+    let accounts = Accounts::new(
+        identity.clone(),
+        identity,
+        Arc::new(SystemClock),
+        Default::default(),
+    );
+    let (account, created) = accounts
+        .ensure_account(email, password, &[stagepass_domain::Role::Admin])
+        .await
+        .map_err(|e| e.to_string())?;
+    if !created && !account.roles.contains(&stagepass_domain::Role::Admin) {
+        return Err(format!("{email} already has an account without the admin role").into());
+    }
+    Ok(created)
+}

@@ -60,7 +60,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!();
     println!("Demo accounts (password {DEMO_PASSWORD}):");
     for (email, role) in DEMO_ACCOUNTS {
-        println!("  {email:<28} {role:?}");
+        println!("  {email:<28} {}", format!("{role:?}").to_lowercase());
     }
     println!();
     println!("Log in as the organiser:");
