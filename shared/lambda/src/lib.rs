@@ -177,21 +177,6 @@ pub async fn run_authorizer() -> Result<(), Error> {
     .await
 }
 
-#[cfg(test)]
-mod tests {
-    use super::whole_api;
-
-    #[test]
-    fn policies_cover_the_whole_stage() {
-        assert_eq!(
-            whole_api("arn:aws:execute-api:eu-west-1:123456789012:abc123/live/POST/events")
-                .as_deref(),
-            Some("arn:aws:execute-api:eu-west-1:123456789012:abc123/live/*/*")
-        );
-        assert_eq!(whole_api("garbage"), None);
-    }
-}
-
 /// The first admin of a fresh deployment (the API only ever creates fans, and admins create
 /// everyone else). Creates the account in the DynamoDB identity table unless the email is
 /// taken; returns whether it was created.
@@ -219,4 +204,19 @@ pub async fn ensure_admin(
         return Err(format!("{email} already has an account without the admin role").into());
     }
     Ok(created)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole_api;
+
+    #[test]
+    fn policies_cover_the_whole_stage() {
+        assert_eq!(
+            whole_api("arn:aws:execute-api:eu-west-1:123456789012:abc123/live/POST/events")
+                .as_deref(),
+            Some("arn:aws:execute-api:eu-west-1:123456789012:abc123/live/*/*")
+        );
+        assert_eq!(whole_api("garbage"), None);
+    }
 }
