@@ -119,24 +119,20 @@ pub(crate) fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
 impl EventCatalog for EmbeddedStore {
     async fn insert(&self, event: &Event) -> Result<(), CatalogError> {
         let event = event.clone();
-        self.run(move |db| -> Result<(), WrapCatalog> {
-            let txn = db.begin_write().map_err(fail)?;
-            {
-                let mut events = txn.open_table(EVENTS).map_err(fail)?;
-                if events.get(event.id.as_str()).map_err(fail)?.is_some() {
-                    return Err(WrapCatalog(CatalogError::AlreadyExists));
-                }
-                events
-                    .insert(event.id.as_str(), encode(&event).as_slice())
-                    .map_err(fail)?;
-                if event.status == EventStatus::Published {
-                    let mut listing = txn.open_table(LISTING).map_err(fail)?;
-                    listing
-                        .insert(event.start_key().as_str(), event.id.as_str())
-                        .map_err(fail)?;
-                }
+        self.write(move |txn| -> Result<(), WrapCatalog> {
+            let mut events = txn.open_table(EVENTS).map_err(fail)?;
+            if events.get(event.id.as_str()).map_err(fail)?.is_some() {
+                return Err(WrapCatalog(CatalogError::AlreadyExists));
             }
-            txn.commit().map_err(fail)?;
+            events
+                .insert(event.id.as_str(), encode(&event).as_slice())
+                .map_err(fail)?;
+            if event.status == EventStatus::Published {
+                let mut listing = txn.open_table(LISTING).map_err(fail)?;
+                listing
+                    .insert(event.start_key().as_str(), event.id.as_str())
+                    .map_err(fail)?;
+            }
             Ok(())
         })
         .await
@@ -157,32 +153,28 @@ impl EventCatalog for EmbeddedStore {
 
     async fn replace(&self, event: &Event, expected_version: u64) -> Result<(), CatalogError> {
         let event = event.clone();
-        self.run(move |db| -> Result<(), WrapCatalog> {
-            let txn = db.begin_write().map_err(fail)?;
-            {
-                let mut events = txn.open_table(EVENTS).map_err(fail)?;
-                let stored: Option<Event> = events
-                    .get(event.id.as_str())
-                    .map_err(fail)?
-                    .map(|v| decode(v.value()))
-                    .transpose()?;
-                let Some(stored) = stored.filter(|s| s.version == expected_version) else {
-                    return Err(WrapCatalog(CatalogError::VersionConflict));
-                };
-                events
-                    .insert(event.id.as_str(), encode(&event).as_slice())
-                    .map_err(fail)?;
-                let mut listing = txn.open_table(LISTING).map_err(fail)?;
-                if stored.status == EventStatus::Published {
-                    listing.remove(stored.start_key().as_str()).map_err(fail)?;
-                }
-                if event.status == EventStatus::Published {
-                    listing
-                        .insert(event.start_key().as_str(), event.id.as_str())
-                        .map_err(fail)?;
-                }
+        self.write(move |txn| -> Result<(), WrapCatalog> {
+            let mut events = txn.open_table(EVENTS).map_err(fail)?;
+            let stored: Option<Event> = events
+                .get(event.id.as_str())
+                .map_err(fail)?
+                .map(|v| decode(v.value()))
+                .transpose()?;
+            let Some(stored) = stored.filter(|s| s.version == expected_version) else {
+                return Err(WrapCatalog(CatalogError::VersionConflict));
+            };
+            events
+                .insert(event.id.as_str(), encode(&event).as_slice())
+                .map_err(fail)?;
+            let mut listing = txn.open_table(LISTING).map_err(fail)?;
+            if stored.status == EventStatus::Published {
+                listing.remove(stored.start_key().as_str()).map_err(fail)?;
             }
-            txn.commit().map_err(fail)?;
+            if event.status == EventStatus::Published {
+                listing
+                    .insert(event.start_key().as_str(), event.id.as_str())
+                    .map_err(fail)?;
+            }
             Ok(())
         })
         .await
@@ -231,48 +223,44 @@ impl EventCatalog for EmbeddedStore {
 impl SeatInventory for EmbeddedStore {
     async fn place_hold(&self, hold: &Hold, now: DateTime<Utc>) -> Result<(), InventoryError> {
         let hold = hold.clone();
-        self.run(move |db| -> Result<(), WrapInventory> {
-            let txn = db.begin_write().map_err(fail)?;
-            {
-                let mut holds = txn.open_table(HOLDS).map_err(fail)?;
-                if let Some(existing) = holds.get(hold.id.as_str()).map_err(fail)? {
-                    let existing: Hold = decode(existing.value())?;
-                    return Err(WrapInventory(InventoryError::HoldExists(Box::new(
-                        existing,
-                    ))));
-                }
-                let mut units = txn.open_table(UNITS).map_err(fail)?;
-                let mut taken = Vec::new();
-                for unit in &hold.units {
-                    let key = unit_key(&hold.event_id, unit.as_str());
-                    if let Some(bytes) = units.get(key.as_str()).map_err(fail)? {
-                        let record: UnitRecord = decode(bytes.value())?;
-                        if record.is_live(now) {
-                            taken.push(unit.clone());
-                        }
+        self.write(move |txn| -> Result<(), WrapInventory> {
+            let mut holds = txn.open_table(HOLDS).map_err(fail)?;
+            if let Some(existing) = holds.get(hold.id.as_str()).map_err(fail)? {
+                let existing: Hold = decode(existing.value())?;
+                return Err(WrapInventory(InventoryError::HoldExists(Box::new(
+                    existing,
+                ))));
+            }
+            let mut units = txn.open_table(UNITS).map_err(fail)?;
+            let mut taken = Vec::new();
+            for unit in &hold.units {
+                let key = unit_key(&hold.event_id, unit.as_str());
+                if let Some(bytes) = units.get(key.as_str()).map_err(fail)? {
+                    let record: UnitRecord = decode(bytes.value())?;
+                    if record.is_live(now) {
+                        taken.push(unit.clone());
                     }
                 }
-                if !taken.is_empty() {
-                    // Dropping the transaction without committing writes nothing.
-                    return Err(WrapInventory(InventoryError::Taken(taken)));
-                }
-                for unit in &hold.units {
-                    let record = UnitRecord {
-                        unit: unit.clone(),
-                        hold_id: hold.id.clone(),
-                        state: stagepass_domain::UnitState::Held,
-                        expires_at: hold.expires_at,
-                    };
-                    let key = unit_key(&hold.event_id, unit.as_str());
-                    units
-                        .insert(key.as_str(), encode(&record).as_slice())
-                        .map_err(fail)?;
-                }
-                holds
-                    .insert(hold.id.as_str(), encode(&hold).as_slice())
+            }
+            if !taken.is_empty() {
+                // Dropping the transaction without committing writes nothing.
+                return Err(WrapInventory(InventoryError::Taken(taken)));
+            }
+            for unit in &hold.units {
+                let record = UnitRecord {
+                    unit: unit.clone(),
+                    hold_id: hold.id.clone(),
+                    state: stagepass_domain::UnitState::Held,
+                    expires_at: hold.expires_at,
+                };
+                let key = unit_key(&hold.event_id, unit.as_str());
+                units
+                    .insert(key.as_str(), encode(&record).as_slice())
                     .map_err(fail)?;
             }
-            txn.commit().map_err(fail)?;
+            holds
+                .insert(hold.id.as_str(), encode(&hold).as_slice())
+                .map_err(fail)?;
             Ok(())
         })
         .await
@@ -293,37 +281,32 @@ impl SeatInventory for EmbeddedStore {
 
     async fn release_hold(&self, id: &HoldId) -> Result<Hold, InventoryError> {
         let id = id.clone();
-        self.run(move |db| -> Result<Hold, WrapInventory> {
-            let txn = db.begin_write().map_err(fail)?;
-            let released = {
-                let mut holds = txn.open_table(HOLDS).map_err(fail)?;
-                let mut hold: Hold = match holds.get(id.as_str()).map_err(fail)? {
-                    Some(v) => decode(v.value())?,
-                    None => return Err(WrapInventory(InventoryError::HoldNotFound)),
-                };
-                if hold.status != HoldStatus::Active {
-                    return Err(WrapInventory(InventoryError::HoldNotActive));
-                }
-                let mut units = txn.open_table(UNITS).map_err(fail)?;
-                for unit in &hold.units {
-                    let key = unit_key(&hold.event_id, unit.as_str());
-                    let ours = match units.get(key.as_str()).map_err(fail)? {
-                        Some(bytes) => decode::<UnitRecord>(bytes.value())?.hold_id == hold.id,
-                        None => false,
-                    };
-                    // After expiry another hold may own the unit: leave that one alone.
-                    if ours {
-                        units.remove(key.as_str()).map_err(fail)?;
-                    }
-                }
-                hold.status = HoldStatus::Released;
-                holds
-                    .insert(hold.id.as_str(), encode(&hold).as_slice())
-                    .map_err(fail)?;
-                hold
+        self.write(move |txn| -> Result<Hold, WrapInventory> {
+            let mut holds = txn.open_table(HOLDS).map_err(fail)?;
+            let mut hold: Hold = match holds.get(id.as_str()).map_err(fail)? {
+                Some(v) => decode(v.value())?,
+                None => return Err(WrapInventory(InventoryError::HoldNotFound)),
             };
-            txn.commit().map_err(fail)?;
-            Ok(released)
+            if hold.status != HoldStatus::Active {
+                return Err(WrapInventory(InventoryError::HoldNotActive));
+            }
+            let mut units = txn.open_table(UNITS).map_err(fail)?;
+            for unit in &hold.units {
+                let key = unit_key(&hold.event_id, unit.as_str());
+                let ours = match units.get(key.as_str()).map_err(fail)? {
+                    Some(bytes) => decode::<UnitRecord>(bytes.value())?.hold_id == hold.id,
+                    None => false,
+                };
+                // After expiry another hold may own the unit: leave that one alone.
+                if ours {
+                    units.remove(key.as_str()).map_err(fail)?;
+                }
+            }
+            hold.status = HoldStatus::Released;
+            holds
+                .insert(hold.id.as_str(), encode(&hold).as_slice())
+                .map_err(fail)?;
+            Ok(hold)
         })
         .await
         .map_err(|w| w.0)
