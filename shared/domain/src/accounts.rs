@@ -80,14 +80,17 @@ fn parse_password(raw: &str) -> Result<Password> {
 /// blocking thread so a busy local server keeps answering other requests.
 pub async fn hash_password(password: &Password) -> Result<String> {
     let password = password.as_str().to_string();
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .hash_password(password.as_bytes())
-            .map(|h| h.to_string())
-            .map_err(|e| DomainError::Unavailable(format!("password hashing failed: {e}")))
-    })
-    .await
-    .map_err(|e| DomainError::Unavailable(format!("password hashing failed: {e}")))?
+    tokio::task::spawn_blocking(move || argon2id(&password))
+        .await
+        .map_err(|e| DomainError::Unavailable(format!("password hashing failed: {e}")))?
+}
+
+/// The PHC string of `password` with a fresh random salt.
+fn argon2id(password: &str) -> Result<String> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| DomainError::Unavailable(format!("password hashing failed: {e}")))
 }
 
 /// True if `password` matches the PHC string. A hash that cannot be read never matches.
@@ -108,13 +111,7 @@ pub async fn verify_password(password: &str, phc: &str) -> bool {
 /// takes as long as a wrong password and does not reveal which emails have accounts.
 fn decoy_hash() -> &'static str {
     static DECOY: OnceLock<String> = OnceLock::new();
-    DECOY.get_or_init(|| {
-        let secret = uuid::Uuid::new_v4().to_string();
-        Argon2::default()
-            .hash_password(secret.as_bytes())
-            .map(|h| h.to_string())
-            .unwrap_or_default()
-    })
+    DECOY.get_or_init(|| argon2id(&uuid::Uuid::new_v4().to_string()).unwrap_or_default())
 }
 
 impl Accounts {
@@ -155,19 +152,27 @@ impl Accounts {
         }
     }
 
-    /// One more attempt from a client address at `action` (login, register, guest).
-    async fn count_client(&self, action: &str, client: &str) -> Result<()> {
-        let window = self.window(&format!("{action}:{client}"));
-        let counted = self
+    /// Counts one use of the named counter's current window, or refuses with `RateLimited`
+    /// once it holds `limit`. Returns the window, to give the use back later.
+    async fn take(&self, name: &str, limit: u32) -> Result<RateWindow> {
+        let window = self.window(name);
+        if self
             .limiter
-            .acquire(&window, self.settings.client_attempts_per_window)
+            .acquire(&window, limit)
             .await
-            .map_err(from_store)?;
-        if counted {
-            Ok(())
+            .map_err(from_store)?
+        {
+            Ok(window)
         } else {
             Err(self.limited(&window))
         }
+    }
+
+    /// One more attempt from a client address at `action` (login, register, guest).
+    async fn count_client(&self, action: &str, client: &str) -> Result<()> {
+        let limit = self.settings.client_attempts_per_window;
+        self.take(&format!("{action}:{client}"), limit).await?;
+        Ok(())
     }
 
     async fn start_session(&self, account: &Account) -> Result<Session> {
@@ -258,16 +263,17 @@ impl Accounts {
         self.count_client("login", client).await?;
         // Count the attempt first, atomically, and give it back if the password was right:
         // parallel guesses cannot slip past the limit between a check and an increment.
-        let failures = self.window(&format!("login-failures:{}", email.as_str()));
-        let counted = self
-            .limiter
-            .acquire(&failures, self.settings.login_failures_per_window)
+        let failures = self
+            .take(
+                &format!("login-failures:{}", email.as_str()),
+                self.settings.login_failures_per_window,
+            )
             .await
-            .map_err(from_store)?;
-        if !counted {
-            tracing::warn!("login refused: too many wrong passwords for one account");
-            return Err(self.limited(&failures));
-        }
+            .inspect_err(|e| {
+                if matches!(e, DomainError::RateLimited { .. }) {
+                    tracing::warn!("login refused: too many wrong passwords for one account");
+                }
+            })?;
         let account = self
             .store
             .account_by_email(&email)
