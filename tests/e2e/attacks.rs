@@ -215,7 +215,7 @@ async fn every_forged_or_malformed_token_is_refused_and_nothing_runs() {
         });
         let request = serde_json::from_value(event).unwrap();
         assert!(
-            stagepass_lambda::authorize(&tokens(), &request).is_err(),
+            stagepass_lambda::authorize(tokens(), &request).is_err(),
             "{name}"
         );
 

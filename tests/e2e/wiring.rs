@@ -152,11 +152,11 @@ fn the_authorizer_sample_is_refused_and_a_real_token_allowed() {
     let tokens = stagepass_tests::tokens();
     let mut event: serde_json::Value = serde_json::from_str(&sample("authorizer")).unwrap();
     let request = serde_json::from_value(event.clone()).unwrap();
-    assert!(stagepass_lambda::authorize(&tokens, &request).is_err());
+    assert!(stagepass_lambda::authorize(tokens, &request).is_err());
     let fan = stagepass_tests::token("fan-7", stagepass_api::Role::Fan);
     event["authorizationToken"] = format!("Bearer {fan}").into();
     let request = serde_json::from_value(event).unwrap();
-    let allowed = stagepass_lambda::authorize(&tokens, &request)
+    let allowed = stagepass_lambda::authorize(tokens, &request)
         .map_err(|_| "refused")
         .unwrap();
     let json = serde_json::to_value(&allowed).unwrap();

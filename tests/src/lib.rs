@@ -27,8 +27,10 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
-pub fn tokens() -> Tokens {
-    Tokens::from_key_set(test_keys()).expect("test keys load")
+/// Signer and verifier over [`test_keys`], built once (the bench mints a token per buyer).
+pub fn tokens() -> &'static Tokens {
+    static TOKENS: OnceLock<Tokens> = OnceLock::new();
+    TOKENS.get_or_init(|| Tokens::from_key_set(test_keys()).expect("test keys load"))
 }
 
 /// An access token for any subject and role, as if they had logged in (valid 1 h).
