@@ -87,6 +87,26 @@ pub enum DomainError {
     NotAllowed(String),
     #[error("too many attempts; retry after {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    #[error("booking {0} not found")]
+    BookingNotFound(String),
+    #[error("the hold expired at {0}: hold the seats again")]
+    HoldExpired(String),
+    #[error("payment method: {0}")]
+    InvalidPaymentMethod(String),
+    #[error("booking is {0} and cannot be cancelled")]
+    BookingNotCancellable(String),
+    #[error("the event has already started")]
+    EventStarted,
+    #[error("event is already cancelled")]
+    EventCancelled,
+    #[error("not a Stagepass ticket (unreadable, forged or for another key)")]
+    TicketNotRecognised,
+    #[error("ticket is void: {0}")]
+    TicketVoid(String),
+    #[error("ticket already checked in at {at} (gate {gate})")]
+    TicketAlreadyUsed { at: String, gate: String },
+    #[error("a request with this Idempotency-Key is still being processed; retry shortly")]
+    IdempotencyKeyInFlight,
     #[error("storage is unavailable: {0}")]
     Unavailable(String),
 }
@@ -123,6 +143,16 @@ impl DomainError {
             Self::SessionRevoked => "session_revoked",
             Self::NotAllowed(_) => "forbidden",
             Self::RateLimited { .. } => "rate_limited",
+            Self::BookingNotFound(_) => "booking_not_found",
+            Self::HoldExpired(_) => "hold_expired",
+            Self::InvalidPaymentMethod(_) => "invalid_payment_method",
+            Self::BookingNotCancellable(_) => "booking_not_cancellable",
+            Self::EventStarted => "event_started",
+            Self::EventCancelled => "event_cancelled",
+            Self::TicketNotRecognised => "ticket_not_recognised",
+            Self::TicketVoid(_) => "ticket_void",
+            Self::TicketAlreadyUsed { .. } => "ticket_already_used",
+            Self::IdempotencyKeyInFlight => "idempotency_key_in_flight",
             Self::Unavailable(_) => "service_unavailable",
         }
     }
@@ -140,8 +170,12 @@ impl DomainError {
             | Self::TooManySeats { .. }
             | Self::InvalidCursor
             | Self::InvalidEmail
-            | Self::WeakPassword(_) => ErrorKind::Invalid,
-            Self::EventNotFound(_) | Self::HoldNotFound(_) => ErrorKind::NotFound,
+            | Self::WeakPassword(_)
+            | Self::InvalidPaymentMethod(_)
+            | Self::TicketNotRecognised => ErrorKind::Invalid,
+            Self::EventNotFound(_) | Self::HoldNotFound(_) | Self::BookingNotFound(_) => {
+                ErrorKind::NotFound
+            }
             Self::EventNotDraft
             | Self::EventNotOnSale
             | Self::SeatsUnavailable { .. }
@@ -149,7 +183,14 @@ impl DomainError {
             | Self::HoldNotActive(_)
             | Self::ConcurrentModification
             | Self::EmailTaken
-            | Self::AccountExists => ErrorKind::Conflict,
+            | Self::AccountExists
+            | Self::HoldExpired(_)
+            | Self::BookingNotCancellable(_)
+            | Self::EventStarted
+            | Self::EventCancelled
+            | Self::TicketVoid(_)
+            | Self::TicketAlreadyUsed { .. }
+            | Self::IdempotencyKeyInFlight => ErrorKind::Conflict,
             Self::InvalidCredentials
             | Self::RefreshTokenInvalid
             | Self::RefreshTokenReused

@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 pub enum EventStatus {
     Draft,
     Published,
+    /// Off sale for good; every booking is refunded.
+    Cancelled,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -200,6 +202,18 @@ impl Event {
         next.version += 1;
         next.updated_at = now;
         next.published_at = Some(now);
+        Ok(next)
+    }
+
+    /// Cancelling takes the event off sale and out of search, for good.
+    pub fn cancelled(&self, now: DateTime<Utc>) -> Result<Self> {
+        if self.status == EventStatus::Cancelled {
+            return Err(DomainError::EventCancelled);
+        }
+        let mut next = self.clone();
+        next.status = EventStatus::Cancelled;
+        next.version += 1;
+        next.updated_at = now;
         Ok(next)
     }
 

@@ -30,6 +30,8 @@ pub struct GaRequest {
 pub enum HoldStatus {
     Active,
     Released,
+    /// Turned into a booking; the booking decides what happens to the seats.
+    CheckedOut,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,6 +59,7 @@ impl Hold {
     pub fn state_at(&self, now: DateTime<Utc>) -> &'static str {
         match self.status {
             HoldStatus::Released => "released",
+            HoldStatus::CheckedOut => "checked_out",
             HoldStatus::Active if self.expires_at <= now => "expired",
             HoldStatus::Active => "active",
         }

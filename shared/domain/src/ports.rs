@@ -61,6 +61,8 @@ pub enum InventoryError {
     HoldNotFound,
     #[error("hold is not active")]
     HoldNotActive,
+    #[error("hold expired")]
+    HoldExpired,
     #[error("inventory store unavailable: {0}")]
     Unavailable(String),
 }
@@ -79,6 +81,21 @@ pub trait SeatInventory: Send + Sync {
     /// Marks an active hold released and frees those of its units it still claims.
     /// Returns the released hold. Errors: `HoldNotFound`; `HoldNotActive` if already released.
     async fn release_hold(&self, id: &HoldId) -> Result<Hold, InventoryError>;
+
+    /// Marks a live active hold `checked_out`: its holder can no longer release it and it
+    /// becomes one booking. Checking out a checked-out hold again returns it unchanged.
+    /// Errors: `HoldNotFound`; `HoldNotActive` if released; `HoldExpired` if expired at `now`.
+    async fn check_out_hold(&self, id: &HoldId, now: DateTime<Utc>) -> Result<Hold, InventoryError>;
+
+    /// Marks every unit of the hold sold, all or nothing. A unit can be sold if it has no
+    /// record, is claimed by this hold (even after the hold expired: a late payment), or is
+    /// claimed by another hold that has expired. Selling again is not an error.
+    /// Errors: `Taken` naming every unit another live hold or sale has (nothing is written).
+    async fn sell_hold(&self, hold: &Hold, now: DateTime<Utc>) -> Result<(), InventoryError>;
+
+    /// Frees every unit this hold still claims, held or sold (compensation, cancellation).
+    /// Units another hold has since taken are left alone. Freeing again is not an error.
+    async fn free_hold_units(&self, hold: &Hold) -> Result<(), InventoryError>;
 
     /// Records of the event's units in the given blocks that are live at `now`.
     async fn live_units(
@@ -194,4 +211,174 @@ pub trait RateLimiter: Send + Sync {
 
     /// Takes one use back (a login that succeeded is not a failure). Never below zero.
     async fn give_back(&self, window: &RateWindow) -> Result<(), IdentityError>;
+}
+
+// ---- Bookings, payments, tickets, mail, events, workflow -------------------------------
+
+use crate::booking::{Booking, BookingId, PaymentMethod, TicketClaims};
+use crate::integration::IntegrationEvent;
+use crate::ids::UserId;
+
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum BookingError {
+    /// A booking with this id is already stored (a retried checkout): here it is.
+    #[error("booking already exists")]
+    Exists(Box<Booking>),
+    #[error("the stored booking is not at the expected version")]
+    VersionConflict,
+    #[error("booking store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Bookings, and the outbox of integration events written with them.
+#[async_trait]
+pub trait BookingStore: Send + Sync {
+    /// Stores a new booking. Errors: `Exists` with the stored one if the id is taken.
+    async fn create(&self, booking: &Booking) -> Result<(), BookingError>;
+
+    /// A strongly consistent read.
+    async fn get(&self, id: &BookingId) -> Result<Option<Booking>, BookingError>;
+
+    /// Replaces the booking if the stored one is at `expected_version`, and adds `events` to
+    /// the outbox in the same transaction: a state change and its events are never apart.
+    /// Errors: `VersionConflict` (nothing is written).
+    async fn update(
+        &self,
+        booking: &Booking,
+        expected_version: u64,
+        events: &[IntegrationEvent],
+    ) -> Result<(), BookingError>;
+
+    /// A buyer's bookings, newest first, at most `limit`.
+    async fn for_buyer(&self, buyer: &UserId, limit: usize) -> Result<Vec<Booking>, BookingError>;
+
+    /// Every booking of an event (for cancelling it).
+    async fn for_event(&self, event: &EventId) -> Result<Vec<Booking>, BookingError>;
+
+    /// Adds events to the outbox on their own (for changes outside a booking, such as an
+    /// event being cancelled). Adding an event id that is already there is not an error.
+    async fn record_events(&self, events: &[IntegrationEvent]) -> Result<(), BookingError>;
+
+    /// Outbox events not yet delivered, oldest first.
+    async fn undelivered(&self, limit: usize) -> Result<Vec<IntegrationEvent>, BookingError>;
+
+    /// Removes delivered events from the outbox.
+    async fn delivered(&self, ids: &[String]) -> Result<(), BookingError>;
+}
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum PaymentError {
+    /// The card was refused for good (`card_declined`, `insufficient_funds`): do not retry.
+    #[error("payment declined: {0}")]
+    Declined(String),
+    /// The provider failed; the same call may succeed if retried with the same key.
+    #[error("payment provider error: {0}")]
+    Transient(String),
+    /// No answer in time: the charge may or may not have happened. Retrying with the same
+    /// key is safe and tells which.
+    #[error("payment provider timed out")]
+    Timeout,
+}
+
+/// A payment provider. Every call names an idempotency key; a provider must never act twice
+/// for one key (Stripe's `Idempotency-Key` has exactly this meaning).
+#[async_trait]
+pub trait PaymentProvider: Send + Sync {
+    /// Charges `amount` minor units once per `key`. A retry returns the first charge's id.
+    async fn charge(
+        &self,
+        key: &str,
+        amount: i64,
+        currency: &str,
+        method: &PaymentMethod,
+    ) -> Result<String, PaymentError>;
+
+    /// Refunds in full whatever was charged with `key`, once: `None` if nothing was.
+    async fn refund(&self, key: &str) -> Result<Option<String>, PaymentError>;
+}
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[error("{0}")]
+pub struct InfraError(pub String);
+
+/// Where ticket PDFs are kept (S3 deployed, a folder locally).
+#[async_trait]
+pub trait TicketFiles: Send + Sync {
+    /// Writes (or overwrites with the same bytes: issuing is retried) one file.
+    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), InfraError>;
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, InfraError>;
+    /// A link the buyer can open (presigned on S3).
+    async fn link(&self, key: &str) -> Result<String, InfraError>;
+}
+
+/// Sends one MIME message (see [`crate::mail`]) and returns the provider's message id.
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send(&self, to: &str, raw_mime: Vec<u8>) -> Result<String, InfraError>;
+}
+
+/// The integration event bus (EventBridge deployed).
+#[async_trait]
+pub trait EventBus: Send + Sync {
+    /// Publishes every event, retrying entries the bus refused. Errors name the events that
+    /// still failed; the caller keeps them in the outbox and tries again later.
+    async fn publish(&self, events: &[IntegrationEvent]) -> Result<(), InfraError>;
+}
+
+/// Starts the booking saga (Step Functions deployed, the in-process interpreter locally).
+#[async_trait]
+pub trait Workflow: Send + Sync {
+    /// Starts the saga for a booking. The execution is named by the booking id, so starting
+    /// it again is not an error and does not run it twice.
+    async fn start(&self, booking: &BookingId) -> Result<(), InfraError>;
+}
+
+/// Signs what a ticket's QR code carries, and checks it.
+pub trait TicketSigner: Send + Sync {
+    fn sign(&self, claims: &TicketClaims) -> Result<String, InfraError>;
+    /// `None` for anything not signed by one of our keys as a ticket.
+    fn verify(&self, token: &str) -> Option<TicketClaims>;
+}
+
+/// A response saved for an Idempotency-Key, to be replayed to retries.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SavedResponse {
+    pub status: u16,
+    pub body: String,
+    #[serde(default)]
+    pub location: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// First time (or the previous attempt's lease ran out): go ahead, then `complete`.
+    Started,
+    /// Already done: this is what the first one answered.
+    Done(SavedResponse),
+    /// Another attempt holds the key right now.
+    InFlight,
+    /// The key was used for a different request.
+    Mismatch,
+}
+
+/// Keys that make a retried request (or a redelivered event) take effect once.
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Claims `key` for a request identified by `fingerprint`, with a lease until
+    /// `lease_until` (after which a crashed attempt's claim may be taken over). Records
+    /// expire at `expires_at`. Concurrent claims of one key: exactly one gets `Started`.
+    async fn claim(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<Claim, InfraError>;
+
+    /// Saves the answer of a claimed key for replay.
+    async fn complete(&self, key: &str, response: &SavedResponse) -> Result<(), InfraError>;
+
+    /// Lets go of a claim whose attempt failed without effect, so a retry can run.
+    async fn abandon(&self, key: &str) -> Result<(), InfraError>;
 }

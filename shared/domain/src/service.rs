@@ -364,8 +364,9 @@ impl Stagepass {
     /// seats already were, and releasing it just tidies up its records.
     pub async fn release(&self, holder: &UserId, id: &HoldId) -> Result<Hold> {
         let hold = self.find_hold(holder, id).await?;
-        if hold.status == HoldStatus::Released {
-            return Err(DomainError::HoldNotActive("released".into()));
+        if hold.status != HoldStatus::Active {
+            let state = hold.state_at(self.clock.now());
+            return Err(DomainError::HoldNotActive(state.into()));
         }
         match self.inventory.release_hold(id).await {
             Ok(h) => Ok(h),

@@ -13,6 +13,7 @@ use stagepass_domain::ports::{
 use stagepass_domain::{Event, EventId, EventStatus, Hold, HoldId, HoldStatus, UnitRecord};
 use std::path::Path;
 
+mod bookings;
 mod identity;
 use std::sync::Arc;
 
@@ -52,6 +53,7 @@ impl EmbeddedStore {
         txn.open_table(identity::REFRESH).map_err(fail)?;
         txn.open_table(identity::FAMILIES).map_err(fail)?;
         txn.open_table(identity::RATES).map_err(fail)?;
+        bookings::create_tables(&txn)?;
         txn.commit().map_err(fail)?;
         Ok(Self { db: Arc::new(db) })
     }
@@ -307,6 +309,87 @@ impl SeatInventory for EmbeddedStore {
                 .insert(hold.id.as_str(), encode(&hold).as_slice())
                 .map_err(fail)?;
             Ok(hold)
+        })
+        .await
+        .map_err(|w| w.0)
+    }
+
+    async fn check_out_hold(&self, id: &HoldId, now: DateTime<Utc>) -> Result<Hold, InventoryError> {
+        let id = id.clone();
+        self.write(move |txn| -> Result<Hold, WrapInventory> {
+            let mut holds = txn.open_table(HOLDS).map_err(fail)?;
+            let mut hold: Hold = match holds.get(id.as_str()).map_err(fail)? {
+                Some(v) => decode(v.value())?,
+                None => return Err(WrapInventory(InventoryError::HoldNotFound)),
+            };
+            match hold.status {
+                HoldStatus::CheckedOut => return Ok(hold),
+                HoldStatus::Released => return Err(WrapInventory(InventoryError::HoldNotActive)),
+                HoldStatus::Active if !hold.is_live(now) => {
+                    return Err(WrapInventory(InventoryError::HoldExpired));
+                }
+                HoldStatus::Active => {}
+            }
+            hold.status = HoldStatus::CheckedOut;
+            holds
+                .insert(hold.id.as_str(), encode(&hold).as_slice())
+                .map_err(fail)?;
+            Ok(hold)
+        })
+        .await
+        .map_err(|w| w.0)
+    }
+
+    async fn sell_hold(&self, hold: &Hold, now: DateTime<Utc>) -> Result<(), InventoryError> {
+        let hold = hold.clone();
+        self.write(move |txn| -> Result<(), WrapInventory> {
+            let mut units = txn.open_table(UNITS).map_err(fail)?;
+            let mut taken = Vec::new();
+            for unit in &hold.units {
+                let key = unit_key(&hold.event_id, unit.as_str());
+                if let Some(bytes) = units.get(key.as_str()).map_err(fail)? {
+                    let record: UnitRecord = decode(bytes.value())?;
+                    if record.hold_id != hold.id && record.is_live(now) {
+                        taken.push(unit.clone());
+                    }
+                }
+            }
+            if !taken.is_empty() {
+                return Err(WrapInventory(InventoryError::Taken(taken)));
+            }
+            for unit in &hold.units {
+                let record = UnitRecord {
+                    unit: unit.clone(),
+                    hold_id: hold.id.clone(),
+                    state: stagepass_domain::UnitState::Sold,
+                    expires_at: hold.expires_at,
+                };
+                let key = unit_key(&hold.event_id, unit.as_str());
+                units
+                    .insert(key.as_str(), encode(&record).as_slice())
+                    .map_err(fail)?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|w| w.0)
+    }
+
+    async fn free_hold_units(&self, hold: &Hold) -> Result<(), InventoryError> {
+        let hold = hold.clone();
+        self.write(move |txn| -> Result<(), WrapInventory> {
+            let mut units = txn.open_table(UNITS).map_err(fail)?;
+            for unit in &hold.units {
+                let key = unit_key(&hold.event_id, unit.as_str());
+                let ours = match units.get(key.as_str()).map_err(fail)? {
+                    Some(bytes) => decode::<UnitRecord>(bytes.value())?.hold_id == hold.id,
+                    None => false,
+                };
+                if ours {
+                    units.remove(key.as_str()).map_err(fail)?;
+                }
+            }
+            Ok(())
         })
         .await
         .map_err(|w| w.0)

@@ -1,0 +1,322 @@
+//! Bookings, their outbox, and idempotency keys in the embedded store. A booking change and
+//! its outbox events are written in one redb transaction: the local relay can never see one
+//! without the other.
+
+use crate::{EmbeddedStore, decode, encode, fail};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use serde::{Deserialize, Serialize};
+use stagepass_domain::ports::{
+    BookingError, BookingStore, Claim, IdempotencyStore, InfraError, SavedResponse,
+};
+use stagepass_domain::{Booking, BookingId, EventId, IntegrationEvent, UserId};
+
+/// Booking id → booking JSON.
+const BOOKINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("bookings");
+/// `{buyer}\0{created ms, zero-padded}\0{booking}` → booking id.
+const BY_BUYER: TableDefinition<&str, &str> = TableDefinition::new("bookings_by_buyer");
+/// `{event}/{booking}` → booking id.
+const BY_EVENT: TableDefinition<&str, &str> = TableDefinition::new("bookings_by_event");
+/// Sequence number → event JSON, oldest first.
+const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
+/// Event id → its sequence number, so recording an event twice keeps one copy.
+const OUTBOX_IDS: TableDefinition<&str, u64> = TableDefinition::new("outbox_ids");
+/// Idempotency key → record JSON.
+const KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("idempotency_keys");
+
+pub(crate) fn create_tables(txn: &WriteTransaction) -> Result<(), String> {
+    txn.open_table(BOOKINGS).map_err(fail)?;
+    txn.open_table(BY_BUYER).map_err(fail)?;
+    txn.open_table(BY_EVENT).map_err(fail)?;
+    txn.open_table(OUTBOX).map_err(fail)?;
+    txn.open_table(OUTBOX_IDS).map_err(fail)?;
+    txn.open_table(KEYS).map_err(fail)?;
+    Ok(())
+}
+
+struct WrapBooking(BookingError);
+
+impl From<String> for WrapBooking {
+    fn from(s: String) -> Self {
+        Self(BookingError::Unavailable(s))
+    }
+}
+
+struct WrapInfra(InfraError);
+
+impl From<String> for WrapInfra {
+    fn from(s: String) -> Self {
+        Self(InfraError(s))
+    }
+}
+
+fn buyer_key(b: &Booking) -> String {
+    format!(
+        "{}\0{:015}\0{}",
+        b.buyer,
+        b.created_at.timestamp_millis(),
+        b.id
+    )
+}
+
+fn append_events(txn: &WriteTransaction, events: &[IntegrationEvent]) -> Result<(), String> {
+    let mut outbox = txn.open_table(OUTBOX).map_err(fail)?;
+    let mut ids = txn.open_table(OUTBOX_IDS).map_err(fail)?;
+    let mut next = outbox
+        .last()
+        .map_err(fail)?
+        .map_or(0, |(k, _)| k.value() + 1);
+    for e in events {
+        if ids.get(e.id.as_str()).map_err(fail)?.is_some() {
+            continue;
+        }
+        outbox.insert(next, encode(e).as_slice()).map_err(fail)?;
+        ids.insert(e.id.as_str(), next).map_err(fail)?;
+        next += 1;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl BookingStore for EmbeddedStore {
+    async fn create(&self, booking: &Booking) -> Result<(), BookingError> {
+        let booking = booking.clone();
+        self.write(move |txn| -> Result<(), WrapBooking> {
+            let mut bookings = txn.open_table(BOOKINGS).map_err(fail)?;
+            if let Some(existing) = bookings.get(booking.id.as_str()).map_err(fail)? {
+                let existing: Booking = decode(existing.value())?;
+                return Err(WrapBooking(BookingError::Exists(Box::new(existing))));
+            }
+            bookings
+                .insert(booking.id.as_str(), encode(&booking).as_slice())
+                .map_err(fail)?;
+            txn.open_table(BY_BUYER)
+                .map_err(fail)?
+                .insert(buyer_key(&booking).as_str(), booking.id.as_str())
+                .map_err(fail)?;
+            txn.open_table(BY_EVENT)
+                .map_err(fail)?
+                .insert(
+                    format!("{}/{}", booking.event_id, booking.id).as_str(),
+                    booking.id.as_str(),
+                )
+                .map_err(fail)?;
+            Ok(())
+        })
+        .await
+        .map_err(|w| w.0)
+    }
+
+    async fn get(&self, id: &BookingId) -> Result<Option<Booking>, BookingError> {
+        let id = id.clone();
+        self.run(move |db| -> Result<Option<Booking>, WrapBooking> {
+            let txn = db.begin_read().map_err(fail)?;
+            let bookings = txn.open_table(BOOKINGS).map_err(fail)?;
+            let found = bookings.get(id.as_str()).map_err(fail)?;
+            Ok(found.map(|v| decode(v.value())).transpose()?)
+        })
+        .await
+        .map_err(|w| w.0)
+    }
+
+    async fn update(
+        &self,
+        booking: &Booking,
+        expected_version: u64,
+        events: &[IntegrationEvent],
+    ) -> Result<(), BookingError> {
+        let booking = booking.clone();
+        let events = events.to_vec();
+        self.write(move |txn| -> Result<(), WrapBooking> {
+            let mut bookings = txn.open_table(BOOKINGS).map_err(fail)?;
+            let current: Option<Booking> = bookings
+                .get(booking.id.as_str())
+                .map_err(fail)?
+                .map(|v| decode(v.value()))
+                .transpose()?;
+            if current.is_none_or(|c| c.version != expected_version) {
+                return Err(WrapBooking(BookingError::VersionConflict));
+            }
+            bookings
+                .insert(booking.id.as_str(), encode(&booking).as_slice())
+                .map_err(fail)?;
+            append_events(txn, &events)?;
+            Ok(())
+        })
+        .await
+        .map_err(|w| w.0)
+    }
+
+    async fn for_buyer(&self, buyer: &UserId, limit: usize) -> Result<Vec<Booking>, BookingError> {
+        let buyer = buyer.clone();
+        self.run(move |db| -> Result<Vec<Booking>, WrapBooking> {
+            let txn = db.begin_read().map_err(fail)?;
+            let index = txn.open_table(BY_BUYER).map_err(fail)?;
+            let bookings = txn.open_table(BOOKINGS).map_err(fail)?;
+            let from = format!("{buyer}\0");
+            let to = format!("{buyer}\u{1}");
+            let mut out = Vec::new();
+            for entry in index.range(from.as_str()..to.as_str()).map_err(fail)?.rev() {
+                let (_, id) = entry.map_err(fail)?;
+                if let Some(v) = bookings.get(id.value()).map_err(fail)? {
+                    out.push(decode(v.value())?);
+                }
+                if out.len() >= limit {
+                    break;
+                }
+            }
+            Ok(out)
+        })
+        .await
+        .map_err(|w| w.0)
+    }
+
+    async fn for_event(&self, event: &EventId) -> Result<Vec<Booking>, BookingError> {
+        let event = event.clone();
+        self.run(move |db| -> Result<Vec<Booking>, WrapBooking> {
+            let txn = db.begin_read().map_err(fail)?;
+            let index = txn.open_table(BY_EVENT).map_err(fail)?;
+            let bookings = txn.open_table(BOOKINGS).map_err(fail)?;
+            let from = format!("{event}/");
+            let to = format!("{event}0");
+            let mut out = Vec::new();
+            for entry in index.range(from.as_str()..to.as_str()).map_err(fail)? {
+                let (_, id) = entry.map_err(fail)?;
+                if let Some(v) = bookings.get(id.value()).map_err(fail)? {
+                    out.push(decode(v.value())?);
+                }
+            }
+            Ok(out)
+        })
+        .await
+        .map_err(|w| w.0)
+    }
+
+    async fn record_events(&self, events: &[IntegrationEvent]) -> Result<(), BookingError> {
+        let events = events.to_vec();
+        self.write(move |txn| -> Result<(), WrapBooking> { Ok(append_events(txn, &events)?) })
+            .await
+            .map_err(|w| w.0)
+    }
+
+    async fn undelivered(&self, limit: usize) -> Result<Vec<IntegrationEvent>, BookingError> {
+        self.run(move |db| -> Result<Vec<IntegrationEvent>, WrapBooking> {
+            let txn = db.begin_read().map_err(fail)?;
+            let outbox = txn.open_table(OUTBOX).map_err(fail)?;
+            let mut out = Vec::new();
+            for entry in outbox.iter().map_err(fail)?.take(limit) {
+                let (_, v) = entry.map_err(fail)?;
+                out.push(decode(v.value())?);
+            }
+            Ok(out)
+        })
+        .await
+        .map_err(|w| w.0)
+    }
+
+    async fn delivered(&self, ids: &[String]) -> Result<(), BookingError> {
+        let ids = ids.to_vec();
+        self.write(move |txn| -> Result<(), WrapBooking> {
+            let mut outbox = txn.open_table(OUTBOX).map_err(fail)?;
+            let index = txn.open_table(OUTBOX_IDS).map_err(fail)?;
+            for id in &ids {
+                // The id stays in the index, so a late duplicate record is still ignored.
+                if let Some(seq) = index.get(id.as_str()).map_err(fail)?.map(|s| s.value()) {
+                    outbox.remove(seq).map_err(fail)?;
+                }
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|w| w.0)
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct KeyRecord {
+    fingerprint: String,
+    response: Option<SavedResponse>,
+    lease_until: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+}
+
+#[async_trait]
+impl IdempotencyStore for EmbeddedStore {
+    async fn claim(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<Claim, InfraError> {
+        let key = key.to_string();
+        let fingerprint = fingerprint.to_string();
+        self.write(move |txn| -> Result<Claim, WrapInfra> {
+            let mut keys = txn.open_table(KEYS).map_err(fail)?;
+            let current: Option<KeyRecord> = keys
+                .get(key.as_str())
+                .map_err(fail)?
+                .map(|v| decode(v.value()))
+                .transpose()?;
+            if let Some(r) = current.filter(|r| r.expires_at > now) {
+                if r.fingerprint != fingerprint {
+                    return Ok(Claim::Mismatch);
+                }
+                if let Some(saved) = r.response {
+                    return Ok(Claim::Done(saved));
+                }
+                if r.lease_until > now {
+                    return Ok(Claim::InFlight);
+                }
+            }
+            let record = KeyRecord {
+                fingerprint,
+                response: None,
+                lease_until,
+                expires_at,
+            };
+            keys.insert(key.as_str(), encode(&record).as_slice())
+                .map_err(fail)?;
+            Ok(Claim::Started)
+        })
+        .await
+        .map_err(|w| w.0)
+    }
+
+    async fn complete(&self, key: &str, response: &SavedResponse) -> Result<(), InfraError> {
+        let key = key.to_string();
+        let response = response.clone();
+        self.write(move |txn| -> Result<(), WrapInfra> {
+            let mut keys = txn.open_table(KEYS).map_err(fail)?;
+            let current: Option<KeyRecord> = keys
+                .get(key.as_str())
+                .map_err(fail)?
+                .map(|v| decode(v.value()))
+                .transpose()?;
+            let Some(mut record) = current else {
+                return Err(WrapInfra(InfraError(format!("key {key} was not claimed"))));
+            };
+            record.response = Some(response);
+            keys.insert(key.as_str(), encode(&record).as_slice())
+                .map_err(fail)?;
+            Ok(())
+        })
+        .await
+        .map_err(|w| w.0)
+    }
+
+    async fn abandon(&self, key: &str) -> Result<(), InfraError> {
+        let key = key.to_string();
+        self.write(move |txn| -> Result<(), WrapInfra> {
+            txn.open_table(KEYS)
+                .map_err(fail)?
+                .remove(key.as_str())
+                .map_err(fail)?;
+            Ok(())
+        })
+        .await
+        .map_err(|w| w.0)
+    }
+}
