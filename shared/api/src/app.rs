@@ -2,23 +2,30 @@
 
 use crate::auth::Tokens;
 use crate::error::ApiError;
-use stagepass_domain::{Accounts, Stagepass};
+use stagepass_domain::{Accounts, Bookings, IdempotencyStore, Stagepass};
+use std::sync::Arc;
 
 /// 256 KiB: a 50,000-seat stadium layout is a few KiB, so this is generous.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
 
+/// How long a retry waits for the first request with its Idempotency-Key to finish.
+pub const DEFAULT_IDEMPOTENCY_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
 pub struct App {
     pub service: Stagepass,
     pub accounts: Accounts,
+    pub bookings: Arc<Bookings>,
+    pub idempotency: Arc<dyn IdempotencyStore>,
     /// Only functions that sign or verify tokens load the keys (see `Function::uses_keys`).
-    pub tokens: Option<Tokens>,
+    pub tokens: Option<Arc<Tokens>>,
     pub max_body_bytes: usize,
+    pub idempotency_wait: std::time::Duration,
 }
 
 impl App {
     pub fn tokens(&self) -> Result<&Tokens, ApiError> {
         self.tokens
-            .as_ref()
+            .as_deref()
             .ok_or_else(|| ApiError::Misconfigured("this function has no signing keys".into()))
     }
 }

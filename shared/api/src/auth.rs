@@ -15,7 +15,7 @@ use lambda_http::{Request, RequestExt};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 pub use stagepass_domain::Role;
-use stagepass_domain::{Actor, Email, Session, UserId};
+use stagepass_domain::{Actor, Email, InfraError, Session, TicketClaims, TicketSigner, UserId};
 use std::collections::HashMap;
 
 pub const ISSUER: &str = "stagepass";
@@ -182,6 +182,20 @@ pub struct Tokens {
     verifiers: HashMap<String, DecodingKey>,
     jwks: Value,
     validation: Validation,
+    ticket_validation: Validation,
+}
+
+/// Tickets are signed with the same keys as access tokens but for another audience, so
+/// neither can stand in for the other. They carry no expiry: the event's date bounds them.
+pub const TICKET_AUDIENCE: &str = "stagepass-ticket";
+
+#[derive(Serialize, Deserialize)]
+struct TicketToken {
+    sub: String,
+    evt: String,
+    seat: String,
+    iss: String,
+    aud: String,
 }
 
 impl Tokens {
@@ -206,7 +220,13 @@ impl Tokens {
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
         validation.leeway = LEEWAY_SECS;
+        let mut ticket_validation = Validation::new(Algorithm::EdDSA);
+        ticket_validation.set_issuer(&[ISSUER]);
+        ticket_validation.set_audience(&[TICKET_AUDIENCE]);
+        ticket_validation.set_required_spec_claims(&["iss", "aud", "sub"]);
+        ticket_validation.validate_exp = false;
         Ok(Self {
+            ticket_validation,
             kid: active.kid.clone(),
             signer,
             verifiers,
@@ -297,6 +317,14 @@ impl Tokens {
         })
     }
 
+    fn verification_key(&self, token: &str) -> Option<&DecodingKey> {
+        let header = decode_header(token).ok()?;
+        if header.alg != Algorithm::EdDSA {
+            return None;
+        }
+        self.verifiers.get(&header.kid?)
+    }
+
     /// What the authorizer does with the `Authorization` header.
     pub fn authorize(&self, authorization: Option<&str>) -> Result<Principal, ApiError> {
         self.verify(bearer(authorization)?)
@@ -308,5 +336,35 @@ impl Tokens {
             None => Ok(None),
             Some(value) => self.authorize(Some(value.to_str().unwrap_or(""))).map(Some),
         }
+    }
+}
+
+impl TicketSigner for Tokens {
+    fn sign(&self, claims: &TicketClaims) -> Result<String, InfraError> {
+        Ok(Tokens::sign(
+            self,
+            &TicketToken {
+                sub: claims.ticket.clone(),
+                evt: claims.event.clone(),
+                seat: claims.seat.clone(),
+                iss: ISSUER.into(),
+                aud: TICKET_AUDIENCE.into(),
+            },
+        ))
+    }
+
+    fn verify(&self, token: &str) -> Option<TicketClaims> {
+        if token.len() > 2048 {
+            return None;
+        }
+        let key = self.verification_key(token)?;
+        let t = decode::<TicketToken>(token, key, &self.ticket_validation)
+            .ok()?
+            .claims;
+        Some(TicketClaims {
+            ticket: t.sub,
+            event: t.evt,
+            seat: t.seat,
+        })
     }
 }

@@ -5,10 +5,12 @@ pub mod app;
 pub mod auth;
 pub mod error;
 pub mod handlers;
+pub mod idempotency;
 pub mod keys;
 pub mod request;
 pub mod response;
 pub mod routes;
+pub mod steps;
 pub mod views;
 
 pub use app::App;
@@ -16,3 +18,4 @@ pub use auth::{Principal, Role, Tokens};
 pub use error::ApiError;
 pub use keys::KeySet;
 pub use routes::{Access, Function, ROUTES};
+pub use steps::Step;

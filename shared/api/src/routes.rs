@@ -25,6 +25,12 @@ pub enum Function {
     GuestToken,
     Jwks,
     CreateAccount,
+    Checkout,
+    GetBooking,
+    MyBookings,
+    CancelBooking,
+    CancelEvent,
+    CheckIn,
 }
 
 /// Whether API Gateway runs the authorizer before the function.
@@ -84,6 +90,22 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/auth/guest", Function::GuestToken, Public),
     route("GET", "/.well-known/jwks.json", Function::Jwks, Public),
     route("POST", "/admin/accounts", Function::CreateAccount, Token),
+    route("POST", "/bookings", Function::Checkout, Token),
+    route("GET", "/bookings/{bookingId}", Function::GetBooking, Token),
+    route("GET", "/me/bookings", Function::MyBookings, Token),
+    route(
+        "POST",
+        "/bookings/{bookingId}/cancel",
+        Function::CancelBooking,
+        Token,
+    ),
+    route(
+        "POST",
+        "/events/{eventId}/cancel",
+        Function::CancelEvent,
+        Token,
+    ),
+    route("POST", "/checkins", Function::CheckIn, Token),
 ];
 
 /// The token authorizer: a Lambda of its own, with no route.
@@ -92,7 +114,7 @@ pub const AUTHORIZER_FUNCTION: &str = "authorizer";
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Response<Body>> + Send>>;
 
 impl Function {
-    pub const ALL: [Function; 14] = [
+    pub const ALL: [Function; 20] = [
         Function::CreateEvent,
         Function::UpdateEvent,
         Function::PublishEvent,
@@ -107,6 +129,12 @@ impl Function {
         Function::GuestToken,
         Function::Jwks,
         Function::CreateAccount,
+        Function::Checkout,
+        Function::GetBooking,
+        Function::MyBookings,
+        Function::CancelBooking,
+        Function::CancelEvent,
+        Function::CheckIn,
     ];
 
     pub fn name(self) -> &'static str {
@@ -125,7 +153,26 @@ impl Function {
             Self::GuestToken => "guest-token",
             Self::Jwks => "jwks",
             Self::CreateAccount => "create-account",
+            Self::Checkout => "checkout",
+            Self::GetBooking => "get-booking",
+            Self::MyBookings => "my-bookings",
+            Self::CancelBooking => "cancel-booking",
+            Self::CancelEvent => "cancel-event",
+            Self::CheckIn => "check-in",
         }
+    }
+
+    /// Routes that change something, and so honour `Idempotency-Key`.
+    pub fn is_mutating(self) -> bool {
+        matches!(
+            self,
+            Self::HoldSeats
+                | Self::ReleaseHold
+                | Self::Checkout
+                | Self::CancelBooking
+                | Self::CancelEvent
+                | Self::CheckIn
+        )
     }
 
     /// Functions that sign or verify tokens, and so read the signing keys.
@@ -133,6 +180,7 @@ impl Function {
         matches!(
             self,
             Self::GetEvent
+                | Self::CheckIn
                 | Self::Register
                 | Self::Login
                 | Self::Refresh
@@ -155,7 +203,17 @@ impl Function {
     }
 
     pub fn handle(self, app: Arc<App>, req: Request) -> HandlerFuture {
-        use handlers::{events, identity};
+        if self.is_mutating() {
+            Box::pin(crate::idempotency::run(app, req, move |app, req| {
+                self.handler(app, req)
+            }))
+        } else {
+            self.handler(app, req)
+        }
+    }
+
+    fn handler(self, app: Arc<App>, req: Request) -> HandlerFuture {
+        use handlers::{bookings, events, identity};
         match self {
             Self::CreateEvent => Box::pin(events::create_event(app, req)),
             Self::UpdateEvent => Box::pin(events::update_event(app, req)),
@@ -171,6 +229,12 @@ impl Function {
             Self::GuestToken => Box::pin(identity::guest_token(app, req)),
             Self::Jwks => Box::pin(identity::jwks(app, req)),
             Self::CreateAccount => Box::pin(identity::create_account(app, req)),
+            Self::Checkout => Box::pin(bookings::checkout(app, req)),
+            Self::GetBooking => Box::pin(bookings::get_booking(app, req)),
+            Self::MyBookings => Box::pin(bookings::my_bookings(app, req)),
+            Self::CancelBooking => Box::pin(bookings::cancel_booking(app, req)),
+            Self::CancelEvent => Box::pin(bookings::cancel_event(app, req)),
+            Self::CheckIn => Box::pin(bookings::check_in(app, req)),
         }
     }
 }

@@ -118,3 +118,94 @@ impl<'a> HoldView<'a> {
         }
     }
 }
+
+#[derive(Serialize)]
+pub struct TicketView {
+    pub id: String,
+    pub seat: String,
+    pub status: stagepass_domain::TicketStatus,
+    /// A link to the PDF (presigned and short-lived when deployed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checked_in_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gate: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct BookingView {
+    pub id: String,
+    pub status: stagepass_domain::BookingStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub event_id: String,
+    pub event_title: String,
+    pub venue: String,
+    pub starts_at: DateTime<Utc>,
+    pub hold_id: String,
+    pub seats: Vec<String>,
+    pub total: i64,
+    pub currency: String,
+    pub payment: String,
+    pub refunded: bool,
+    pub tickets: Vec<TicketView>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl BookingView {
+    pub async fn new(
+        b: &stagepass_domain::Booking,
+        app: &crate::App,
+    ) -> Result<Self, crate::ApiError> {
+        use stagepass_domain::{BookingStatus, PaymentState};
+        let mut tickets = Vec::new();
+        for t in &b.tickets {
+            let url = if b.status == BookingStatus::Confirmed {
+                Some(
+                    app.bookings
+                        .ports()
+                        .files
+                        .link(&t.file_key)
+                        .await
+                        .map_err(|e| stagepass_domain::DomainError::Unavailable(e.0))?,
+                )
+            } else {
+                None
+            };
+            tickets.push(TicketView {
+                id: t.id.clone(),
+                seat: t.unit.to_string(),
+                status: t.status,
+                url,
+                checked_in_at: t.checked_in.as_ref().map(|c| c.at),
+                gate: t.checked_in.as_ref().map(|c| c.gate.clone()),
+            });
+        }
+        Ok(Self {
+            id: b.id.to_string(),
+            status: b.status,
+            reason: b.reason.clone(),
+            event_id: b.event_id.to_string(),
+            event_title: b.event_title.clone(),
+            venue: b.venue.clone(),
+            starts_at: b.starts_at,
+            hold_id: b.hold_id.to_string(),
+            seats: b.units.iter().map(|u| u.to_string()).collect(),
+            total: b.total,
+            currency: b.currency.clone(),
+            payment: b.payment_label.clone(),
+            refunded: matches!(
+                b.payment,
+                PaymentState::Refunded {
+                    refund_id: Some(_),
+                    ..
+                }
+            ),
+            tickets,
+            created_at: b.created_at,
+            updated_at: b.updated_at,
+        })
+    }
+}

@@ -59,9 +59,14 @@ impl StepError {
     }
 
     /// The reason a failed booking shows its buyer.
+    /// `cause` is the step's message, or (from Step Functions) the Lambda error as JSON.
     pub fn reason_code(name: &str, cause: &str) -> String {
+        let message = serde_json::from_str::<serde_json::Value>(cause)
+            .ok()
+            .and_then(|v| v.get("errorMessage")?.as_str().map(str::to_string))
+            .unwrap_or_else(|| cause.to_string());
         match name {
-            "PaymentDeclined" => cause
+            "PaymentDeclined" => message
                 .rsplit(": ")
                 .next()
                 .filter(|c| !c.is_empty() && c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))

@@ -72,7 +72,7 @@ impl SimulatedPayments {
     }
 
     /// The charge made with `key`, if any.
-    pub fn charge(&self, key: &str) -> Option<SimulatedCharge> {
+    pub fn charge_for(&self, key: &str) -> Option<SimulatedCharge> {
         self.ledger
             .lock()
             .expect("ledger lock")
@@ -83,7 +83,7 @@ impl SimulatedPayments {
 
     /// Money kept for `key`: the charge unless refunded.
     pub fn net(&self, key: &str) -> i64 {
-        self.charge(key)
+        self.charge_for(key)
             .filter(|c| c.refund.is_none())
             .map_or(0, |c| c.amount)
     }

@@ -115,6 +115,7 @@ impl DynamoInventory {
                 s(serde_json::to_string(hold).expect("holds serialise")),
             )
             .item("status", s("active"))
+            .item("expires_at", n(hold.expires_at.timestamp_millis()))
             .item("ttl", n(ttl))
             // A retry with the same Idempotency-Key finds the hold its first attempt recorded.
             .condition_expression("attribute_not_exists(pk)")
@@ -268,6 +269,117 @@ impl SeatInventory for DynamoInventory {
         Err(unavailable(
             "release kept colliding with other transactions",
         ))
+    }
+
+    async fn check_out_hold(&self, id: &HoldId, now: DateTime<Utc>) -> Result<Hold, InventoryError> {
+        let mut hold = self.read_hold(id).await?.ok_or(InventoryError::HoldNotFound)?;
+        match hold.status {
+            HoldStatus::CheckedOut => return Ok(hold),
+            HoldStatus::Released => return Err(InventoryError::HoldNotActive),
+            HoldStatus::Active if !hold.is_live(now) => return Err(InventoryError::HoldExpired),
+            HoldStatus::Active => {}
+        }
+        hold.status = HoldStatus::CheckedOut;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(hold_pk(id)))
+            .key("sk", s("HOLD"))
+            .update_expression("SET #status = :out, #data = :data")
+            .condition_expression("#status = :active AND expires_at > :now")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#data", "data")
+            .expression_attribute_values(":out", s("checked_out"))
+            .expression_attribute_values(":active", s("active"))
+            .expression_attribute_values(":now", n(now.timestamp_millis()))
+            .expression_attribute_values(
+                ":data",
+                s(serde_json::to_string(&hold).expect("holds serialise")),
+            )
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(hold),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                // Released, expired or checked out by a concurrent request: say which.
+                let stored = self.read_hold(id).await?.ok_or(InventoryError::HoldNotFound)?;
+                match stored.status {
+                    HoldStatus::CheckedOut => Ok(stored),
+                    HoldStatus::Released => Err(InventoryError::HoldNotActive),
+                    HoldStatus::Active => Err(InventoryError::HoldExpired),
+                }
+            }
+            Err(e) => Err(unavailable(describe(e.into_service_error()))),
+        }
+    }
+
+    async fn sell_hold(&self, hold: &Hold, now: DateTime<Utc>) -> Result<(), InventoryError> {
+        for attempt in 0..=CONFLICT_RETRIES {
+            let items: Vec<TransactWriteItem> = hold
+                .units
+                .iter()
+                .map(|u| {
+                    // Sold units have no TTL: they stay sold until the booking is cancelled.
+                    let put = Put::builder()
+                        .table_name(&self.table)
+                        .item("pk", s(unit_pk(&hold.event_id, u.block())))
+                        .item("sk", s(u.as_str()))
+                        .item("hold_id", s(hold.id.as_str()))
+                        .item("state", s("sold"))
+                        .item("expires_at", n(hold.expires_at.timestamp_millis()))
+                        .condition_expression(
+                            "attribute_not_exists(pk) OR hold_id = :hold OR \
+                             (#state = :held AND expires_at <= :now)",
+                        )
+                        .expression_attribute_names("#state", "state")
+                        .expression_attribute_values(":hold", s(hold.id.as_str()))
+                        .expression_attribute_values(":held", s("held"))
+                        .expression_attribute_values(":now", n(now.timestamp_millis()))
+                        .build()
+                        .expect("table, item set");
+                    TransactWriteItem::builder().put(put).build()
+                })
+                .collect();
+            let per_item = match self.transact(items).await? {
+                Outcome::Done => return Ok(()),
+                Outcome::Cancelled(r) => r,
+            };
+            let taken: Vec<UnitId> = per_item
+                .iter()
+                .zip(&hold.units)
+                .filter(|((failed, _), _)| *failed)
+                .map(|(_, u)| u.clone())
+                .collect();
+            if !taken.is_empty() {
+                return Err(InventoryError::Taken(taken));
+            }
+            backoff(attempt + 1).await;
+        }
+        Err(unavailable("selling kept colliding with other transactions"))
+    }
+
+    async fn free_hold_units(&self, hold: &Hold) -> Result<(), InventoryError> {
+        for u in &hold.units {
+            let result = self
+                .client
+                .delete_item()
+                .table_name(&self.table)
+                .key("pk", s(unit_pk(&hold.event_id, u.block())))
+                .key("sk", s(u.as_str()))
+                .condition_expression("hold_id = :hold")
+                .expression_attribute_values(":hold", s(hold.id.as_str()))
+                .send()
+                .await;
+            match result {
+                Ok(_) => {}
+                // Already free, or another hold's now: not ours to delete.
+                Err(SdkError::ServiceError(e))
+                    if e.err().is_conditional_check_failed_exception() => {}
+                Err(e) => return Err(unavailable(describe(e.into_service_error()))),
+            }
+        }
+        Ok(())
     }
 
     async fn live_units(

@@ -10,10 +10,12 @@
 //!     One item per seat and one partition per section or area: an on-sale spreads its writes.
 //!   - a hold: `HOLD#{id}` / `HOLD`, with `data` (JSON), `status` and `ttl`.
 
+mod bookings;
 mod catalog;
 mod identity;
 mod inventory;
 
+pub use bookings::DynamoBookings;
 pub use catalog::DynamoCatalog;
 pub use identity::DynamoIdentity;
 pub use inventory::DynamoInventory;

@@ -22,6 +22,8 @@ const BY_EVENT: TableDefinition<&str, &str> = TableDefinition::new("bookings_by_
 const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 /// Event id → its sequence number, so recording an event twice keeps one copy.
 const OUTBOX_IDS: TableDefinition<&str, u64> = TableDefinition::new("outbox_ids");
+/// Saga execution name → "running" or how it ended (the local Step Functions' memory).
+const EXECUTIONS: TableDefinition<&str, &str> = TableDefinition::new("executions");
 /// Idempotency key → record JSON.
 const KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("idempotency_keys");
 
@@ -32,6 +34,7 @@ pub(crate) fn create_tables(txn: &WriteTransaction) -> Result<(), String> {
     txn.open_table(OUTBOX).map_err(fail)?;
     txn.open_table(OUTBOX_IDS).map_err(fail)?;
     txn.open_table(KEYS).map_err(fail)?;
+    txn.open_table(EXECUTIONS).map_err(fail)?;
     Ok(())
 }
 
@@ -318,5 +321,49 @@ impl IdempotencyStore for EmbeddedStore {
         })
         .await
         .map_err(|w| w.0)
+    }
+}
+
+/// What the local saga runner remembers about executions, so a name starts once and a run cut
+/// short by a crash is resumed when the server starts again.
+impl EmbeddedStore {
+    /// Records a new execution as running: false if the name was already started.
+    pub async fn begin_execution(&self, name: &str) -> Result<bool, String> {
+        let name = name.to_string();
+        self.write(move |txn| -> Result<bool, String> {
+            let mut runs = txn.open_table(EXECUTIONS).map_err(fail)?;
+            if runs.get(name.as_str()).map_err(fail)?.is_some() {
+                return Ok(false);
+            }
+            runs.insert(name.as_str(), "running").map_err(fail)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    pub async fn finish_execution(&self, name: &str, status: &str) -> Result<(), String> {
+        let (name, status) = (name.to_string(), status.to_string());
+        self.write(move |txn| -> Result<(), String> {
+            let mut runs = txn.open_table(EXECUTIONS).map_err(fail)?;
+            runs.insert(name.as_str(), status.as_str()).map_err(fail)?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn running_executions(&self) -> Result<Vec<String>, String> {
+        self.run(|db| -> Result<Vec<String>, String> {
+            let txn = db.begin_read().map_err(fail)?;
+            let runs = txn.open_table(EXECUTIONS).map_err(fail)?;
+            let mut out = Vec::new();
+            for entry in runs.iter().map_err(fail)? {
+                let (name, status) = entry.map_err(fail)?;
+                if status.value() == "running" {
+                    out.push(name.value().to_string());
+                }
+            }
+            Ok(out)
+        })
+        .await
     }
 }

@@ -9,10 +9,17 @@ use lambda_http::aws_lambda_events::apigw::{
 use lambda_http::lambda_runtime::{self, Diagnostic, LambdaEvent};
 use lambda_http::{Error, Request, service_fn};
 use serde_json::{Map, Value};
-use stagepass_api::app::{DEFAULT_MAX_BODY_BYTES, env};
+use stagepass_api::app::{DEFAULT_IDEMPOTENCY_WAIT, DEFAULT_MAX_BODY_BYTES, env};
 use stagepass_api::{App, Function, Tokens};
-use stagepass_domain::{Accounts, Stagepass, SystemClock};
-use stagepass_dynamo::{DynamoCatalog, DynamoIdentity, DynamoInventory};
+use stagepass_aws::{S3Files, StepFunctionsWorkflow};
+use stagepass_domain::payments::SimulatedPayments;
+use stagepass_domain::{
+    Accounts, BookingPorts, Bookings, InfraError, PaymentProvider, Stagepass, SystemClock,
+    TicketClaims, TicketSigner,
+};
+use stagepass_dynamo::{DynamoBookings, DynamoCatalog, DynamoIdentity, DynamoInventory};
+
+pub mod workers;
 use std::convert::Infallible;
 use std::sync::Arc;
 
@@ -66,9 +73,68 @@ pub async fn tokens_from_secret(
     Ok(Tokens::from_json(text).map_err(|e| format!("secret {secret_id}: {e}"))?)
 }
 
+/// A signer for functions that hold no keys: they never issue or check tickets.
+struct NoKeys;
+
+impl TicketSigner for NoKeys {
+    fn sign(&self, _: &TicketClaims) -> Result<String, InfraError> {
+        Err(InfraError("this function has no signing keys".into()))
+    }
+
+    fn verify(&self, _: &str) -> Option<TicketClaims> {
+        None
+    }
+}
+
+/// Names of the resources a function may use. Those it does not use may be unset.
+fn env_or_empty(name: &str) -> String {
+    std::env::var(name).unwrap_or_default()
+}
+
+/// The booking use cases over DynamoDB, S3, Step Functions and the simulated provider.
+pub fn bookings_from_env(
+    config: &aws_config::SdkConfig,
+    tokens: Option<Arc<Tokens>>,
+) -> (Arc<Bookings>, Arc<DynamoBookings>) {
+    let dynamodb = aws_sdk_dynamodb::Client::new(config);
+    let store = Arc::new(DynamoBookings::new(
+        dynamodb.clone(),
+        env_or_empty("BOOKINGS_TABLE"),
+    ));
+    let signer: Arc<dyn TicketSigner> = match tokens {
+        Some(t) => t,
+        None => Arc::new(NoKeys),
+    };
+    let bookings = Bookings::new(BookingPorts {
+        catalog: Arc::new(DynamoCatalog::new(dynamodb.clone(), env_or_empty("EVENTS_TABLE"))),
+        inventory: Arc::new(DynamoInventory::new(dynamodb, env_or_empty("INVENTORY_TABLE"))),
+        bookings: store.clone(),
+        payments: payments(),
+        files: Arc::new(S3Files::new(
+            aws_sdk_s3::Client::new(config),
+            env_or_empty("TICKETS_BUCKET"),
+        )),
+        signer,
+        workflow: Arc::new(StepFunctionsWorkflow::new(
+            aws_sdk_sfn::Client::new(config),
+            env_or_empty("SAGA_STATE_MACHINE_ARN"),
+        )),
+        clock: Arc::new(SystemClock),
+    });
+    (Arc::new(bookings), store)
+}
+
+/// The payment provider. Only the simulator exists so far; it lives in the container, so a
+/// deployed stack with it is a demo (a real provider keeps its idempotency keys itself).
+fn payments() -> Arc<dyn PaymentProvider> {
+    static SIMULATED: std::sync::OnceLock<Arc<SimulatedPayments>> = std::sync::OnceLock::new();
+    SIMULATED.get_or_init(Default::default).clone()
+}
+
 /// Builds the app for one function from `EVENTS_TABLE`, `INVENTORY_TABLE`, `IDENTITY_TABLE`,
-/// the signing keys (only if the function uses them) and the optional `STAGEPASS_*` settings.
-/// `AWS_ENDPOINT_URL` points the SDK at LocalStack or moto.
+/// `BOOKINGS_TABLE`, `TICKETS_BUCKET`, `SAGA_STATE_MACHINE_ARN`, the signing keys (only if
+/// the function uses them) and the optional `STAGEPASS_*` settings. `AWS_ENDPOINT_URL`
+/// points the SDK at LocalStack or moto.
 pub async fn app_from_env(function: Function) -> Result<App, Error> {
     let config = aws_config::load_defaults(BehaviorVersion::latest()).await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
@@ -86,15 +152,19 @@ pub async fn app_from_env(function: Function) -> Result<App, Error> {
     ));
     let clock = Arc::new(SystemClock);
     let tokens = if function.uses_keys() {
-        Some(load_tokens(&config).await?)
+        Some(Arc::new(load_tokens(&config).await?))
     } else {
         None
     };
+    let (bookings, store) = bookings_from_env(&config, tokens.clone());
     Ok(App {
         service: Stagepass::new(catalog, inventory, clock.clone(), env::settings()?),
         accounts: Accounts::new(identity.clone(), identity, clock, env::identity_settings()?),
+        bookings,
+        idempotency: store,
         tokens,
         max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        idempotency_wait: DEFAULT_IDEMPOTENCY_WAIT,
     })
 }
 

@@ -1,7 +1,10 @@
 //! The local server behind `make run`: the routes API Gateway serves, on one port, calling the
 //! same handlers with the same API Gateway proxy events, over the embedded durable store.
 
+pub mod adapters;
+pub mod asl;
 pub mod demo;
+pub mod saga;
 
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
@@ -11,7 +14,13 @@ use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use lambda_http::Body;
 use serde_json::{Map, Value, json};
-use stagepass_api::app::DEFAULT_MAX_BODY_BYTES;
+use adapters::{FolderFiles, LocalBus, MailFolder};
+use saga::LocalSaga;
+use stagepass_api::app::{DEFAULT_IDEMPOTENCY_WAIT, DEFAULT_MAX_BODY_BYTES};
+use stagepass_domain::notifications::Notifier;
+use stagepass_domain::payments::SimulatedPayments;
+use stagepass_domain::{BookingPorts, BookingStore, Bookings, EventBus};
+use std::path::PathBuf;
 use stagepass_api::error::ApiError;
 use stagepass_api::routes::{Resolved, Route, resolve};
 use stagepass_api::{Access, App, KeySet, Principal, Tokens};
@@ -67,7 +76,99 @@ pub fn save_keys(data_dir: &Path, set: &KeySet) -> Result<(), String> {
     std::fs::rename(&tmp, &path).map_err(|e| e.to_string())
 }
 
-/// The app over the embedded store in `data_dir`.
+/// How the local system runs its saga.
+#[derive(Clone)]
+pub struct LocalOptions {
+    /// Start each execution as soon as checkout asks (off in tests that run them by hand).
+    pub auto_run_saga: bool,
+    /// Multiplies ASL Wait and Retry intervals: 1.0 is real time, 0.0 never sleeps.
+    pub delay_scale: f64,
+    /// The payment provider outlives a restart of our process (it is someone else's
+    /// service): tests pass the same one to the restarted system.
+    pub payments: Option<Arc<SimulatedPayments>>,
+}
+
+impl Default for LocalOptions {
+    fn default() -> Self {
+        Self {
+            auto_run_saga: true,
+            delay_scale: 1.0,
+            payments: None,
+        }
+    }
+}
+
+/// Everything `make run` runs in one process, with handles tests can look into.
+pub struct LocalSystem {
+    pub app: Arc<App>,
+    pub store: EmbeddedStore,
+    pub saga: Arc<LocalSaga>,
+    pub bus: Arc<LocalBus>,
+    pub payments: Arc<SimulatedPayments>,
+    pub notifier: Arc<Notifier>,
+    pub data_dir: PathBuf,
+}
+
+pub const LOCAL_MAIL_FROM: &str = "Stagepass <tickets@stagepass.local>";
+
+/// The system over the embedded store in `data_dir`: tickets in `tickets/`, mail in `mail/`.
+pub fn build_system(
+    data_dir: &Path,
+    clock: Arc<dyn Clock>,
+    settings: Settings,
+    identity: IdentitySettings,
+    keys: &KeySet,
+    options: LocalOptions,
+) -> Result<LocalSystem, String> {
+    let store = EmbeddedStore::open(&data_dir.join("store"))?;
+    let shared = Arc::new(store.clone());
+    let tokens = Arc::new(Tokens::from_key_set(keys)?);
+    let saga = LocalSaga::new(store.clone(), options.auto_run_saga, options.delay_scale)?;
+    let payments = options.payments.unwrap_or_default();
+    let files = Arc::new(FolderFiles::new(&data_dir.join("tickets")));
+    let bookings = Arc::new(Bookings::new(BookingPorts {
+        catalog: shared.clone(),
+        inventory: shared.clone(),
+        bookings: shared.clone(),
+        payments: payments.clone(),
+        files: files.clone(),
+        signer: tokens.clone(),
+        workflow: saga.clone(),
+        clock: clock.clone(),
+    }));
+    saga.attach(&bookings);
+    let bus = Arc::new(LocalBus::default());
+    let notifier = Arc::new(Notifier {
+        bookings: shared.clone(),
+        files,
+        mailer: Arc::new(MailFolder::new(&data_dir.join("mail"))),
+        dedupe: shared.clone(),
+        clock: clock.clone(),
+        from: LOCAL_MAIL_FROM.into(),
+    });
+    bus.subscribe(&notifier);
+    let app = Arc::new(App {
+        service: Stagepass::new(shared.clone(), shared.clone(), clock.clone(), settings),
+        accounts: Accounts::new(shared.clone(), shared.clone(), clock, identity),
+        bookings,
+        idempotency: shared,
+        tokens: Some(tokens),
+        max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        idempotency_wait: DEFAULT_IDEMPOTENCY_WAIT,
+    });
+    Ok(LocalSystem {
+        app,
+        store,
+        saga,
+        bus,
+        payments,
+        notifier,
+        data_dir: data_dir.to_path_buf(),
+    })
+}
+
+/// The app alone, with the saga and relay as `make run` has them (tests of identity and
+/// events use this).
 pub fn build_app(
     data_dir: &Path,
     clock: Arc<dyn Clock>,
@@ -75,13 +176,45 @@ pub fn build_app(
     identity: IdentitySettings,
     keys: &KeySet,
 ) -> Result<Arc<App>, String> {
-    let store = Arc::new(EmbeddedStore::open(&data_dir.join("store"))?);
-    Ok(Arc::new(App {
-        service: Stagepass::new(store.clone(), store.clone(), clock.clone(), settings),
-        accounts: Accounts::new(store.clone(), store, clock, identity),
-        tokens: Some(Tokens::from_key_set(keys)?),
-        max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-    }))
+    Ok(build_system(data_dir, clock, settings, identity, keys, LocalOptions::default())?.app)
+}
+
+impl LocalSystem {
+    /// Publishes what the outbox holds, once: the local twin of the stream relay Lambda.
+    pub async fn relay_once(&self) -> Result<usize, String> {
+        relay_outbox(&self.store, self.bus.as_ref()).await
+    }
+
+    /// Relays the outbox every 50 ms until the system is dropped.
+    pub fn spawn_relay(&self) -> tokio::task::JoinHandle<()> {
+        let store = self.store.clone();
+        let bus = Arc::downgrade(&self.bus);
+        tokio::spawn(async move {
+            loop {
+                let Some(bus) = bus.upgrade() else { return };
+                if let Err(e) = relay_outbox(&store, bus.as_ref()).await {
+                    tracing::warn!(error = %e, "outbox relay will retry");
+                }
+                drop(bus);
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        })
+    }
+}
+
+/// Reads undelivered outbox events, publishes them, and removes them once published.
+pub async fn relay_outbox(store: &EmbeddedStore, bus: &dyn EventBus) -> Result<usize, String> {
+    let mut total = 0;
+    loop {
+        let events = store.undelivered(100).await.map_err(|e| e.to_string())?;
+        if events.is_empty() {
+            return Ok(total);
+        }
+        bus.publish(&events).await.map_err(|e| e.0)?;
+        let ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
+        store.delivered(&ids).await.map_err(|e| e.to_string())?;
+        total += ids.len();
+    }
 }
 
 /// Serves until `shutdown` resolves, then lets requests in flight finish (up to 10 s) and

@@ -43,14 +43,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .and_then(|p| p.parse().ok())
         .unwrap_or(3000);
     let keys = stagepass_local::load_or_create_keys(&dir)?;
-    let app = stagepass_local::build_app(
+    let system = stagepass_local::build_system(
         &dir,
         Arc::new(SystemClock),
         env::settings()?,
         env::identity_settings()?,
         &keys,
+        stagepass_local::LocalOptions::default(),
     )?;
+    let app = system.app.clone();
     let demo = stagepass_local::demo::seed(&app).await?;
+    // Bookings whose saga was cut short by a stop or crash are finished now.
+    let resumed = system.saga.resume().await?;
+    if resumed > 0 {
+        println!("Resumed {resumed} booking saga(s) left running by the last stop");
+    }
+    let _relay = system.spawn_relay();
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let base = format!("http://127.0.0.1:{port}");
     println!("Stagepass is running on {base} (data in {})", dir.display());
@@ -73,6 +81,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!("Then send the access_token as: Authorization: Bearer <access_token>");
     println!("Browse: curl -s {base}/events");
+    println!();
+    println!(
+        "Ticket PDFs go to {}, emails (.eml) to {}",
+        dir.join("tickets").display(),
+        dir.join("mail").display()
+    );
     stagepass_local::serve(listener, app, async {
         let _ = tokio::signal::ctrl_c().await;
     })

@@ -1,6 +1,7 @@
 //! One handler per use case. Each is thin: read the caller and the input, call the domain,
 //! render. Protected routes trust the caller the authorizer passed on ([`crate::auth::caller`]).
 
+pub mod bookings;
 pub mod events;
 pub mod identity;
 

@@ -1,0 +1,121 @@
+//! `Idempotency-Key` on mutating routes, with Stripe's semantics: the first request with a key
+//! runs and its answer is saved; a retry gets the saved answer (`Idempotent-Replayed: true`);
+//! the same key with a different request is 422; a retry while the first is still running
+//! waits briefly for its answer, then gets 409. Keys are per caller and last 24 hours.
+//! Server errors (5xx) are not saved: the retry runs again.
+
+use crate::app::App;
+use crate::auth::caller;
+use crate::error::ApiError;
+use crate::request::idempotency_key;
+use crate::routes::HandlerFuture;
+use chrono::Duration;
+use lambda_http::{Body, Request, Response};
+use stagepass_domain::{Claim, DomainError, SavedResponse};
+use std::sync::Arc;
+
+/// How long a key is remembered.
+pub const KEY_TTL_HOURS: i64 = 24;
+/// A claim whose request died (a crashed container) can be taken over after this.
+pub const LEASE_SECONDS: i64 = 60;
+
+fn body_bytes(body: &Body) -> &[u8] {
+    match body {
+        Body::Text(t) => t.as_bytes(),
+        Body::Binary(b) => b,
+        _ => &[],
+    }
+}
+
+/// What makes two requests "the same": method, path and body.
+fn fingerprint(req: &Request) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(req.method().as_str());
+    h.update(b"\0");
+    h.update(req.uri().path());
+    h.update(b"\0");
+    h.update(body_bytes(req.body()));
+    format!("{:x}", h.finalize())
+}
+
+fn replay(saved: SavedResponse) -> Response<Body> {
+    let mut builder = Response::builder()
+        .status(saved.status)
+        .header("content-type", "application/json")
+        .header("idempotent-replayed", "true");
+    if let Some(location) = &saved.location {
+        builder = builder.header("location", location);
+    }
+    builder
+        .body(Body::Text(saved.body))
+        .expect("saved status and headers are valid")
+}
+
+/// Runs `handler` under the request's Idempotency-Key, if it has one.
+pub async fn run(
+    app: Arc<App>,
+    req: Request,
+    handler: impl FnOnce(Arc<App>, Request) -> HandlerFuture,
+) -> Response<Body> {
+    let key = match idempotency_key(&req) {
+        Ok(Some(k)) => k,
+        Ok(None) => return handler(app, req).await,
+        Err(e) => return e.into_response(),
+    };
+    // Without a caller the handler answers 401 anyway; keys are scoped to who sent them.
+    let Ok(who) = caller(&req) else {
+        return handler(app, req).await;
+    };
+    let scoped = format!("{}#{key}", who.user);
+    let print = fingerprint(&req);
+    let deadline = std::time::Instant::now() + app.idempotency_wait;
+    loop {
+        let now = app.service.now();
+        let claim = app
+            .idempotency
+            .claim(
+                &scoped,
+                &print,
+                now,
+                now + Duration::seconds(LEASE_SECONDS),
+                now + Duration::hours(KEY_TTL_HOURS),
+            )
+            .await;
+        match claim {
+            Err(e) => return ApiError::from(DomainError::Unavailable(e.0)).into_response(),
+            Ok(Claim::Mismatch) => {
+                return ApiError::from(DomainError::IdempotencyKeyReused).into_response();
+            }
+            Ok(Claim::Done(saved)) => return replay(saved),
+            Ok(Claim::InFlight) if std::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            Ok(Claim::InFlight) => {
+                return ApiError::from(DomainError::IdempotencyKeyInFlight).into_response();
+            }
+            Ok(Claim::Started) => break,
+        }
+    }
+    let response = handler(app.clone(), req).await;
+    let status = response.status().as_u16();
+    if status >= 500 {
+        let _ = app.idempotency.abandon(&scoped).await;
+        return response;
+    }
+    let saved = SavedResponse {
+        status,
+        body: String::from_utf8_lossy(body_bytes(response.body())).into_owned(),
+        location: response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+    };
+    if let Err(e) = app.idempotency.complete(&scoped, &saved).await {
+        // The effect happened; a retry will run again and the use case's own idempotency
+        // (hold ids, booking ids) makes that harmless.
+        tracing::warn!(error = %e, "could not save the idempotent response");
+    }
+    response
+}

@@ -1,0 +1,386 @@
+//! Bookings, the transactional outbox and idempotency keys in DynamoDB (bookings table,
+//! `pk`/`sk`, TTL on `ttl`):
+//! - booking: `BOOKING#<id>` / `BOOKING`, with `data` (JSON) and `version`; `buyer` and
+//!   `buyer_sk` feed the `by_buyer` GSI, `event_id` the `by_event` GSI.
+//! - outbox event: `OUTBOX#<event id>` / `OUTBOX`, with `data`, and `outbox` = `pending` and
+//!   `outbox_sk` feeding the sparse `outbox` GSI. Written in the same transaction as the
+//!   booking change it reports; the stream relay publishes and deletes it.
+//! - idempotency key: `IDEM#<key>` / `IDEM`, with `fingerprint`, `response`, `lease_until`,
+//!   `expires_at` (epoch ms) and `ttl`.
+
+use crate::{Item, describe, get_n, get_s, n, s};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use chrono::{DateTime, Duration, Utc};
+use stagepass_domain::ports::{
+    BookingError, BookingStore, Claim, IdempotencyStore, InfraError, SavedResponse,
+};
+use stagepass_domain::{Booking, BookingId, EventId, IntegrationEvent, UserId};
+
+/// Outbox items are normally deleted within seconds; TTL removes any left by a bug.
+const OUTBOX_TTL_DAYS: i64 = 30;
+
+#[derive(Clone)]
+pub struct DynamoBookings {
+    client: Client,
+    table: String,
+}
+
+fn unavailable(e: impl Into<String>) -> BookingError {
+    BookingError::Unavailable(e.into())
+}
+
+fn booking_pk(id: &BookingId) -> String {
+    format!("BOOKING#{id}")
+}
+
+fn decode_booking(item: &Item) -> Result<Booking, BookingError> {
+    let data = get_s(item, "data").map_err(unavailable)?;
+    serde_json::from_str(data).map_err(|e| unavailable(format!("stored booking unreadable: {e}")))
+}
+
+impl DynamoBookings {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    fn booking_put(&self, b: &Booking) -> aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(self.booking_item(b)))
+    }
+
+    fn booking_item(&self, b: &Booking) -> Item {
+        Item::from([
+            ("pk".into(), s(booking_pk(&b.id))),
+            ("sk".into(), s("BOOKING")),
+            (
+                "data".into(),
+                s(serde_json::to_string(b).expect("bookings serialise")),
+            ),
+            ("version".into(), n(b.version)),
+            ("buyer".into(), s(b.buyer.as_str())),
+            (
+                "buyer_sk".into(),
+                s(format!("{:015}#{}", b.created_at.timestamp_millis(), b.id)),
+            ),
+            ("event_id".into(), s(b.event_id.as_str())),
+        ])
+    }
+
+    fn outbox_put(&self, e: &IntegrationEvent) -> Put {
+        let ttl = (e.time + Duration::days(OUTBOX_TTL_DAYS)).timestamp();
+        Put::builder()
+            .table_name(&self.table)
+            .item("pk", s(format!("OUTBOX#{}", e.id)))
+            .item("sk", s("OUTBOX"))
+            .item("data", s(serde_json::to_string(e).expect("events serialise")))
+            .item("outbox", s("pending"))
+            .item(
+                "outbox_sk",
+                s(format!("{:015}#{}", e.time.timestamp_millis(), e.id)),
+            )
+            .item("ttl", n(ttl))
+            .build()
+            .expect("table and item set")
+    }
+
+    async fn query_all(
+        &self,
+        index: &str,
+        key: &str,
+        value: &str,
+        forward: bool,
+        limit: Option<usize>,
+    ) -> Result<Vec<Item>, BookingError> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index)
+                .key_condition_expression("#k = :v")
+                .expression_attribute_names("#k", key)
+                .expression_attribute_values(":v", s(value))
+                .scan_index_forward(forward)
+                .set_limit(limit.map(|l| l.min(1000) as i32))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| unavailable(describe(e.into_service_error())))?;
+            out.extend(page.items().iter().cloned());
+            if limit.is_some_and(|l| out.len() >= l) {
+                out.truncate(limit.unwrap_or(usize::MAX));
+                return Ok(out);
+            }
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(out),
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl BookingStore for DynamoBookings {
+    async fn create(&self, booking: &Booking) -> Result<(), BookingError> {
+        let result = self
+            .booking_put(booking)
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e))
+                if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) =>
+            {
+                let stored = self
+                    .get(&booking.id)
+                    .await?
+                    .ok_or_else(|| unavailable("booking condition failed but none is stored"))?;
+                Err(BookingError::Exists(Box::new(stored)))
+            }
+            Err(e) => Err(unavailable(describe(e.into_service_error()))),
+        }
+    }
+
+    async fn get(&self, id: &BookingId) -> Result<Option<Booking>, BookingError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(booking_pk(id)))
+            .key("sk", s("BOOKING"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| unavailable(describe(e.into_service_error())))?;
+        out.item.as_ref().map(decode_booking).transpose()
+    }
+
+    async fn update(
+        &self,
+        booking: &Booking,
+        expected_version: u64,
+        events: &[IntegrationEvent],
+    ) -> Result<(), BookingError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(self.booking_item(booking)))
+            .condition_expression("version = :expected")
+            .expression_attribute_values(":expected", n(expected_version))
+            .build()
+            .expect("table and item set");
+        let mut items = vec![TransactWriteItem::builder().put(put).build()];
+        items.extend(
+            events
+                .iter()
+                .map(|e| TransactWriteItem::builder().put(self.outbox_put(e)).build()),
+        );
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) => match e.into_err() {
+                TransactWriteItemsError::TransactionCanceledException(c) => {
+                    let first = c
+                        .cancellation_reasons()
+                        .first()
+                        .and_then(|r| r.code())
+                        .unwrap_or("None");
+                    // A failed version condition or a write racing ours: both mean reload.
+                    if matches!(first, "ConditionalCheckFailed" | "TransactionConflict") {
+                        Err(BookingError::VersionConflict)
+                    } else {
+                        Err(unavailable(format!("booking update cancelled: {c:?}")))
+                    }
+                }
+                other => Err(unavailable(describe(other))),
+            },
+            Err(e) => Err(unavailable(format!(
+                "{}",
+                aws_sdk_dynamodb::error::DisplayErrorContext(e)
+            ))),
+        }
+    }
+
+    async fn for_buyer(&self, buyer: &UserId, limit: usize) -> Result<Vec<Booking>, BookingError> {
+        let items = self
+            .query_all("by_buyer", "buyer", buyer.as_str(), false, Some(limit))
+            .await?;
+        items.iter().map(decode_booking).collect()
+    }
+
+    async fn for_event(&self, event: &EventId) -> Result<Vec<Booking>, BookingError> {
+        let items = self
+            .query_all("by_event", "event_id", event.as_str(), true, None)
+            .await?;
+        items.iter().map(decode_booking).collect()
+    }
+
+    async fn record_events(&self, events: &[IntegrationEvent]) -> Result<(), BookingError> {
+        for e in events {
+            let put = self.outbox_put(e);
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(put.item))
+                .send()
+                .await
+                .map_err(|e| unavailable(describe(e.into_service_error())))?;
+        }
+        Ok(())
+    }
+
+    async fn undelivered(&self, limit: usize) -> Result<Vec<IntegrationEvent>, BookingError> {
+        let items = self
+            .query_all("outbox", "outbox", "pending", true, Some(limit))
+            .await?;
+        items
+            .iter()
+            .map(|i| {
+                let data = get_s(i, "data").map_err(unavailable)?;
+                serde_json::from_str(data)
+                    .map_err(|e| unavailable(format!("stored event unreadable: {e}")))
+            })
+            .collect()
+    }
+
+    async fn delivered(&self, ids: &[String]) -> Result<(), BookingError> {
+        for id in ids {
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .key("pk", s(format!("OUTBOX#{id}")))
+                .key("sk", s("OUTBOX"))
+                .send()
+                .await
+                .map_err(|e| unavailable(describe(e.into_service_error())))?;
+        }
+        Ok(())
+    }
+}
+
+fn infra(e: impl Into<String>) -> InfraError {
+    InfraError(e.into())
+}
+
+#[async_trait]
+impl IdempotencyStore for DynamoBookings {
+    async fn claim(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<Claim, InfraError> {
+        let pk = format!("IDEM#{key}");
+        for _ in 0..5 {
+            let result = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .item("pk", s(&pk))
+                .item("sk", s("IDEM"))
+                .item("fingerprint", s(fingerprint))
+                .item("lease_until", n(lease_until.timestamp_millis()))
+                .item("expires_at", n(expires_at.timestamp_millis()))
+                .item("ttl", n(expires_at.timestamp()))
+                // Free, expired, or an unanswered claim of the same request whose lease ran out.
+                .condition_expression(
+                    "attribute_not_exists(pk) OR expires_at <= :now OR \
+                     (attribute_not_exists(response) AND lease_until <= :now AND fingerprint = :fp)",
+                )
+                .expression_attribute_values(":now", n(now.timestamp_millis()))
+                .expression_attribute_values(":fp", s(fingerprint))
+                .send()
+                .await;
+            match result {
+                Ok(_) => return Ok(Claim::Started),
+                Err(SdkError::ServiceError(e))
+                    if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) => {}
+                Err(e) => return Err(infra(describe(e.into_service_error()))),
+            }
+            let out = self
+                .client
+                .get_item()
+                .table_name(&self.table)
+                .key("pk", s(&pk))
+                .key("sk", s("IDEM"))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|e| infra(describe(e.into_service_error())))?;
+            // Gone since (abandoned or expired): claim again.
+            let Some(item) = out.item else { continue };
+            if get_s(&item, "fingerprint").map_err(infra)? != fingerprint {
+                return Ok(Claim::Mismatch);
+            }
+            if let Ok(saved) = get_s(&item, "response") {
+                let saved: SavedResponse = serde_json::from_str(saved)
+                    .map_err(|e| infra(format!("saved response unreadable: {e}")))?;
+                return Ok(Claim::Done(saved));
+            }
+            if get_n(&item, "lease_until").map_err(infra)? > now.timestamp_millis() {
+                return Ok(Claim::InFlight);
+            }
+        }
+        Err(infra("idempotency key kept changing"))
+    }
+
+    async fn complete(&self, key: &str, response: &SavedResponse) -> Result<(), InfraError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("IDEM#{key}")))
+            .key("sk", s("IDEM"))
+            .update_expression("SET #r = :r")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#r", "response")
+            .expression_attribute_values(
+                ":r",
+                s(serde_json::to_string(response).expect("responses serialise")),
+            )
+            .send()
+            .await
+            .map_err(|e| infra(describe(e.into_service_error())))?;
+        Ok(())
+    }
+
+    async fn abandon(&self, key: &str) -> Result<(), InfraError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("IDEM#{key}")))
+            .key("sk", s("IDEM"))
+            .condition_expression("attribute_not_exists(#r)")
+            .expression_attribute_names("#r", "response")
+            .send()
+            .await
+            .map(|_| ())
+            .or_else(|e| match e {
+                // Already answered: the saved answer stays.
+                SdkError::ServiceError(se)
+                    if se.err().is_conditional_check_failed_exception() =>
+                {
+                    Ok(())
+                }
+                e => Err(infra(describe(e.into_service_error()))),
+            })
+    }
+}

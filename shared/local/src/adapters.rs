@@ -1,0 +1,147 @@
+//! Local stand-ins for S3, SES and EventBridge: ticket PDFs in a folder, emails as `.eml`
+//! files a developer can open, and a bus that hands events to the same subscriber code the
+//! notification Lambda runs.
+
+use async_trait::async_trait;
+use stagepass_domain::notifications::{Delivery, Notifier};
+use stagepass_domain::{EventBus, InfraError, IntegrationEvent, Mailer, TicketFiles};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+fn io(e: std::io::Error) -> InfraError {
+    InfraError(e.to_string())
+}
+
+/// Ticket files under a folder. Keys are made by Stagepass (`tickets/<uuid>/<id>.pdf`), but
+/// are still checked so nothing is written outside the folder.
+pub struct FolderFiles {
+    dir: PathBuf,
+}
+
+impl FolderFiles {
+    pub fn new(dir: &Path) -> Self {
+        Self {
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    fn path(&self, key: &str) -> Result<PathBuf, InfraError> {
+        let safe = !key.is_empty()
+            && key.split('/').all(|part| {
+                !part.is_empty()
+                    && part != ".."
+                    && part != "."
+                    && part
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+            });
+        if safe {
+            Ok(self.dir.join(key))
+        } else {
+            Err(InfraError(format!("unsafe file key {key:?}")))
+        }
+    }
+}
+
+#[async_trait]
+impl TicketFiles for FolderFiles {
+    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), InfraError> {
+        let path = self.path(key)?;
+        if let Some(parent) = path.parent() {
+            tokio::fs::create_dir_all(parent).await.map_err(io)?;
+        }
+        // Write then rename, so a reader never sees half a PDF.
+        let tmp = path.with_extension("part");
+        tokio::fs::write(&tmp, bytes).await.map_err(io)?;
+        tokio::fs::rename(&tmp, &path).await.map_err(io)
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, InfraError> {
+        match tokio::fs::read(self.path(key)?).await {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io(e)),
+        }
+    }
+
+    async fn link(&self, key: &str) -> Result<String, InfraError> {
+        let path = self.path(key)?;
+        let absolute = std::path::absolute(&path).map_err(io)?;
+        Ok(format!("file://{}", absolute.display()))
+    }
+}
+
+/// Each email is written as `<time>-<id>.eml` (open it in any mail client).
+pub struct MailFolder {
+    dir: PathBuf,
+}
+
+impl MailFolder {
+    pub fn new(dir: &Path) -> Self {
+        Self {
+            dir: dir.to_path_buf(),
+        }
+    }
+}
+
+#[async_trait]
+impl Mailer for MailFolder {
+    async fn send(&self, _to: &str, raw_mime: Vec<u8>) -> Result<String, InfraError> {
+        tokio::fs::create_dir_all(&self.dir).await.map_err(io)?;
+        let id = format!(
+            "{}-{}",
+            chrono::Utc::now().format("%Y%m%dT%H%M%S%.3f"),
+            uuid::Uuid::new_v4().simple()
+        );
+        tokio::fs::write(self.dir.join(format!("{id}.eml")), raw_mime)
+            .await
+            .map_err(io)?;
+        Ok(id)
+    }
+}
+
+/// The local event bus: remembers what was published (for tests and the benchmark) and
+/// delivers each event to the notification subscriber, like the EventBridge rule → SQS →
+/// notification Lambda path. A subscriber failure fails the publish, so the outbox keeps the
+/// event and the relay tries again.
+#[derive(Default)]
+pub struct LocalBus {
+    notifier: OnceLock<Weak<Notifier>>,
+    published: Mutex<Vec<IntegrationEvent>>,
+}
+
+impl LocalBus {
+    pub fn subscribe(&self, notifier: &Arc<Notifier>) {
+        let _ = self.notifier.set(Arc::downgrade(notifier));
+    }
+
+    /// Every event published so far, in order (duplicates included).
+    pub fn published(&self) -> Vec<IntegrationEvent> {
+        self.published.lock().expect("bus lock").clone()
+    }
+}
+
+#[async_trait]
+impl EventBus for LocalBus {
+    async fn publish(&self, events: &[IntegrationEvent]) -> Result<(), InfraError> {
+        let notifier = self.notifier.get().and_then(Weak::upgrade);
+        for event in events {
+            self.published
+                .lock()
+                .expect("bus lock")
+                .push(event.clone());
+            if let Some(n) = &notifier {
+                match n.handle(event).await? {
+                    Delivery::Sent(id) => {
+                        tracing::info!(kind = %event.kind, event_id = %event.id, message = %id, "email sent")
+                    }
+                    Delivery::Duplicate => {
+                        tracing::info!(event_id = %event.id, "duplicate event: no email")
+                    }
+                    Delivery::Ignored => {}
+                }
+            }
+        }
+        Ok(())
+    }
+}
