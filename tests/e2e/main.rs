@@ -2,6 +2,7 @@
 //! plus checks that the local routes, `template.yaml` and `events/` agree.
 
 mod attacks;
+mod bookings;
 mod concurrency;
 mod errors;
 mod identity;

@@ -11,6 +11,10 @@ use stagepass_api::{App, KeySet, Principal, Role, Tokens};
 use stagepass_domain::{
     Clock, IdentitySettings, ManualClock, Settings, Stagepass, SystemClock, UserId,
 };
+use stagepass_domain::payments::SimulatedPayments;
+use stagepass_local::LocalOptions;
+use stagepass_local::adapters::LocalBus;
+use stagepass_local::saga::LocalSaga;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
@@ -52,11 +56,18 @@ pub struct TestApp {
     pub base_url: String,
     pub http: reqwest::Client,
     pub app: Arc<App>,
+    /// The saga runner (runs executions as checkout starts them; faults can be injected).
+    pub saga: Arc<LocalSaga>,
+    /// What reached the event bus.
+    pub bus: Arc<LocalBus>,
+    /// The simulated payment provider, which counts every charge and refund.
+    pub payments: Arc<SimulatedPayments>,
     pub clock: Arc<ManualClock>,
     pub data_dir: PathBuf,
     _dir: Option<tempfile::TempDir>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
+    relay: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl TestApp {
@@ -102,14 +113,33 @@ impl TestApp {
         clock: Arc<ManualClock>,
         keys: &KeySet,
     ) -> Self {
-        let app = stagepass_local::build_app(
+        let options = LocalOptions {
+            delay_scale: 0.0,
+            ..LocalOptions::default()
+        };
+        Self::start_system(data_dir, settings, identity, clock, keys, options).await
+    }
+
+    /// A server with full control over how its saga runs (fault-injection tests).
+    pub async fn start_system(
+        data_dir: &Path,
+        settings: Settings,
+        identity: IdentitySettings,
+        clock: Arc<ManualClock>,
+        keys: &KeySet,
+        options: LocalOptions,
+    ) -> Self {
+        let system = stagepass_local::build_system(
             data_dir,
             clock.clone() as Arc<dyn Clock>,
             settings,
             identity,
             keys,
+            options,
         )
         .expect("app builds");
+        let relay = system.spawn_relay();
+        let app = system.app.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -130,6 +160,10 @@ impl TestApp {
             _dir: None,
             shutdown: Some(tx),
             server: Some(server),
+            relay: Some(relay),
+            saga: system.saga.clone(),
+            bus: system.bus.clone(),
+            payments: system.payments.clone(),
         }
     }
 
@@ -140,6 +174,10 @@ impl TestApp {
         }
         if let Some(server) = self.server.take() {
             server.await.expect("server task");
+        }
+        if let Some(relay) = self.relay.take() {
+            relay.abort();
+            let _ = relay.await;
         }
         // The server closed every connection; a finished connection task may take a moment to
         // drop its handle, then only this one holds the store.
@@ -485,5 +523,144 @@ pub mod aws {
         create_table(&client, "EventsTable", &events).await;
         create_table(&client, "InventoryTable", &inventory).await;
         (client, events, inventory)
+    }
+}
+
+/// A fan's access token with an email (checkout sends the tickets there).
+pub fn buyer_token(sub: &str) -> String {
+    let who = Principal {
+        user: UserId::new(sub),
+        roles: vec![Role::Fan],
+        email: stagepass_domain::Email::parse(&format!("{sub}@fans.example")),
+        session: None,
+    };
+    tokens().issue(&who, 3600)
+}
+
+/// The booking flow over HTTP, and what it leaves behind (tickets, emails, money).
+pub mod booking {
+    use super::TestApp;
+    use serde_json::{Value, json};
+
+    impl TestApp {
+        /// Holds `seats` and returns the hold id.
+        pub async fn hold(&self, token: &str, event: &str, seats: &[&str]) -> String {
+            let (status, hold) = self
+                .send(
+                    "POST",
+                    &format!("/events/{event}/holds"),
+                    Some(token),
+                    Some(&json!({ "seats": seats })),
+                )
+                .await;
+            assert_eq!(status, 201, "{hold}");
+            hold["id"].as_str().unwrap().to_string()
+        }
+
+        /// `POST /bookings`, with an Idempotency-Key if given.
+        pub async fn checkout(
+            &self,
+            token: &str,
+            hold: &str,
+            card: &str,
+            key: Option<&str>,
+        ) -> (u16, Value) {
+            let body = json!({ "hold_id": hold, "payment_method": { "card": card } });
+            let mut req = self
+                .http
+                .post(self.url("/bookings"))
+                .bearer_auth(token)
+                .json(&body);
+            if let Some(k) = key {
+                req = req.header("idempotency-key", k);
+            }
+            let res = req.send().await.expect("request sent");
+            let status = res.status().as_u16();
+            (status, res.json().await.unwrap_or(Value::Null))
+        }
+
+        /// Polls `GET /bookings/{id}` until the saga has settled it (10 s at most).
+        pub async fn settled_booking(&self, token: &str, id: &str) -> Value {
+            for _ in 0..500 {
+                let (status, b) = self
+                    .send("GET", &format!("/bookings/{id}"), Some(token), None)
+                    .await;
+                assert_eq!(status, 200, "{b}");
+                if b["status"] != "pending" {
+                    // Let the relay deliver what the last step recorded.
+                    self.drain_outbox().await;
+                    return b;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            panic!("booking {id} stayed pending");
+        }
+
+        /// Waits until the outbox is empty (the relay published everything).
+        pub async fn drain_outbox(&self) {
+            let store = self.app.bookings.ports().bookings.clone();
+            for _ in 0..500 {
+                if store.undelivered(1).await.unwrap().is_empty() {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            panic!("the outbox was not drained");
+        }
+
+        /// The `.eml` files written so far, as text.
+        pub fn emails(&self) -> Vec<String> {
+            let Ok(dir) = std::fs::read_dir(self.data_dir.join("mail")) else {
+                return vec![];
+            };
+            let mut paths: Vec<_> = dir.map(|e| e.unwrap().path()).collect();
+            paths.sort();
+            paths
+                .iter()
+                .map(|p| std::fs::read_to_string(p).unwrap())
+                .collect()
+        }
+
+        /// Emails whose subject starts with `prefix` and that went to `to`.
+        pub fn emails_to(&self, to: &str, prefix: &str) -> usize {
+            self.emails()
+                .iter()
+                .filter(|m| m.contains(&format!("To: {to}\r\n")))
+                .filter(|m| m.contains(&format!("Subject: {prefix}")))
+                .count()
+        }
+
+        /// The kinds of events published on the bus about `subject` (a booking or event id).
+        pub fn published_about(&self, subject: &str) -> Vec<String> {
+            self.bus
+                .published()
+                .iter()
+                .filter(|e| e.detail.to_string().contains(subject))
+                .map(|e| e.kind.clone())
+                .collect()
+        }
+    }
+
+    /// The payload of the QR code drawn in a ticket PDF, decoded from its modules.
+    pub fn qr_payload(pdf: &[u8]) -> String {
+        let (width, modules) =
+            stagepass_domain::tickets::qr_modules(pdf).expect("the ticket has a QR code");
+        let scale = 4;
+        let quiet = 4;
+        let size = (width + 2 * quiet) * scale;
+        let mut img = rqrr::PreparedImage::prepare_from_greyscale(size, size, |x, y| {
+            let (mx, my) = (x / scale, y / scale);
+            if mx < quiet || my < quiet || mx >= width + quiet || my >= width + quiet {
+                return 255;
+            }
+            if modules[(my - quiet) * width + (mx - quiet)] {
+                0
+            } else {
+                255
+            }
+        });
+        let grids = img.detect_grids();
+        assert_eq!(grids.len(), 1, "one QR code");
+        grids[0].decode().expect("the QR code decodes").1
     }
 }

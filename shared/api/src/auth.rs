@@ -340,7 +340,7 @@ impl Tokens {
 }
 
 impl TicketSigner for Tokens {
-    fn sign(&self, claims: &TicketClaims) -> Result<String, InfraError> {
+    fn sign_ticket(&self, claims: &TicketClaims) -> Result<String, InfraError> {
         Ok(Tokens::sign(
             self,
             &TicketToken {
@@ -353,7 +353,7 @@ impl TicketSigner for Tokens {
         ))
     }
 
-    fn verify(&self, token: &str) -> Option<TicketClaims> {
+    fn verify_ticket(&self, token: &str) -> Option<TicketClaims> {
         if token.len() > 2048 {
             return None;
         }

@@ -27,13 +27,14 @@ fn body_bytes(body: &Body) -> &[u8] {
     }
 }
 
-/// What makes two requests "the same": method, path and body.
+/// What makes two requests "the same": method, path (without the stage) and body.
 fn fingerprint(req: &Request) -> String {
+    use lambda_http::RequestExt;
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
     h.update(req.method().as_str());
     h.update(b"\0");
-    h.update(req.uri().path());
+    h.update(req.raw_http_path());
     h.update(b"\0");
     h.update(body_bytes(req.body()));
     format!("{:x}", h.finalize())

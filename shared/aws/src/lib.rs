@@ -253,7 +253,7 @@ pub fn event_from_envelope(body: &str) -> Result<IntegrationEvent, InfraError> {
         serde_json::from_str(body).map_err(|e| infra(format!("not an EventBridge event: {e}")))?;
     let detail = v.get("detail").cloned().ok_or_else(|| infra("no detail"))?;
     let text = |k: &str| detail.get(k).and_then(serde_json::Value::as_str);
-    let id = text("event_id").ok_or_else(|| infra("detail has no event_id"))?;
+    let id = text("id").ok_or_else(|| infra("detail has no id"))?;
     let kind = v
         .get("detail-type")
         .and_then(serde_json::Value::as_str)

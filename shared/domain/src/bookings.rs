@@ -322,7 +322,7 @@ impl Bookings {
         let claims = self
             .ports
             .signer
-            .verify(qr)
+            .verify_ticket(qr)
             .ok_or(DomainError::TicketNotRecognised)?;
         let booking_id =
             booking_of_ticket(&claims.ticket).ok_or(DomainError::TicketNotRecognised)?;
@@ -460,7 +460,7 @@ impl Bookings {
                 event: booking.event_id.to_string(),
                 seat: unit.to_string(),
             };
-            let qr = self.ports.signer.sign(&claims).map_err(step_unavailable)?;
+            let qr = self.ports.signer.sign_ticket(&claims).map_err(step_unavailable)?;
             let pdf = render_ticket(&booking, unit.as_str(), &id, &qr);
             let file_key = format!("tickets/{}/{id}.pdf", booking.id);
             self.ports

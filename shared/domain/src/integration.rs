@@ -20,7 +20,8 @@ pub struct IntegrationEvent {
     pub kind: String,
     pub schema_version: u32,
     pub time: DateTime<Utc>,
-    /// What subscribers get as `detail`; it repeats `id`, `kind`, version and time.
+    /// What subscribers get as `detail`: `id`, `type`, `schema_version`, `time`, then the ids
+    /// of what it is about (`event_id` is always the concert or match, never this message).
     pub detail: Value,
 }
 
@@ -37,7 +38,8 @@ fn derived_id(parts: &str) -> String {
 fn event(kind: &str, occurrence: &str, time: DateTime<Utc>, mut detail: Value) -> IntegrationEvent {
     let id = derived_id(&format!("{kind}\0{occurrence}"));
     let fields = detail.as_object_mut().expect("details are objects");
-    fields.insert("event_id".into(), json!(id));
+    // `id` is this message's id; `event_id` always means the concert or match.
+    fields.insert("id".into(), json!(id));
     fields.insert("type".into(), json!(kind));
     fields.insert("schema_version".into(), json!(SCHEMA_VERSION));
     fields.insert(

@@ -335,9 +335,9 @@ pub trait Workflow: Send + Sync {
 
 /// Signs what a ticket's QR code carries, and checks it.
 pub trait TicketSigner: Send + Sync {
-    fn sign(&self, claims: &TicketClaims) -> Result<String, InfraError>;
+    fn sign_ticket(&self, claims: &TicketClaims) -> Result<String, InfraError>;
     /// `None` for anything not signed by one of our keys as a ticket.
-    fn verify(&self, token: &str) -> Option<TicketClaims>;
+    fn verify_ticket(&self, token: &str) -> Option<TicketClaims>;
 }
 
 /// A response saved for an Idempotency-Key, to be replayed to retries.

@@ -22,6 +22,8 @@ const BY_EVENT: TableDefinition<&str, &str> = TableDefinition::new("bookings_by_
 const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 /// Event id → its sequence number, so recording an event twice keeps one copy.
 const OUTBOX_IDS: TableDefinition<&str, u64> = TableDefinition::new("outbox_ids");
+/// The next outbox sequence number: never reused, even once the outbox is empty.
+const OUTBOX_NEXT: TableDefinition<&str, u64> = TableDefinition::new("outbox_next");
 /// Saga execution name → "running" or how it ended (the local Step Functions' memory).
 const EXECUTIONS: TableDefinition<&str, &str> = TableDefinition::new("executions");
 /// Idempotency key → record JSON.
@@ -33,6 +35,7 @@ pub(crate) fn create_tables(txn: &WriteTransaction) -> Result<(), String> {
     txn.open_table(BY_EVENT).map_err(fail)?;
     txn.open_table(OUTBOX).map_err(fail)?;
     txn.open_table(OUTBOX_IDS).map_err(fail)?;
+    txn.open_table(OUTBOX_NEXT).map_err(fail)?;
     txn.open_table(KEYS).map_err(fail)?;
     txn.open_table(EXECUTIONS).map_err(fail)?;
     Ok(())
@@ -66,10 +69,8 @@ fn buyer_key(b: &Booking) -> String {
 fn append_events(txn: &WriteTransaction, events: &[IntegrationEvent]) -> Result<(), String> {
     let mut outbox = txn.open_table(OUTBOX).map_err(fail)?;
     let mut ids = txn.open_table(OUTBOX_IDS).map_err(fail)?;
-    let mut next = outbox
-        .last()
-        .map_err(fail)?
-        .map_or(0, |(k, _)| k.value() + 1);
+    let mut counter = txn.open_table(OUTBOX_NEXT).map_err(fail)?;
+    let mut next = counter.get("next").map_err(fail)?.map_or(0, |v| v.value());
     for e in events {
         if ids.get(e.id.as_str()).map_err(fail)?.is_some() {
             continue;
@@ -78,6 +79,7 @@ fn append_events(txn: &WriteTransaction, events: &[IntegrationEvent]) -> Result<
         ids.insert(e.id.as_str(), next).map_err(fail)?;
         next += 1;
     }
+    counter.insert("next", next).map_err(fail)?;
     Ok(())
 }
 

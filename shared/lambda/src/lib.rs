@@ -77,11 +77,11 @@ pub async fn tokens_from_secret(
 struct NoKeys;
 
 impl TicketSigner for NoKeys {
-    fn sign(&self, _: &TicketClaims) -> Result<String, InfraError> {
+    fn sign_ticket(&self, _: &TicketClaims) -> Result<String, InfraError> {
         Err(InfraError("this function has no signing keys".into()))
     }
 
-    fn verify(&self, _: &str) -> Option<TicketClaims> {
+    fn verify_ticket(&self, _: &str) -> Option<TicketClaims> {
         None
     }
 }

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use stagepass_domain::notifications::{Delivery, Notifier};
 use stagepass_domain::{EventBus, InfraError, IntegrationEvent, Mailer, TicketFiles};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock};
 
 fn io(e: std::io::Error) -> InfraError {
     InfraError(e.to_string())
@@ -106,13 +106,13 @@ impl Mailer for MailFolder {
 /// event and the relay tries again.
 #[derive(Default)]
 pub struct LocalBus {
-    notifier: OnceLock<Weak<Notifier>>,
+    notifier: OnceLock<Arc<Notifier>>,
     published: Mutex<Vec<IntegrationEvent>>,
 }
 
 impl LocalBus {
     pub fn subscribe(&self, notifier: &Arc<Notifier>) {
-        let _ = self.notifier.set(Arc::downgrade(notifier));
+        let _ = self.notifier.set(notifier.clone());
     }
 
     /// Every event published so far, in order (duplicates included).
@@ -124,13 +124,13 @@ impl LocalBus {
 #[async_trait]
 impl EventBus for LocalBus {
     async fn publish(&self, events: &[IntegrationEvent]) -> Result<(), InfraError> {
-        let notifier = self.notifier.get().and_then(Weak::upgrade);
+        let notifier = self.notifier.get();
         for event in events {
             self.published
                 .lock()
                 .expect("bus lock")
                 .push(event.clone());
-            if let Some(n) = &notifier {
+            if let Some(n) = notifier {
                 match n.handle(event).await? {
                     Delivery::Sent(id) => {
                         tracing::info!(kind = %event.kind, event_id = %event.id, message = %id, "email sent")

@@ -1,0 +1,511 @@
+//! Checkout and the booking saga over HTTP on the local server, which runs the saga from
+//! `infra/booking-saga.asl.json`: tickets, emails, money and seats are checked at the end of
+//! every journey.
+
+use chrono::Duration;
+use serde_json::{Value, json};
+use stagepass_api::Role;
+use stagepass_domain::payments::cards;
+use stagepass_domain::TicketSigner;
+use stagepass_tests::booking::qr_payload;
+use stagepass_tests::{TestApp, buyer_token, event_body, in_days, token};
+
+async fn event(app: &TestApp) -> (String, String) {
+    let org = app.account_token(Role::Organiser).await;
+    let id = app
+        .published_event(&org, &event_body("Leeds", "concert", in_days(20), 2, 6, 0))
+        .await;
+    (org, id)
+}
+
+fn booking_id(b: &Value) -> String {
+    b["id"].as_str().unwrap().to_string()
+}
+
+/// Money the provider kept for a booking (the booking id is its idempotency key).
+fn kept(app: &TestApp, booking: &str) -> i64 {
+    app.payments.net(booking)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_fan_checks_out_and_gets_pdf_tickets_with_a_verifiable_qr_by_email() {
+    let app = TestApp::spawn().await;
+    let (_, event) = event(&app).await;
+    let fan = buyer_token("fan-happy");
+    let hold = app.hold(&fan, &event, &["A-1-1", "A-1-2"]).await;
+
+    let (status, pending) = app.checkout(&fan, &hold, cards::SUCCESS, None).await;
+    assert_eq!(status, 202, "{pending}");
+    assert_eq!(pending["status"], "pending");
+    assert_eq!(pending["payment"], "card ending 4242");
+    let id = booking_id(&pending);
+
+    let booking = app.settled_booking(&fan, &id).await;
+    assert_eq!(booking["status"], "confirmed", "{booking}");
+    assert_eq!(booking["total"], 2 * 4500);
+    let tickets = booking["tickets"].as_array().unwrap();
+    assert_eq!(tickets.len(), 2);
+    assert_eq!(kept(&app, &id), 2 * 4500);
+    assert_eq!(app.payments.totals().charges, 1);
+
+    // Each ticket is a real PDF whose QR code carries a ticket signed with our keys.
+    let files = app.app.bookings.ports().files.clone();
+    for (t, seat) in tickets.iter().zip(["A-1-1", "A-1-2"]) {
+        assert_eq!(t["seat"], seat);
+        let url = t["url"].as_str().unwrap();
+        assert!(url.starts_with("file://"), "{url}");
+        let key = format!("tickets/{id}/{}.pdf", t["id"].as_str().unwrap());
+        let pdf = files.get(&key).await.unwrap().expect("ticket PDF stored");
+        assert!(pdf.starts_with(b"%PDF-1.4"));
+        let payload = qr_payload(&pdf);
+        let claims = stagepass_tests::tokens()
+            .verify_ticket(&payload)
+            .expect("the QR verifies offline with the public keys");
+        assert_eq!(claims.ticket, t["id"].as_str().unwrap());
+        assert_eq!(claims.seat, seat);
+        assert_eq!(claims.event, event);
+    }
+
+    // The seats are sold; one email with both PDFs went to the fan.
+    let (seats, _) = app.seat_states(&event).await;
+    assert_eq!(seats["A-1-1"], "sold");
+    assert_eq!(seats["A-1-2"], "sold");
+    assert_eq!(app.emails_to("fan-happy@fans.example", "Your tickets"), 1);
+    let mail = &app.emails()[0];
+    assert_eq!(mail.matches("Content-Type: application/pdf").count(), 2);
+    let kinds = app.published_about(&id);
+    assert_eq!(
+        kinds,
+        ["BookingConfirmed", "TicketIssued", "TicketIssued"],
+        "{kinds:?}"
+    );
+
+    // The fan sees it in their list; nobody else sees it at all.
+    let (status, mine) = app.send("GET", "/me/bookings", Some(&fan), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(mine["bookings"][0]["id"], id.as_str());
+    let other = buyer_token("fan-other");
+    let (status, _) = app
+        .send("GET", &format!("/bookings/{id}"), Some(&other), None)
+        .await;
+    assert_eq!(status, 404);
+    let (_, theirs) = app.send("GET", "/me/bookings", Some(&other), None).await;
+    assert_eq!(theirs["bookings"], json!([]));
+
+    // Checking the same hold out again is the same booking, not a second charge.
+    let (status, again) = app.checkout(&fan, &hold, cards::SUCCESS, None).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(booking_id(&again), id);
+    assert_eq!(app.payments.totals().charges, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_test_card_ends_confirmed_or_failed_with_money_and_seats_settled() {
+    let app = TestApp::spawn().await;
+    let (_, event) = event(&app).await;
+    let cases = [
+        (cards::DECLINED, "failed", Some("card_declined")),
+        (cards::INSUFFICIENT_FUNDS, "failed", Some("insufficient_funds")),
+        (cards::PROVIDER_DOWN, "failed", Some("payment_unavailable")),
+        (cards::TRANSIENT_ERROR, "confirmed", None),
+        (cards::TIMEOUT, "confirmed", None),
+    ];
+    for (n, (card, outcome, reason)) in cases.into_iter().enumerate() {
+        let fan = buyer_token(&format!("fan-card-{n}"));
+        let seat = format!("A-2-{}", n + 1);
+        let hold = app.hold(&fan, &event, &[&seat]).await;
+        let (status, pending) = app.checkout(&fan, &hold, card, None).await;
+        assert_eq!(status, 202, "{pending}");
+        let id = booking_id(&pending);
+        let b = app.settled_booking(&fan, &id).await;
+        assert_eq!(b["status"], outcome, "{card}: {b}");
+        let (seats, _) = app.seat_states(&event).await;
+        let email = format!("fan-card-{n}@fans.example");
+        if let Some(reason) = reason {
+            assert_eq!(b["reason"], reason, "{card}");
+            assert_eq!(kept(&app, &id), 0, "{card}: nothing kept");
+            assert_eq!(seats[&seat], "available", "{card}: seat released");
+            assert_eq!(b["tickets"], json!([]));
+            assert_eq!(app.emails_to(&email, "Your booking could not be completed"), 1);
+            assert_eq!(app.published_about(&id), ["BookingFailed"]);
+        } else {
+            assert_eq!(kept(&app, &id), 4500, "{card}: charged once");
+            assert_eq!(seats[&seat], "sold");
+            assert_eq!(app.emails_to(&email, "Your tickets"), 1);
+        }
+        let charge = app.payments.charge_for(&id);
+        assert!(
+            charge.is_none() || charge.as_ref().unwrap().amount == 4500,
+            "{card}: one charge of the total"
+        );
+    }
+    let t = app.payments.totals();
+    // Two confirmed, no failed booking was charged (declines take nothing).
+    assert_eq!((t.charges, t.refunds), (2, 0));
+}
+
+/// The payment lands after the hold expired: if nobody took the seats they are sold anyway;
+/// if someone did, the buyer is refunded automatically and the other fan keeps the seats.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_late_payment_gets_the_seats_if_still_free_and_is_refunded_if_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = std::sync::Arc::new(stagepass_domain::ManualClock::new(chrono::Utc::now()));
+    let options = stagepass_local::LocalOptions {
+        auto_run_saga: false,
+        delay_scale: 0.0,
+        payments: None,
+    };
+    let app = TestApp::start_system(
+        dir.path(),
+        Default::default(),
+        Default::default(),
+        clock.clone(),
+        stagepass_tests::test_keys(),
+        options,
+    )
+    .await;
+    let (_, event) = event(&app).await;
+    let late = buyer_token("fan-late");
+    let unlucky = buyer_token("fan-unlucky");
+    let rival = buyer_token("fan-rival");
+
+    let free_hold = app.hold(&late, &event, &["A-1-1"]).await;
+    let taken_hold = app.hold(&unlucky, &event, &["A-1-2"]).await;
+    let (_, free) = app.checkout(&late, &free_hold, cards::SUCCESS, None).await;
+    let (_, taken) = app.checkout(&unlucky, &taken_hold, cards::SUCCESS, None).await;
+
+    // Both holds expire before the saga runs; a rival takes one of the seats.
+    clock.advance(Duration::minutes(11));
+    let rival_hold = app.hold(&rival, &event, &["A-1-2"]).await;
+
+    for b in [&free, &taken] {
+        app.saga.execute(b["id"].as_str().unwrap()).await.unwrap();
+    }
+    let free = app.settled_booking(&late, &booking_id(&free)).await;
+    let taken = app.settled_booking(&unlucky, &booking_id(&taken)).await;
+    assert_eq!(free["status"], "confirmed", "{free}");
+    assert_eq!(kept(&app, &booking_id(&free)), 4500);
+    assert_eq!(taken["status"], "failed", "{taken}");
+    assert_eq!(taken["reason"], "seats_taken");
+    assert_eq!(taken["refunded"], true);
+    assert_eq!(kept(&app, &booking_id(&taken)), 0);
+    assert!(app.payments.charge_for(&booking_id(&taken)).is_some(), "it was charged, then refunded");
+
+    let (seats, _) = app.seat_states(&event).await;
+    assert_eq!(seats["A-1-1"], "sold");
+    assert_eq!(seats["A-1-2"], "held", "the rival's hold is untouched");
+    let (status, rival_view) = app
+        .send("DELETE", &format!("/holds/{rival_hold}"), Some(&rival), None)
+        .await;
+    assert_eq!(status, 200, "{rival_view}");
+
+    // A hold that expired before checkout cannot be checked out at all.
+    let stale = app.hold(&late, &event, &["A-1-3"]).await;
+    clock.advance(Duration::minutes(11));
+    let (status, refused) = app.checkout(&late, &stale, cards::SUCCESS, None).await;
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!(refused["error"]["code"], "hold_expired");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_fan_cancels_a_booking_and_is_refunded_and_the_seats_go_back_on_sale() {
+    let app = TestApp::spawn().await;
+    let (_, event) = event(&app).await;
+    let fan = buyer_token("fan-cancel");
+    let hold = app.hold(&fan, &event, &["A-1-4"]).await;
+    let (_, pending) = app.checkout(&fan, &hold, cards::SUCCESS, None).await;
+    let id = booking_id(&pending);
+    let confirmed = app.settled_booking(&fan, &id).await;
+    assert_eq!(confirmed["status"], "confirmed");
+
+    // Only the buyer may cancel it; a pending or failed booking cannot be cancelled.
+    let (status, _) = app
+        .send("POST", &format!("/bookings/{id}/cancel"), Some(&buyer_token("x")), None)
+        .await;
+    assert_eq!(status, 404);
+
+    let (status, cancelled) = app
+        .send("POST", &format!("/bookings/{id}/cancel"), Some(&fan), None)
+        .await;
+    assert_eq!(status, 200, "{cancelled}");
+    assert_eq!(cancelled["status"], "cancelled");
+    assert_eq!(cancelled["reason"], "cancelled_by_buyer");
+    assert_eq!(cancelled["refunded"], true);
+    assert_eq!(cancelled["tickets"][0]["status"], "void");
+    assert_eq!(kept(&app, &id), 0);
+    let (seats, _) = app.seat_states(&event).await;
+    assert_eq!(seats["A-1-4"], "available");
+    app.drain_outbox().await;
+    assert_eq!(app.emails_to("fan-cancel@fans.example", "Booking cancelled"), 1);
+    assert!(app.published_about(&id).contains(&"BookingCancelled".to_string()));
+
+    // Cancelling again changes nothing and refunds nothing more.
+    let (status, again) = app
+        .send("POST", &format!("/bookings/{id}/cancel"), Some(&fan), None)
+        .await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(app.payments.totals().refunds, 1);
+    app.drain_outbox().await;
+    assert_eq!(app.emails_to("fan-cancel@fans.example", "Booking cancelled"), 1);
+
+    // The voided ticket no longer gets in.
+    let pdf = app
+        .app
+        .bookings
+        .ports()
+        .files
+        .get(&format!("tickets/{id}/{id}-1.pdf"))
+        .await
+        .unwrap()
+        .unwrap();
+    let door = app.account_token(Role::Door).await;
+    let (status, refused) = app
+        .send(
+            "POST",
+            "/checkins",
+            Some(&door),
+            Some(&json!({"qr": qr_payload(&pdf), "gate": "North"})),
+        )
+        .await;
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!(refused["error"]["code"], "ticket_void");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_organiser_cancels_the_event_and_every_booking_is_refunded_and_emailed() {
+    let app = TestApp::spawn().await;
+    let (org, event) = event(&app).await;
+    let mut ids = Vec::new();
+    for (n, seat) in ["A-1-1", "A-1-2", "A-2-1"].iter().enumerate() {
+        let fan = buyer_token(&format!("fan-ev-{n}"));
+        let hold = app.hold(&fan, &event, &[seat]).await;
+        let (_, pending) = app.checkout(&fan, &hold, cards::SUCCESS, None).await;
+        let b = app.settled_booking(&fan, &booking_id(&pending)).await;
+        assert_eq!(b["status"], "confirmed");
+        ids.push((fan, booking_id(&b)));
+    }
+
+    let rival_org = app.account_token(Role::Organiser).await;
+    let (status, _) = app
+        .send("POST", &format!("/events/{event}/cancel"), Some(&rival_org), None)
+        .await;
+    assert_eq!(status, 404, "another organiser's event is not theirs to cancel");
+    let (status, _) = app
+        .send("POST", &format!("/events/{event}/cancel"), Some(&ids[0].0), None)
+        .await;
+    assert_eq!(status, 403, "fans cannot cancel events");
+
+    let (status, done) = app
+        .send("POST", &format!("/events/{event}/cancel"), Some(&org), None)
+        .await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["status"], "cancelled");
+    assert_eq!(done["bookings_cancelled"], 3);
+    app.drain_outbox().await;
+    for (n, (fan, id)) in ids.iter().enumerate() {
+        let (_, b) = app
+            .send("GET", &format!("/bookings/{id}"), Some(fan), None)
+            .await;
+        assert_eq!(b["status"], "cancelled");
+        assert_eq!(b["reason"], "event_cancelled");
+        assert_eq!(kept(&app, id), 0);
+        assert_eq!(
+            app.emails_to(&format!("fan-ev-{n}@fans.example"), "Booking cancelled"),
+            1
+        );
+    }
+    assert!(app.published_about(&event).contains(&"EventCancelled".to_string()));
+    // Off sale and out of search; a retry of the cancel refunds nothing more.
+    assert_eq!(app.send("GET", &format!("/events/{event}"), None, None).await.0, 404);
+    let (status, again) = app
+        .send("POST", &format!("/events/{event}/cancel"), Some(&org), None)
+        .await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["bookings_cancelled"], 0);
+    assert_eq!(app.payments.totals().refunds, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_ticket_gets_in_once_and_forged_or_unknown_tickets_are_refused() {
+    let app = TestApp::spawn().await;
+    let (_, event) = event(&app).await;
+    let fan = buyer_token("fan-door");
+    let hold = app.hold(&fan, &event, &["A-1-5"]).await;
+    let (_, pending) = app.checkout(&fan, &hold, cards::SUCCESS, None).await;
+    let id = booking_id(&pending);
+    app.settled_booking(&fan, &id).await;
+    let pdf = app
+        .app
+        .bookings
+        .ports()
+        .files
+        .get(&format!("tickets/{id}/{id}-1.pdf"))
+        .await
+        .unwrap()
+        .unwrap();
+    let qr = qr_payload(&pdf);
+    let door = app.account_token(Role::Door).await;
+    let scan = |qr: String, gate: &str| json!({"qr": qr, "gate": gate});
+
+    let (status, _) = app
+        .send("POST", "/checkins", Some(&fan), Some(&scan(qr.clone(), "North")))
+        .await;
+    assert_eq!(status, 403, "fans cannot check tickets in");
+
+    let (status, first) = app
+        .send("POST", "/checkins", Some(&door), Some(&scan(qr.clone(), "North")))
+        .await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["status"], "admitted");
+    assert_eq!(first["seat"], "A-1-5");
+
+    let (status, second) = app
+        .send("POST", "/checkins", Some(&door), Some(&scan(qr.clone(), "South")))
+        .await;
+    assert_eq!(status, 409, "{second}");
+    assert_eq!(second["error"]["code"], "ticket_already_used");
+    let message = second["error"]["message"].as_str().unwrap();
+    assert!(message.contains("gate North"), "{message}");
+    assert!(message.contains(&first["checked_in_at"].as_str().unwrap()[..16]), "{message}");
+
+    // A ticket signed by someone else's key, an access token, a tampered QR, garbage.
+    let forger = stagepass_api::Tokens::from_key_set(&stagepass_api::KeySet::generate()).unwrap();
+    let forged = forger
+        .sign_ticket(&stagepass_domain::TicketClaims {
+            ticket: format!("{id}-1"),
+            event: event.clone(),
+            seat: "A-1-5".into(),
+        })
+        .unwrap();
+    let access = token("fan-door", Role::Fan);
+    let mut tampered = qr.clone();
+    tampered.insert(tampered.len() - 3, 'x');
+    for bad in [forged, access, tampered, "not a ticket".into(), "x".repeat(5000)] {
+        let (status, refused) = app
+            .send("POST", "/checkins", Some(&door), Some(&scan(bad, "North")))
+            .await;
+        assert_eq!(status, 400, "{refused}");
+        assert_eq!(refused["error"]["code"], "ticket_not_recognised");
+    }
+    let (status, _) = app
+        .send("POST", "/checkins", Some(&door), Some(&json!({"qr": qr})))
+        .await;
+    assert_eq!(status, 400, "the gate is required");
+    app.drain_outbox().await;
+    assert!(app.published_about(&id).contains(&"TicketCheckedIn".to_string()));
+}
+
+/// Twenty clients send the same checkout with one key at once: one booking, one charge, and
+/// twenty identical answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_same_checkout_twenty_times_at_once_books_and_charges_once() {
+    let app = std::sync::Arc::new(TestApp::spawn().await);
+    let (_, event) = event(&app).await;
+    let fan = buyer_token("fan-retry");
+    let hold = app.hold(&fan, &event, &["A-2-2", "A-2-3"]).await;
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let (app, fan, hold) = (app.clone(), fan.clone(), hold.clone());
+        tasks.push(tokio::spawn(async move {
+            app.checkout(&fan, &hold, cards::SUCCESS, Some("checkout-key-1"))
+                .await
+        }));
+    }
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    assert!(answers.iter().all(|a| a == &answers[0]), "{answers:?}");
+    assert_eq!(answers[0].0, 202);
+    let id = booking_id(&answers[0].1);
+    let b = app.settled_booking(&fan, &id).await;
+    assert_eq!(b["status"], "confirmed");
+    assert_eq!(app.payments.totals().charges, 1);
+    let (_, mine) = app.send("GET", "/me/bookings", Some(&fan), None).await;
+    assert_eq!(mine["bookings"].as_array().unwrap().len(), 1);
+
+    // The same key with another body is refused; a key still in flight is 409.
+    let other = app.hold(&fan, &event, &["A-2-4"]).await;
+    let (status, refused) = app
+        .checkout(&fan, &other, cards::SUCCESS, Some("checkout-key-1"))
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(refused["error"]["code"], "idempotency_key_reused");
+
+    let now = app.app.service.now();
+    let claim = app
+        .app
+        .idempotency
+        .claim(
+            "fan-retry#busy-key",
+            "another request",
+            now,
+            now + Duration::seconds(60),
+            now + Duration::hours(24),
+        )
+        .await
+        .unwrap();
+    assert_eq!(claim, stagepass_domain::Claim::Started);
+    let (status, busy) = app
+        .checkout(&fan, &other, cards::SUCCESS, Some("busy-key"))
+        .await;
+    assert_eq!(status, 422, "a different request under a busy key: {busy}");
+    let body_like = json!({ "hold_id": other, "payment_method": { "card": cards::SUCCESS } });
+    let print = {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update("POST");
+        h.update(b"\0");
+        h.update("/bookings");
+        h.update(b"\0");
+        h.update(body_like.to_string());
+        format!("{:x}", h.finalize())
+    };
+    app.app
+        .idempotency
+        .claim(
+            "fan-retry#busy-key-2",
+            &print,
+            now,
+            now + Duration::seconds(60),
+            now + Duration::hours(24),
+        )
+        .await
+        .unwrap();
+    let (status, busy) = app
+        .checkout(&fan, &other, cards::SUCCESS, Some("busy-key-2"))
+        .await;
+    assert_eq!(status, 409, "{busy}");
+    assert_eq!(busy["error"]["code"], "idempotency_key_in_flight");
+
+    // Keys expire after 24 hours: the old key then runs as new (the hold's booking is the same).
+    app.clock.advance(Duration::hours(25));
+    let (status, _) = app
+        .checkout(&fan, &hold, cards::SUCCESS, Some("checkout-key-1"))
+        .await;
+    assert_eq!(status, 200, "the hold was already checked out: same booking");
+    assert_eq!(app.payments.totals().charges, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_duplicate_event_delivery_sends_no_second_email() {
+    let app = TestApp::spawn().await;
+    let (_, event) = event(&app).await;
+    let fan = buyer_token("fan-dup");
+    let hold = app.hold(&fan, &event, &["A-1-6"]).await;
+    let (_, pending) = app.checkout(&fan, &hold, cards::SUCCESS, None).await;
+    let id = booking_id(&pending);
+    app.settled_booking(&fan, &id).await;
+    assert_eq!(app.emails_to("fan-dup@fans.example", "Your tickets"), 1);
+    let confirmed: Vec<_> = app
+        .bus
+        .published()
+        .into_iter()
+        .filter(|e| e.kind == "BookingConfirmed")
+        .collect();
+    use stagepass_domain::EventBus;
+    for _ in 0..3 {
+        app.bus.publish(&confirmed).await.unwrap();
+    }
+    assert_eq!(app.emails_to("fan-dup@fans.example", "Your tickets"), 1);
+}
