@@ -7,4 +7,5 @@ mod concurrency;
 mod errors;
 mod identity;
 mod journey;
+mod saga_faults;
 mod wiring;

@@ -125,7 +125,8 @@ pub fn build_system(
     let tokens = Arc::new(Tokens::from_key_set(keys)?);
     let saga = LocalSaga::new(store.clone(), options.auto_run_saga, options.delay_scale)?;
     let payments = options.payments.unwrap_or_default();
-    let files = Arc::new(FolderFiles::new(&data_dir.join("tickets")));
+    // Keys start with `tickets/`, so the PDFs land in `<data>/tickets/<booking>/`.
+    let files = Arc::new(FolderFiles::new(data_dir));
     let bookings = Arc::new(Bookings::new(BookingPorts {
         catalog: shared.clone(),
         inventory: shared.clone(),

@@ -1,0 +1,193 @@
+//! Fault injection into the booking saga (the real ASL, run by the local interpreter): every
+//! step fails transiently, fails for good, or the process dies just before or just after it.
+//! Every run must end confirmed with tickets, or failed with nothing kept and the seats free;
+//! never pending, never charged twice. The simulated provider's ledger is the witness.
+
+use serde_json::Value;
+use stagepass_api::{Role, Step};
+use stagepass_domain::ManualClock;
+use stagepass_domain::payments::{SimulatedPayments, cards};
+use stagepass_local::LocalOptions;
+use stagepass_local::asl::Outcome;
+use stagepass_local::saga::Fault;
+use stagepass_tests::{TestApp, buyer_token, event_body, in_days};
+use std::path::Path;
+use std::sync::Arc;
+
+async fn manual_saga_app(dir: &Path, payments: Option<Arc<SimulatedPayments>>) -> TestApp {
+    TestApp::start_system(
+        dir,
+        Default::default(),
+        Default::default(),
+        Arc::new(ManualClock::new(chrono::Utc::now())),
+        stagepass_tests::test_keys(),
+        LocalOptions {
+            auto_run_saga: false,
+            delay_scale: 0.0,
+            payments,
+        },
+    )
+    .await
+}
+
+/// Checks out one seat with `card` and returns (buyer token, booking id).
+async fn pending_booking(app: &TestApp, event: &str, seat: &str, card: &str) -> (String, String) {
+    let fan = buyer_token(&format!("fan-{seat}"));
+    let hold = app.hold(&fan, event, &[seat]).await;
+    let (status, b) = app.checkout(&fan, &hold, card, None).await;
+    assert_eq!(status, 202, "{b}");
+    (fan, b["id"].as_str().unwrap().to_string())
+}
+
+/// Runs the saga once with `fault` on `step` (on top of any fault already injected); after a
+/// crash, runs it again as a restarted server would, with the other faults still in place.
+/// Returns the settled booking.
+async fn run_with_fault(app: &TestApp, fan: &str, id: &str, step: Step, fault: Fault) -> Value {
+    app.saga.inject(step, fault);
+    let outcome = app.saga.execute(id).await.unwrap();
+    if outcome == Outcome::Crashed {
+        assert_eq!(app.saga.resume().await.unwrap(), 1, "the crashed run is resumed");
+    }
+    app.settled_booking(fan, id).await
+}
+
+/// The invariants every run must leave true.
+async fn assert_settled(app: &TestApp, event: &str, seat: &str, b: &Value, case: &str) {
+    let id = b["id"].as_str().unwrap();
+    let (seats, _) = app.seat_states(event).await;
+    match b["status"].as_str().unwrap() {
+        "confirmed" => {
+            assert_eq!(b["tickets"].as_array().unwrap().len(), 1, "{case}");
+            assert_eq!(app.payments.net(id), 4500, "{case}: charged exactly once");
+            assert_eq!(seats[seat], "sold", "{case}");
+            assert_eq!(app.emails_to(&format!("fan-{seat}@fans.example").to_lowercase(), "Your tickets"), 1, "{case}");
+        }
+        "failed" => {
+            assert_eq!(app.payments.net(id), 0, "{case}: nothing kept");
+            assert_eq!(seats[seat], "available", "{case}: seat released");
+            assert_eq!(
+                app.emails_to(&format!("fan-{seat}@fans.example").to_lowercase(), "Your booking could not"),
+                1,
+                "{case}"
+            );
+        }
+        other => panic!("{case}: booking ended {other}: {b}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_forward_step_fault_ends_confirmed_or_refunded_and_released() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = manual_saga_app(dir.path(), None).await;
+    let org = app.account_token(Role::Organiser).await;
+    let event = app
+        .published_event(&org, &event_body("York", "concert", in_days(10), 4, 6, 0))
+        .await;
+    let steps = [
+        Step::ChargePayment,
+        Step::SellSeats,
+        Step::IssueTickets,
+        Step::ConfirmBooking,
+    ];
+    let faults = [
+        (Fault::Transient(2), "confirmed"),
+        (Fault::Transient(10), "failed"),
+        (Fault::Permanent, "failed"),
+        (Fault::CrashBefore, "confirmed"),
+        (Fault::CrashAfter, "confirmed"),
+    ];
+    let mut n = 0;
+    let mut expected_kept = 0;
+    for step in steps {
+        for (fault, want) in faults {
+            n += 1;
+            let seat = format!("A-{}-{}", 1 + (n - 1) / 6, 1 + (n - 1) % 6);
+            let (fan, id) = pending_booking(&app, &event, &seat, cards::SUCCESS).await;
+            app.saga.clear_faults();
+            let b = run_with_fault(&app, &fan, &id, step, fault).await;
+            let case = format!("{step:?} {fault:?}");
+            assert_eq!(b["status"], want, "{case}: {b}");
+            assert_settled(&app, &event, &seat, &b, &case).await;
+            if want == "confirmed" {
+                expected_kept += 4500;
+            }
+        }
+    }
+    // Across all 20 runs: one charge at most per booking, and the money kept is exactly
+    // the confirmed bookings' totals.
+    let t = app.payments.totals();
+    assert!(t.charges <= n, "{t:?}");
+    let net_total: i64 = app
+        .bus
+        .published()
+        .iter()
+        .filter(|e| e.kind == "BookingConfirmed")
+        .map(|e| app.payments.net(e.detail["booking_id"].as_str().unwrap()))
+        .sum();
+    assert_eq!(net_total, expected_kept);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn compensation_survives_its_own_faults() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = manual_saga_app(dir.path(), None).await;
+    let org = app.account_token(Role::Organiser).await;
+    let event = app
+        .published_event(&org, &event_body("Bath", "concert", in_days(10), 3, 6, 0))
+        .await;
+    let steps = [Step::RefundPayment, Step::ReleaseSeats, Step::FailBooking];
+    // Transient(8) outlasts the step's 5 retries: the saga waits and compensates again.
+    let faults = [
+        Fault::Transient(2),
+        Fault::Transient(8),
+        Fault::CrashBefore,
+        Fault::CrashAfter,
+    ];
+    let mut n = 0;
+    for step in steps {
+        for fault in faults {
+            n += 1;
+            let seat = format!("A-{}-{}", 1 + (n - 1) / 6, 1 + (n - 1) % 6);
+            // Charged first, then the seats cannot be sold (the sell step fails for good):
+            // compensation must refund the charge and free the seat despite the fault.
+            let (fan, id) = pending_booking(&app, &event, &seat, cards::SUCCESS).await;
+            app.saga.clear_faults();
+            app.saga.inject(Step::SellSeats, Fault::Permanent);
+            let b = run_with_fault(&app, &fan, &id, step, fault).await;
+            let case = format!("{step:?} {fault:?}");
+            assert_eq!(b["status"], "failed", "{case}: {b}");
+            assert_eq!(b["refunded"], true, "{case}");
+            assert!(app.payments.charge_for(&id).is_some(), "{case}: it was charged");
+            assert_settled(&app, &event, &seat, &b, &case).await;
+        }
+    }
+    let t = app.payments.totals();
+    assert_eq!((t.charges, t.refunds), (n, n), "every charge refunded once");
+}
+
+/// The server dies right after the charge; a new server over the same data folder resumes the
+/// saga and confirms the booking without charging again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_restarted_server_finishes_a_saga_cut_short_without_charging_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = manual_saga_app(dir.path(), None).await;
+    let org = app.account_token(Role::Organiser).await;
+    let event = app
+        .published_event(&org, &event_body("Hull", "concert", in_days(10), 1, 4, 0))
+        .await;
+    let (fan, id) = pending_booking(&app, &event, "A-1-1", cards::TIMEOUT).await;
+    app.saga.inject(Step::ChargePayment, Fault::CrashAfter);
+    assert_eq!(app.saga.execute(&id).await.unwrap(), Outcome::Crashed);
+    let payments = app.payments.clone();
+    assert_eq!(payments.net(&id), 4500, "the card was charged before the crash");
+    app.stop().await;
+
+    let app = manual_saga_app(dir.path(), Some(payments.clone())).await;
+    assert_eq!(app.saga.resume().await.unwrap(), 1);
+    let b = app.settled_booking(&fan, &id).await;
+    assert_eq!(b["status"], "confirmed", "{b}");
+    assert_settled(&app, &event, "A-1-1", &b, "restart").await;
+    assert_eq!(payments.totals().charges, 1);
+    // Starting the same execution again does nothing.
+    assert_eq!(app.saga.resume().await.unwrap(), 0);
+}
