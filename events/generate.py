@@ -31,6 +31,19 @@ def hold_id(holder: str, key: str) -> str:
     return str(uuid.UUID(bytes=bytes(b)))
 
 
+def booking_id(hold: str) -> str:
+    """Same derivation as BookingId::for_hold."""
+    b = bytearray(hashlib.sha256(f"booking\0{hold}".encode()).digest()[:16])
+    b[6] = (b[6] & 0x0F) | 0x40
+    b[8] = (b[8] & 0x3F) | 0x80
+    return str(uuid.UUID(bytes=bytes(b)))
+
+
+# The checkout samples act on a second hold (made by the wiring test, seat A-1-3).
+CHECKOUT_HOLD_KEY = "sample-hold-2"
+CHECKOUT_HOLD = hold_id(FAN, CHECKOUT_HOLD_KEY)
+BOOKING_ID = booking_id(CHECKOUT_HOLD)
+
 LAYOUT = {"sections": [{"id": "A", "name": "Stalls", "tier": "std",
                         "rows": [{"label": "1", "seats": 12}, {"label": "2", "seats": 12, "tier": "vip"}]}],
           "ga_areas": [{"id": "floor", "name": "Standing", "tier": "std", "capacity": 200}]}
@@ -80,7 +93,51 @@ samples = {
     "jwks": event("/.well-known/jwks.json", "/.well-known/jwks.json", "GET"),
     "create-account": event("/admin/accounts", "/admin/accounts", "POST", who=caller(ADMIN, "admin"),
                             body={"email": "door-1@example.com", "password": "door-password-1", "roles": ["door"]}),
+    "checkout": event("/bookings", "/bookings", "POST", who=caller(FAN, "fan", SAMPLE_EMAIL),
+                      headers={"idempotency-key": "sample-checkout-1"},
+                      body={"hold_id": CHECKOUT_HOLD, "payment_method": {"card": "4242424242424242"}}),
+    "get-booking": event("/bookings/{bookingId}", f"/bookings/{BOOKING_ID}", "GET",
+                         params={"bookingId": BOOKING_ID}, who=caller(FAN, "fan", SAMPLE_EMAIL)),
+    "my-bookings": event("/me/bookings", "/me/bookings", "GET", query={"limit": "10"},
+                         who=caller(FAN, "fan", SAMPLE_EMAIL)),
+    "cancel-booking": event("/bookings/{bookingId}/cancel", f"/bookings/{BOOKING_ID}/cancel", "POST",
+                            params={"bookingId": BOOKING_ID}, who=caller(FAN, "fan", SAMPLE_EMAIL),
+                            headers={"idempotency-key": "sample-cancel-1"}),
+    "cancel-event": event("/events/{eventId}/cancel", f"/events/{EVENT_ID}/cancel", "POST",
+                          params={"eventId": EVENT_ID}, who=caller(ORGANISER, "organiser")),
+    # A QR payload nobody signed: refused (scan a real ticket's QR on `make run`).
+    "check-in": event("/checkins", "/checkins", "POST", who=caller("sample-door", "door"),
+                      body={"qr": "not-a-signed-ticket", "gate": "North"}),
 }
+# The saga's steps get the state machine's Parameters.
+for step in ["charge-payment", "sell-seats", "issue-tickets", "confirm-booking", "refund-payment", "release-seats"]:
+    samples[step] = {"booking_id": BOOKING_ID}
+samples["fail-booking"] = {"booking_id": BOOKING_ID, "error": {
+    "Error": "PaymentDeclined",
+    "Cause": json.dumps({"errorType": "PaymentDeclined", "errorMessage": "payment declined: card_declined"})}}
+# What the notification queue delivers: an EventBridge event in an SQS message.
+CONFIRMED = {"id": "5a3e0000-0000-4000-8000-0000000000e1", "type": "BookingConfirmed", "schema_version": 1,
+             "time": "2026-01-01T00:00:00.000Z", "booking_id": BOOKING_ID, "event_id": EVENT_ID,
+             "hold_id": CHECKOUT_HOLD, "buyer": FAN, "seats": ["A-1-3"], "total": 4500, "currency": "GBP",
+             "status": "confirmed", "tickets": [f"{BOOKING_ID}-1"]}
+samples["notify"] = {"Records": [{
+    "messageId": "5a3e0000-0000-4000-8000-0000000000a1", "receiptHandle": "sample-receipt",
+    "body": json.dumps({"version": "0", "id": "5a3e0000-0000-4000-8000-0000000000b1", "detail-type": "BookingConfirmed",
+                        "source": "stagepass", "account": "123456789012", "time": "2026-01-01T00:00:00Z",
+                        "region": "eu-west-1", "resources": [], "detail": CONFIRMED}),
+    "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {}, "md5OfBody": "",
+    "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:notifications",
+    "awsRegion": "eu-west-1"}]}
+# What the bookings table stream delivers when an outbox item is written.
+samples["relay-outbox"] = {"Records": [{
+    "eventID": "1", "eventName": "INSERT", "eventSource": "aws:dynamodb", "awsRegion": "eu-west-1",
+    "dynamodb": {"SequenceNumber": "100000000000000000001", "StreamViewType": "NEW_IMAGE",
+                 "Keys": {"pk": {"S": "OUTBOX#" + CONFIRMED["id"]}, "sk": {"S": "OUTBOX"}},
+                 "NewImage": {"pk": {"S": "OUTBOX#" + CONFIRMED["id"]}, "sk": {"S": "OUTBOX"},
+                              "outbox": {"S": "pending"},
+                              "data": {"S": json.dumps({"id": CONFIRMED["id"], "kind": "BookingConfirmed",
+                                                        "schema_version": 1, "time": CONFIRMED["time"],
+                                                        "detail": CONFIRMED})}}}}]}
 # A TOKEN authorizer event. The token is well formed but signed by a key nobody has.
 _header = b64(json.dumps({"alg": "EdDSA", "typ": "JWT", "kid": "sample-kid"}).encode())
 _claims = b64(json.dumps({"sub": FAN, "roles": ["fan"], "iss": "stagepass", "aud": "stagepass-api",

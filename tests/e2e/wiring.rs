@@ -3,7 +3,10 @@
 
 use serde_yaml::Value as Yaml;
 use stagepass_api::routes::AUTHORIZER_FUNCTION;
-use stagepass_api::{Access, Function, ROUTES};
+use stagepass_api::{Access, Function, ROUTES, Step};
+
+/// Functions with a trigger other than an API route or the state machine.
+const WORKERS: [&str; 2] = ["notify", "relay-outbox"];
 use stagepass_tests::repo_root;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -44,7 +47,7 @@ fn local_routes_and_template_routes_are_the_same_set() {
             assert!(events.is_none(), "the authorizer has no route of its own");
             continue;
         }
-        for (_, event) in events.unwrap() {
+        for (_, event) in events.into_iter().flatten() {
             if event["Type"] == "Api" {
                 let p = &event["Properties"];
                 // The API's default authorizer applies unless the route opts out with NONE.
@@ -87,6 +90,8 @@ fn every_function_folder_is_deployed_and_routed() {
     let deployed: BTreeSet<String> = deployed_functions().into_iter().map(|(f, _)| f).collect();
     let mut known: BTreeSet<String> = Function::ALL.iter().map(|f| f.name().to_string()).collect();
     known.insert(AUTHORIZER_FUNCTION.to_string());
+    known.extend(Step::ALL.iter().map(|s| s.name().to_string()));
+    known.extend(WORKERS.iter().map(|w| w.to_string()));
     assert_eq!(folders, deployed);
     assert_eq!(folders, known);
 }
@@ -101,20 +106,41 @@ fn sample(name: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_sample_event_runs_through_its_handler() {
     let dir = tempfile::tempdir().unwrap();
-    let app = stagepass_local::build_app(
+    let system = stagepass_local::build_system(
         dir.path(),
         stagepass_tests::system_clock(),
         Default::default(),
         Default::default(),
         stagepass_tests::test_keys(),
+        stagepass_local::LocalOptions {
+            auto_run_saga: false,
+            delay_scale: 0.0,
+            payments: None,
+        },
     )
     .unwrap();
+    let app = system.app.clone();
     // The sample draft the update/publish/get/hold samples refer to.
     let sample_draft: serde_json::Value = serde_json::from_str(&sample("sample-draft")).unwrap();
     let mut draft: stagepass_domain::Event = serde_json::from_value(sample_draft).unwrap();
     draft.starts_at = chrono::Utc::now() + chrono::Duration::days(365);
+    let event_id = draft.id.clone();
     app.service.catalog().insert(&draft).await.unwrap();
-    let order = [
+    let run = |function: Function, expected: u16| {
+        let app = Arc::clone(&app);
+        async move {
+            let request = lambda_http::request::from_str(&sample(function.name()))
+                .unwrap_or_else(|e| panic!("{}: {e}", function.name()));
+            let response = function.handle(app, request).await;
+            let status = response.status().as_u16();
+            let body = match response.body() {
+                lambda_http::Body::Text(t) => t.clone(),
+                _ => String::new(),
+            };
+            assert_eq!(status, expected, "{}: {body}", function.name());
+        }
+    };
+    let before_checkout = [
         (Function::CreateEvent, 201),
         (Function::UpdateEvent, 200),
         (Function::PublishEvent, 200),
@@ -131,17 +157,99 @@ async fn every_sample_event_runs_through_its_handler() {
         (Function::Jwks, 200),
         (Function::CreateAccount, 201),
     ];
-    assert_eq!(order.len(), Function::ALL.len());
-    for (function, expected) in order {
-        let request = lambda_http::request::from_str(&sample(function.name()))
-            .unwrap_or_else(|e| panic!("{}: {e}", function.name()));
-        let response = function.handle(Arc::clone(&app), request).await;
-        let status = response.status().as_u16();
-        let body = match response.body() {
-            lambda_http::Body::Text(t) => t.clone(),
-            _ => String::new(),
-        };
-        assert_eq!(status, expected, "{}: {body}", function.name());
+    for (function, expected) in before_checkout {
+        run(function, expected).await;
+    }
+    // The hold the checkout samples name (seat A-1-3, key `sample-hold-2`).
+    let request = stagepass_domain::HoldRequest {
+        seats: vec!["A-1-3".into()],
+        ga: vec![],
+    };
+    app.service
+        .hold(
+            &stagepass_domain::UserId::new("sample-fan"),
+            &event_id,
+            &request,
+            Some("sample-hold-2"),
+        )
+        .await
+        .unwrap();
+    run(Function::Checkout, 202).await;
+    // The saga's step samples take that booking to confirmed (the compensation ones, run on
+    // a confirmed booking, change nothing).
+    for step in Step::ALL {
+        let input: serde_json::Value = serde_json::from_str(&sample(step.name())).unwrap();
+        step.run(&app.bookings, input)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", step.name()));
+    }
+    run(Function::GetBooking, 200).await;
+    run(Function::MyBookings, 200).await;
+    // The sample QR is signed by nobody.
+    run(Function::CheckIn, 400).await;
+    // The notification sample mails the confirmed booking once; the relay sample publishes.
+    let sqs: stagepass_lambda::workers::SqsEvent =
+        serde_json::from_str(&sample("notify")).unwrap();
+    let answer = stagepass_lambda::workers::notify_batch(&system.notifier, sqs).await;
+    assert_eq!(answer["batchItemFailures"], serde_json::json!([]), "{answer}");
+    assert_eq!(std::fs::read_dir(dir.path().join("mail")).unwrap().count(), 1);
+    let stream: stagepass_lambda::workers::StreamEvent =
+        serde_json::from_str(&sample("relay-outbox")).unwrap();
+    let answer = stagepass_lambda::workers::relay_batch(
+        system.bus.as_ref(),
+        &system.store,
+        stream,
+    )
+    .await;
+    assert_eq!(answer["batchItemFailures"], serde_json::json!([]), "{answer}");
+    assert_eq!(system.bus.published()[0].kind, "BookingConfirmed");
+    run(Function::CancelBooking, 200).await;
+    run(Function::CancelEvent, 200).await;
+    let samples = std::fs::read_dir(repo_root().join("events")).unwrap().count();
+    // One per HTTP function, step and worker, plus the authorizer, env.json, generate.py and
+    // the sample draft.
+    assert_eq!(
+        samples,
+        Function::ALL.len() + Step::ALL.len() + WORKERS.len() + 4
+    );
+}
+
+/// Every Task in the saga's ASL is a function in `template.yaml` (through
+/// `DefinitionSubstitutions`) and has a local handler.
+#[test]
+fn every_saga_task_is_a_deployed_function_and_a_local_handler() {
+    let asl = std::fs::read_to_string(repo_root().join("infra/booking-saga.asl.json")).unwrap();
+    let machine = stagepass_local::asl::StateMachine::parse(&asl).unwrap();
+    assert_eq!(asl, stagepass_local::saga::SAGA_ASL, "the local run uses the same file");
+    let t = template();
+    let saga = &t["Resources"]["BookingSaga"];
+    assert_eq!(saga["Type"], "AWS::Serverless::StateMachine");
+    assert_eq!(saga["Properties"]["Type"], "STANDARD");
+    assert_eq!(
+        saga["Properties"]["DefinitionUri"].as_str(),
+        Some("infra/booking-saga.asl.json")
+    );
+    let substitutions = saga["Properties"]["DefinitionSubstitutions"]
+        .as_mapping()
+        .unwrap();
+    let resources = machine.task_resources();
+    assert_eq!(resources.len(), Step::ALL.len());
+    for resource in resources {
+        let step = Step::from_resource(&resource)
+            .unwrap_or_else(|| panic!("{resource} has no local handler"));
+        let name = resource.trim_start_matches("${").trim_end_matches('}');
+        let value = format!("{:?}", substitutions[name]);
+        let logical = value
+            .split('"')
+            .find(|p| p.ends_with(".Arn"))
+            .unwrap_or_else(|| panic!("{name}: {value}"))
+            .trim_end_matches(".Arn");
+        let function = &t["Resources"][logical];
+        assert_eq!(
+            function["Properties"]["CodeUri"].as_str(),
+            Some(format!("functions/{}", step.name()).as_str()),
+            "{name}"
+        );
     }
 }
 
