@@ -34,6 +34,8 @@ use tokio::net::TcpListener;
 
 /// API Gateway refuses payloads over 10 MB itself; locally we stop reading at 1 MiB.
 pub const GATEWAY_MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Bodies up to this size are read to the end before a 413; larger ones are cut off.
+const DRAIN_LIMIT_BYTES: usize = 16 * 1024 * 1024;
 
 /// The signing keys live in the data folder, made on first run: never in the repo.
 pub fn load_or_create_keys(data_dir: &Path) -> Result<KeySet, String> {
@@ -283,14 +285,16 @@ async fn handle(
             Err(refused) => refused.into_response(),
             Ok(caller) => {
                 let (parts, body) = req.into_parts();
-                match Limited::new(body, GATEWAY_MAX_BODY_BYTES).collect().await {
-                    Err(_) => ApiError::PayloadTooLarge {
-                        limit: GATEWAY_MAX_BODY_BYTES,
-                    }
-                    .into_response(),
-                    Ok(collected) => {
+                // Read a little past the limit before refusing, so a client still sending a
+                // large body gets the 413 instead of a reset connection.
+                let read = Limited::new(body, DRAIN_LIMIT_BYTES)
+                    .collect()
+                    .await
+                    .map(|c| c.to_bytes());
+                match read {
+                    Ok(bytes) if bytes.len() <= GATEWAY_MAX_BODY_BYTES => {
                         let mut event =
-                            proxy_event(&parts, route.path, &params, peer, &collected.to_bytes());
+                            proxy_event(&parts, route.path, &params, peer, &bytes);
                         if let Some(caller) = caller {
                             event["requestContext"]["authorizer"] =
                                 Value::Object(caller.context_fields());
@@ -303,6 +307,10 @@ async fn handle(
                             }
                         }
                     }
+                    _ => ApiError::PayloadTooLarge {
+                        limit: GATEWAY_MAX_BODY_BYTES,
+                    }
+                    .into_response(),
                 }
             }
         },
