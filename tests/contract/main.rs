@@ -2,13 +2,15 @@
 //! DynamoDB adapter on the endpoint in `AWS_ENDPOINT_URL` (moto under `make test`).
 
 mod accounts;
+mod aws;
+mod bookings;
 mod catalog;
 mod identity;
 mod inventory;
 mod service;
 mod signing_keys;
 
-use stagepass_dynamo::{DynamoCatalog, DynamoIdentity, DynamoInventory};
+use stagepass_dynamo::{DynamoBookings, DynamoCatalog, DynamoIdentity, DynamoInventory};
 use stagepass_embedded::EmbeddedStore;
 use std::sync::Arc;
 
@@ -18,6 +20,8 @@ pub struct Adapters {
     pub inventory: Arc<dyn stagepass_domain::SeatInventory>,
     pub identity: Arc<dyn stagepass_domain::ports::IdentityStore>,
     pub limiter: Arc<dyn stagepass_domain::ports::RateLimiter>,
+    pub bookings: Arc<dyn stagepass_domain::BookingStore>,
+    pub keys: Arc<dyn stagepass_domain::IdempotencyStore>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -28,7 +32,9 @@ pub async fn embedded() -> Adapters {
         catalog: store.clone(),
         inventory: store.clone(),
         identity: store.clone(),
-        limiter: store,
+        limiter: store.clone(),
+        bookings: store.clone(),
+        keys: store,
         _dir: Some(dir),
     }
 }
@@ -38,7 +44,12 @@ pub async fn dynamo() -> Adapters {
     let identity = format!("identity-{}", uuid::Uuid::new_v4().simple());
     stagepass_tests::aws::create_table(&client, "IdentityTable", &identity).await;
     let identity = Arc::new(DynamoIdentity::new(client.clone(), identity));
+    let bookings = format!("bookings-{}", uuid::Uuid::new_v4().simple());
+    stagepass_tests::aws::create_table(&client, "BookingsTable", &bookings).await;
+    let bookings = Arc::new(DynamoBookings::new(client.clone(), bookings));
     Adapters {
+        bookings: bookings.clone(),
+        keys: bookings,
         catalog: Arc::new(DynamoCatalog::new(client.clone(), events)),
         inventory: Arc::new(DynamoInventory::new(client, inventory)),
         identity: identity.clone(),
@@ -118,5 +129,20 @@ mod contract_service {
     contract!(service:
         concurrent_buyers_through_the_service_never_share_a_seat,
         general_admission_is_never_oversold,
+    );
+}
+
+mod contract_bookings {
+    contract!(bookings:
+        a_booking_is_stored_once_and_read_back,
+        an_update_needs_the_expected_version_and_writes_its_events_with_it,
+        buyers_see_their_bookings_newest_first_and_events_list_theirs,
+        the_outbox_keeps_events_until_delivered_and_once_per_id,
+        concurrent_claims_of_one_key_start_once,
+        a_key_replays_refuses_another_request_and_expires,
+        a_stale_claim_is_taken_over_and_an_abandoned_one_is_free,
+        checkout_sell_and_free_follow_the_hold,
+        a_late_sale_takes_free_seats_but_never_another_live_hold,
+        the_saga_runs_over_these_adapters_from_checkout_to_confirmed,
     );
 }

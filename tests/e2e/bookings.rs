@@ -5,8 +5,8 @@
 use chrono::Duration;
 use serde_json::{Value, json};
 use stagepass_api::Role;
-use stagepass_domain::payments::cards;
 use stagepass_domain::TicketSigner;
+use stagepass_domain::payments::cards;
 use stagepass_tests::booking::qr_payload;
 use stagepass_tests::{TestApp, buyer_token, event_body, in_days, token};
 
@@ -105,7 +105,11 @@ async fn every_test_card_ends_confirmed_or_failed_with_money_and_seats_settled()
     let (_, event) = event(&app).await;
     let cases = [
         (cards::DECLINED, "failed", Some("card_declined")),
-        (cards::INSUFFICIENT_FUNDS, "failed", Some("insufficient_funds")),
+        (
+            cards::INSUFFICIENT_FUNDS,
+            "failed",
+            Some("insufficient_funds"),
+        ),
         (cards::PROVIDER_DOWN, "failed", Some("payment_unavailable")),
         (cards::TRANSIENT_ERROR, "confirmed", None),
         (cards::TIMEOUT, "confirmed", None),
@@ -126,7 +130,10 @@ async fn every_test_card_ends_confirmed_or_failed_with_money_and_seats_settled()
             assert_eq!(kept(&app, &id), 0, "{card}: nothing kept");
             assert_eq!(seats[&seat], "available", "{card}: seat released");
             assert_eq!(b["tickets"], json!([]));
-            assert_eq!(app.emails_to(&email, "Your booking could not be completed"), 1);
+            assert_eq!(
+                app.emails_to(&email, "Your booking could not be completed"),
+                1
+            );
             assert_eq!(app.published_about(&id), ["BookingFailed"]);
         } else {
             assert_eq!(kept(&app, &id), 4500, "{card}: charged once");
@@ -172,7 +179,9 @@ async fn a_late_payment_gets_the_seats_if_still_free_and_is_refunded_if_not() {
     let free_hold = app.hold(&late, &event, &["A-1-1"]).await;
     let taken_hold = app.hold(&unlucky, &event, &["A-1-2"]).await;
     let (_, free) = app.checkout(&late, &free_hold, cards::SUCCESS, None).await;
-    let (_, taken) = app.checkout(&unlucky, &taken_hold, cards::SUCCESS, None).await;
+    let (_, taken) = app
+        .checkout(&unlucky, &taken_hold, cards::SUCCESS, None)
+        .await;
 
     // Both holds expire before the saga runs; a rival takes one of the seats.
     clock.advance(Duration::minutes(11));
@@ -189,13 +198,21 @@ async fn a_late_payment_gets_the_seats_if_still_free_and_is_refunded_if_not() {
     assert_eq!(taken["reason"], "seats_taken");
     assert_eq!(taken["refunded"], true);
     assert_eq!(kept(&app, &booking_id(&taken)), 0);
-    assert!(app.payments.charge_for(&booking_id(&taken)).is_some(), "it was charged, then refunded");
+    assert!(
+        app.payments.charge_for(&booking_id(&taken)).is_some(),
+        "it was charged, then refunded"
+    );
 
     let (seats, _) = app.seat_states(&event).await;
     assert_eq!(seats["A-1-1"], "sold");
     assert_eq!(seats["A-1-2"], "held", "the rival's hold is untouched");
     let (status, rival_view) = app
-        .send("DELETE", &format!("/holds/{rival_hold}"), Some(&rival), None)
+        .send(
+            "DELETE",
+            &format!("/holds/{rival_hold}"),
+            Some(&rival),
+            None,
+        )
         .await;
     assert_eq!(status, 200, "{rival_view}");
 
@@ -220,7 +237,12 @@ async fn a_fan_cancels_a_booking_and_is_refunded_and_the_seats_go_back_on_sale()
 
     // Only the buyer may cancel it; a pending or failed booking cannot be cancelled.
     let (status, _) = app
-        .send("POST", &format!("/bookings/{id}/cancel"), Some(&buyer_token("x")), None)
+        .send(
+            "POST",
+            &format!("/bookings/{id}/cancel"),
+            Some(&buyer_token("x")),
+            None,
+        )
         .await;
     assert_eq!(status, 404);
 
@@ -236,8 +258,14 @@ async fn a_fan_cancels_a_booking_and_is_refunded_and_the_seats_go_back_on_sale()
     let (seats, _) = app.seat_states(&event).await;
     assert_eq!(seats["A-1-4"], "available");
     app.drain_outbox().await;
-    assert_eq!(app.emails_to("fan-cancel@fans.example", "Booking cancelled"), 1);
-    assert!(app.published_about(&id).contains(&"BookingCancelled".to_string()));
+    assert_eq!(
+        app.emails_to("fan-cancel@fans.example", "Booking cancelled"),
+        1
+    );
+    assert!(
+        app.published_about(&id)
+            .contains(&"BookingCancelled".to_string())
+    );
 
     // Cancelling again changes nothing and refunds nothing more.
     let (status, again) = app
@@ -246,7 +274,10 @@ async fn a_fan_cancels_a_booking_and_is_refunded_and_the_seats_go_back_on_sale()
     assert_eq!(status, 200, "{again}");
     assert_eq!(app.payments.totals().refunds, 1);
     app.drain_outbox().await;
-    assert_eq!(app.emails_to("fan-cancel@fans.example", "Booking cancelled"), 1);
+    assert_eq!(
+        app.emails_to("fan-cancel@fans.example", "Booking cancelled"),
+        1
+    );
 
     // The voided ticket no longer gets in.
     let pdf = app
@@ -287,11 +318,24 @@ async fn an_organiser_cancels_the_event_and_every_booking_is_refunded_and_emaile
 
     let rival_org = app.account_token(Role::Organiser).await;
     let (status, _) = app
-        .send("POST", &format!("/events/{event}/cancel"), Some(&rival_org), None)
+        .send(
+            "POST",
+            &format!("/events/{event}/cancel"),
+            Some(&rival_org),
+            None,
+        )
         .await;
-    assert_eq!(status, 404, "another organiser's event is not theirs to cancel");
+    assert_eq!(
+        status, 404,
+        "another organiser's event is not theirs to cancel"
+    );
     let (status, _) = app
-        .send("POST", &format!("/events/{event}/cancel"), Some(&ids[0].0), None)
+        .send(
+            "POST",
+            &format!("/events/{event}/cancel"),
+            Some(&ids[0].0),
+            None,
+        )
         .await;
     assert_eq!(status, 403, "fans cannot cancel events");
 
@@ -314,9 +358,17 @@ async fn an_organiser_cancels_the_event_and_every_booking_is_refunded_and_emaile
             1
         );
     }
-    assert!(app.published_about(&event).contains(&"EventCancelled".to_string()));
+    assert!(
+        app.published_about(&event)
+            .contains(&"EventCancelled".to_string())
+    );
     // Off sale and out of search; a retry of the cancel refunds nothing more.
-    assert_eq!(app.send("GET", &format!("/events/{event}"), None, None).await.0, 404);
+    assert_eq!(
+        app.send("GET", &format!("/events/{event}"), None, None)
+            .await
+            .0,
+        404
+    );
     let (status, again) = app
         .send("POST", &format!("/events/{event}/cancel"), Some(&org), None)
         .await;
@@ -348,25 +400,43 @@ async fn a_ticket_gets_in_once_and_forged_or_unknown_tickets_are_refused() {
     let scan = |qr: String, gate: &str| json!({"qr": qr, "gate": gate});
 
     let (status, _) = app
-        .send("POST", "/checkins", Some(&fan), Some(&scan(qr.clone(), "North")))
+        .send(
+            "POST",
+            "/checkins",
+            Some(&fan),
+            Some(&scan(qr.clone(), "North")),
+        )
         .await;
     assert_eq!(status, 403, "fans cannot check tickets in");
 
     let (status, first) = app
-        .send("POST", "/checkins", Some(&door), Some(&scan(qr.clone(), "North")))
+        .send(
+            "POST",
+            "/checkins",
+            Some(&door),
+            Some(&scan(qr.clone(), "North")),
+        )
         .await;
     assert_eq!(status, 200, "{first}");
     assert_eq!(first["status"], "admitted");
     assert_eq!(first["seat"], "A-1-5");
 
     let (status, second) = app
-        .send("POST", "/checkins", Some(&door), Some(&scan(qr.clone(), "South")))
+        .send(
+            "POST",
+            "/checkins",
+            Some(&door),
+            Some(&scan(qr.clone(), "South")),
+        )
         .await;
     assert_eq!(status, 409, "{second}");
     assert_eq!(second["error"]["code"], "ticket_already_used");
     let message = second["error"]["message"].as_str().unwrap();
     assert!(message.contains("gate North"), "{message}");
-    assert!(message.contains(&first["checked_in_at"].as_str().unwrap()[..16]), "{message}");
+    assert!(
+        message.contains(&first["checked_in_at"].as_str().unwrap()[..16]),
+        "{message}"
+    );
 
     // A ticket signed by someone else's key, an access token, a tampered QR, garbage.
     let forger = stagepass_api::Tokens::from_key_set(&stagepass_api::KeySet::generate()).unwrap();
@@ -380,7 +450,13 @@ async fn a_ticket_gets_in_once_and_forged_or_unknown_tickets_are_refused() {
     let access = token("fan-door", Role::Fan);
     let mut tampered = qr.clone();
     tampered.insert(tampered.len() - 3, 'x');
-    for bad in [forged, access, tampered, "not a ticket".into(), "x".repeat(5000)] {
+    for bad in [
+        forged,
+        access,
+        tampered,
+        "not a ticket".into(),
+        "x".repeat(5000),
+    ] {
         let (status, refused) = app
             .send("POST", "/checkins", Some(&door), Some(&scan(bad, "North")))
             .await;
@@ -392,7 +468,10 @@ async fn a_ticket_gets_in_once_and_forged_or_unknown_tickets_are_refused() {
         .await;
     assert_eq!(status, 400, "the gate is required");
     app.drain_outbox().await;
-    assert!(app.published_about(&id).contains(&"TicketCheckedIn".to_string()));
+    assert!(
+        app.published_about(&id)
+            .contains(&"TicketCheckedIn".to_string())
+    );
 }
 
 /// Twenty clients send the same checkout with one key at once: one booking, one charge, and
@@ -483,7 +562,10 @@ async fn the_same_checkout_twenty_times_at_once_books_and_charges_once() {
     let (status, _) = app
         .checkout(&fan, &hold, cards::SUCCESS, Some("checkout-key-1"))
         .await;
-    assert_eq!(status, 200, "the hold was already checked out: same booking");
+    assert_eq!(
+        status, 200,
+        "the hold was already checked out: same booking"
+    );
     assert_eq!(app.payments.totals().charges, 1);
 }
 

@@ -46,7 +46,11 @@ async fn run_with_fault(app: &TestApp, fan: &str, id: &str, step: Step, fault: F
     app.saga.inject(step, fault);
     let outcome = app.saga.execute(id).await.unwrap();
     if outcome == Outcome::Crashed {
-        assert_eq!(app.saga.resume().await.unwrap(), 1, "the crashed run is resumed");
+        assert_eq!(
+            app.saga.resume().await.unwrap(),
+            1,
+            "the crashed run is resumed"
+        );
     }
     app.settled_booking(fan, id).await
 }
@@ -60,13 +64,23 @@ async fn assert_settled(app: &TestApp, event: &str, seat: &str, b: &Value, case:
             assert_eq!(b["tickets"].as_array().unwrap().len(), 1, "{case}");
             assert_eq!(app.payments.net(id), 4500, "{case}: charged exactly once");
             assert_eq!(seats[seat], "sold", "{case}");
-            assert_eq!(app.emails_to(&format!("fan-{seat}@fans.example").to_lowercase(), "Your tickets"), 1, "{case}");
+            assert_eq!(
+                app.emails_to(
+                    &format!("fan-{seat}@fans.example").to_lowercase(),
+                    "Your tickets"
+                ),
+                1,
+                "{case}"
+            );
         }
         "failed" => {
             assert_eq!(app.payments.net(id), 0, "{case}: nothing kept");
             assert_eq!(seats[seat], "available", "{case}: seat released");
             assert_eq!(
-                app.emails_to(&format!("fan-{seat}@fans.example").to_lowercase(), "Your booking could not"),
+                app.emails_to(
+                    &format!("fan-{seat}@fans.example").to_lowercase(),
+                    "Your booking could not"
+                ),
                 1,
                 "{case}"
             );
@@ -157,7 +171,10 @@ async fn compensation_survives_its_own_faults() {
             let case = format!("{step:?} {fault:?}");
             assert_eq!(b["status"], "failed", "{case}: {b}");
             assert_eq!(b["refunded"], true, "{case}");
-            assert!(app.payments.charge_for(&id).is_some(), "{case}: it was charged");
+            assert!(
+                app.payments.charge_for(&id).is_some(),
+                "{case}: it was charged"
+            );
             assert_settled(&app, &event, &seat, &b, &case).await;
         }
     }
@@ -179,7 +196,11 @@ async fn a_restarted_server_finishes_a_saga_cut_short_without_charging_twice() {
     app.saga.inject(Step::ChargePayment, Fault::CrashAfter);
     assert_eq!(app.saga.execute(&id).await.unwrap(), Outcome::Crashed);
     let payments = app.payments.clone();
-    assert_eq!(payments.net(&id), 4500, "the card was charged before the crash");
+    assert_eq!(
+        payments.net(&id),
+        4500,
+        "the card was charged before the crash"
+    );
     app.stop().await;
 
     let app = manual_saga_app(dir.path(), Some(payments.clone())).await;

@@ -188,24 +188,32 @@ async fn every_sample_event_runs_through_its_handler() {
     // The sample QR is signed by nobody.
     run(Function::CheckIn, 400).await;
     // The notification sample mails the confirmed booking once; the relay sample publishes.
-    let sqs: stagepass_lambda::workers::SqsEvent =
-        serde_json::from_str(&sample("notify")).unwrap();
+    let sqs: stagepass_lambda::workers::SqsEvent = serde_json::from_str(&sample("notify")).unwrap();
     let answer = stagepass_lambda::workers::notify_batch(&system.notifier, sqs).await;
-    assert_eq!(answer["batchItemFailures"], serde_json::json!([]), "{answer}");
-    assert_eq!(std::fs::read_dir(dir.path().join("mail")).unwrap().count(), 1);
+    assert_eq!(
+        answer["batchItemFailures"],
+        serde_json::json!([]),
+        "{answer}"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("mail")).unwrap().count(),
+        1
+    );
     let stream: stagepass_lambda::workers::StreamEvent =
         serde_json::from_str(&sample("relay-outbox")).unwrap();
-    let answer = stagepass_lambda::workers::relay_batch(
-        system.bus.as_ref(),
-        &system.store,
-        stream,
-    )
-    .await;
-    assert_eq!(answer["batchItemFailures"], serde_json::json!([]), "{answer}");
+    let answer =
+        stagepass_lambda::workers::relay_batch(system.bus.as_ref(), &system.store, stream).await;
+    assert_eq!(
+        answer["batchItemFailures"],
+        serde_json::json!([]),
+        "{answer}"
+    );
     assert_eq!(system.bus.published()[0].kind, "BookingConfirmed");
     run(Function::CancelBooking, 200).await;
     run(Function::CancelEvent, 200).await;
-    let samples = std::fs::read_dir(repo_root().join("events")).unwrap().count();
+    let samples = std::fs::read_dir(repo_root().join("events"))
+        .unwrap()
+        .count();
     // One per HTTP function, step and worker, plus the authorizer, env.json, generate.py and
     // the sample draft.
     assert_eq!(
@@ -220,7 +228,11 @@ async fn every_sample_event_runs_through_its_handler() {
 fn every_saga_task_is_a_deployed_function_and_a_local_handler() {
     let asl = std::fs::read_to_string(repo_root().join("infra/booking-saga.asl.json")).unwrap();
     let machine = stagepass_local::asl::StateMachine::parse(&asl).unwrap();
-    assert_eq!(asl, stagepass_local::saga::SAGA_ASL, "the local run uses the same file");
+    assert_eq!(
+        asl,
+        stagepass_local::saga::SAGA_ASL,
+        "the local run uses the same file"
+    );
     let t = template();
     let saga = &t["Resources"]["BookingSaga"];
     assert_eq!(saga["Type"], "AWS::Serverless::StateMachine");

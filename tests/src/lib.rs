@@ -8,10 +8,10 @@ use aws_sdk_dynamodb::types::{
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use stagepass_api::{App, KeySet, Principal, Role, Tokens};
+use stagepass_domain::payments::SimulatedPayments;
 use stagepass_domain::{
     Clock, IdentitySettings, ManualClock, Settings, Stagepass, SystemClock, UserId,
 };
-use stagepass_domain::payments::SimulatedPayments;
 use stagepass_local::LocalOptions;
 use stagepass_local::adapters::LocalBus;
 use stagepass_local::saga::LocalSaga;

@@ -108,7 +108,10 @@ mod tests {
 
     #[test]
     fn resources_name_the_functions() {
-        assert_eq!(Step::ChargePayment.resource(), "${ChargePaymentFunctionArn}");
+        assert_eq!(
+            Step::ChargePayment.resource(),
+            "${ChargePaymentFunctionArn}"
+        );
         for s in Step::ALL {
             assert_eq!(Step::from_resource(&s.resource()), Some(s));
         }

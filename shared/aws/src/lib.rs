@@ -201,7 +201,10 @@ impl EventBus for EventBridgeBus {
         if failed.is_empty() {
             Ok(())
         } else {
-            Err(InfraError(format!("events not published: {}", failed.join(", "))))
+            Err(InfraError(format!(
+                "events not published: {}",
+                failed.join(", ")
+            )))
         }
     }
 }

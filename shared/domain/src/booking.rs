@@ -292,7 +292,13 @@ mod tests {
             PaymentMethod::parse("4242424242424242").unwrap().masked(),
             "card ending 4242"
         );
-        for bad in ["", "4242", "4242424242424241", "4242x24242424242", "1".repeat(25).as_str()] {
+        for bad in [
+            "",
+            "4242",
+            "4242424242424241",
+            "4242x24242424242",
+            "1".repeat(25).as_str(),
+        ] {
             assert!(PaymentMethod::parse(bad).is_err(), "{bad}");
         }
     }

@@ -6,8 +6,8 @@
 //! Step Functions may retry any step, and a crashed run may be started again from the top.
 
 use crate::booking::{
-    Booking, BookingDraft, BookingId, BookingStatus, CheckIn, PaymentMethod, PaymentState,
-    Ticket, TicketClaims, TicketStatus, booking_of_ticket, ticket_id,
+    Booking, BookingDraft, BookingId, BookingStatus, CheckIn, PaymentMethod, PaymentState, Ticket,
+    TicketClaims, TicketStatus, booking_of_ticket, ticket_id,
 };
 use crate::error::{DomainError, Result};
 use crate::event::{Event, EventStatus};
@@ -220,7 +220,9 @@ impl Bookings {
         let booking = self.get(viewer, id).await?;
         if booking.status == BookingStatus::Cancelled {
             // A retry: make sure the money and seats are settled, then answer the same.
-            return self.settle_cancellation(booking, "cancelled_by_buyer").await;
+            return self
+                .settle_cancellation(booking, "cancelled_by_buyer")
+                .await;
         }
         if booking.status != BookingStatus::Confirmed {
             return Err(DomainError::BookingNotCancellable(
@@ -246,7 +248,10 @@ impl Bookings {
                 .map_err(|e| DomainError::Unavailable(e.to_string()))?,
             None => None,
         };
-        let hold = self.hold_of(&booking).await.map_err(|e| DomainError::Unavailable(e.to_string()))?;
+        let hold = self
+            .hold_of(&booking)
+            .await
+            .map_err(|e| DomainError::Unavailable(e.to_string()))?;
         p.inventory
             .free_hold_units(&hold)
             .await
@@ -392,7 +397,12 @@ impl Bookings {
         let charge_id = self
             .ports
             .payments
-            .charge(booking.id.as_str(), booking.total, &booking.currency, &method)
+            .charge(
+                booking.id.as_str(),
+                booking.total,
+                &booking.currency,
+                &method,
+            )
             .await
             .map_err(|e| match e {
                 PaymentError::Declined(code) => StepError::PaymentDeclined(code),
@@ -460,7 +470,11 @@ impl Bookings {
                 event: booking.event_id.to_string(),
                 seat: unit.to_string(),
             };
-            let qr = self.ports.signer.sign_ticket(&claims).map_err(step_unavailable)?;
+            let qr = self
+                .ports
+                .signer
+                .sign_ticket(&claims)
+                .map_err(step_unavailable)?;
             let pdf = render_ticket(&booking, unit.as_str(), &id, &qr);
             let file_key = format!("tickets/{}/{id}.pdf", booking.id);
             self.ports
@@ -487,19 +501,20 @@ impl Bookings {
     /// Confirms the booking and records `BookingConfirmed` and `TicketIssued` in the outbox,
     /// in the same write.
     pub async fn confirm_booking(&self, id: &BookingId) -> Result<(), StepError> {
-        let booking = self.change(id, |b, now| {
-            if b.status != BookingStatus::Pending {
-                return None;
-            }
-            let next = b.next(now, |n| {
-                n.status = BookingStatus::Confirmed;
-                n.payment_method = None;
-            });
-            let mut events = vec![integration::booking_confirmed(&next)];
-            events.extend(integration::ticket_issued(&next));
-            Some((next, events))
-        })
-        .await?;
+        let booking = self
+            .change(id, |b, now| {
+                if b.status != BookingStatus::Pending {
+                    return None;
+                }
+                let next = b.next(now, |n| {
+                    n.status = BookingStatus::Confirmed;
+                    n.payment_method = None;
+                });
+                let mut events = vec![integration::booking_confirmed(&next)];
+                events.extend(integration::ticket_issued(&next));
+                Some((next, events))
+            })
+            .await?;
         match booking.status {
             BookingStatus::Confirmed => Ok(()),
             _ => Err(StepError::BookingCompensated),
@@ -640,7 +655,10 @@ impl Bookings {
     async fn change(
         &self,
         id: &BookingId,
-        mut change: impl FnMut(&Booking, chrono::DateTime<chrono::Utc>) -> Option<(Booking, Vec<IntegrationEvent>)>,
+        mut change: impl FnMut(
+            &Booking,
+            chrono::DateTime<chrono::Utc>,
+        ) -> Option<(Booking, Vec<IntegrationEvent>)>,
     ) -> Result<Booking, StepError> {
         for _ in 0..UPDATE_ATTEMPTS {
             let current = self.load(id).await?;

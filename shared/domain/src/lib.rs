@@ -7,8 +7,8 @@ pub mod error;
 pub mod event;
 pub mod hold;
 pub mod identity;
-pub mod integration;
 pub mod ids;
+pub mod integration;
 pub mod layout;
 pub mod mail;
 pub mod notifications;
@@ -20,19 +20,22 @@ pub mod service;
 pub mod tickets;
 
 pub use accounts::{Accounts, IdentitySettings, Session};
+pub use booking::{
+    Booking, BookingId, BookingStatus, PaymentMethod, PaymentState, Ticket, TicketClaims,
+    TicketStatus,
+};
+pub use bookings::{BookingPorts, Bookings, Buyer, StepError};
 pub use error::{DomainError, ErrorKind};
 pub use event::{Category, Event, EventChanges, EventStatus, NewEvent, Venue};
 pub use hold::{GaRequest, Hold, HoldRequest, HoldStatus, UnitRecord, UnitState};
 pub use identity::{Account, Email, Password, RefreshToken, Role};
 pub use ids::{EventId, HoldId, UserId};
-pub use layout::{GaArea, Layout, PriceTier, Row, Section, UnitId};
-pub use booking::{Booking, BookingId, BookingStatus, PaymentMethod, PaymentState, Ticket, TicketClaims, TicketStatus};
-pub use bookings::{BookingPorts, Bookings, Buyer, StepError};
 pub use integration::IntegrationEvent;
+pub use layout::{GaArea, Layout, PriceTier, Row, Section, UnitId};
 pub use ports::{
-    BookingError, BookingStore, Claim, EventBus, IdempotencyStore, InfraError, Mailer,
-    PaymentError, PaymentProvider, SavedResponse, TicketFiles, TicketSigner, Workflow,
-    CatalogError, Clock, EventCatalog, IdentityError, IdentityStore, InventoryError, ListingQuery,
-    ManualClock, RateLimiter, RateWindow, SeatInventory, SystemClock,
+    BookingError, BookingStore, CatalogError, Claim, Clock, EventBus, EventCatalog,
+    IdempotencyStore, IdentityError, IdentityStore, InfraError, InventoryError, ListingQuery,
+    Mailer, ManualClock, PaymentError, PaymentProvider, RateLimiter, RateWindow, SavedResponse,
+    SeatInventory, SystemClock, TicketFiles, TicketSigner, Workflow,
 };
 pub use service::{Actor, Settings, Stagepass};

@@ -53,7 +53,9 @@ impl Message {
             "Content-Type: multipart/mixed; boundary=\"{boundary}\"\r\n\r\n"
         ));
         out.push_str(&format!("--{boundary}\r\n"));
-        out.push_str("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n");
+        out.push_str(
+            "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n",
+        );
         out.push_str(&wrap(&STANDARD.encode(self.text.as_bytes())));
         for a in &self.attachments {
             out.push_str(&format!("--{boundary}\r\n"));

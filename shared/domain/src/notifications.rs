@@ -3,7 +3,9 @@
 
 use crate::booking::{Booking, BookingStatus};
 use crate::integration::{IntegrationEvent, booking_of};
-use crate::ports::{BookingStore, Clock, IdempotencyStore, InfraError, Mailer, SavedResponse, TicketFiles, Claim};
+use crate::ports::{
+    BookingStore, Claim, Clock, IdempotencyStore, InfraError, Mailer, SavedResponse, TicketFiles,
+};
 use chrono::Duration;
 use std::sync::Arc;
 
@@ -58,13 +60,20 @@ impl Notifier {
             Claim::Started => {}
             Claim::Done(_) | Claim::Mismatch => return Ok(Delivery::Duplicate),
             Claim::InFlight => {
-                return Err(InfraError(format!("event {} is being mailed by another consumer", event.id)));
+                return Err(InfraError(format!(
+                    "event {} is being mailed by another consumer",
+                    event.id
+                )));
             }
         }
         let sent = self.compose_and_send(event, &booking_id).await;
         match sent {
             Ok(message_id) => {
-                let saved = SavedResponse { status: 200, body: message_id.clone(), location: None };
+                let saved = SavedResponse {
+                    status: 200,
+                    body: message_id.clone(),
+                    location: None,
+                };
                 self.dedupe.complete(&key, &saved).await?;
                 Ok(Delivery::Sent(message_id))
             }
@@ -93,11 +102,10 @@ impl Notifier {
                 message.subject = format!("Your tickets: {}", booking.event_title);
                 let mut links = String::new();
                 for t in &booking.tickets {
-                    let pdf = self
-                        .files
-                        .get(&t.file_key)
-                        .await?
-                        .ok_or_else(|| InfraError(format!("ticket file {} missing", t.file_key)))?;
+                    let pdf =
+                        self.files.get(&t.file_key).await?.ok_or_else(|| {
+                            InfraError(format!("ticket file {} missing", t.file_key))
+                        })?;
                     let link = self.files.link(&t.file_key).await?;
                     links.push_str(&format!("  Seat {}: {link}\n", t.unit));
                     message.attach(&format!("ticket-{}.pdf", t.id), "application/pdf", pdf);
@@ -112,7 +120,10 @@ impl Notifier {
                 );
             }
             "BookingFailed" => {
-                message.subject = format!("Your booking could not be completed: {}", booking.event_title);
+                message.subject = format!(
+                    "Your booking could not be completed: {}",
+                    booking.event_title
+                );
                 message.text = format!(
                     "{}\n\nWe could not complete booking {} ({}). You have not been charged: any payment taken was refunded, and the seats were released.\n",
                     headline(&booking),
@@ -136,7 +147,9 @@ impl Notifier {
                 );
             }
         }
-        message.headers.push(("X-Stagepass-Event-Id".into(), event.id.clone()));
+        message
+            .headers
+            .push(("X-Stagepass-Event-Id".into(), event.id.clone()));
         self.mailer.send(&booking.email, message.to_mime()).await
     }
 }

@@ -162,8 +162,14 @@ mod tests {
     #[tokio::test]
     async fn one_key_charges_once_and_refunds_once() {
         let p = SimulatedPayments::new();
-        let a = p.charge("k", 100, "GBP", &card(cards::SUCCESS)).await.unwrap();
-        let b = p.charge("k", 100, "GBP", &card(cards::SUCCESS)).await.unwrap();
+        let a = p
+            .charge("k", 100, "GBP", &card(cards::SUCCESS))
+            .await
+            .unwrap();
+        let b = p
+            .charge("k", 100, "GBP", &card(cards::SUCCESS))
+            .await
+            .unwrap();
         assert_eq!(a, b);
         assert_eq!(p.net("k"), 100);
         let r1 = p.refund("k").await.unwrap();
@@ -195,7 +201,10 @@ mod tests {
         ));
         assert!(p.charge(t, 1, "GBP", &card(t)).await.is_ok());
         let t = cards::TIMEOUT;
-        assert_eq!(p.charge(t, 5, "GBP", &card(t)).await, Err(PaymentError::Timeout));
+        assert_eq!(
+            p.charge(t, 5, "GBP", &card(t)).await,
+            Err(PaymentError::Timeout)
+        );
         assert_eq!(p.net(t), 5, "the timed-out attempt did charge");
         assert!(p.charge(t, 5, "GBP", &card(t)).await.is_ok());
         assert_eq!(p.net(t), 5, "and the retry did not charge again");

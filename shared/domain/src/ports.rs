@@ -85,7 +85,8 @@ pub trait SeatInventory: Send + Sync {
     /// Marks a live active hold `checked_out`: its holder can no longer release it and it
     /// becomes one booking. Checking out a checked-out hold again returns it unchanged.
     /// Errors: `HoldNotFound`; `HoldNotActive` if released; `HoldExpired` if expired at `now`.
-    async fn check_out_hold(&self, id: &HoldId, now: DateTime<Utc>) -> Result<Hold, InventoryError>;
+    async fn check_out_hold(&self, id: &HoldId, now: DateTime<Utc>)
+    -> Result<Hold, InventoryError>;
 
     /// Marks every unit of the hold sold, all or nothing. A unit can be sold if it has no
     /// record, is claimed by this hold (even after the hold expired: a late payment), or is
@@ -216,8 +217,8 @@ pub trait RateLimiter: Send + Sync {
 // ---- Bookings, payments, tickets, mail, events, workflow -------------------------------
 
 use crate::booking::{Booking, BookingId, PaymentMethod, TicketClaims};
-use crate::integration::IntegrationEvent;
 use crate::ids::UserId;
+use crate::integration::IntegrationEvent;
 
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum BookingError {

@@ -6,7 +6,6 @@
 
 use crate::booking::Booking;
 
-
 const PAGE_W: u32 = 420;
 const PAGE_H: u32 = 595;
 /// Points per QR module.
@@ -27,9 +26,7 @@ pub fn render_ticket(booking: &Booking, seat: &str, ticket_id: &str, qr_payload:
     line(
         11,
         484,
-        &booking
-            .starts_at
-            .format("%Y-%m-%d %H:%M UTC").to_string(),
+        &booking.starts_at.format("%Y-%m-%d %H:%M UTC").to_string(),
     );
     line(14, 456, &format!("Seat {seat}"));
     line(11, 436, &format!("Holder: {}", booking.email));
@@ -99,7 +96,9 @@ fn pdf_document(content: &str) -> Vec<u8> {
         out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
     }
     let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
     for offset in offsets {
         out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
     }

@@ -51,7 +51,10 @@ impl DynamoBookings {
         }
     }
 
-    fn booking_put(&self, b: &Booking) -> aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder {
+    fn booking_put(
+        &self,
+        b: &Booking,
+    ) -> aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder {
         self.client
             .put_item()
             .table_name(&self.table)
@@ -76,17 +79,25 @@ impl DynamoBookings {
         ])
     }
 
-    fn outbox_put(&self, e: &IntegrationEvent) -> Put {
+    /// `n` orders events recorded together (same time): the outbox lists them as written.
+    fn outbox_put(&self, e: &IntegrationEvent, order: usize) -> Put {
         let ttl = (e.time + Duration::days(OUTBOX_TTL_DAYS)).timestamp();
         Put::builder()
             .table_name(&self.table)
             .item("pk", s(format!("OUTBOX#{}", e.id)))
             .item("sk", s("OUTBOX"))
-            .item("data", s(serde_json::to_string(e).expect("events serialise")))
+            .item(
+                "data",
+                s(serde_json::to_string(e).expect("events serialise")),
+            )
             .item("outbox", s("pending"))
             .item(
                 "outbox_sk",
-                s(format!("{:015}#{}", e.time.timestamp_millis(), e.id)),
+                s(format!(
+                    "{:015}#{order:03}#{}",
+                    e.time.timestamp_millis(),
+                    e.id
+                )),
             )
             .item("ttl", n(ttl))
             .build()
@@ -182,11 +193,11 @@ impl BookingStore for DynamoBookings {
             .build()
             .expect("table and item set");
         let mut items = vec![TransactWriteItem::builder().put(put).build()];
-        items.extend(
-            events
-                .iter()
-                .map(|e| TransactWriteItem::builder().put(self.outbox_put(e)).build()),
-        );
+        items.extend(events.iter().enumerate().map(|(n, e)| {
+            TransactWriteItem::builder()
+                .put(self.outbox_put(e, n))
+                .build()
+        }));
         match self
             .client
             .transact_write_items()
@@ -233,8 +244,8 @@ impl BookingStore for DynamoBookings {
     }
 
     async fn record_events(&self, events: &[IntegrationEvent]) -> Result<(), BookingError> {
-        for e in events {
-            let put = self.outbox_put(e);
+        for (n, e) in events.iter().enumerate() {
+            let put = self.outbox_put(e, n);
             self.client
                 .put_item()
                 .table_name(&self.table)
@@ -304,8 +315,9 @@ impl IdempotencyStore for DynamoBookings {
                 // Free, expired, or an unanswered claim of the same request whose lease ran out.
                 .condition_expression(
                     "attribute_not_exists(pk) OR expires_at <= :now OR \
-                     (attribute_not_exists(response) AND lease_until <= :now AND fingerprint = :fp)",
+                     (attribute_not_exists(#r) AND lease_until <= :now AND fingerprint = :fp)",
                 )
+                .expression_attribute_names("#r", "response")
                 .expression_attribute_values(":now", n(now.timestamp_millis()))
                 .expression_attribute_values(":fp", s(fingerprint))
                 .send()
@@ -375,9 +387,7 @@ impl IdempotencyStore for DynamoBookings {
             .map(|_| ())
             .or_else(|e| match e {
                 // Already answered: the saved answer stays.
-                SdkError::ServiceError(se)
-                    if se.err().is_conditional_check_failed_exception() =>
-                {
+                SdkError::ServiceError(se) if se.err().is_conditional_check_failed_exception() => {
                     Ok(())
                 }
                 e => Err(infra(describe(e.into_service_error()))),

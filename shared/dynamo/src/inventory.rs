@@ -271,8 +271,15 @@ impl SeatInventory for DynamoInventory {
         ))
     }
 
-    async fn check_out_hold(&self, id: &HoldId, now: DateTime<Utc>) -> Result<Hold, InventoryError> {
-        let mut hold = self.read_hold(id).await?.ok_or(InventoryError::HoldNotFound)?;
+    async fn check_out_hold(
+        &self,
+        id: &HoldId,
+        now: DateTime<Utc>,
+    ) -> Result<Hold, InventoryError> {
+        let mut hold = self
+            .read_hold(id)
+            .await?
+            .ok_or(InventoryError::HoldNotFound)?;
         match hold.status {
             HoldStatus::CheckedOut => return Ok(hold),
             HoldStatus::Released => return Err(InventoryError::HoldNotActive),
@@ -303,7 +310,10 @@ impl SeatInventory for DynamoInventory {
             Ok(_) => Ok(hold),
             Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
                 // Released, expired or checked out by a concurrent request: say which.
-                let stored = self.read_hold(id).await?.ok_or(InventoryError::HoldNotFound)?;
+                let stored = self
+                    .read_hold(id)
+                    .await?
+                    .ok_or(InventoryError::HoldNotFound)?;
                 match stored.status {
                     HoldStatus::CheckedOut => Ok(stored),
                     HoldStatus::Released => Err(InventoryError::HoldNotActive),
@@ -356,7 +366,9 @@ impl SeatInventory for DynamoInventory {
             }
             backoff(attempt + 1).await;
         }
-        Err(unavailable("selling kept colliding with other transactions"))
+        Err(unavailable(
+            "selling kept colliding with other transactions",
+        ))
     }
 
     async fn free_hold_units(&self, hold: &Hold) -> Result<(), InventoryError> {

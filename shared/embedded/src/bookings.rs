@@ -315,10 +315,15 @@ impl IdempotencyStore for EmbeddedStore {
     async fn abandon(&self, key: &str) -> Result<(), InfraError> {
         let key = key.to_string();
         self.write(move |txn| -> Result<(), WrapInfra> {
-            txn.open_table(KEYS)
-                .map_err(fail)?
-                .remove(key.as_str())
-                .map_err(fail)?;
+            let mut keys = txn.open_table(KEYS).map_err(fail)?;
+            let answered = match keys.get(key.as_str()).map_err(fail)? {
+                Some(v) => decode::<KeyRecord>(v.value())?.response.is_some(),
+                None => false,
+            };
+            // An answered key keeps its answer: only an unanswered claim is let go.
+            if !answered {
+                keys.remove(key.as_str()).map_err(fail)?;
+            }
             Ok(())
         })
         .await

@@ -314,7 +314,11 @@ impl SeatInventory for EmbeddedStore {
         .map_err(|w| w.0)
     }
 
-    async fn check_out_hold(&self, id: &HoldId, now: DateTime<Utc>) -> Result<Hold, InventoryError> {
+    async fn check_out_hold(
+        &self,
+        id: &HoldId,
+        now: DateTime<Utc>,
+    ) -> Result<Hold, InventoryError> {
         let id = id.clone();
         self.write(move |txn| -> Result<Hold, WrapInventory> {
             let mut holds = txn.open_table(HOLDS).map_err(fail)?;

@@ -106,8 +106,14 @@ pub fn bookings_from_env(
         None => Arc::new(NoKeys),
     };
     let bookings = Bookings::new(BookingPorts {
-        catalog: Arc::new(DynamoCatalog::new(dynamodb.clone(), env_or_empty("EVENTS_TABLE"))),
-        inventory: Arc::new(DynamoInventory::new(dynamodb, env_or_empty("INVENTORY_TABLE"))),
+        catalog: Arc::new(DynamoCatalog::new(
+            dynamodb.clone(),
+            env_or_empty("EVENTS_TABLE"),
+        )),
+        inventory: Arc::new(DynamoInventory::new(
+            dynamodb,
+            env_or_empty("INVENTORY_TABLE"),
+        )),
         bookings: store.clone(),
         payments: payments(),
         files: Arc::new(S3Files::new(

@@ -3,8 +3,8 @@
 
 use crate::{bookings_from_env, load_tokens};
 use aws_config::BehaviorVersion;
-use lambda_http::lambda_runtime::{self, Diagnostic, LambdaEvent};
 use lambda_http::Error;
+use lambda_http::lambda_runtime::{self, Diagnostic, LambdaEvent};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use stagepass_api::Step;
@@ -38,15 +38,17 @@ pub async fn run_step(step: Step) -> Result<(), Error> {
     };
     let (bookings, _) = bookings_from_env(&config, tokens);
     tracing::info!(function = step.name(), "initialised");
-    lambda_runtime::run(lambda_runtime::service_fn(move |event: LambdaEvent<Value>| {
-        let bookings = bookings.clone();
-        async move {
-            step.run(&bookings, event.payload).await.map_err(|e| {
-                tracing::warn!(step = step.name(), error = %e, "step failed");
-                StepFailure(e)
-            })
-        }
-    }))
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: LambdaEvent<Value>| {
+            let bookings = bookings.clone();
+            async move {
+                step.run(&bookings, event.payload).await.map_err(|e| {
+                    tracing::warn!(step = step.name(), error = %e, "step failed");
+                    StepFailure(e)
+                })
+            }
+        },
+    ))
     .await
 }
 
@@ -76,7 +78,9 @@ pub async fn notify_batch(notifier: &Notifier, event: SqsEvent) -> Value {
         };
         match outcome {
             Ok(Delivery::Sent(id)) => tracing::info!(message = %id, "email sent"),
-            Ok(Delivery::Duplicate) => tracing::info!(record = %record.message_id, "duplicate event: no email"),
+            Ok(Delivery::Duplicate) => {
+                tracing::info!(record = %record.message_id, "duplicate event: no email")
+            }
             Ok(Delivery::Ignored) => {}
             Err(e) => {
                 tracing::warn!(record = %record.message_id, error = %e, "notification failed");
@@ -151,7 +155,10 @@ fn outbox_event(record: &StreamRecord) -> Option<Result<IntegrationEvent, String
     if !pk.starts_with("OUTBOX#") {
         return None;
     }
-    let data = image.get("data").and_then(|d| d.get("S")).and_then(Value::as_str);
+    let data = image
+        .get("data")
+        .and_then(|d| d.get("S"))
+        .and_then(Value::as_str);
     Some(
         data.ok_or_else(|| format!("outbox item {pk} has no data"))
             .and_then(|d| serde_json::from_str(d).map_err(|e| e.to_string())),
@@ -161,7 +168,11 @@ fn outbox_event(record: &StreamRecord) -> Option<Result<IntegrationEvent, String
 /// Publishes the outbox events in a stream batch, then deletes them from the outbox. On a
 /// failure, the first failed record and everything after it are reported (stream batches
 /// are ordered), so they are retried and nothing is lost; consumers deduplicate by event id.
-pub async fn relay_batch(bus: &dyn EventBus, store: &dyn BookingStore, event: StreamEvent) -> Value {
+pub async fn relay_batch(
+    bus: &dyn EventBus,
+    store: &dyn BookingStore,
+    event: StreamEvent,
+) -> Value {
     for record in &event.records {
         let published = match outbox_event(record) {
             None => continue,

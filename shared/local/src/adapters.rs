@@ -126,10 +126,7 @@ impl EventBus for LocalBus {
     async fn publish(&self, events: &[IntegrationEvent]) -> Result<(), InfraError> {
         let notifier = self.notifier.get();
         for event in events {
-            self.published
-                .lock()
-                .expect("bus lock")
-                .push(event.clone());
+            self.published.lock().expect("bus lock").push(event.clone());
             if let Some(n) = notifier {
                 match n.handle(event).await? {
                     Delivery::Sent(id) => {

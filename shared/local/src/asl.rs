@@ -36,7 +36,10 @@ pub trait TaskRunner: Send + Sync {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     Succeeded(Value),
-    Failed { error: String, cause: String },
+    Failed {
+        error: String,
+        cause: String,
+    },
     /// The process "died" part-way (fault injection): the execution must be run again.
     Crashed,
 }
@@ -59,8 +62,23 @@ pub struct StateMachine {
 const MAX_TRANSITIONS: u32 = 10_000;
 
 const KNOWN_FIELDS: &[&str] = &[
-    "Type", "Comment", "Next", "End", "Resource", "Parameters", "InputPath", "ResultPath",
-    "OutputPath", "Retry", "Catch", "Choices", "Default", "Seconds", "Error", "Cause", "Result",
+    "Type",
+    "Comment",
+    "Next",
+    "End",
+    "Resource",
+    "Parameters",
+    "InputPath",
+    "ResultPath",
+    "OutputPath",
+    "Retry",
+    "Catch",
+    "Choices",
+    "Default",
+    "Seconds",
+    "Error",
+    "Cause",
+    "Result",
 ];
 
 impl StateMachine {
@@ -322,7 +340,11 @@ fn apply_path(data: &Value, path: Option<&str>, value: Value) -> Value {
     let Some(path) = path else {
         return data.clone();
     };
-    let fields: Vec<&str> = path.trim_start_matches('$').split('.').filter(|f| !f.is_empty()).collect();
+    let fields: Vec<&str> = path
+        .trim_start_matches('$')
+        .split('.')
+        .filter(|f| !f.is_empty())
+        .collect();
     if fields.is_empty() {
         return value;
     }
@@ -357,7 +379,11 @@ fn select(data: &Value, path: &str) -> Value {
 
 fn lookup<'a>(data: &'a Value, path: &str) -> Option<&'a Value> {
     let mut at = data;
-    for field in path.trim_start_matches('$').split('.').filter(|f| !f.is_empty()) {
+    for field in path
+        .trim_start_matches('$')
+        .split('.')
+        .filter(|f| !f.is_empty())
+    {
         at = at.get(field)?;
     }
     Some(at)
@@ -506,10 +532,15 @@ mod tests {
         let run = m.execute(json!({"id": 7}), &script("", 0, ""), 0.0).await;
         assert!(matches!(run.outcome, Outcome::Failed { ref error, .. } if error == "BadInput"));
         assert!(StateMachine::parse(r#"{"StartAt":"X","States":{"X":{"Type":"Map"}}}"#).is_err());
-        assert!(StateMachine::parse(r#"{"StartAt":"X","States":{"X":{"Type":"Pass","Next":"Y"}}}"#).is_err());
         assert!(
-            StateMachine::parse(r#"{"StartAt":"X","States":{"X":{"Type":"Pass","ItemsPath":"$"}}}"#)
+            StateMachine::parse(r#"{"StartAt":"X","States":{"X":{"Type":"Pass","Next":"Y"}}}"#)
                 .is_err()
+        );
+        assert!(
+            StateMachine::parse(
+                r#"{"StartAt":"X","States":{"X":{"Type":"Pass","ItemsPath":"$"}}}"#
+            )
+            .is_err()
         );
     }
 
@@ -518,7 +549,10 @@ mod tests {
         let d = json!({"a": {"b": 1}});
         assert_eq!(select(&d, "$.a.b"), json!(1));
         assert_eq!(select(&d, "$.x"), Value::Null);
-        assert_eq!(apply_path(&d, Some("$.a.c"), json!(2)), json!({"a": {"b": 1, "c": 2}}));
+        assert_eq!(
+            apply_path(&d, Some("$.a.c"), json!(2)),
+            json!({"a": {"b": 1, "c": 2}})
+        );
         assert_eq!(apply_path(&d, Some("$"), json!(3)), json!(3));
         assert_eq!(apply_path(&d, None, json!(3)), d);
     }

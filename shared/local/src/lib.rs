@@ -6,6 +6,7 @@ pub mod asl;
 pub mod demo;
 pub mod saga;
 
+use adapters::{FolderFiles, LocalBus, MailFolder};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
@@ -13,22 +14,21 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use lambda_http::Body;
-use serde_json::{Map, Value, json};
-use adapters::{FolderFiles, LocalBus, MailFolder};
 use saga::LocalSaga;
+use serde_json::{Map, Value, json};
 use stagepass_api::app::{DEFAULT_IDEMPOTENCY_WAIT, DEFAULT_MAX_BODY_BYTES};
-use stagepass_domain::notifications::Notifier;
-use stagepass_domain::payments::SimulatedPayments;
-use stagepass_domain::{BookingPorts, BookingStore, Bookings, EventBus};
-use std::path::PathBuf;
 use stagepass_api::error::ApiError;
 use stagepass_api::routes::{Resolved, Route, resolve};
 use stagepass_api::{Access, App, KeySet, Principal, Tokens};
+use stagepass_domain::notifications::Notifier;
+use stagepass_domain::payments::SimulatedPayments;
 use stagepass_domain::{Accounts, Clock, IdentitySettings, Settings, Stagepass};
+use stagepass_domain::{BookingPorts, BookingStore, Bookings, EventBus};
 use stagepass_embedded::EmbeddedStore;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
@@ -179,7 +179,15 @@ pub fn build_app(
     identity: IdentitySettings,
     keys: &KeySet,
 ) -> Result<Arc<App>, String> {
-    Ok(build_system(data_dir, clock, settings, identity, keys, LocalOptions::default())?.app)
+    Ok(build_system(
+        data_dir,
+        clock,
+        settings,
+        identity,
+        keys,
+        LocalOptions::default(),
+    )?
+    .app)
 }
 
 impl LocalSystem {
@@ -293,8 +301,7 @@ async fn handle(
                     .map(|c| c.to_bytes());
                 match read {
                     Ok(bytes) if bytes.len() <= GATEWAY_MAX_BODY_BYTES => {
-                        let mut event =
-                            proxy_event(&parts, route.path, &params, peer, &bytes);
+                        let mut event = proxy_event(&parts, route.path, &params, peer, &bytes);
                         if let Some(caller) = caller {
                             event["requestContext"]["authorizer"] =
                                 Value::Object(caller.context_fields());

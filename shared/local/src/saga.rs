@@ -145,7 +145,10 @@ impl TaskRunner for LocalSaga {
                 }))
             };
             let Some(step) = Step::from_resource(resource) else {
-                return fail("States.TaskFailed", &format!("no local handler for {resource}"));
+                return fail(
+                    "States.TaskFailed",
+                    &format!("no local handler for {resource}"),
+                );
             };
             let Some(bookings) = self.bookings.get().and_then(Weak::upgrade) else {
                 return fail("DependencyUnavailable", "the app is shutting down");

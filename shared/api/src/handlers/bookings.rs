@@ -150,10 +150,14 @@ pub async fn check_in(app: Arc<App>, req: Request) -> Response<Body> {
             let input: CheckInRequest = json_body(&req, app.max_body_bytes)?;
             let gate = input.gate.trim();
             if gate.is_empty() || gate.chars().count() > 40 || gate.chars().any(char::is_control) {
-                return Err(DomainError::invalid("gate", "must be 1-40 printable characters").into());
+                return Err(
+                    DomainError::invalid("gate", "must be 1-40 printable characters").into(),
+                );
             }
             let (booking, ticket) = app.bookings.check_in(&input.qr, gate).await?;
-            let t = booking.ticket(&ticket).expect("checked in a ticket of this booking");
+            let t = booking
+                .ticket(&ticket)
+                .expect("checked in a ticket of this booking");
             Ok(json(
                 200,
                 &json!({

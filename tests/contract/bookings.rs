@@ -1,0 +1,485 @@
+use crate::Adapters;
+use crate::inventory::{hold, seats};
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Value, json};
+use stagepass_api::Step;
+use stagepass_domain::booking::BookingDraft;
+use stagepass_domain::integration;
+use stagepass_domain::payments::{SimulatedPayments, cards};
+use stagepass_domain::ports::{InventoryError, to_millis};
+use stagepass_domain::{
+    Booking, BookingError, BookingId, BookingPorts, BookingStatus, Bookings, Buyer, Claim, EventId,
+    HoldStatus, InfraError, PaymentMethod, SavedResponse, TicketClaims, TicketSigner, UserId,
+    Workflow,
+};
+use stagepass_local::asl::{Outcome, StateMachine, TaskError, TaskFailure, TaskFuture, TaskRunner};
+use std::sync::{Arc, Mutex};
+
+fn now() -> DateTime<Utc> {
+    to_millis(Utc::now())
+}
+
+fn booking(buyer: &str, event: &EventId, at: DateTime<Utc>) -> Booking {
+    let h = hold(event, seats(&["A-1-1"]), at, Duration::minutes(10));
+    let mut b = Booking::pending(
+        BookingDraft {
+            hold: &h,
+            email: format!("{buyer}@x.example"),
+            event_title: "Show".into(),
+            venue: "Hall, Town".into(),
+            starts_at: at + Duration::days(3),
+            payment_method: PaymentMethod::parse(cards::SUCCESS).unwrap(),
+        },
+        at,
+    );
+    b.buyer = UserId::new(buyer);
+    b
+}
+
+pub async fn a_booking_is_stored_once_and_read_back(a: Adapters) {
+    let b = booking("ann", &EventId::generate(), now());
+    a.bookings.create(&b).await.unwrap();
+    assert_eq!(a.bookings.get(&b.id).await.unwrap(), Some(b.clone()));
+    let mut other = b.clone();
+    other.total = 1;
+    match a.bookings.create(&other).await {
+        Err(BookingError::Exists(stored)) => assert_eq!(*stored, b),
+        e => panic!("expected Exists, got {e:?}"),
+    }
+    let missing = BookingId::for_hold(&stagepass_domain::HoldId::generate());
+    assert_eq!(a.bookings.get(&missing).await.unwrap(), None);
+}
+
+pub async fn an_update_needs_the_expected_version_and_writes_its_events_with_it(a: Adapters) {
+    let b = booking("ann", &EventId::generate(), now());
+    a.bookings.create(&b).await.unwrap();
+    let confirmed = b.next(now(), |n| n.status = BookingStatus::Confirmed);
+    let events = vec![integration::booking_confirmed(&confirmed)];
+    // A stale version writes neither the booking nor its events.
+    assert_eq!(
+        a.bookings.update(&confirmed, b.version + 7, &events).await,
+        Err(BookingError::VersionConflict)
+    );
+    assert_eq!(a.bookings.undelivered(10).await.unwrap(), vec![]);
+    a.bookings
+        .update(&confirmed, b.version, &events)
+        .await
+        .unwrap();
+    assert_eq!(
+        a.bookings.get(&b.id).await.unwrap(),
+        Some(confirmed.clone())
+    );
+    assert_eq!(a.bookings.undelivered(10).await.unwrap(), events);
+    // The same version cannot be written twice.
+    assert_eq!(
+        a.bookings.update(&confirmed, b.version, &[]).await,
+        Err(BookingError::VersionConflict)
+    );
+}
+
+pub async fn buyers_see_their_bookings_newest_first_and_events_list_theirs(a: Adapters) {
+    let event = EventId::generate();
+    let other_event = EventId::generate();
+    let t = now();
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let b = booking("ann", &event, t + Duration::seconds(i));
+        a.bookings.create(&b).await.unwrap();
+        ids.push(b.id);
+    }
+    a.bookings
+        .create(&booking("bob", &other_event, t))
+        .await
+        .unwrap();
+    let mine: Vec<BookingId> = a
+        .bookings
+        .for_buyer(&UserId::new("ann"), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|b| b.id)
+        .collect();
+    let newest_first: Vec<BookingId> = ids.iter().rev().cloned().collect();
+    assert_eq!(mine, newest_first);
+    assert_eq!(
+        a.bookings
+            .for_buyer(&UserId::new("ann"), 2)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    let of_event = a.bookings.for_event(&event).await.unwrap();
+    assert_eq!(of_event.len(), 3);
+    assert!(of_event.iter().all(|b| b.event_id == event));
+    assert!(
+        a.bookings
+            .for_buyer(&UserId::new("nobody"), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn the_outbox_keeps_events_until_delivered_and_once_per_id(a: Adapters) {
+    let b = booking("ann", &EventId::generate(), now());
+    let first = integration::booking_failed(&b);
+    let second = integration::booking_cancelled(&b.next(now() + Duration::seconds(1), |_| {}));
+    a.bookings.record_events(&[first.clone()]).await.unwrap();
+    a.bookings
+        .record_events(&[first.clone(), second.clone()])
+        .await
+        .unwrap();
+    let pending = a.bookings.undelivered(10).await.unwrap();
+    assert_eq!(pending, vec![first.clone(), second.clone()]);
+    assert_eq!(
+        a.bookings.undelivered(1).await.unwrap(),
+        vec![first.clone()]
+    );
+    a.bookings.delivered(&[first.id.clone()]).await.unwrap();
+    assert_eq!(
+        a.bookings.undelivered(10).await.unwrap(),
+        vec![second.clone()]
+    );
+    a.bookings.delivered(&[second.id.clone()]).await.unwrap();
+    assert!(a.bookings.undelivered(10).await.unwrap().is_empty());
+    // After delivery a newly recorded event still goes out.
+    let third = integration::booking_confirmed(&b);
+    a.bookings.record_events(&[third.clone()]).await.unwrap();
+    assert_eq!(a.bookings.undelivered(10).await.unwrap(), vec![third]);
+}
+
+fn lease(t: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    (t + Duration::seconds(60), t + Duration::hours(24))
+}
+
+pub async fn concurrent_claims_of_one_key_start_once(a: Adapters) {
+    let t = now();
+    let key = format!("k-{}", uuid::Uuid::new_v4());
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let (keys, key) = (a.keys.clone(), key.clone());
+        tasks.push(tokio::spawn(async move {
+            let (l, e) = lease(t);
+            keys.claim(&key, "fp", t, l, e).await.unwrap()
+        }));
+    }
+    let mut started = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Claim::Started => started += 1,
+            Claim::InFlight => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(started, 1);
+}
+
+pub async fn a_key_replays_refuses_another_request_and_expires(a: Adapters) {
+    let t = now();
+    let (l, e) = lease(t);
+    assert_eq!(
+        a.keys.claim("k1", "fp", t, l, e).await.unwrap(),
+        Claim::Started
+    );
+    assert_eq!(
+        a.keys.claim("k1", "fp", t, l, e).await.unwrap(),
+        Claim::InFlight
+    );
+    assert_eq!(
+        a.keys.claim("k1", "other", t, l, e).await.unwrap(),
+        Claim::Mismatch
+    );
+    let saved = SavedResponse {
+        status: 202,
+        body: "{\"id\":1}".into(),
+        location: Some("/bookings/1".into()),
+    };
+    a.keys.complete("k1", &saved).await.unwrap();
+    assert_eq!(
+        a.keys.claim("k1", "fp", t, l, e).await.unwrap(),
+        Claim::Done(saved.clone())
+    );
+    // Abandoning an answered key keeps the answer.
+    a.keys.abandon("k1").await.unwrap();
+    assert_eq!(
+        a.keys.claim("k1", "fp", t, l, e).await.unwrap(),
+        Claim::Done(saved)
+    );
+    // After 24 hours the key is forgotten: any request may use it again.
+    let later = t + Duration::hours(25);
+    let (l2, e2) = lease(later);
+    assert_eq!(
+        a.keys.claim("k1", "another", later, l2, e2).await.unwrap(),
+        Claim::Started
+    );
+}
+
+pub async fn a_stale_claim_is_taken_over_and_an_abandoned_one_is_free(a: Adapters) {
+    let t = now();
+    let (l, e) = lease(t);
+    assert_eq!(
+        a.keys.claim("k2", "fp", t, l, e).await.unwrap(),
+        Claim::Started
+    );
+    // The first attempt died: once its lease is over, a retry takes the key over.
+    let later = t + Duration::seconds(61);
+    let (l2, e2) = lease(later);
+    assert_eq!(
+        a.keys.claim("k2", "fp", later, l2, e2).await.unwrap(),
+        Claim::Started
+    );
+    assert_eq!(
+        a.keys.claim("k2", "other", later, l2, e2).await.unwrap(),
+        Claim::Mismatch
+    );
+    a.keys.abandon("k2").await.unwrap();
+    assert_eq!(
+        a.keys.claim("k2", "other", later, l2, e2).await.unwrap(),
+        Claim::Started
+    );
+}
+
+pub async fn checkout_sell_and_free_follow_the_hold(a: Adapters) {
+    let event = EventId::generate();
+    let t = now();
+    let h = hold(&event, seats(&["A-1-1", "A-1-2"]), t, Duration::minutes(10));
+    a.inventory.place_hold(&h, t).await.unwrap();
+    let out = a.inventory.check_out_hold(&h.id, t).await.unwrap();
+    assert_eq!(out.status, HoldStatus::CheckedOut);
+    // Again: the same checked-out hold; releasing it is refused.
+    assert_eq!(a.inventory.check_out_hold(&h.id, t).await.unwrap(), out);
+    assert_eq!(
+        a.inventory.release_hold(&h.id).await,
+        Err(InventoryError::HoldNotActive)
+    );
+    a.inventory.sell_hold(&h, t).await.unwrap();
+    a.inventory.sell_hold(&h, t).await.unwrap();
+    // Sold units stay live long after the hold's expiry.
+    let much_later = t + Duration::days(30);
+    let live = a
+        .inventory
+        .live_units(&event, &["A".to_string()], much_later)
+        .await
+        .unwrap();
+    assert_eq!(live.len(), 2);
+    assert!(
+        live.iter()
+            .all(|r| r.state == stagepass_domain::UnitState::Sold)
+    );
+    a.inventory.free_hold_units(&h).await.unwrap();
+    a.inventory.free_hold_units(&h).await.unwrap();
+    assert!(
+        a.inventory
+            .live_units(&event, &["A".to_string()], t)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Expired or released holds cannot be checked out.
+    let old = hold(&event, seats(&["A-2-1"]), t, Duration::minutes(1));
+    a.inventory.place_hold(&old, t).await.unwrap();
+    assert_eq!(
+        a.inventory
+            .check_out_hold(&old.id, t + Duration::minutes(2))
+            .await,
+        Err(InventoryError::HoldExpired)
+    );
+    a.inventory.release_hold(&old.id).await.unwrap();
+    assert_eq!(
+        a.inventory.check_out_hold(&old.id, t).await,
+        Err(InventoryError::HoldNotActive)
+    );
+}
+
+/// Many buyers, one seat: a payment that arrives after its hold expired may take the seat only
+/// if nobody else holds it now, and freeing never touches another hold's claim.
+pub async fn a_late_sale_takes_free_seats_but_never_another_live_hold(a: Adapters) {
+    let event = EventId::generate();
+    let t = now();
+    let late = hold(&event, seats(&["A-1-1", "A-1-2"]), t, Duration::minutes(10));
+    a.inventory.place_hold(&late, t).await.unwrap();
+    let after = t + Duration::minutes(11);
+    let rival = hold(&event, seats(&["A-1-2"]), after, Duration::minutes(10));
+    a.inventory.place_hold(&rival, after).await.unwrap();
+    assert_eq!(
+        a.inventory.sell_hold(&late, after).await,
+        Err(InventoryError::Taken(seats(&["A-1-2"])))
+    );
+    // Nothing was sold, and compensation leaves the rival's claim alone.
+    a.inventory.free_hold_units(&late).await.unwrap();
+    let live = a
+        .inventory
+        .live_units(&event, &["A".to_string()], after)
+        .await
+        .unwrap();
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0].hold_id, rival.id);
+    // Once the rival lets go, the late sale goes through; the rival can no longer take it.
+    a.inventory.release_hold(&rival.id).await.unwrap();
+    a.inventory.sell_hold(&late, after).await.unwrap();
+    let again = hold(&event, seats(&["A-1-1"]), after, Duration::minutes(10));
+    assert!(matches!(
+        a.inventory
+            .place_hold(&again, after + Duration::days(1))
+            .await,
+        Err(InventoryError::Taken(_))
+    ));
+}
+
+/// Signs tickets with the test keys.
+struct TestSigner;
+
+impl TicketSigner for TestSigner {
+    fn sign_ticket(&self, claims: &TicketClaims) -> Result<String, InfraError> {
+        stagepass_tests::tokens().sign_ticket(claims)
+    }
+
+    fn verify_ticket(&self, token: &str) -> Option<TicketClaims> {
+        stagepass_tests::tokens().verify_ticket(token)
+    }
+}
+
+/// Remembers which sagas were started; the test runs them itself.
+#[derive(Default)]
+struct Started(Mutex<Vec<BookingId>>);
+
+#[async_trait]
+impl Workflow for Started {
+    async fn start(&self, booking: &BookingId) -> Result<(), InfraError> {
+        self.0.lock().unwrap().push(booking.clone());
+        Ok(())
+    }
+}
+
+/// Runs each Task's step against the adapters under test.
+struct Steps(Arc<Bookings>);
+
+impl TaskRunner for Steps {
+    fn run<'a>(&'a self, resource: &'a str, input: Value) -> TaskFuture<'a> {
+        Box::pin(async move {
+            let step = Step::from_resource(resource).expect("known step");
+            step.run(&self.0, input).await.map_err(|e| {
+                TaskFailure::Error(TaskError {
+                    error: e.name().into(),
+                    cause: e.to_string(),
+                })
+            })
+        })
+    }
+}
+
+/// The booking use cases and the real ASL over the adapters under test: checkout, then the
+/// saga confirms with tickets, or (the seat taken meanwhile) refunds and releases.
+pub async fn the_saga_runs_over_these_adapters_from_checkout_to_confirmed(a: Adapters) {
+    let files_dir = tempfile::tempdir().unwrap();
+    let payments = Arc::new(SimulatedPayments::new());
+    let started = Arc::new(Started::default());
+    let clock = Arc::new(stagepass_domain::ManualClock::new(Utc::now()));
+    let bookings = Arc::new(Bookings::new(BookingPorts {
+        catalog: a.catalog.clone(),
+        inventory: a.inventory.clone(),
+        bookings: a.bookings.clone(),
+        payments: payments.clone(),
+        files: Arc::new(stagepass_local::adapters::FolderFiles::new(
+            files_dir.path(),
+        )),
+        signer: Arc::new(TestSigner),
+        workflow: started.clone(),
+        clock: clock.clone(),
+    }));
+    let service = stagepass_domain::Stagepass::new(
+        a.catalog.clone(),
+        a.inventory.clone(),
+        clock.clone(),
+        Default::default(),
+    );
+    let organiser = stagepass_domain::Actor {
+        user: UserId::new("org"),
+        admin: false,
+    };
+    let draft: stagepass_domain::NewEvent = serde_json::from_value(stagepass_tests::event_body(
+        "Derby",
+        "concert",
+        stagepass_tests::in_days(9),
+        1,
+        4,
+        0,
+    ))
+    .unwrap();
+    let event = service.create_event(&organiser, draft).await.unwrap();
+    service.publish_event(&organiser, &event.id).await.unwrap();
+    let machine = StateMachine::parse(stagepass_local::saga::SAGA_ASL).unwrap();
+    let request = |seat: &str| stagepass_domain::HoldRequest {
+        seats: vec![seat.to_string()],
+        ga: vec![],
+    };
+    let buyer = |name: &str| Buyer {
+        user: UserId::new(name),
+        email: format!("{name}@x.example"),
+    };
+    let card = || PaymentMethod::parse(cards::SUCCESS).unwrap();
+
+    let ann = service
+        .hold(&UserId::new("ann"), &event.id, &request("A-1-1"), None)
+        .await
+        .unwrap()
+        .hold;
+    let out = bookings
+        .checkout(&buyer("ann"), &ann.id, card())
+        .await
+        .unwrap();
+    assert!(out.created);
+    assert_eq!(
+        started.0.lock().unwrap().clone(),
+        vec![out.booking.id.clone()]
+    );
+    let run = machine
+        .execute(
+            json!({"booking_id": out.booking.id}),
+            &Steps(bookings.clone()),
+            0.0,
+        )
+        .await;
+    assert!(matches!(run.outcome, Outcome::Succeeded(_)), "{run:?}");
+    let done = a.bookings.get(&out.booking.id).await.unwrap().unwrap();
+    assert_eq!(done.status, BookingStatus::Confirmed);
+    assert_eq!(done.tickets.len(), 1);
+    assert_eq!(payments.net(out.booking.id.as_str()), 4500);
+    let events = a.bookings.undelivered(10).await.unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["BookingConfirmed", "TicketIssued"]);
+
+    // Bob pays after his hold expired and Cy took the seat: refunded, Cy keeps it.
+    let bob = service
+        .hold(&UserId::new("bob"), &event.id, &request("A-1-2"), None)
+        .await
+        .unwrap()
+        .hold;
+    let late = bookings
+        .checkout(&buyer("bob"), &bob.id, card())
+        .await
+        .unwrap();
+    clock.advance(Duration::minutes(11));
+    service
+        .hold(&UserId::new("cy"), &event.id, &request("A-1-2"), None)
+        .await
+        .unwrap();
+    let run = machine
+        .execute(
+            json!({"booking_id": late.booking.id}),
+            &Steps(bookings.clone()),
+            0.0,
+        )
+        .await;
+    assert!(
+        matches!(&run.outcome, Outcome::Failed { error, .. } if error == "BookingFailed"),
+        "{run:?}"
+    );
+    let failed = a.bookings.get(&late.booking.id).await.unwrap().unwrap();
+    assert_eq!(failed.status, BookingStatus::Failed);
+    assert_eq!(failed.reason.as_deref(), Some("seats_taken"));
+    assert_eq!(payments.net(late.booking.id.as_str()), 0);
+    assert_eq!(payments.totals().refunds, 1);
+}
