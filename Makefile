@@ -33,11 +33,12 @@ $(VENV)/.installed: infra/requirements-test.txt
 # The test endpoint needs the venv too.
 test: $(VENV)/.installed
 
-## Benchmarks (release build): holds/s and latency through the local server, function init time.
-bench:
+## Benchmarks (release build): holds/s and latency through the local server, logins, bookings/s
+## through the local saga, DynamoDB writes per booking (on moto), function init time.
+bench: $(VENV)/.installed
 	$(CARGO) build --release -p stagepass-tests --bin bench
 	$(CARGO) build --release -p get-event
-	./target/release/bench --function ./target/release/get-event
+	bash infra/with-test-endpoint.sh ./target/release/bench --function ./target/release/get-event
 
 ## Deployable arm64 artifacts with AWS SAM (needs `pip install aws-sam-cli cargo-lambda`).
 sam-build:

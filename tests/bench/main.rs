@@ -7,6 +7,12 @@
 //!    measured from spawn to its first `GET /runtime/invocation/next`. Median of 20 starts.
 //! 3. Identity: login latency through the local server (Argon2id dominates), and the cost of
 //!    verifying one access token, which the authorizer pays per uncached token.
+//! 4. Bookings through the local saga: N fans hold a seat and check out at once; bookings/s
+//!    from the first checkout to the last confirmation, and per booking the state transitions
+//!    and task calls the ASL made and the integration events published (all counted).
+//! 5. DynamoDB writes per booking (when `AWS_ENDPOINT_URL` is set: `make bench` starts moto):
+//!    checkout and the saga over the DynamoDB adapters, every request counted by an SDK
+//!    interceptor, transaction items counted from the request bodies.
 
 use rand::Rng;
 use serde_json::json;
@@ -181,6 +187,219 @@ async fn logins() {
     );
 }
 
+async fn local_bookings(n: usize) {
+    let app = stagepass_tests::TestApp::spawn_with(Settings::default()).await;
+    let org = token("bench-org", Role::Organiser);
+    let event = app
+        .published_event(
+            &org,
+            &stagepass_tests::event_body("Benchville", "concert", in_days(30), 20, 50, 0),
+        )
+        .await;
+    // Holds first (not measured), then every checkout at once.
+    let mut holds = Vec::with_capacity(n);
+    for i in 0..n {
+        let fan = stagepass_tests::buyer_token(&format!("bench-fan-{i}"));
+        let seat = format!("A-{}-{}", 1 + i / 50, 1 + i % 50);
+        let hold = app.hold(&fan, &event, &[&seat]).await;
+        holds.push((fan, hold));
+    }
+    let app = Arc::new(app);
+    let gate = Arc::new(tokio::sync::Semaphore::new(64));
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(n);
+    for (fan, hold) in holds {
+        let (app, gate) = (app.clone(), gate.clone());
+        tasks.push(tokio::spawn(async move {
+            let _permit = gate.acquire_owned().await.unwrap();
+            let t = Instant::now();
+            let (status, b) = app
+                .checkout(
+                    &fan,
+                    &hold,
+                    stagepass_domain::payments::cards::SUCCESS,
+                    None,
+                )
+                .await;
+            assert_eq!(status, 202, "{b}");
+            (fan, b["id"].as_str().unwrap().to_string(), t.elapsed())
+        }));
+    }
+    let mut answered = Vec::with_capacity(n);
+    for t in tasks {
+        answered.push(t.await.unwrap());
+    }
+    let mut latencies: Vec<Duration> = answered.iter().map(|a| a.2).collect();
+    for (fan, id, _) in &answered {
+        let b = app.settled_booking(fan, id).await;
+        assert_eq!(b["status"], "confirmed", "{b}");
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    let (transitions, task_calls) = app.saga.counters();
+    let events = app.bus.published().len();
+    println!(
+        "bookings: {n} fans check out at once through the local saga: {:.0} bookings/s confirmed, checkout p50 {:.1} ms p99 {:.1} ms",
+        n as f64 / elapsed.as_secs_f64(),
+        percentile(&latencies, 0.5).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+    );
+    println!(
+        "  per booking: {:.1} state transitions, {:.1} task calls, {:.1} integration events, {:.1} emails; {} charges for {n} bookings",
+        transitions as f64 / n as f64,
+        task_calls as f64 / n as f64,
+        events as f64 / n as f64,
+        app.emails().len() as f64 / n as f64,
+        app.payments.totals().charges,
+    );
+}
+
+/// Counts DynamoDB requests by operation, and the items inside transactions.
+#[derive(Debug, Default, Clone)]
+struct CountWrites(Arc<std::sync::Mutex<std::collections::BTreeMap<String, u64>>>);
+
+impl aws_sdk_dynamodb::config::Intercept for CountWrites {
+    fn name(&self) -> &'static str {
+        "count-writes"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let request = context.request();
+        let op = request
+            .headers()
+            .get("x-amz-target")
+            .unwrap_or_default()
+            .trim_start_matches("DynamoDB_20120810.")
+            .to_string();
+        let mut counts = self.0.lock().unwrap();
+        if op == "TransactWriteItems" {
+            let body: serde_json::Value =
+                serde_json::from_slice(request.body().bytes().unwrap_or_default())
+                    .unwrap_or_default();
+            let items = body["TransactItems"].as_array().map_or(0, Vec::len) as u64;
+            *counts
+                .entry("TransactWriteItems (items)".into())
+                .or_default() += items;
+        }
+        *counts.entry(op).or_default() += 1;
+        Ok(())
+    }
+}
+
+async fn dynamo_writes(n: usize) {
+    use stagepass_domain::{BookingPorts, Bookings, Buyer, PaymentMethod, UserId};
+    use stagepass_tests::saga::{StartedSagas, Steps, TestSigner};
+    let counter = CountWrites::default();
+    let config = stagepass_tests::aws::sdk_config().await;
+    let plain = aws_sdk_dynamodb::Client::new(&config);
+    let counted = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&config)
+            .interceptor(counter.clone())
+            .build(),
+    );
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let names = [
+        ("EventsTable", format!("events-{suffix}")),
+        ("InventoryTable", format!("inventory-{suffix}")),
+        ("BookingsTable", format!("bookings-{suffix}")),
+    ];
+    for (logical, name) in &names {
+        stagepass_tests::aws::create_table(&plain, logical, name).await;
+    }
+    let catalog = Arc::new(stagepass_dynamo::DynamoCatalog::new(
+        counted.clone(),
+        &names[0].1,
+    ));
+    let inventory = Arc::new(stagepass_dynamo::DynamoInventory::new(
+        counted.clone(),
+        &names[1].1,
+    ));
+    let store = Arc::new(stagepass_dynamo::DynamoBookings::new(counted, &names[2].1));
+    let files = tempfile::tempdir().unwrap();
+    let clock = stagepass_tests::system_clock();
+    let bookings = Arc::new(Bookings::new(BookingPorts {
+        catalog: catalog.clone(),
+        inventory: inventory.clone(),
+        bookings: store,
+        payments: Arc::new(stagepass_domain::payments::SimulatedPayments::new()),
+        files: Arc::new(stagepass_local::adapters::FolderFiles::new(files.path())),
+        signer: Arc::new(TestSigner),
+        workflow: Arc::new(StartedSagas::default()),
+        clock: clock.clone(),
+    }));
+    let service = stagepass_domain::Stagepass::new(catalog, inventory, clock, Settings::default());
+    let organiser = stagepass_domain::Actor {
+        user: UserId::new("bench-org"),
+        admin: false,
+    };
+    let draft = serde_json::from_value(stagepass_tests::event_body(
+        "Benchville",
+        "concert",
+        in_days(30),
+        1,
+        n as u32,
+        0,
+    ))
+    .unwrap();
+    let event = service.create_event(&organiser, draft).await.unwrap();
+    service.publish_event(&organiser, &event.id).await.unwrap();
+    let machine =
+        stagepass_local::asl::StateMachine::parse(stagepass_local::saga::SAGA_ASL).unwrap();
+    counter.0.lock().unwrap().clear();
+    for i in 0..n {
+        let fan = UserId::new(format!("bench-fan-{i}"));
+        let request = stagepass_domain::HoldRequest {
+            seats: vec![format!("A-1-{}", i + 1)],
+            ga: vec![],
+        };
+        let hold = service
+            .hold(&fan, &event.id, &request, None)
+            .await
+            .unwrap()
+            .hold;
+        let buyer = Buyer {
+            user: fan,
+            email: format!("fan{i}@bench.example"),
+        };
+        let out = bookings
+            .checkout(
+                &buyer,
+                &hold.id,
+                PaymentMethod::parse("4242424242424242").unwrap(),
+            )
+            .await
+            .unwrap();
+        let run = machine
+            .execute(
+                json!({"booking_id": out.booking.id}),
+                &Steps(bookings.clone()),
+                0.0,
+            )
+            .await;
+        assert!(matches!(
+            run.outcome,
+            stagepass_local::asl::Outcome::Succeeded(_)
+        ));
+    }
+    let counts = counter.0.lock().unwrap().clone();
+    let writes = ["PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems"];
+    let write_requests: u64 = writes.iter().filter_map(|w| counts.get(*w)).sum();
+    println!(
+        "dynamodb: per booking (hold + checkout + saga, {n} bookings): {:.1} write requests; by operation: {}",
+        write_requests as f64 / n as f64,
+        counts
+            .iter()
+            .map(|(op, c)| format!("{op} {:.1}", *c as f64 / n as f64))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -197,6 +416,12 @@ async fn main() {
         holds(contenders).await;
     }
     logins().await;
+    local_bookings(500).await;
+    if std::env::var("AWS_ENDPOINT_URL").is_ok() {
+        dynamo_writes(20).await;
+    } else {
+        println!("dynamodb: skipped (set AWS_ENDPOINT_URL, as `make bench` does)");
+    }
     if let Some(binary) = function {
         let _ = init_time(&binary); // warm the page cache
         let mut times: Vec<Duration> = (0..20).map(|_| init_time(&binary)).collect();

@@ -1,20 +1,18 @@
 use crate::Adapters;
 use crate::inventory::{hold, seats};
-use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use serde_json::{Value, json};
-use stagepass_api::Step;
+use serde_json::json;
 use stagepass_domain::booking::BookingDraft;
 use stagepass_domain::integration;
 use stagepass_domain::payments::{SimulatedPayments, cards};
 use stagepass_domain::ports::{InventoryError, to_millis};
 use stagepass_domain::{
     Booking, BookingError, BookingId, BookingPorts, BookingStatus, Bookings, Buyer, Claim, EventId,
-    HoldStatus, InfraError, PaymentMethod, SavedResponse, TicketClaims, TicketSigner, UserId,
-    Workflow,
+    HoldStatus, PaymentMethod, SavedResponse, UserId,
 };
-use stagepass_local::asl::{Outcome, StateMachine, TaskError, TaskFailure, TaskFuture, TaskRunner};
-use std::sync::{Arc, Mutex};
+use stagepass_local::asl::{Outcome, StateMachine};
+use stagepass_tests::saga::{StartedSagas, Steps, TestSigner};
+use std::sync::Arc;
 
 fn now() -> DateTime<Utc> {
     to_millis(Utc::now())
@@ -126,7 +124,10 @@ pub async fn the_outbox_keeps_events_until_delivered_and_once_per_id(a: Adapters
     let b = booking("ann", &EventId::generate(), now());
     let first = integration::booking_failed(&b);
     let second = integration::booking_cancelled(&b.next(now() + Duration::seconds(1), |_| {}));
-    a.bookings.record_events(&[first.clone()]).await.unwrap();
+    a.bookings
+        .record_events(std::slice::from_ref(&first))
+        .await
+        .unwrap();
     a.bookings
         .record_events(&[first.clone(), second.clone()])
         .await
@@ -137,16 +138,25 @@ pub async fn the_outbox_keeps_events_until_delivered_and_once_per_id(a: Adapters
         a.bookings.undelivered(1).await.unwrap(),
         vec![first.clone()]
     );
-    a.bookings.delivered(&[first.id.clone()]).await.unwrap();
+    a.bookings
+        .delivered(std::slice::from_ref(&first.id))
+        .await
+        .unwrap();
     assert_eq!(
         a.bookings.undelivered(10).await.unwrap(),
         vec![second.clone()]
     );
-    a.bookings.delivered(&[second.id.clone()]).await.unwrap();
+    a.bookings
+        .delivered(std::slice::from_ref(&second.id))
+        .await
+        .unwrap();
     assert!(a.bookings.undelivered(10).await.unwrap().is_empty());
     // After delivery a newly recorded event still goes out.
     let third = integration::booking_confirmed(&b);
-    a.bookings.record_events(&[third.clone()]).await.unwrap();
+    a.bookings
+        .record_events(std::slice::from_ref(&third))
+        .await
+        .unwrap();
     assert_eq!(a.bookings.undelivered(10).await.unwrap(), vec![third]);
 }
 
@@ -328,54 +338,12 @@ pub async fn a_late_sale_takes_free_seats_but_never_another_live_hold(a: Adapter
     ));
 }
 
-/// Signs tickets with the test keys.
-struct TestSigner;
-
-impl TicketSigner for TestSigner {
-    fn sign_ticket(&self, claims: &TicketClaims) -> Result<String, InfraError> {
-        stagepass_tests::tokens().sign_ticket(claims)
-    }
-
-    fn verify_ticket(&self, token: &str) -> Option<TicketClaims> {
-        stagepass_tests::tokens().verify_ticket(token)
-    }
-}
-
-/// Remembers which sagas were started; the test runs them itself.
-#[derive(Default)]
-struct Started(Mutex<Vec<BookingId>>);
-
-#[async_trait]
-impl Workflow for Started {
-    async fn start(&self, booking: &BookingId) -> Result<(), InfraError> {
-        self.0.lock().unwrap().push(booking.clone());
-        Ok(())
-    }
-}
-
-/// Runs each Task's step against the adapters under test.
-struct Steps(Arc<Bookings>);
-
-impl TaskRunner for Steps {
-    fn run<'a>(&'a self, resource: &'a str, input: Value) -> TaskFuture<'a> {
-        Box::pin(async move {
-            let step = Step::from_resource(resource).expect("known step");
-            step.run(&self.0, input).await.map_err(|e| {
-                TaskFailure::Error(TaskError {
-                    error: e.name().into(),
-                    cause: e.to_string(),
-                })
-            })
-        })
-    }
-}
-
 /// The booking use cases and the real ASL over the adapters under test: checkout, then the
 /// saga confirms with tickets, or (the seat taken meanwhile) refunds and releases.
 pub async fn the_saga_runs_over_these_adapters_from_checkout_to_confirmed(a: Adapters) {
     let files_dir = tempfile::tempdir().unwrap();
     let payments = Arc::new(SimulatedPayments::new());
-    let started = Arc::new(Started::default());
+    let started = Arc::new(StartedSagas::default());
     let clock = Arc::new(stagepass_domain::ManualClock::new(Utc::now()));
     let bookings = Arc::new(Bookings::new(BookingPorts {
         catalog: a.catalog.clone(),

@@ -664,3 +664,56 @@ pub mod booking {
         grids[0].decode().expect("the QR code decodes").1
     }
 }
+
+/// Running the saga's ASL against any adapters, without the local server: for contract
+/// tests of the adapters and for the benchmark's DynamoDB counts.
+pub mod saga {
+    use async_trait::async_trait;
+    use serde_json::Value;
+    use stagepass_api::Step;
+    use stagepass_domain::{BookingId, Bookings, InfraError, TicketClaims, TicketSigner, Workflow};
+    use stagepass_local::asl::{TaskError, TaskFailure, TaskFuture, TaskRunner};
+    use std::sync::{Arc, Mutex};
+
+    /// Signs tickets with the test keys.
+    pub struct TestSigner;
+
+    impl TicketSigner for TestSigner {
+        fn sign_ticket(&self, claims: &TicketClaims) -> Result<String, InfraError> {
+            super::tokens().sign_ticket(claims)
+        }
+
+        fn verify_ticket(&self, token: &str) -> Option<TicketClaims> {
+            super::tokens().verify_ticket(token)
+        }
+    }
+
+    /// Remembers which sagas checkout started; the caller runs them itself.
+    #[derive(Default)]
+    pub struct StartedSagas(pub Mutex<Vec<BookingId>>);
+
+    #[async_trait]
+    impl Workflow for StartedSagas {
+        async fn start(&self, booking: &BookingId) -> Result<(), InfraError> {
+            self.0.lock().expect("lock").push(booking.clone());
+            Ok(())
+        }
+    }
+
+    /// Runs each Task's step against the given use cases.
+    pub struct Steps(pub Arc<Bookings>);
+
+    impl TaskRunner for Steps {
+        fn run<'a>(&'a self, resource: &'a str, input: Value) -> TaskFuture<'a> {
+            Box::pin(async move {
+                let step = Step::from_resource(resource).expect("known step");
+                step.run(&self.0, input).await.map_err(|e| {
+                    TaskFailure::Error(TaskError {
+                        error: e.name().into(),
+                        cause: e.to_string(),
+                    })
+                })
+            })
+        }
+    }
+}

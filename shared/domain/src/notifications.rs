@@ -159,7 +159,7 @@ fn headline(b: &Booking) -> String {
         "{} - {} - {}",
         b.event_title,
         b.venue,
-        b.starts_at.format("%Y-%m-%d %H:%M UTC").to_string()
+        b.starts_at.format("%Y-%m-%d %H:%M UTC")
     )
 }
 
