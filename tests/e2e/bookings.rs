@@ -58,6 +58,11 @@ async fn a_fan_checks_out_and_gets_pdf_tickets_with_a_verifiable_qr_by_email() {
         let pdf = files.get(&key).await.unwrap().expect("ticket PDF stored");
         assert!(pdf.starts_with(b"%PDF-1.4"));
         let payload = qr_payload(&pdf);
+        assert_eq!(
+            t["qr"],
+            payload.as_str(),
+            "the booking carries the printed QR"
+        );
         let claims = stagepass_tests::tokens()
             .verify_ticket(&payload)
             .expect("the QR verifies offline with the public keys");

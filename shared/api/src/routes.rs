@@ -181,6 +181,10 @@ impl Function {
             self,
             Self::GetEvent
                 | Self::CheckIn
+                | Self::Checkout
+                | Self::GetBooking
+                | Self::MyBookings
+                | Self::CancelBooking
                 | Self::Register
                 | Self::Login
                 | Self::Refresh

@@ -124,6 +124,9 @@ pub struct TicketView {
     pub id: String,
     pub seat: String,
     pub status: stagepass_domain::TicketStatus,
+    /// What the QR code says (the signed ticket), for an app to draw it on a phone screen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qr: Option<String>,
     /// A link to the PDF (presigned and short-lived when deployed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
@@ -159,25 +162,40 @@ impl BookingView {
         b: &stagepass_domain::Booking,
         app: &crate::App,
     ) -> Result<Self, crate::ApiError> {
-        use stagepass_domain::{BookingStatus, PaymentState};
+        use stagepass_domain::{BookingStatus, DomainError, PaymentState, TicketClaims};
+        let ports = app.bookings.ports();
         let mut tickets = Vec::new();
         for t in &b.tickets {
-            let url = if b.status == BookingStatus::Confirmed {
-                Some(
-                    app.bookings
-                        .ports()
+            let live = b.status == BookingStatus::Confirmed;
+            let url = match live {
+                true => Some(
+                    ports
                         .files
                         .link(&t.file_key)
                         .await
-                        .map_err(|e| stagepass_domain::DomainError::Unavailable(e.0))?,
-                )
-            } else {
-                None
+                        .map_err(|e| DomainError::Unavailable(e.0))?,
+                ),
+                false => None,
+            };
+            // Ed25519 signatures are deterministic: this is the payload printed in the PDF.
+            let qr = match live {
+                true => Some(
+                    ports
+                        .signer
+                        .sign_ticket(&TicketClaims {
+                            ticket: t.id.clone(),
+                            event: b.event_id.to_string(),
+                            seat: t.unit.to_string(),
+                        })
+                        .map_err(|e| DomainError::Unavailable(e.0))?,
+                ),
+                false => None,
             };
             tickets.push(TicketView {
                 id: t.id.clone(),
                 seat: t.unit.to_string(),
                 status: t.status,
+                qr,
                 url,
                 checked_in_at: t.checked_in.as_ref().map(|c| c.at),
                 gate: t.checked_in.as_ref().map(|c| c.gate.clone()),
