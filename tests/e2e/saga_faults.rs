@@ -212,3 +212,30 @@ async fn a_restarted_server_finishes_a_saga_cut_short_without_charging_twice() {
     // Starting the same execution again does nothing.
     assert_eq!(app.saga.resume().await.unwrap(), 0);
 }
+
+/// The organiser cancels the event while a checkout's saga has not run yet: the saga refuses to
+/// charge into a cancelled event, and the booking fails with nothing kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_saga_for_an_event_cancelled_meanwhile_fails_without_keeping_money() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = manual_saga_app(dir.path(), None).await;
+    let org = app.account_token(Role::Organiser).await;
+    let event = app
+        .published_event(&org, &event_body("Ely", "concert", in_days(10), 1, 4, 0))
+        .await;
+    let (fan, id) = pending_booking(&app, &event, "A-1-2", cards::SUCCESS).await;
+    let (status, done) = app
+        .send("POST", &format!("/events/{event}/cancel"), Some(&org), None)
+        .await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(
+        done["bookings_cancelled"], 0,
+        "a pending booking is left to its saga"
+    );
+    app.saga.execute(&id).await.unwrap();
+    let b = app.settled_booking(&fan, &id).await;
+    assert_eq!(b["status"], "failed", "{b}");
+    assert_eq!(b["reason"], "event_cancelled");
+    assert_eq!(app.payments.net(&id), 0);
+    assert_eq!(app.payments.totals().charges, 0, "nothing was charged");
+}

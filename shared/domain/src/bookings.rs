@@ -41,6 +41,9 @@ pub enum StepError {
     /// A store, file or bus call failed: retry.
     #[error("dependency unavailable: {0}")]
     Unavailable(String),
+    /// The organiser cancelled the event while the saga ran: compensate.
+    #[error("the event was cancelled")]
+    EventCancelled,
     /// The input names no booking we know: a bug or a hand-made execution.
     #[error("booking not found: {0}")]
     BookingNotFound(String),
@@ -53,6 +56,7 @@ impl StepError {
             Self::PaymentUnavailable(_) => "PaymentUnavailable",
             Self::SeatsTaken(_) => "SeatsTaken",
             Self::BookingCompensated => "BookingCompensated",
+            Self::EventCancelled => "EventCancelled",
             Self::Unavailable(_) => "DependencyUnavailable",
             Self::BookingNotFound(_) => "BookingNotFound",
         }
@@ -74,6 +78,7 @@ impl StepError {
                 .to_string(),
             "PaymentUnavailable" => "payment_unavailable".into(),
             "SeatsTaken" => "seats_taken".into(),
+            "EventCancelled" => "event_cancelled".into(),
             _ => "booking_error".into(),
         }
     }
@@ -386,10 +391,7 @@ impl Bookings {
             (PaymentState::NotCharged, BookingStatus::Pending) => {}
             (PaymentState::NotCharged, _) => return Err(StepError::BookingCompensated),
         }
-        let event = self.load_event(&booking.event_id).await?;
-        if event.status == EventStatus::Cancelled {
-            return Err(StepError::SeatsTaken("the event was cancelled".into()));
-        }
+        self.ensure_event_not_cancelled(&booking.event_id).await?;
         let method = booking
             .payment_method
             .clone()
@@ -624,13 +626,18 @@ impl Bookings {
             .ok_or_else(|| StepError::BookingNotFound(id.to_string()))
     }
 
-    async fn load_event(&self, id: &EventId) -> Result<Event, StepError> {
-        self.ports
+    async fn ensure_event_not_cancelled(&self, id: &EventId) -> Result<(), StepError> {
+        let event = self
+            .ports
             .catalog
             .get(id)
             .await
             .map_err(step_unavailable)?
-            .ok_or_else(|| step_unavailable(format!("event {id} is missing")))
+            .ok_or_else(|| step_unavailable(format!("event {id} is missing")))?;
+        match event.status {
+            EventStatus::Cancelled => Err(StepError::EventCancelled),
+            _ => Ok(()),
+        }
     }
 
     async fn event(&self, id: &EventId) -> Result<Event> {
