@@ -596,3 +596,153 @@ async fn a_duplicate_event_delivery_sends_no_second_email() {
     }
     assert_eq!(app.emails_to("fan-dup@fans.example", "Your tickets"), 1);
 }
+
+/// Hostile and malformed checkouts, bookings and scans: always a 4xx with a code, nothing
+/// booked or charged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bad_booking_requests_get_clear_errors_and_book_nothing() {
+    let app = TestApp::spawn().await;
+    let (_, event) = event(&app).await;
+    let fan = buyer_token("fan-bad");
+    let hold = app.hold(&fan, &event, &["A-1-1"]).await;
+    let other = buyer_token("fan-thief");
+    let cases: Vec<(&str, Option<String>, Value, u16, &str)> = vec![
+        (
+            "not json",
+            Some(fan.clone()),
+            json!("{"),
+            400,
+            "invalid_field",
+        ),
+        (
+            "no hold",
+            Some(fan.clone()),
+            json!({"payment_method": {"card": cards::SUCCESS}}),
+            400,
+            "invalid_field",
+        ),
+        (
+            "extra field",
+            Some(fan.clone()),
+            json!({"hold_id": hold, "payment_method": {"card": cards::SUCCESS}, "price": 1}),
+            400,
+            "invalid_field",
+        ),
+        (
+            "short card",
+            Some(fan.clone()),
+            json!({"hold_id": hold, "payment_method": {"card": "4242"}}),
+            400,
+            "invalid_payment_method",
+        ),
+        (
+            "luhn",
+            Some(fan.clone()),
+            json!({"hold_id": hold, "payment_method": {"card": "4242424242424241"}}),
+            400,
+            "invalid_payment_method",
+        ),
+        (
+            "letters",
+            Some(fan.clone()),
+            json!({"hold_id": hold, "payment_method": {"card": "4242abcd42424242"}}),
+            400,
+            "invalid_payment_method",
+        ),
+        (
+            "bad hold id",
+            Some(fan.clone()),
+            json!({"hold_id": "../../x", "payment_method": {"card": cards::SUCCESS}}),
+            404,
+            "hold_not_found",
+        ),
+        (
+            "someone else's hold",
+            Some(other.clone()),
+            json!({"hold_id": hold, "payment_method": {"card": cards::SUCCESS}}),
+            404,
+            "hold_not_found",
+        ),
+        (
+            "no email in token",
+            Some(token("fan-bad", Role::Fan)),
+            json!({"hold_id": hold, "payment_method": {"card": cards::SUCCESS}}),
+            403,
+            "forbidden",
+        ),
+        (
+            "door staff",
+            Some(token("door-1", Role::Door)),
+            json!({"hold_id": hold, "payment_method": {"card": cards::SUCCESS}}),
+            403,
+            "forbidden",
+        ),
+        (
+            "no token",
+            None,
+            json!({"hold_id": hold, "payment_method": {"card": cards::SUCCESS}}),
+            401,
+            "unauthorized",
+        ),
+    ];
+    for (name, who, body, status, code) in cases {
+        let (got, err) = match body.as_str() {
+            Some(raw) => {
+                app.send_raw("POST", "/bookings", who.as_deref(), raw.to_string())
+                    .await
+            }
+            None => {
+                app.send("POST", "/bookings", who.as_deref(), Some(&body))
+                    .await
+            }
+        };
+        let code = if name == "not json" {
+            "malformed_json"
+        } else {
+            code
+        };
+        assert_eq!(
+            (got, err["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{name}: {err}"
+        );
+    }
+    for path in [
+        "/bookings/not-a-uuid",
+        "/bookings/00000000-0000-4000-8000-000000000000",
+    ] {
+        let (status, err) = app.send("GET", path, Some(&fan), None).await;
+        assert_eq!(
+            (status, err["error"]["code"].as_str()),
+            (404, Some("booking_not_found"))
+        );
+    }
+    let (status, err) = app
+        .send("GET", "/me/bookings?limit=0", Some(&fan), None)
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (400, Some("invalid_field"))
+    );
+    let door = token("door-2", Role::Door);
+    for (body, code) in [
+        (json!({"qr": "x", "gate": ""}), "invalid_field"),
+        (json!({"qr": "x", "gate": "g\u{0}"}), "invalid_field"),
+        (json!({"qr": 5, "gate": "A"}), "invalid_field"),
+    ] {
+        let (status, err) = app
+            .send("POST", "/checkins", Some(&door), Some(&body))
+            .await;
+        assert_eq!(
+            (status, err["error"]["code"].as_str()),
+            (400, Some(code)),
+            "{body}"
+        );
+    }
+    let (_, mine) = app.send("GET", "/me/bookings", Some(&fan), None).await;
+    assert_eq!(mine["bookings"], json!([]));
+    assert_eq!(app.payments.totals().charge_calls, 0);
+    // The hold is untouched and can still be checked out.
+    let (status, _) = app.checkout(&fan, &hold, cards::SUCCESS, None).await;
+    assert_eq!(status, 202);
+}
