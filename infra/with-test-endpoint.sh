@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs a command with AWS_ENDPOINT_URL pointing at an AWS-compatible endpoint.
 # If AWS_ENDPOINT_URL is already set (e.g. LocalStack on http://localhost:4566), uses it as is.
-# Otherwise starts moto_server from the local venv on a free 127.0.0.1 port and stops it
+# Otherwise starts moto_server (infra/moto_server.py) from the local venv on a free 127.0.0.1 port and stops it
 # afterwards, also when the command fails or is interrupted.
 set -euo pipefail
 
@@ -18,7 +18,8 @@ fi
 
 port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 log="${TMPDIR:-/tmp}/stagepass-moto-$port.log"
-"$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+# moto_server with DynamoDB item operations serialized, as real DynamoDB's are (see the file).
+"$venv/bin/python" "$(dirname "$0")/moto_server.py" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
 moto_pid=$!
 trap 'kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true' EXIT INT TERM
 
