@@ -8,12 +8,11 @@
 //! - idempotency key: `IDEM#<key>` / `IDEM`, with `fingerprint`, `response`, `lease_until`,
 //!   `expires_at` (epoch ms) and `ttl`.
 
-use crate::{Item, describe, get_n, get_s, n, s};
+use crate::{Item, Outcome, describe, get_n, get_s, n, s, transact};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use chrono::{DateTime, Duration, Utc};
 use stagepass_domain::ports::{
@@ -198,33 +197,14 @@ impl BookingStore for DynamoBookings {
                 .put(self.outbox_put(e, n))
                 .build()
         }));
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(e)) => match e.into_err() {
-                TransactWriteItemsError::TransactionCanceledException(c) => {
-                    let first = c
-                        .cancellation_reasons()
-                        .first()
-                        .and_then(|r| r.code())
-                        .unwrap_or("None");
-                    // A failed version condition or a write racing ours: both mean reload.
-                    if matches!(first, "ConditionalCheckFailed" | "TransactionConflict") {
-                        Err(BookingError::VersionConflict)
-                    } else {
-                        Err(unavailable(format!("booking update cancelled: {c:?}")))
-                    }
-                }
-                other => Err(unavailable(describe(other))),
-            },
-            Err(e) => Err(unavailable(format!(
-                "{}",
-                aws_sdk_dynamodb::error::DisplayErrorContext(e)
+        match transact(&self.client, items).await.map_err(unavailable)? {
+            Outcome::Done => Ok(()),
+            // A failed version condition or a write racing ours: both mean reload.
+            Outcome::Cancelled(per_item) if per_item.first().is_some_and(|(f, c)| *f || *c) => {
+                Err(BookingError::VersionConflict)
+            }
+            Outcome::Cancelled(per_item) => Err(unavailable(format!(
+                "booking update cancelled by its outbox items: {per_item:?}"
             ))),
         }
     }

@@ -1,9 +1,8 @@
-use crate::{Item, describe, get_n, get_s, n, s};
+use crate::{Item, Outcome, describe, get_n, get_s, n, s, transact};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{CancellationReason, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Duration, Utc};
 use stagepass_domain::ports::{InventoryError, SeatInventory};
 use stagepass_domain::{EventId, Hold, HoldId, HoldStatus, UnitId, UnitRecord, UnitState};
@@ -41,47 +40,9 @@ fn unavailable(e: impl Into<String>) -> InventoryError {
     InventoryError::Unavailable(e.into())
 }
 
-/// What a cancelled transaction says about each of its items, in order.
-enum Outcome {
-    Done,
-    /// Per item: did its condition fail, and did it collide with another transaction.
-    Cancelled(Vec<(bool, bool)>),
-}
-
-fn reasons(reasons: &[CancellationReason]) -> Vec<(bool, bool)> {
-    reasons
-        .iter()
-        .map(|r| {
-            let code = r.code().unwrap_or("None");
-            (
-                code == "ConditionalCheckFailed",
-                code == "TransactionConflict",
-            )
-        })
-        .collect()
-}
-
 impl DynamoInventory {
     async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Outcome, InventoryError> {
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(Outcome::Done),
-            Err(SdkError::ServiceError(e)) => match e.into_err() {
-                TransactWriteItemsError::TransactionCanceledException(c) => {
-                    Ok(Outcome::Cancelled(reasons(c.cancellation_reasons())))
-                }
-                other => Err(unavailable(describe(other))),
-            },
-            Err(e) => Err(unavailable(format!(
-                "{}",
-                aws_sdk_dynamodb::error::DisplayErrorContext(e)
-            ))),
-        }
+        transact(&self.client, items).await.map_err(unavailable)
     }
 
     async fn read_hold(&self, id: &HoldId) -> Result<Option<Hold>, InventoryError> {
@@ -123,25 +84,37 @@ impl DynamoInventory {
             .expect("table, item set")
     }
 
-    fn unit_put(&self, hold: &Hold, unit: &UnitId, now: DateTime<Utc>) -> Put {
-        // The expiry is in the condition: an expired hold never blocks anyone, whether or not
-        // TTL has deleted its items yet.
-        Put::builder()
+    /// Claims one unit for `hold` as `state`. The expiry is in the condition: an expired hold
+    /// never blocks anyone, whether or not TTL has deleted its items yet. A sale may also take
+    /// over the hold's own claim, and sold units have no TTL: they stay sold until freed.
+    fn unit_put(&self, hold: &Hold, unit: &UnitId, state: UnitState, now: DateTime<Utc>) -> Put {
+        let (name, condition) = match state {
+            UnitState::Held => (
+                "held",
+                "attribute_not_exists(pk) OR (#state = :held AND expires_at <= :now)",
+            ),
+            UnitState::Sold => (
+                "sold",
+                "attribute_not_exists(pk) OR hold_id = :hold OR \
+                 (#state = :held AND expires_at <= :now)",
+            ),
+        };
+        let mut put = Put::builder()
             .table_name(&self.table)
             .item("pk", s(unit_pk(&hold.event_id, unit.block())))
             .item("sk", s(unit.as_str()))
             .item("hold_id", s(hold.id.as_str()))
-            .item("state", s("held"))
+            .item("state", s(name))
             .item("expires_at", n(hold.expires_at.timestamp_millis()))
-            .item("ttl", n(hold.expires_at.timestamp()))
-            .condition_expression(
-                "attribute_not_exists(pk) OR (#state = :held AND expires_at <= :now)",
-            )
+            .condition_expression(condition)
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":held", s("held"))
-            .expression_attribute_values(":now", n(now.timestamp_millis()))
-            .build()
-            .expect("table, item set")
+            .expression_attribute_values(":now", n(now.timestamp_millis()));
+        put = match state {
+            UnitState::Held => put.item("ttl", n(hold.expires_at.timestamp())),
+            UnitState::Sold => put.expression_attribute_values(":hold", s(hold.id.as_str())),
+        };
+        put.build().expect("table, item set")
     }
 }
 
@@ -163,7 +136,7 @@ impl SeatInventory for DynamoInventory {
             ];
             items.extend(hold.units.iter().map(|u| {
                 TransactWriteItem::builder()
-                    .put(self.unit_put(hold, u, now))
+                    .put(self.unit_put(hold, u, UnitState::Held, now))
                     .build()
             }));
             let per_item = match self.transact(items).await? {
@@ -330,25 +303,9 @@ impl SeatInventory for DynamoInventory {
                 .units
                 .iter()
                 .map(|u| {
-                    // Sold units have no TTL: they stay sold until the booking is cancelled.
-                    let put = Put::builder()
-                        .table_name(&self.table)
-                        .item("pk", s(unit_pk(&hold.event_id, u.block())))
-                        .item("sk", s(u.as_str()))
-                        .item("hold_id", s(hold.id.as_str()))
-                        .item("state", s("sold"))
-                        .item("expires_at", n(hold.expires_at.timestamp_millis()))
-                        .condition_expression(
-                            "attribute_not_exists(pk) OR hold_id = :hold OR \
-                             (#state = :held AND expires_at <= :now)",
-                        )
-                        .expression_attribute_names("#state", "state")
-                        .expression_attribute_values(":hold", s(hold.id.as_str()))
-                        .expression_attribute_values(":held", s("held"))
-                        .expression_attribute_values(":now", n(now.timestamp_millis()))
+                    TransactWriteItem::builder()
+                        .put(self.unit_put(hold, u, UnitState::Sold, now))
                         .build()
-                        .expect("table, item set");
-                    TransactWriteItem::builder().put(put).build()
                 })
                 .collect();
             let per_item = match self.transact(items).await? {

@@ -52,3 +52,45 @@ pub(crate) fn get_n(item: &Item, key: &str) -> Result<i64, String> {
 pub(crate) fn describe<E: std::error::Error + ProvideErrorMetadata>(e: E) -> String {
     format!("{}", DisplayErrorContext(e))
 }
+
+/// What a `TransactWriteItems` did.
+pub(crate) enum Outcome {
+    Done,
+    /// Cancelled. Per item, in order: did its condition fail, and did it collide with another
+    /// transaction.
+    Cancelled(Vec<(bool, bool)>),
+}
+
+/// Runs one transaction; a cancellation is an outcome (with its per-item reasons), any other
+/// failure an error with its cause.
+pub(crate) async fn transact(
+    client: &aws_sdk_dynamodb::Client,
+    items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+) -> Result<Outcome, String> {
+    use aws_sdk_dynamodb::error::SdkError;
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+    match client
+        .transact_write_items()
+        .set_transact_items(Some(items))
+        .send()
+        .await
+    {
+        Ok(_) => Ok(Outcome::Done),
+        Err(SdkError::ServiceError(e)) => match e.into_err() {
+            TransactWriteItemsError::TransactionCanceledException(c) => Ok(Outcome::Cancelled(
+                c.cancellation_reasons()
+                    .iter()
+                    .map(|r| {
+                        let code = r.code().unwrap_or("None");
+                        (
+                            code == "ConditionalCheckFailed",
+                            code == "TransactionConflict",
+                        )
+                    })
+                    .collect(),
+            )),
+            other => Err(describe(other)),
+        },
+        Err(e) => Err(format!("{}", DisplayErrorContext(e))),
+    }
+}

@@ -10,7 +10,9 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use stagepass_domain::ports::{
     CatalogError, EventCatalog, InventoryError, ListingQuery, SeatInventory,
 };
-use stagepass_domain::{Event, EventId, EventStatus, Hold, HoldId, HoldStatus, UnitRecord};
+use stagepass_domain::{
+    Event, EventId, EventStatus, Hold, HoldId, HoldStatus, UnitRecord, UnitState,
+};
 use std::path::Path;
 
 mod bookings;
@@ -37,6 +39,62 @@ pub(crate) fn fail<E: std::fmt::Display>(e: E) -> String {
 
 fn unit_key(event: &EventId, unit: &str) -> String {
     format!("{event}/{unit}")
+}
+
+/// Claims every unit of `hold` as `state`, all or nothing. A unit is free when it has no
+/// record, its record is not live at `now`, or (when selling) it is this hold's own. Taken
+/// units are named and nothing is written: the caller's transaction is dropped uncommitted.
+fn claim_units(
+    txn: &redb::WriteTransaction,
+    hold: &Hold,
+    state: UnitState,
+    now: DateTime<Utc>,
+) -> Result<(), WrapInventory> {
+    let mut units = txn.open_table(UNITS).map_err(fail)?;
+    let mut taken = Vec::new();
+    for unit in &hold.units {
+        let key = unit_key(&hold.event_id, unit.as_str());
+        if let Some(bytes) = units.get(key.as_str()).map_err(fail)? {
+            let record: UnitRecord = decode(bytes.value())?;
+            let own_sale = state == UnitState::Sold && record.hold_id == hold.id;
+            if !own_sale && record.is_live(now) {
+                taken.push(unit.clone());
+            }
+        }
+    }
+    if !taken.is_empty() {
+        return Err(WrapInventory(InventoryError::Taken(taken)));
+    }
+    for unit in &hold.units {
+        let record = UnitRecord {
+            unit: unit.clone(),
+            hold_id: hold.id.clone(),
+            state,
+            expires_at: hold.expires_at,
+        };
+        let key = unit_key(&hold.event_id, unit.as_str());
+        units
+            .insert(key.as_str(), encode(&record).as_slice())
+            .map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// Deletes the unit records `hold` still owns. After expiry another hold may own a unit:
+/// that one is left alone.
+fn free_units(txn: &redb::WriteTransaction, hold: &Hold) -> Result<(), String> {
+    let mut units = txn.open_table(UNITS).map_err(fail)?;
+    for unit in &hold.units {
+        let key = unit_key(&hold.event_id, unit.as_str());
+        let ours = match units.get(key.as_str()).map_err(fail)? {
+            Some(bytes) => decode::<UnitRecord>(bytes.value())?.hold_id == hold.id,
+            None => false,
+        };
+        if ours {
+            units.remove(key.as_str()).map_err(fail)?;
+        }
+    }
+    Ok(())
 }
 
 impl EmbeddedStore {
@@ -233,33 +291,7 @@ impl SeatInventory for EmbeddedStore {
                     existing,
                 ))));
             }
-            let mut units = txn.open_table(UNITS).map_err(fail)?;
-            let mut taken = Vec::new();
-            for unit in &hold.units {
-                let key = unit_key(&hold.event_id, unit.as_str());
-                if let Some(bytes) = units.get(key.as_str()).map_err(fail)? {
-                    let record: UnitRecord = decode(bytes.value())?;
-                    if record.is_live(now) {
-                        taken.push(unit.clone());
-                    }
-                }
-            }
-            if !taken.is_empty() {
-                // Dropping the transaction without committing writes nothing.
-                return Err(WrapInventory(InventoryError::Taken(taken)));
-            }
-            for unit in &hold.units {
-                let record = UnitRecord {
-                    unit: unit.clone(),
-                    hold_id: hold.id.clone(),
-                    state: stagepass_domain::UnitState::Held,
-                    expires_at: hold.expires_at,
-                };
-                let key = unit_key(&hold.event_id, unit.as_str());
-                units
-                    .insert(key.as_str(), encode(&record).as_slice())
-                    .map_err(fail)?;
-            }
+            claim_units(txn, &hold, UnitState::Held, now)?;
             holds
                 .insert(hold.id.as_str(), encode(&hold).as_slice())
                 .map_err(fail)?;
@@ -292,18 +324,7 @@ impl SeatInventory for EmbeddedStore {
             if hold.status != HoldStatus::Active {
                 return Err(WrapInventory(InventoryError::HoldNotActive));
             }
-            let mut units = txn.open_table(UNITS).map_err(fail)?;
-            for unit in &hold.units {
-                let key = unit_key(&hold.event_id, unit.as_str());
-                let ours = match units.get(key.as_str()).map_err(fail)? {
-                    Some(bytes) => decode::<UnitRecord>(bytes.value())?.hold_id == hold.id,
-                    None => false,
-                };
-                // After expiry another hold may own the unit: leave that one alone.
-                if ours {
-                    units.remove(key.as_str()).map_err(fail)?;
-                }
-            }
+            free_units(txn, &hold)?;
             hold.status = HoldStatus::Released;
             holds
                 .insert(hold.id.as_str(), encode(&hold).as_slice())
@@ -347,33 +368,7 @@ impl SeatInventory for EmbeddedStore {
     async fn sell_hold(&self, hold: &Hold, now: DateTime<Utc>) -> Result<(), InventoryError> {
         let hold = hold.clone();
         self.write(move |txn| -> Result<(), WrapInventory> {
-            let mut units = txn.open_table(UNITS).map_err(fail)?;
-            let mut taken = Vec::new();
-            for unit in &hold.units {
-                let key = unit_key(&hold.event_id, unit.as_str());
-                if let Some(bytes) = units.get(key.as_str()).map_err(fail)? {
-                    let record: UnitRecord = decode(bytes.value())?;
-                    if record.hold_id != hold.id && record.is_live(now) {
-                        taken.push(unit.clone());
-                    }
-                }
-            }
-            if !taken.is_empty() {
-                return Err(WrapInventory(InventoryError::Taken(taken)));
-            }
-            for unit in &hold.units {
-                let record = UnitRecord {
-                    unit: unit.clone(),
-                    hold_id: hold.id.clone(),
-                    state: stagepass_domain::UnitState::Sold,
-                    expires_at: hold.expires_at,
-                };
-                let key = unit_key(&hold.event_id, unit.as_str());
-                units
-                    .insert(key.as_str(), encode(&record).as_slice())
-                    .map_err(fail)?;
-            }
-            Ok(())
+            claim_units(txn, &hold, UnitState::Sold, now)
         })
         .await
         .map_err(|w| w.0)
@@ -381,22 +376,9 @@ impl SeatInventory for EmbeddedStore {
 
     async fn free_hold_units(&self, hold: &Hold) -> Result<(), InventoryError> {
         let hold = hold.clone();
-        self.write(move |txn| -> Result<(), WrapInventory> {
-            let mut units = txn.open_table(UNITS).map_err(fail)?;
-            for unit in &hold.units {
-                let key = unit_key(&hold.event_id, unit.as_str());
-                let ours = match units.get(key.as_str()).map_err(fail)? {
-                    Some(bytes) => decode::<UnitRecord>(bytes.value())?.hold_id == hold.id,
-                    None => false,
-                };
-                if ours {
-                    units.remove(key.as_str()).map_err(fail)?;
-                }
-            }
-            Ok(())
-        })
-        .await
-        .map_err(|w| w.0)
+        self.write(move |txn| -> Result<(), WrapInventory> { Ok(free_units(txn, &hold)?) })
+            .await
+            .map_err(|w| w.0)
     }
 
     async fn live_units(
