@@ -34,11 +34,13 @@ $(VENV)/.installed: infra/requirements-test.txt
 test: $(VENV)/.installed
 
 ## Benchmarks (release build): holds/s and latency through the local server, logins, bookings/s
-## through the local saga, DynamoDB writes per booking (on moto), function init time.
+## through the local saga, DynamoDB writes per booking (on moto), and every function's binary
+## size and init time. Each function is built on its own, as SAM builds it, so it carries only
+## the adapters its Cargo.toml enables.
 bench: $(VENV)/.installed
 	$(CARGO) build --release -p stagepass-tests --bin bench
-	$(CARGO) build --release -p get-event
-	bash infra/with-test-endpoint.sh ./target/release/bench --function ./target/release/get-event
+	for f in functions/*/; do $(CARGO) build -q --release -p $$(basename $$f) || exit 1; done
+	bash infra/with-test-endpoint.sh ./target/release/bench --functions ./target/release
 
 ## Deployable arm64 artifacts with AWS SAM (needs `pip install aws-sam-cli cargo-lambda`).
 sam-build:

@@ -130,8 +130,11 @@ samples["notify"] = {"Records": [{
     "awsRegion": "eu-west-1"}]}
 # What the bookings table stream delivers when an outbox item is written.
 samples["relay-outbox"] = {"Records": [{
-    "eventID": "1", "eventName": "INSERT", "eventSource": "aws:dynamodb", "awsRegion": "eu-west-1",
-    "dynamodb": {"SequenceNumber": "100000000000000000001", "StreamViewType": "NEW_IMAGE",
+    "eventID": "1", "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
+    "awsRegion": "eu-west-1",
+    "eventSourceARN": "arn:aws:dynamodb:eu-west-1:123456789012:table/bookings/stream/2026-01-01T00:00:00.000",
+    "dynamodb": {"ApproximateCreationDateTime": 1767225600, "SequenceNumber": "100000000000000000001",
+                 "SizeBytes": 612, "StreamViewType": "NEW_IMAGE",
                  "Keys": {"pk": {"S": "OUTBOX#" + CONFIRMED["id"]}, "sk": {"S": "OUTBOX"}},
                  "NewImage": {"pk": {"S": "OUTBOX#" + CONFIRMED["id"]}, "sk": {"S": "OUTBOX"},
                               "outbox": {"S": "pending"},

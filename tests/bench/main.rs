@@ -17,7 +17,7 @@
 use rand::Rng;
 use serde_json::json;
 use stagepass_api::Role;
-use stagepass_domain::Settings;
+use stagepass_domain::HoldSettings;
 use stagepass_tests::{in_days, token};
 use std::io::{Read, Write};
 use std::sync::Arc;
@@ -49,7 +49,7 @@ fn stadium() -> serde_json::Value {
 }
 
 async fn holds(contenders: usize) {
-    let app = stagepass_tests::TestApp::spawn_with(Settings::default()).await;
+    let app = stagepass_tests::TestApp::spawn_with(HoldSettings::default()).await;
     let org = token("bench-org", Role::Organiser);
     let event = app.published_event(&org, &stadium()).await;
     let url = app.url(&format!("/events/{event}/holds"));
@@ -111,7 +111,9 @@ async fn holds(contenders: usize) {
 }
 
 /// Spawns `binary` against a fake Runtime API and returns the time to its first `next` call.
-fn init_time(binary: &str) -> Duration {
+/// Every function gets the same environment, with every setting any of them reads (the
+/// signing keys inline, so no secret is fetched): only what a function builds differs.
+fn init_time(binary: &std::path::Path) -> Duration {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let started = Instant::now();
@@ -129,6 +131,14 @@ fn init_time(binary: &str) -> Duration {
         .env("EVENTS_TABLE", "events")
         .env("INVENTORY_TABLE", "inventory")
         .env("IDENTITY_TABLE", "identity")
+        .env("BOOKINGS_TABLE", "bookings")
+        .env("TICKETS_BUCKET", "tickets")
+        .env(
+            "SAGA_STATE_MACHINE_ARN",
+            "arn:aws:states:eu-west-2:123456789012:stateMachine:saga",
+        )
+        .env("EVENT_BUS_NAME", "stagepass")
+        .env("MAIL_FROM", "tickets@example.com")
         .env(
             "STAGEPASS_SIGNING_KEYS",
             stagepass_tests::test_keys().to_json(),
@@ -188,7 +198,7 @@ async fn logins() {
 }
 
 async fn local_bookings(n: usize) {
-    let app = stagepass_tests::TestApp::spawn_with(Settings::default()).await;
+    let app = stagepass_tests::TestApp::spawn_with(HoldSettings::default()).await;
     let org = token("bench-org", Role::Organiser);
     let event = app
         .published_event(
@@ -217,7 +227,7 @@ async fn local_bookings(n: usize) {
                 .checkout(
                     &fan,
                     &hold,
-                    stagepass_domain::payments::cards::SUCCESS,
+                    stagepass_domain::bookings::payments::cards::SUCCESS,
                     None,
                 )
                 .await;
@@ -292,8 +302,9 @@ impl aws_sdk_dynamodb::config::Intercept for CountWrites {
 }
 
 async fn dynamo_writes(n: usize) {
-    use stagepass_domain::{BookingPorts, Bookings, Buyer, PaymentMethod, UserId};
-    use stagepass_tests::saga::{StartedSagas, Steps, TestSigner};
+    use stagepass_domain::bookings::{Buyer, Checkout};
+    use stagepass_domain::{PaymentMethod, UserId};
+    use stagepass_tests::saga::{StartedSagas, Steps};
     let counter = CountWrites::default();
     let config = stagepass_tests::aws::sdk_config().await;
     let plain = aws_sdk_dynamodb::Client::new(&config);
@@ -322,17 +333,26 @@ async fn dynamo_writes(n: usize) {
     let store = Arc::new(stagepass_dynamo::DynamoBookings::new(counted, &names[2].1));
     let files = tempfile::tempdir().unwrap();
     let clock = stagepass_tests::system_clock();
-    let bookings = Arc::new(Bookings::new(BookingPorts {
+    let mut ports = stagepass_api::Ports::new(clock.clone());
+    ports.catalog = Some(catalog.clone());
+    ports.inventory = Some(inventory.clone());
+    ports.bookings = Some(store.clone());
+    ports.payments = Some(Arc::new(
+        stagepass_domain::bookings::payments::SimulatedPayments::new(),
+    ));
+    ports.files = Some(Arc::new(stagepass_local::adapters::FolderFiles::new(
+        files.path(),
+    )));
+    ports.tokens = Some(stagepass_tests::shared_tokens());
+    let steps = Steps::wire(&ports).await;
+    let checkout = Checkout {
         catalog: catalog.clone(),
         inventory: inventory.clone(),
         bookings: store,
-        payments: Arc::new(stagepass_domain::payments::SimulatedPayments::new()),
-        files: Arc::new(stagepass_local::adapters::FolderFiles::new(files.path())),
-        signer: Arc::new(TestSigner),
         workflow: Arc::new(StartedSagas::default()),
         clock: clock.clone(),
-    }));
-    let service = stagepass_domain::Stagepass::new(catalog, inventory, clock, Settings::default());
+    };
+    let service = stagepass_tests::service(catalog, inventory, clock);
     let organiser = stagepass_domain::Actor {
         user: UserId::new("bench-org"),
         admin: false,
@@ -366,7 +386,7 @@ async fn dynamo_writes(n: usize) {
             user: fan,
             email: format!("fan{i}@bench.example"),
         };
-        let out = bookings
+        let out = checkout
             .checkout(
                 &buyer,
                 &hold.id,
@@ -375,11 +395,7 @@ async fn dynamo_writes(n: usize) {
             .await
             .unwrap();
         let run = machine
-            .execute(
-                json!({"booking_id": out.booking.id}),
-                &Steps(bookings.clone()),
-                0.0,
-            )
+            .execute(json!({"booking_id": out.booking.id}), &steps, 0.0)
             .await;
         assert!(matches!(
             run.outcome,
@@ -400,18 +416,60 @@ async fn dynamo_writes(n: usize) {
     );
 }
 
+/// Size and init time (median of 20 starts) of every function binary in `dir`.
+fn init_times(dir: &std::path::Path) {
+    let mut names: Vec<String> = std::fs::read_dir(stagepass_tests::repo_root().join("functions"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let (mut sizes, mut medians) = (Vec::new(), Vec::new());
+    for name in &names {
+        let binary = dir.join(name);
+        let size = std::fs::metadata(&binary)
+            .unwrap_or_else(|_| panic!("no binary {}", binary.display()))
+            .len();
+        let _ = init_time(&binary); // warm the page cache
+        let mut times: Vec<Duration> = (0..20).map(|_| init_time(&binary)).collect();
+        times.sort();
+        let median = percentile(&times, 0.5);
+        println!(
+            "function: {name:<16} {:>6.2} MiB  init median {:>5.1} ms, p90 {:>5.1} ms (20 starts, spawn to first /next)",
+            size as f64 / (1024.0 * 1024.0),
+            median.as_secs_f64() * 1e3,
+            percentile(&times, 0.9).as_secs_f64() * 1e3,
+        );
+        sizes.push(size as f64 / (1024.0 * 1024.0));
+        medians.push(median.as_secs_f64() * 1e3);
+    }
+    println!(
+        "functions: {} binaries, {:.1} MiB in all, init medians {:.1}-{:.1} ms",
+        names.len(),
+        sizes.iter().sum::<f64>(),
+        medians.iter().cloned().fold(f64::MAX, f64::min),
+        medians.iter().cloned().fold(0.0, f64::max),
+    );
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let function = args
+    // A folder of release function binaries (one per folder of `functions/`).
+    let functions = args
         .iter()
-        .position(|a| a == "--function")
+        .position(|a| a == "--functions")
         .and_then(|i| args.get(i + 1))
         .cloned();
     println!(
         "stagepass bench ({} cores)",
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
+    if args.iter().any(|a| a == "--only-functions") {
+        if let Some(dir) = functions {
+            init_times(std::path::Path::new(&dir));
+        }
+        return;
+    }
     for contenders in [1_000, 10_000] {
         holds(contenders).await;
     }
@@ -422,15 +480,7 @@ async fn main() {
     } else {
         println!("dynamodb: skipped (set AWS_ENDPOINT_URL, as `make bench` does)");
     }
-    if let Some(binary) = function {
-        let _ = init_time(&binary); // warm the page cache
-        let mut times: Vec<Duration> = (0..20).map(|_| init_time(&binary)).collect();
-        times.sort();
-        println!(
-            "init: {binary}: median {:.1} ms, p90 {:.1} ms, min {:.1} ms over 20 starts (spawn to first /next)",
-            percentile(&times, 0.5).as_secs_f64() * 1e3,
-            percentile(&times, 0.9).as_secs_f64() * 1e3,
-            times[0].as_secs_f64() * 1e3
-        );
+    if let Some(dir) = functions {
+        init_times(std::path::Path::new(&dir));
     }
 }

@@ -54,7 +54,8 @@ async fn sesv2_sends_the_mime_message_with_its_attachments() {
         .send()
         .await
         .unwrap();
-    let mut message = stagepass_domain::mail::Message::new(&from, "fan@x.example", "Your tickets");
+    let mut message =
+        stagepass_domain::notifications::mail::Message::new(&from, "fan@x.example", "Your tickets");
     message.text = "Enjoy the show".into();
     message.attach("ticket-1.pdf", "application/pdf", b"%PDF-1.4".to_vec());
     let mailer = SesMailer::new(ses, &from);
@@ -76,7 +77,11 @@ async fn sesv2_sends_the_mime_message_with_its_attachments() {
     );
     // An unverified sender is refused with the reason.
     let rogue = SesMailer::new(aws_sdk_sesv2::Client::new(&config), "rogue@nowhere.example");
-    let mut m = stagepass_domain::mail::Message::new("rogue@nowhere.example", "fan@x.example", "x");
+    let mut m = stagepass_domain::notifications::mail::Message::new(
+        "rogue@nowhere.example",
+        "fan@x.example",
+        "x",
+    );
     m.text = "x".into();
     let err = rogue.send("fan@x.example", m.to_mime()).await.unwrap_err();
     assert!(
@@ -87,7 +92,7 @@ async fn sesv2_sends_the_mime_message_with_its_attachments() {
 
 fn sample_event(n: usize) -> IntegrationEvent {
     let mut b = stagepass_domain::Booking::pending(
-        stagepass_domain::booking::BookingDraft {
+        stagepass_domain::bookings::models::BookingDraft {
             hold: &crate::inventory::hold(
                 &stagepass_domain::EventId::generate(),
                 crate::inventory::seats(&["A-1-1"]),
@@ -100,10 +105,10 @@ fn sample_event(n: usize) -> IntegrationEvent {
             starts_at: chrono::Utc::now(),
             payment_method: stagepass_domain::PaymentMethod::parse("4242424242424242").unwrap(),
         },
-        stagepass_domain::ports::to_millis(chrono::Utc::now()),
+        stagepass_domain::to_millis(chrono::Utc::now()),
     );
     b.status = stagepass_domain::BookingStatus::Confirmed;
-    stagepass_domain::integration::booking_confirmed(&b)
+    stagepass_domain::integration::events::booking_confirmed(&b)
 }
 
 /// A bus with a rule sending every Stagepass event to a fresh queue.

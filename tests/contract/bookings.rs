@@ -2,16 +2,17 @@ use crate::Adapters;
 use crate::inventory::{hold, seats};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
-use stagepass_domain::booking::BookingDraft;
-use stagepass_domain::integration;
-use stagepass_domain::payments::{SimulatedPayments, cards};
-use stagepass_domain::ports::{InventoryError, to_millis};
+use stagepass_domain::bookings::models::BookingDraft;
+use stagepass_domain::bookings::payments::{SimulatedPayments, cards};
+use stagepass_domain::bookings::{Buyer, Checkout};
+use stagepass_domain::integration::events as integration;
 use stagepass_domain::{
-    Booking, BookingError, BookingId, BookingPorts, BookingStatus, Bookings, Buyer, Claim, EventId,
-    HoldStatus, PaymentMethod, SavedResponse, UserId,
+    Booking, BookingError, BookingId, BookingStatus, Claim, EventId, HoldStatus, PaymentMethod,
+    SavedResponse, UserId,
 };
+use stagepass_domain::{InventoryError, to_millis};
 use stagepass_local::asl::{Outcome, StateMachine};
-use stagepass_tests::saga::{StartedSagas, Steps, TestSigner};
+use stagepass_tests::saga::{StartedSagas, Steps};
 use std::sync::Arc;
 
 fn now() -> DateTime<Utc> {
@@ -345,24 +346,25 @@ pub async fn the_saga_runs_over_these_adapters_from_checkout_to_confirmed(a: Ada
     let payments = Arc::new(SimulatedPayments::new());
     let started = Arc::new(StartedSagas::default());
     let clock = Arc::new(stagepass_domain::ManualClock::new(Utc::now()));
-    let bookings = Arc::new(Bookings::new(BookingPorts {
+    // The step functions of `functions/`, wired with the adapters under test.
+    let mut ports = stagepass_api::Ports::new(clock.clone());
+    ports.catalog = Some(a.catalog.clone());
+    ports.inventory = Some(a.inventory.clone());
+    ports.bookings = Some(a.bookings.clone());
+    ports.payments = Some(payments.clone());
+    ports.files = Some(Arc::new(stagepass_local::adapters::FolderFiles::new(
+        files_dir.path(),
+    )));
+    ports.tokens = Some(stagepass_tests::shared_tokens());
+    let steps = Steps::wire(&ports).await;
+    let bookings = Checkout {
         catalog: a.catalog.clone(),
         inventory: a.inventory.clone(),
         bookings: a.bookings.clone(),
-        payments: payments.clone(),
-        files: Arc::new(stagepass_local::adapters::FolderFiles::new(
-            files_dir.path(),
-        )),
-        signer: Arc::new(TestSigner),
         workflow: started.clone(),
         clock: clock.clone(),
-    }));
-    let service = stagepass_domain::Stagepass::new(
-        a.catalog.clone(),
-        a.inventory.clone(),
-        clock.clone(),
-        Default::default(),
-    );
+    };
+    let service = stagepass_tests::service(a.catalog.clone(), a.inventory.clone(), clock.clone());
     let organiser = stagepass_domain::Actor {
         user: UserId::new("org"),
         admin: false,
@@ -404,11 +406,7 @@ pub async fn the_saga_runs_over_these_adapters_from_checkout_to_confirmed(a: Ada
         vec![out.booking.id.clone()]
     );
     let run = machine
-        .execute(
-            json!({"booking_id": out.booking.id}),
-            &Steps(bookings.clone()),
-            0.0,
-        )
+        .execute(json!({"booking_id": out.booking.id}), &steps, 0.0)
         .await;
     assert!(matches!(run.outcome, Outcome::Succeeded(_)), "{run:?}");
     let done = a.bookings.get(&out.booking.id).await.unwrap().unwrap();
@@ -435,11 +433,7 @@ pub async fn the_saga_runs_over_these_adapters_from_checkout_to_confirmed(a: Ada
         .await
         .unwrap();
     let run = machine
-        .execute(
-            json!({"booking_id": late.booking.id}),
-            &Steps(bookings.clone()),
-            0.0,
-        )
+        .execute(json!({"booking_id": late.booking.id}), &steps, 0.0)
         .await;
     assert!(
         matches!(&run.outcome, Outcome::Failed { error, .. } if error == "BookingFailed"),

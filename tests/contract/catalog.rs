@@ -1,7 +1,7 @@
 use crate::Adapters;
 use chrono::{Duration, Utc};
-use stagepass_domain::event::city_key;
-use stagepass_domain::ports::{CatalogError, ListingQuery};
+use stagepass_domain::catalog::event::city_key;
+use stagepass_domain::{CatalogError, ListingQuery};
 use stagepass_domain::{Category, Event, EventStatus, Layout, NewEvent, PriceTier, UserId, Venue};
 
 pub fn draft(city: &str, category: Category, days: i64) -> Event {

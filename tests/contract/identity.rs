@@ -1,8 +1,8 @@
 use crate::Adapters;
 use chrono::{DateTime, Duration, Utc};
 use stagepass_domain::identity::hash_refresh_token;
-use stagepass_domain::ports::{IdentityError, RateWindow, to_millis};
 use stagepass_domain::{Account, Email, RefreshToken, Role, UserId};
+use stagepass_domain::{IdentityError, RateWindow, to_millis};
 use std::sync::Arc;
 
 fn now() -> DateTime<Utc> {

@@ -1,7 +1,7 @@
 use crate::Adapters;
 use chrono::{DateTime, Duration, Utc};
-use stagepass_domain::ports::InventoryError;
-use stagepass_domain::{EventId, Hold, HoldId, HoldStatus, UnitId, UserId, ports::to_millis};
+use stagepass_domain::InventoryError;
+use stagepass_domain::{EventId, Hold, HoldId, HoldStatus, UnitId, UserId, to_millis};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 

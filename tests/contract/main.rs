@@ -8,6 +8,7 @@ mod catalog;
 mod identity;
 mod inventory;
 mod service;
+mod settings;
 mod signing_keys;
 
 use stagepass_dynamo::{DynamoBookings, DynamoCatalog, DynamoIdentity, DynamoInventory};
@@ -18,8 +19,8 @@ use std::sync::Arc;
 pub struct Adapters {
     pub catalog: Arc<dyn stagepass_domain::EventCatalog>,
     pub inventory: Arc<dyn stagepass_domain::SeatInventory>,
-    pub identity: Arc<dyn stagepass_domain::ports::IdentityStore>,
-    pub limiter: Arc<dyn stagepass_domain::ports::RateLimiter>,
+    pub identity: Arc<dyn stagepass_domain::IdentityStore>,
+    pub limiter: Arc<dyn stagepass_domain::RateLimiter>,
     pub bookings: Arc<dyn stagepass_domain::BookingStore>,
     pub keys: Arc<dyn stagepass_domain::IdempotencyStore>,
     _dir: Option<tempfile::TempDir>,

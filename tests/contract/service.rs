@@ -3,13 +3,12 @@
 use crate::Adapters;
 use chrono::{Duration, Utc};
 use stagepass_domain::{
-    Actor, DomainError, GaArea, HoldRequest, Layout, PriceTier, Row, Section, Stagepass,
-    SystemClock, UserId,
+    Actor, DomainError, GaArea, HoldRequest, Layout, PriceTier, Row, Section, SystemClock, UserId,
 };
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-async fn on_sale(service: &Stagepass, layout: Layout) -> stagepass_domain::EventId {
+async fn on_sale(service: &stagepass_tests::Service, layout: Layout) -> stagepass_domain::EventId {
     let organiser = Actor {
         user: UserId::new("org"),
         admin: false,
@@ -40,7 +39,7 @@ async fn on_sale(service: &Stagepass, layout: Layout) -> stagepass_domain::Event
         .id
 }
 
-fn service(a: &Adapters) -> Arc<Stagepass> {
+fn service(a: &Adapters) -> Arc<stagepass_tests::Service> {
     Arc::new(stagepass_tests::service(
         a.catalog.clone(),
         a.inventory.clone(),
@@ -103,7 +102,7 @@ pub async fn concurrent_buyers_through_the_service_never_share_a_seat(a: Adapter
     let held: BTreeSet<String> = map.sections[0].rows[0]
         .seats
         .iter()
-        .filter(|s| s.state != stagepass_domain::seat_map::SeatState::Available)
+        .filter(|s| s.state != stagepass_domain::catalog::seat_map::SeatState::Available)
         .map(|s| s.id.clone())
         .collect();
     assert_eq!(held, sold);

@@ -3,6 +3,19 @@
 use stagepass_api::{KeySet, Principal, Role};
 use stagepass_domain::UserId;
 
+/// Reads the key set as a deployed function does: from the secret its environment names.
+async fn tokens_from_secret(
+    config: &aws_config::SdkConfig,
+    name: &str,
+) -> Result<std::sync::Arc<stagepass_api::Tokens>, stagepass_api::WiringError> {
+    use stagepass_api::Wiring;
+    let name = name.to_string();
+    let wiring = stagepass_lambda::EnvWiring::new(config.clone(), move |var| {
+        (var == "STAGEPASS_SIGNING_KEYS_SECRET").then(|| name.clone())
+    });
+    wiring.tokens().await
+}
+
 async fn secret_with(text: &str) -> String {
     let config = stagepass_tests::aws::sdk_config().await;
     let name = format!("stagepass-keys-{}", uuid::Uuid::new_v4().simple());
@@ -21,9 +34,7 @@ async fn functions_load_the_key_set_from_secrets_manager() {
     let set = KeySet::generate();
     let name = secret_with(&set.to_json()).await;
     let config = stagepass_tests::aws::sdk_config().await;
-    let tokens = stagepass_lambda::tokens_from_secret(&config, &name)
-        .await
-        .unwrap();
+    let tokens = tokens_from_secret(&config, &name).await.unwrap();
     let who = Principal {
         user: UserId::new("u-1"),
         roles: vec![Role::Fan],
@@ -40,14 +51,14 @@ async fn functions_load_the_key_set_from_secrets_manager() {
 #[tokio::test]
 async fn a_missing_or_broken_secret_stops_the_function_with_a_reason() {
     let config = stagepass_tests::aws::sdk_config().await;
-    let missing = stagepass_lambda::tokens_from_secret(&config, "no-such-secret")
+    let missing = tokens_from_secret(&config, "no-such-secret")
         .await
         .err()
         .unwrap()
         .to_string();
     assert!(missing.contains("no-such-secret"), "{missing}");
     let broken = secret_with(r#"{"active":"k1","keys":[{"kid":"k1","private_key":"AAAA"}]}"#).await;
-    let error = stagepass_lambda::tokens_from_secret(&config, &broken)
+    let error = tokens_from_secret(&config, &broken)
         .await
         .err()
         .unwrap()

@@ -6,7 +6,7 @@ use chrono::Duration;
 use serde_json::{Value, json};
 use stagepass_api::Role;
 use stagepass_domain::TicketSigner;
-use stagepass_domain::payments::cards;
+use stagepass_domain::bookings::payments::cards;
 use stagepass_tests::booking::qr_payload;
 use stagepass_tests::{TestApp, buyer_token, event_body, in_days, token};
 
@@ -49,7 +49,7 @@ async fn a_fan_checks_out_and_gets_pdf_tickets_with_a_verifiable_qr_by_email() {
     assert_eq!(app.payments.totals().charges, 1);
 
     // Each ticket is a real PDF whose QR code carries a ticket signed with our keys.
-    let files = app.app.bookings.ports().files.clone();
+    let files = app.ports.files.clone().unwrap();
     for (t, seat) in tickets.iter().zip(["A-1-1", "A-1-2"]) {
         assert_eq!(t["seat"], seat);
         let url = t["url"].as_str().unwrap();
@@ -286,10 +286,10 @@ async fn a_fan_cancels_a_booking_and_is_refunded_and_the_seats_go_back_on_sale()
 
     // The voided ticket no longer gets in.
     let pdf = app
-        .app
-        .bookings
-        .ports()
+        .ports
         .files
+        .as_ref()
+        .unwrap()
         .get(&format!("tickets/{id}/{id}-1.pdf"))
         .await
         .unwrap()
@@ -392,10 +392,10 @@ async fn a_ticket_gets_in_once_and_forged_or_unknown_tickets_are_refused() {
     let id = booking_id(&pending);
     app.settled_booking(&fan, &id).await;
     let pdf = app
-        .app
-        .bookings
-        .ports()
+        .ports
         .files
+        .as_ref()
+        .unwrap()
         .get(&format!("tickets/{id}/{id}-1.pdf"))
         .await
         .unwrap()
@@ -516,10 +516,12 @@ async fn the_same_checkout_twenty_times_at_once_books_and_charges_once() {
     assert_eq!(status, 422, "{refused}");
     assert_eq!(refused["error"]["code"], "idempotency_key_reused");
 
-    let now = app.app.service.now();
+    let now = stagepass_domain::Clock::now(app.clock.as_ref());
     let claim = app
-        .app
+        .ports
         .idempotency
+        .as_ref()
+        .unwrap()
         .claim(
             "fan-retry#busy-key",
             "another request",
@@ -545,8 +547,10 @@ async fn the_same_checkout_twenty_times_at_once_books_and_charges_once() {
         h.update(body_like.to_string());
         format!("{:x}", h.finalize())
     };
-    app.app
+    app.ports
         .idempotency
+        .as_ref()
+        .unwrap()
         .claim(
             "fan-retry#busy-key-2",
             &print,

@@ -6,7 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Duration;
 use serde_json::{Value, json};
 use stagepass_api::Role;
-use stagepass_domain::{Clock, IdentitySettings, Settings};
+use stagepass_domain::{Clock, HoldSettings, IdentitySettings};
 use stagepass_tests::{TEST_PASSWORD, TestApp, event_body, in_days, test_keys};
 
 fn part(token: &str, index: usize) -> Value {
@@ -503,7 +503,7 @@ async fn jwks_verifies_tokens_and_a_rotation_keeps_old_tokens_working() {
     let data = dir.as_ref().unwrap().path().to_path_buf();
     let app = TestApp::start_with(
         &data,
-        Settings::default(),
+        HoldSettings::default(),
         IdentitySettings::default(),
         clock.clone(),
         &rotated,
@@ -526,7 +526,7 @@ async fn jwks_verifies_tokens_and_a_rotation_keeps_old_tokens_working() {
     let again = rotated.rotated().unwrap();
     let app = TestApp::start_with(
         &data,
-        Settings::default(),
+        HoldSettings::default(),
         IdentitySettings::default(),
         clock,
         &again,
@@ -552,10 +552,10 @@ async fn jwks_verifies_tokens_and_a_rotation_keeps_old_tokens_working() {
 async fn make_run_seeds_demo_accounts_and_a_published_event_once() {
     use stagepass_local::demo::{DEMO_ACCOUNTS, DEMO_PASSWORD, seed};
     let app = TestApp::spawn().await;
-    let first = seed(&app.app).await.unwrap();
+    let first = seed(&app.ports).await.unwrap();
     let id = first.event_id.expect("the first run seeds an event");
     assert!(
-        seed(&app.app).await.unwrap().event_id.is_none(),
+        seed(&app.ports).await.unwrap().event_id.is_none(),
         "a second run adds nothing"
     );
     let (_, found) = app.send("GET", "/events?city=london", None, None).await;

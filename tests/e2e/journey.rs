@@ -1,7 +1,7 @@
 use chrono::Duration;
 use serde_json::json;
 use stagepass_api::Role;
-use stagepass_domain::Settings;
+use stagepass_domain::HoldSettings;
 use stagepass_tests::{TestApp, event_body, in_days, token};
 
 /// An organiser creates, edits and publishes; a fan searches, opens, holds; a rival is refused
@@ -370,7 +370,7 @@ async fn data_survives_a_restart() {
     assert_eq!(status, 201);
     let data_dir = app.data_dir.clone();
     let (dir, clock) = app.stop().await;
-    let app = TestApp::start(&data_dir, Settings::default(), clock).await;
+    let app = TestApp::start(&data_dir, HoldSettings::default(), clock).await;
     let (seats, _) = app.seat_states(&id).await;
     assert_eq!(seats["A-1-2"], "held");
     let (_, found) = app.send("GET", "/events?city=glasgow", None, None).await;

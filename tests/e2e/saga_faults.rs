@@ -4,9 +4,9 @@
 //! never pending, never charged twice. The simulated provider's ledger is the witness.
 
 use serde_json::Value;
-use stagepass_api::{Role, Step};
+use stagepass_api::Role;
 use stagepass_domain::ManualClock;
-use stagepass_domain::payments::{SimulatedPayments, cards};
+use stagepass_domain::bookings::payments::{SimulatedPayments, cards};
 use stagepass_local::LocalOptions;
 use stagepass_local::asl::Outcome;
 use stagepass_local::saga::Fault;
@@ -42,7 +42,13 @@ async fn pending_booking(app: &TestApp, event: &str, seat: &str, card: &str) -> 
 /// Runs the saga once with `fault` on `step` (on top of any fault already injected); after a
 /// crash, runs it again as a restarted server would, with the other faults still in place.
 /// Returns the settled booking.
-async fn run_with_fault(app: &TestApp, fan: &str, id: &str, step: Step, fault: Fault) -> Value {
+async fn run_with_fault(
+    app: &TestApp,
+    fan: &str,
+    id: &str,
+    step: &'static str,
+    fault: Fault,
+) -> Value {
     app.saga.inject(step, fault);
     let outcome = app.saga.execute(id).await.unwrap();
     if outcome == Outcome::Crashed {
@@ -98,10 +104,10 @@ async fn every_forward_step_fault_ends_confirmed_or_refunded_and_released() {
         .published_event(&org, &event_body("York", "concert", in_days(10), 4, 6, 0))
         .await;
     let steps = [
-        Step::ChargePayment,
-        Step::SellSeats,
-        Step::IssueTickets,
-        Step::ConfirmBooking,
+        "charge-payment",
+        "sell-seats",
+        "issue-tickets",
+        "confirm-booking",
     ];
     let faults = [
         (Fault::Transient(2), "confirmed"),
@@ -149,7 +155,7 @@ async fn compensation_survives_its_own_faults() {
     let event = app
         .published_event(&org, &event_body("Bath", "concert", in_days(10), 3, 6, 0))
         .await;
-    let steps = [Step::RefundPayment, Step::ReleaseSeats, Step::FailBooking];
+    let steps = ["refund-payment", "release-seats", "fail-booking"];
     // Transient(8) outlasts the step's 5 retries: the saga waits and compensates again.
     let faults = [
         Fault::Transient(2),
@@ -166,7 +172,7 @@ async fn compensation_survives_its_own_faults() {
             // compensation must refund the charge and free the seat despite the fault.
             let (fan, id) = pending_booking(&app, &event, &seat, cards::SUCCESS).await;
             app.saga.clear_faults();
-            app.saga.inject(Step::SellSeats, Fault::Permanent);
+            app.saga.inject("sell-seats", Fault::Permanent);
             let b = run_with_fault(&app, &fan, &id, step, fault).await;
             let case = format!("{step:?} {fault:?}");
             assert_eq!(b["status"], "failed", "{case}: {b}");
@@ -193,7 +199,7 @@ async fn a_restarted_server_finishes_a_saga_cut_short_without_charging_twice() {
         .published_event(&org, &event_body("Hull", "concert", in_days(10), 1, 4, 0))
         .await;
     let (fan, id) = pending_booking(&app, &event, "A-1-1", cards::TIMEOUT).await;
-    app.saga.inject(Step::ChargePayment, Fault::CrashAfter);
+    app.saga.inject("charge-payment", Fault::CrashAfter);
     assert_eq!(app.saga.execute(&id).await.unwrap(), Outcome::Crashed);
     let payments = app.payments.clone();
     assert_eq!(

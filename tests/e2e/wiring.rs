@@ -2,14 +2,11 @@
 //! every sample event in `events/` runs through its handler as `sam local invoke` would.
 
 use serde_yaml::Value as Yaml;
-use stagepass_api::routes::AUTHORIZER_FUNCTION;
-use stagepass_api::{Access, Function, ROUTES, Step};
-
-/// Functions with a trigger other than an API route or the state machine.
-const WORKERS: [&str; 2] = ["notify", "relay-outbox"];
+use stagepass_api::{Access, Handler};
+use stagepass_local::LocalSystem;
+use stagepass_local::functions::{self, ALL};
 use stagepass_tests::repo_root;
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 fn template() -> Yaml {
     let text = std::fs::read_to_string(repo_root().join("template.yaml")).unwrap();
@@ -43,7 +40,7 @@ fn local_routes_and_template_routes_are_the_same_set() {
             Some("rust-cargolambda")
         );
         let events = resource["Properties"]["Events"].as_mapping();
-        if function == AUTHORIZER_FUNCTION {
+        if function == "authorizer" {
             assert!(events.is_none(), "the authorizer has no route of its own");
             continue;
         }
@@ -61,15 +58,16 @@ fn local_routes_and_template_routes_are_the_same_set() {
             }
         }
     }
-    let local: BTreeSet<_> = ROUTES
+    let local: BTreeSet<_> = ALL
         .iter()
-        .map(|r| {
-            (
+        .filter_map(|f| {
+            let r = f.route?;
+            Some((
                 r.method.to_string(),
                 r.path.to_string(),
-                r.function.name().to_string(),
+                f.name.to_string(),
                 r.access == Access::Public,
-            )
+            ))
         })
         .collect();
     assert_eq!(local, in_template);
@@ -88,12 +86,28 @@ fn every_function_folder_is_deployed_and_routed() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     let deployed: BTreeSet<String> = deployed_functions().into_iter().map(|(f, _)| f).collect();
-    let mut known: BTreeSet<String> = Function::ALL.iter().map(|f| f.name().to_string()).collect();
-    known.insert(AUTHORIZER_FUNCTION.to_string());
-    known.extend(Step::ALL.iter().map(|s| s.name().to_string()));
-    known.extend(WORKERS.iter().map(|w| w.to_string()));
+    let known: BTreeSet<String> = ALL.iter().map(|f| f.name.to_string()).collect();
     assert_eq!(folders, deployed);
     assert_eq!(folders, known);
+}
+
+/// The saga's step functions, in the order a successful run calls them, then compensation.
+const STEPS: [&str; 7] = [
+    "charge-payment",
+    "sell-seats",
+    "issue-tickets",
+    "confirm-booking",
+    "refund-payment",
+    "release-seats",
+    "fail-booking",
+];
+
+/// A function of `functions/`, wired with the local system's adapters.
+async fn wired(system: &LocalSystem, name: &str) -> Handler {
+    let function = functions::named(name).unwrap_or_else(|| panic!("no function {name}"));
+    (function.wire)(&system.ports)
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 fn sample(name: &str) -> String {
@@ -118,44 +132,54 @@ async fn every_sample_event_runs_through_its_handler() {
             payments: None,
         },
     )
+    .await
     .unwrap();
-    let app = system.app.clone();
     // The sample draft the update/publish/get/hold samples refer to.
     let sample_draft: serde_json::Value = serde_json::from_str(&sample("sample-draft")).unwrap();
     let mut draft: stagepass_domain::Event = serde_json::from_value(sample_draft).unwrap();
     draft.starts_at = chrono::Utc::now() + chrono::Duration::days(365);
     let event_id = draft.id.clone();
-    app.service.catalog().insert(&draft).await.unwrap();
-    let run = |function: Function, expected: u16| {
-        let app = Arc::clone(&app);
+    system
+        .ports
+        .catalog
+        .as_ref()
+        .unwrap()
+        .insert(&draft)
+        .await
+        .unwrap();
+    let run = |name: &'static str, expected: u16| {
+        let system = &system;
         async move {
-            let request = lambda_http::request::from_str(&sample(function.name()))
-                .unwrap_or_else(|e| panic!("{}: {e}", function.name()));
-            let response = function.handle(app, request).await;
+            let Handler::Http(handle) = wired(system, name).await else {
+                panic!("{name} is an HTTP function");
+            };
+            let request = lambda_http::request::from_str(&sample(name))
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let response = handle(request).await;
             let status = response.status().as_u16();
             let body = match response.body() {
                 lambda_http::Body::Text(t) => t.clone(),
                 _ => String::new(),
             };
-            assert_eq!(status, expected, "{}: {body}", function.name());
+            assert_eq!(status, expected, "{name}: {body}");
         }
     };
     let before_checkout = [
-        (Function::CreateEvent, 201),
-        (Function::UpdateEvent, 200),
-        (Function::PublishEvent, 200),
-        (Function::SearchEvents, 200),
-        (Function::GetEvent, 200),
-        (Function::HoldSeats, 201),
-        (Function::ReleaseHold, 200),
-        (Function::Register, 201),
-        (Function::Login, 200),
+        ("create-event", 201),
+        ("update-event", 200),
+        ("publish-event", 200),
+        ("search-events", 200),
+        ("get-event", 200),
+        ("hold-seats", 201),
+        ("release-hold", 200),
+        ("register", 201),
+        ("login", 200),
         // Never issued, so refused: a real one comes from login.
-        (Function::Refresh, 401),
-        (Function::Logout, 204),
-        (Function::GuestToken, 201),
-        (Function::Jwks, 200),
-        (Function::CreateAccount, 201),
+        ("refresh", 401),
+        ("logout", 204),
+        ("guest-token", 201),
+        ("jwks", 200),
+        ("create-account", 201),
     ];
     for (function, expected) in before_checkout {
         run(function, expected).await;
@@ -165,61 +189,59 @@ async fn every_sample_event_runs_through_its_handler() {
         seats: vec!["A-1-3".into()],
         ga: vec![],
     };
-    app.service
-        .hold(
-            &stagepass_domain::UserId::new("sample-fan"),
-            &event_id,
-            &request,
-            Some("sample-hold-2"),
-        )
-        .await
-        .unwrap();
-    run(Function::Checkout, 202).await;
+    stagepass_tests::service(
+        system.ports.catalog.clone().unwrap(),
+        system.ports.inventory.clone().unwrap(),
+        stagepass_tests::system_clock(),
+    )
+    .hold(
+        &stagepass_domain::UserId::new("sample-fan"),
+        &event_id,
+        &request,
+        Some("sample-hold-2"),
+    )
+    .await
+    .unwrap();
+    run("checkout", 202).await;
     // The saga's step samples take that booking to confirmed (the compensation ones, run on
     // a confirmed booking, change nothing).
-    for step in Step::ALL {
-        let input: serde_json::Value = serde_json::from_str(&sample(step.name())).unwrap();
-        step.run(&app.bookings, input)
+    for step in STEPS {
+        let Handler::Step(run) = wired(&system, step).await else {
+            panic!("{step} is a saga step");
+        };
+        let input = serde_json::from_str(&sample(step)).unwrap();
+        let input = stagepass_saga::StepInput::parse(input).unwrap();
+        run.run(&input)
             .await
-            .unwrap_or_else(|e| panic!("{}: {e}", step.name()));
+            .unwrap_or_else(|e| panic!("{step}: {e}"));
     }
-    run(Function::GetBooking, 200).await;
-    run(Function::MyBookings, 200).await;
+    run("get-booking", 200).await;
+    run("my-bookings", 200).await;
     // The sample QR is signed by nobody.
-    run(Function::CheckIn, 400).await;
+    run("check-in", 400).await;
     // The notification sample mails the confirmed booking once; the relay sample publishes.
-    let sqs: stagepass_lambda::workers::SqsEvent = serde_json::from_str(&sample("notify")).unwrap();
-    let answer = stagepass_lambda::workers::notify_batch(&system.notifier, sqs).await;
-    assert_eq!(
-        answer["batchItemFailures"],
-        serde_json::json!([]),
-        "{answer}"
-    );
+    let Handler::Queue(notify) = wired(&system, "notify").await else {
+        panic!("notify takes SQS batches");
+    };
+    let answer = notify(serde_json::from_str(&sample("notify")).unwrap()).await;
+    assert!(answer.batch_item_failures.is_empty(), "{answer:?}");
     assert_eq!(
         std::fs::read_dir(dir.path().join("mail")).unwrap().count(),
         1
     );
-    let stream: stagepass_lambda::workers::StreamEvent =
-        serde_json::from_str(&sample("relay-outbox")).unwrap();
-    let answer =
-        stagepass_lambda::workers::relay_batch(system.bus.as_ref(), &system.store, stream).await;
-    assert_eq!(
-        answer["batchItemFailures"],
-        serde_json::json!([]),
-        "{answer}"
-    );
+    let Handler::Stream(relay) = wired(&system, "relay-outbox").await else {
+        panic!("relay-outbox takes stream batches");
+    };
+    let answer = relay(serde_json::from_str(&sample("relay-outbox")).unwrap()).await;
+    assert!(answer.batch_item_failures.is_empty(), "{answer:?}");
     assert_eq!(system.bus.published()[0].kind, "BookingConfirmed");
-    run(Function::CancelBooking, 200).await;
-    run(Function::CancelEvent, 200).await;
+    run("cancel-booking", 200).await;
+    run("cancel-event", 200).await;
     let samples = std::fs::read_dir(repo_root().join("events"))
         .unwrap()
         .count();
-    // One per HTTP function, step and worker, plus the authorizer, env.json, generate.py and
-    // the sample draft.
-    assert_eq!(
-        samples,
-        Function::ALL.len() + Step::ALL.len() + WORKERS.len() + 4
-    );
+    // One per function, plus env.json, generate.py and the sample draft.
+    assert_eq!(samples, ALL.len() + 3);
 }
 
 /// Every Task in the saga's ASL is a function in `template.yaml` (through
@@ -245,9 +267,11 @@ fn every_saga_task_is_a_deployed_function_and_a_local_handler() {
         .as_mapping()
         .unwrap();
     let resources = machine.task_resources();
-    assert_eq!(resources.len(), Step::ALL.len());
+    assert_eq!(resources.len(), STEPS.len());
     for resource in resources {
-        let step = Step::from_resource(&resource)
+        let step = STEPS
+            .iter()
+            .find(|s| stagepass_local::saga::resource_of(s) == resource)
             .unwrap_or_else(|| panic!("{resource} has no local handler"));
         let name = resource.trim_start_matches("${").trim_end_matches('}');
         let value = format!("{:?}", substitutions[name]);
@@ -259,7 +283,7 @@ fn every_saga_task_is_a_deployed_function_and_a_local_handler() {
         let function = &t["Resources"][logical];
         assert_eq!(
             function["Properties"]["CodeUri"].as_str(),
-            Some(format!("functions/{}", step.name()).as_str()),
+            Some(format!("functions/{step}").as_str()),
             "{name}"
         );
     }
@@ -267,19 +291,18 @@ fn every_saga_task_is_a_deployed_function_and_a_local_handler() {
 
 /// The authorizer sample is refused (its key is nobody's); with a real token in the same event
 /// the authorizer allows the whole API and passes the caller on.
-#[test]
-fn the_authorizer_sample_is_refused_and_a_real_token_allowed() {
-    let tokens = stagepass_tests::tokens();
+#[tokio::test]
+async fn the_authorizer_sample_is_refused_and_a_real_token_allowed() {
     let mut event: serde_json::Value = serde_json::from_str(&sample("authorizer")).unwrap();
     let request = serde_json::from_value(event.clone()).unwrap();
-    assert!(stagepass_lambda::authorize(tokens, &request).is_err());
+    assert!(stagepass_tests::authorize(request).await.is_err());
     let fan = stagepass_tests::token("fan-7", stagepass_api::Role::Fan);
     event["authorizationToken"] = format!("Bearer {fan}").into();
     let request = serde_json::from_value(event).unwrap();
-    let allowed = stagepass_lambda::authorize(tokens, &request)
+    let json = stagepass_tests::authorize(request)
+        .await
         .map_err(|_| "refused")
         .unwrap();
-    let json = serde_json::to_value(&allowed).unwrap();
     assert_eq!(json["principalId"], "fan-7");
     assert_eq!(json["context"]["roles"], "fan");
     assert_eq!(json["policyDocument"]["Statement"][0]["Effect"], "Allow");

@@ -7,14 +7,17 @@ use aws_sdk_dynamodb::types::{
 };
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
-use stagepass_api::{App, KeySet, Principal, Role, Tokens};
-use stagepass_domain::payments::SimulatedPayments;
+use stagepass_api::{KeySet, Ports, Principal, Role, Tokens};
+use stagepass_domain::bookings::payments::SimulatedPayments;
+use stagepass_domain::catalog::{Catalog, EventDetail};
+use stagepass_domain::holds::{HoldOutcome, HoldSeats, ReleaseHold};
 use stagepass_domain::{
-    Clock, IdentitySettings, ManualClock, Settings, Stagepass, SystemClock, UserId,
+    Actor, Clock, DomainError, Event, EventId, Hold, HoldId, HoldRequest, HoldSettings,
+    IdentitySettings, ManualClock, NewEvent, SystemClock, UserId,
 };
-use stagepass_local::LocalOptions;
 use stagepass_local::adapters::LocalBus;
 use stagepass_local::saga::LocalSaga;
+use stagepass_local::{LocalApi, LocalOptions};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
@@ -32,6 +35,29 @@ pub fn repo_root() -> PathBuf {
 }
 
 /// Signer and verifier over [`test_keys`], built once (the bench mints a token per buyer).
+/// The test keys' tokens, shared, for wiring functions in tests.
+pub fn shared_tokens() -> Arc<Tokens> {
+    static TOKENS: OnceLock<Arc<Tokens>> = OnceLock::new();
+    TOKENS
+        .get_or_init(|| Arc::new(Tokens::from_key_set(test_keys()).expect("test keys load")))
+        .clone()
+}
+
+/// The authorizer function, wired with the test keys, asked about one TOKEN request.
+pub async fn authorize(
+    request: lambda_http::aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequest,
+) -> Result<Value, ()> {
+    let mut ports = Ports::new(system_clock());
+    ports.tokens = Some(shared_tokens());
+    let function = stagepass_local::functions::named("authorizer").expect("authorizer");
+    let Ok(stagepass_api::Handler::Authorizer(authorize)) = (function.wire)(&ports).await else {
+        panic!("the authorizer wires as an authorizer");
+    };
+    authorize(request)
+        .map(|r| serde_json::to_value(r).expect("serialises"))
+        .map_err(|_| ())
+}
+
 pub fn tokens() -> &'static Tokens {
     static TOKENS: OnceLock<Tokens> = OnceLock::new();
     TOKENS.get_or_init(|| Tokens::from_key_set(test_keys()).expect("test keys load"))
@@ -55,7 +81,10 @@ pub const TEST_PASSWORD: &str = "test password 123";
 pub struct TestApp {
     pub base_url: String,
     pub http: reqwest::Client,
-    pub app: Arc<App>,
+    /// What the server serves; only the server holds it besides this.
+    pub api: Arc<LocalApi>,
+    /// The embedded adapters every function was wired with, to look into the store.
+    pub ports: Ports,
     /// The saga runner (runs executions as checkout starts them; faults can be injected).
     pub saga: Arc<LocalSaga>,
     /// What reached the event bus.
@@ -72,10 +101,10 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn() -> Self {
-        Self::spawn_with(Settings::default()).await
+        Self::spawn_with(HoldSettings::default()).await
     }
 
-    pub async fn spawn_with(settings: Settings) -> Self {
+    pub async fn spawn_with(settings: HoldSettings) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let data_dir = dir.path().to_path_buf();
         let mut app =
@@ -90,7 +119,7 @@ impl TestApp {
         let clock = Arc::new(ManualClock::new(Utc::now()));
         let mut app = Self::start_with(
             dir.path(),
-            Settings::default(),
+            HoldSettings::default(),
             identity,
             clock,
             test_keys(),
@@ -101,14 +130,14 @@ impl TestApp {
     }
 
     /// Starts a server over an existing data folder (to test restarts).
-    pub async fn start(data_dir: &Path, settings: Settings, clock: Arc<ManualClock>) -> Self {
+    pub async fn start(data_dir: &Path, settings: HoldSettings, clock: Arc<ManualClock>) -> Self {
         let identity = IdentitySettings::default();
         Self::start_with(data_dir, settings, identity, clock, test_keys()).await
     }
 
     pub async fn start_with(
         data_dir: &Path,
-        settings: Settings,
+        settings: HoldSettings,
         identity: IdentitySettings,
         clock: Arc<ManualClock>,
         keys: &KeySet,
@@ -123,7 +152,7 @@ impl TestApp {
     /// A server with full control over how its saga runs (fault-injection tests).
     pub async fn start_system(
         data_dir: &Path,
-        settings: Settings,
+        settings: HoldSettings,
         identity: IdentitySettings,
         clock: Arc<ManualClock>,
         keys: &KeySet,
@@ -137,15 +166,16 @@ impl TestApp {
             keys,
             options,
         )
+        .await
         .expect("app builds");
         let relay = system.spawn_relay();
-        let app = system.app.clone();
+        let api = system.api.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(stagepass_local::serve(listener, app.clone(), async {
+        let server = tokio::spawn(stagepass_local::serve(listener, api.clone(), async {
             let _ = rx.await;
         }));
         Self {
@@ -154,7 +184,8 @@ impl TestApp {
                 .pool_max_idle_per_host(64)
                 .build()
                 .expect("client"),
-            app,
+            api,
+            ports: system.ports.clone(),
             clock,
             data_dir: data_dir.to_path_buf(),
             _dir: None,
@@ -182,15 +213,15 @@ impl TestApp {
         // The server closed every connection; a finished connection task may take a moment to
         // drop its handle, then only this one holds the store.
         for _ in 0..100 {
-            if Arc::strong_count(&self.app) == 1 {
+            if Arc::strong_count(&self.api) == 1 {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
         assert_eq!(
-            Arc::strong_count(&self.app),
+            Arc::strong_count(&self.api),
             1,
-            "nothing else may hold the app after stop"
+            "nothing else may hold the api after stop"
         );
         (self._dir.take(), self.clock)
     }
@@ -261,11 +292,15 @@ impl TestApp {
     /// as `make run` seeds one) creates it over HTTP, then it logs in over HTTP.
     pub async fn account_token(&self, role: Role) -> String {
         let admin_email = "admin@tests.example";
-        self.app
-            .accounts
-            .ensure_account(admin_email, TEST_PASSWORD, &[Role::Admin])
-            .await
-            .expect("admin account");
+        stagepass_domain::Accounts::new(
+            self.ports.identity.clone().expect("identity"),
+            self.ports.rate_limiter.clone().expect("rate limiter"),
+            self.ports.clock.clone(),
+            IdentitySettings::default(),
+        )
+        .ensure_account(admin_email, TEST_PASSWORD, &[Role::Admin])
+        .await
+        .expect("admin account");
         if role == Role::Admin {
             return self.access_token(admin_email).await;
         }
@@ -386,13 +421,69 @@ pub fn system_clock() -> Arc<dyn Clock> {
     Arc::new(SystemClock)
 }
 
-/// The use cases over any pair of adapters, for service-level tests.
+/// The catalog and hold use cases over any pair of adapters, for service-level tests.
+pub struct Service {
+    pub catalog: Catalog,
+    pub detail: EventDetail,
+    pub holds: HoldSeats,
+    pub release: ReleaseHold,
+}
+
 pub fn service(
     catalog: Arc<dyn stagepass_domain::EventCatalog>,
     inventory: Arc<dyn stagepass_domain::SeatInventory>,
     clock: Arc<dyn Clock>,
-) -> Stagepass {
-    Stagepass::new(catalog, inventory, clock, Settings::default())
+) -> Service {
+    Service {
+        catalog: Catalog {
+            catalog: catalog.clone(),
+            clock: clock.clone(),
+        },
+        detail: EventDetail {
+            catalog: catalog.clone(),
+            inventory: inventory.clone(),
+            clock: clock.clone(),
+        },
+        holds: HoldSeats::new(
+            catalog,
+            inventory.clone(),
+            clock.clone(),
+            HoldSettings::default(),
+        ),
+        release: ReleaseHold { inventory, clock },
+    }
+}
+
+impl Service {
+    pub async fn create_event(&self, who: &Actor, input: NewEvent) -> Result<Event, DomainError> {
+        self.catalog.create_event(who, input).await
+    }
+
+    pub async fn publish_event(&self, who: &Actor, id: &EventId) -> Result<Event, DomainError> {
+        self.catalog.publish_event(who, id).await
+    }
+
+    pub async fn event_detail(
+        &self,
+        viewer: Option<&Actor>,
+        id: &EventId,
+    ) -> Result<(Event, stagepass_domain::catalog::seat_map::SeatMap), DomainError> {
+        self.detail.event_detail(viewer, id).await
+    }
+
+    pub async fn hold(
+        &self,
+        holder: &UserId,
+        event: &EventId,
+        request: &HoldRequest,
+        key: Option<&str>,
+    ) -> Result<HoldOutcome, DomainError> {
+        self.holds.hold(holder, event, request, key).await
+    }
+
+    pub async fn release(&self, holder: &UserId, id: &HoldId) -> Result<Hold, DomainError> {
+        self.release.release(holder, id).await
+    }
 }
 
 pub mod aws {
@@ -598,7 +689,7 @@ pub mod booking {
 
         /// Waits until the outbox is empty (the relay published everything).
         pub async fn drain_outbox(&self) {
-            let store = self.app.bookings.ports().bookings.clone();
+            let store = self.ports.bookings.clone().expect("bookings");
             for _ in 0..500 {
                 if store.undelivered(1).await.unwrap().is_empty() {
                     return;
@@ -644,7 +735,7 @@ pub mod booking {
     /// The payload of the QR code drawn in a ticket PDF, decoded from its modules.
     pub fn qr_payload(pdf: &[u8]) -> String {
         let (width, modules) =
-            stagepass_domain::tickets::qr_modules(pdf).expect("the ticket has a QR code");
+            stagepass_domain::bookings::tickets::qr_modules(pdf).expect("the ticket has a QR code");
         let scale = 4;
         let quiet = 4;
         let size = (width + 2 * quiet) * scale;
@@ -669,10 +760,13 @@ pub mod booking {
 /// tests of the adapters and for the benchmark's DynamoDB counts.
 pub mod saga {
     use async_trait::async_trait;
-    use serde_json::Value;
-    use stagepass_api::Step;
-    use stagepass_domain::{BookingId, Bookings, InfraError, TicketClaims, TicketSigner, Workflow};
+    use serde_json::{Value, json};
+    use stagepass_api::{Handler, Ports};
+    use stagepass_domain::{BookingId, InfraError, TicketClaims, TicketSigner, Workflow};
     use stagepass_local::asl::{TaskError, TaskFailure, TaskFuture, TaskRunner};
+    use stagepass_local::saga::resource_of;
+    use stagepass_saga::{SagaStep, StepInput};
+    use std::collections::HashMap;
     use std::sync::{Arc, Mutex};
 
     /// Signs tickets with the test keys.
@@ -700,14 +794,32 @@ pub mod saga {
         }
     }
 
-    /// Runs each Task's step against the given use cases.
-    pub struct Steps(pub Arc<Bookings>);
+    /// Every step function of `functions/`, wired with the given adapters, by ASL resource.
+    pub struct Steps(HashMap<String, Arc<dyn SagaStep>>);
+
+    impl Steps {
+        pub async fn wire(ports: &Ports) -> Self {
+            let mut steps = HashMap::new();
+            for f in stagepass_local::functions::ALL {
+                if f.route.is_none()
+                    && let Ok(Handler::Step(step)) = (f.wire)(ports).await
+                {
+                    steps.insert(resource_of(f.name), step);
+                }
+            }
+            Self(steps)
+        }
+    }
 
     impl TaskRunner for Steps {
         fn run<'a>(&'a self, resource: &'a str, input: Value) -> TaskFuture<'a> {
             Box::pin(async move {
-                let step = Step::from_resource(resource).expect("known step");
-                step.run(&self.0, input).await.map_err(|e| {
+                let step = self.0.get(resource).expect("known step");
+                let outcome = match StepInput::parse(input) {
+                    Ok(input) => step.run(&input).await,
+                    Err(e) => Err(e),
+                };
+                outcome.map(|()| json!({})).map_err(|e| {
                     TaskFailure::Error(TaskError {
                         error: e.name().into(),
                         cause: e.to_string(),

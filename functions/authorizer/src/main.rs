@@ -1,7 +1,9 @@
-//! Lambda: the API Gateway TOKEN authorizer. All behaviour lives in
-//! `stagepass_lambda::authorize` and `stagepass_api::Tokens`.
+//! Lambda `authorizer`: API Gateway's TOKEN authorizer: allow with the caller as context, or `Unauthorized`.
+//! What it does and which ports it builds: `handler.rs`.
+
+mod handler;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    stagepass_lambda::run_authorizer().await
+    stagepass_lambda::run(handler::FUNCTION).await
 }

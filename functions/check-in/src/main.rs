@@ -1,6 +1,9 @@
-//! Lambda: check-in. All behaviour lives in `stagepass_api::handlers`.
+//! Lambda `check-in`: POST /checkins — door staff scan a ticket's QR payload.
+//! What it does and which ports it builds: `handler.rs`.
+
+mod handler;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    stagepass_lambda::run(stagepass_api::Function::CheckIn).await
+    stagepass_lambda::run(handler::FUNCTION).await
 }

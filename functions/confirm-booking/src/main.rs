@@ -1,7 +1,9 @@
-//! Lambda: the booking saga's `ConfirmBooking` step (invoked by Step Functions). All behaviour lives
-//! in `stagepass_domain::Bookings`; failures are named for the state machine's Retry/Catch.
+//! Lambda `confirm-booking`: Saga step `ConfirmBooking`: confirm, with its integration events in the same write.
+//! What it does and which ports it builds: `handler.rs`.
+
+mod handler;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    stagepass_lambda::workers::run_step(stagepass_api::Step::ConfirmBooking).await
+    stagepass_lambda::run(handler::FUNCTION).await
 }

@@ -1,6 +1,9 @@
-//! Lambda: create-event. All behaviour lives in `stagepass_api::handlers`.
+//! Lambda `create-event`: POST /events — an organiser creates a draft.
+//! What it does and which ports it builds: `handler.rs`.
+
+mod handler;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    stagepass_lambda::run(stagepass_api::Function::CreateEvent).await
+    stagepass_lambda::run(handler::FUNCTION).await
 }

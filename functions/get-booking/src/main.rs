@@ -1,6 +1,9 @@
-//! Lambda: get-booking. All behaviour lives in `stagepass_api::handlers`.
+//! Lambda `get-booking`: GET /bookings/{bookingId} — one of the caller's bookings.
+//! What it does and which ports it builds: `handler.rs`.
+
+mod handler;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    stagepass_lambda::run(stagepass_api::Function::GetBooking).await
+    stagepass_lambda::run(handler::FUNCTION).await
 }

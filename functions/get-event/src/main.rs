@@ -1,6 +1,9 @@
-//! Lambda: get-event. All behaviour lives in `stagepass_api::handlers`.
+//! Lambda `get-event`: GET /events/{eventId} — details and live seat map. Drafts only for their organiser.
+//! What it does and which ports it builds: `handler.rs`.
+
+mod handler;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    stagepass_lambda::run(stagepass_api::Function::GetEvent).await
+    stagepass_lambda::run(handler::FUNCTION).await
 }

@@ -1,6 +1,9 @@
-//! Lambda: jwks. All behaviour lives in `stagepass_api::handlers`.
+//! Lambda `jwks`: GET /.well-known/jwks.json — the public keys that verify access tokens.
+//! What it does and which ports it builds: `handler.rs`.
+
+mod handler;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    stagepass_lambda::run(stagepass_api::Function::Jwks).await
+    stagepass_lambda::run(handler::FUNCTION).await
 }

@@ -1,6 +1,9 @@
-//! Lambda: login. All behaviour lives in `stagepass_api::handlers`.
+//! Lambda `login`: POST /auth/login — email and password for a session.
+//! What it does and which ports it builds: `handler.rs`.
+
+mod handler;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    stagepass_lambda::run(stagepass_api::Function::Login).await
+    stagepass_lambda::run(handler::FUNCTION).await
 }

@@ -1,6 +1,9 @@
-//! Lambda: the notification consumer: EventBridge → SQS → this → SESv2, one email per event id.
+//! Lambda `notify`: The notification consumer: EventBridge → SQS → this → the mailer, one email per event id.
+//! What it does and which ports it builds: `handler.rs`.
+
+mod handler;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    stagepass_lambda::workers::run_notify().await
+    stagepass_lambda::run(handler::FUNCTION).await
 }

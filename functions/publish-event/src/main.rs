@@ -1,6 +1,9 @@
-//! Lambda: publish-event. All behaviour lives in `stagepass_api::handlers`.
+//! Lambda `publish-event`: POST /events/{eventId}/publish — validate the layout and put the event on sale.
+//! What it does and which ports it builds: `handler.rs`.
+
+mod handler;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    stagepass_lambda::run(stagepass_api::Function::PublishEvent).await
+    stagepass_lambda::run(handler::FUNCTION).await
 }

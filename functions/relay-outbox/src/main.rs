@@ -1,6 +1,9 @@
-//! Lambda: the outbox relay: DynamoDB Streams on the bookings table → EventBridge.
+//! Lambda `relay-outbox`: The outbox relay: the bookings table's stream → the event bus. Each outbox item is
+//! What it does and which ports it builds: `handler.rs`.
+
+mod handler;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    stagepass_lambda::workers::run_relay().await
+    stagepass_lambda::run(handler::FUNCTION).await
 }

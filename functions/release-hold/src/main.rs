@@ -1,6 +1,9 @@
-//! Lambda: release-hold. All behaviour lives in `stagepass_api::handlers`.
+//! Lambda `release-hold`: DELETE /holds/{holdId} — the holder gives the seats back.
+//! What it does and which ports it builds: `handler.rs`.
+
+mod handler;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    stagepass_lambda::run(stagepass_api::Function::ReleaseHold).await
+    stagepass_lambda::run(handler::FUNCTION).await
 }

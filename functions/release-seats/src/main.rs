@@ -1,7 +1,9 @@
-//! Lambda: the booking saga's `ReleaseSeats` step (invoked by Step Functions). All behaviour lives
-//! in `stagepass_domain::Bookings`; failures are named for the state machine's Retry/Catch.
+//! Lambda `release-seats`: Saga compensation `ReleaseSeats`: put the booking's seats back on sale.
+//! What it does and which ports it builds: `handler.rs`.
+
+mod handler;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    stagepass_lambda::workers::run_step(stagepass_api::Step::ReleaseSeats).await
+    stagepass_lambda::run(handler::FUNCTION).await
 }

@@ -1,6 +1,9 @@
-//! Lambda: search-events. All behaviour lives in `stagepass_api::handlers`.
+//! Lambda `search-events`: GET /events — search published events.
+//! What it does and which ports it builds: `handler.rs`.
+
+mod handler;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    stagepass_lambda::run(stagepass_api::Function::SearchEvents).await
+    stagepass_lambda::run(handler::FUNCTION).await
 }

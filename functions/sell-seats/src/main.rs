@@ -1,7 +1,9 @@
-//! Lambda: the booking saga's `SellSeats` step (invoked by Step Functions). All behaviour lives
-//! in `stagepass_domain::Bookings`; failures are named for the state machine's Retry/Catch.
+//! Lambda `sell-seats`: Saga step `SellSeats`: mark the held seats sold.
+//! What it does and which ports it builds: `handler.rs`.
+
+mod handler;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    stagepass_lambda::workers::run_step(stagepass_api::Step::SellSeats).await
+    stagepass_lambda::run(handler::FUNCTION).await
 }

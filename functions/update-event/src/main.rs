@@ -1,6 +1,9 @@
-//! Lambda: update-event. All behaviour lives in `stagepass_api::handlers`.
+//! Lambda `update-event`: PATCH /events/{eventId} — change fields of a draft.
+//! What it does and which ports it builds: `handler.rs`.
+
+mod handler;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    stagepass_lambda::run(stagepass_api::Function::UpdateEvent).await
+    stagepass_lambda::run(handler::FUNCTION).await
 }

@@ -4,14 +4,13 @@
 //! waits briefly for its answer, then gets 409. Keys are per caller and last 24 hours.
 //! Server errors (5xx) are not saved: the retry runs again.
 
-use crate::app::App;
 use crate::auth::caller;
 use crate::error::ApiError;
 use crate::request::idempotency_key;
-use crate::routes::HandlerFuture;
+use crate::wiring::{Handler, HttpFn, Limits};
 use chrono::Duration;
 use lambda_http::{Body, Request, Response};
-use stagepass_domain::{Claim, DomainError, SavedResponse};
+use stagepass_domain::{Claim, Clock, DomainError, IdempotencyStore, SavedResponse};
 use std::sync::Arc;
 
 /// How long a key is remembered.
@@ -53,28 +52,54 @@ fn replay(saved: SavedResponse) -> Response<Body> {
         .expect("saved status and headers are valid")
 }
 
+/// Where keys are kept, and how long a retry waits for the first attempt.
+#[derive(Clone)]
+pub struct Idempotency {
+    pub store: Arc<dyn IdempotencyStore>,
+    pub clock: Arc<dyn Clock>,
+    pub wait: std::time::Duration,
+}
+
+/// The handler of a mutating route: `inner` runs under the request's Idempotency-Key.
+pub fn idempotent(
+    store: Arc<dyn IdempotencyStore>,
+    clock: Arc<dyn Clock>,
+    limits: Limits,
+    inner: Handler,
+) -> Handler {
+    let Handler::Http(inner) = inner else {
+        return inner;
+    };
+    let idempotency = Arc::new(Idempotency {
+        store,
+        clock,
+        wait: limits.idempotency_wait,
+    });
+    let wrapped: HttpFn = Arc::new(move |req| {
+        let (idempotency, inner) = (idempotency.clone(), inner.clone());
+        Box::pin(async move { run(&idempotency, req, &inner).await })
+    });
+    Handler::Http(wrapped)
+}
+
 /// Runs `handler` under the request's Idempotency-Key, if it has one.
-pub async fn run(
-    app: Arc<App>,
-    req: Request,
-    handler: impl FnOnce(Arc<App>, Request) -> HandlerFuture,
-) -> Response<Body> {
+pub async fn run(idempotency: &Idempotency, req: Request, handler: &HttpFn) -> Response<Body> {
     let key = match idempotency_key(&req) {
         Ok(Some(k)) => k,
-        Ok(None) => return handler(app, req).await,
+        Ok(None) => return handler(req).await,
         Err(e) => return e.into_response(),
     };
     // Without a caller the handler answers 401 anyway; keys are scoped to who sent them.
     let Ok(who) = caller(&req) else {
-        return handler(app, req).await;
+        return handler(req).await;
     };
     let scoped = format!("{}#{key}", who.user);
     let print = fingerprint(&req);
-    let deadline = std::time::Instant::now() + app.idempotency_wait;
+    let deadline = std::time::Instant::now() + idempotency.wait;
     loop {
-        let now = app.service.now();
-        let claim = app
-            .idempotency
+        let now = idempotency.clock.now();
+        let claim = idempotency
+            .store
             .claim(
                 &scoped,
                 &print,
@@ -98,10 +123,10 @@ pub async fn run(
             Ok(Claim::Started) => break,
         }
     }
-    let response = handler(app.clone(), req).await;
+    let response = handler(req).await;
     let status = response.status().as_u16();
     if status >= 500 {
-        let _ = app.idempotency.abandon(&scoped).await;
+        let _ = idempotency.store.abandon(&scoped).await;
         return response;
     }
     let saved = SavedResponse {
@@ -113,7 +138,7 @@ pub async fn run(
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
     };
-    if let Err(e) = app.idempotency.complete(&scoped, &saved).await {
+    if let Err(e) = idempotency.store.complete(&scoped, &saved).await {
         // The effect happened; a retry will run again and the use case's own idempotency
         // (hold ids, booking ids) makes that harmless.
         tracing::warn!(error = %e, "could not save the idempotent response");

@@ -1,21 +1,18 @@
-//! The HTTP side of Stagepass: API Gateway proxy requests in (`lambda_http`), JSON out.
-//! The deployed functions and the local server call exactly these handlers.
+//! The HTTP side of Stagepass (API Gateway proxy requests in via `lambda_http`, JSON out) and
+//! the wiring contract every function in `functions/` is written against.
 
-pub mod app;
 pub mod auth;
 pub mod error;
-pub mod handlers;
 pub mod idempotency;
 pub mod keys;
+pub mod prelude;
 pub mod request;
 pub mod response;
-pub mod routes;
-pub mod steps;
+pub mod settings;
 pub mod views;
+pub mod wiring;
 
-pub use app::App;
 pub use auth::{Principal, Role, Tokens};
 pub use error::ApiError;
 pub use keys::KeySet;
-pub use routes::{Access, Function, ROUTES};
-pub use steps::Step;
+pub use wiring::{Access, Function, Handler, Ports, Route, Wiring, WiringError};

@@ -3,6 +3,7 @@
 use crate::error::ApiError;
 use lambda_http::{Body, Request, RequestExt};
 use serde::de::DeserializeOwned;
+use stagepass_domain::{BookingId, DomainError, EventId, HoldId};
 
 /// Parses the body as `T`. Too large → 413; not JSON → `malformed_json`; wrong shape →
 /// `invalid_field` naming the field (`layout.sections[0].rows`).
@@ -67,4 +68,20 @@ pub fn idempotency_key(req: &Request) -> Result<Option<String>, ApiError> {
             message: "must be 1-255 visible ASCII characters".into(),
         }),
     }
+}
+
+/// A malformed id cannot name an event: report it as not found, never pass it to a store.
+pub fn event_id(req: &Request) -> Result<EventId, ApiError> {
+    let raw = path_param(req, "eventId").unwrap_or_default();
+    EventId::parse(&raw).ok_or_else(|| DomainError::EventNotFound(raw).into())
+}
+
+pub fn hold_id(req: &Request) -> Result<HoldId, ApiError> {
+    let raw = path_param(req, "holdId").unwrap_or_default();
+    HoldId::parse(&raw).ok_or_else(|| DomainError::HoldNotFound(raw).into())
+}
+
+pub fn booking_id(req: &Request) -> Result<BookingId, ApiError> {
+    let raw = path_param(req, "bookingId").unwrap_or_default();
+    BookingId::parse(&raw).ok_or_else(|| DomainError::BookingNotFound(raw).into())
 }

@@ -10,3 +10,51 @@ pub fn json<T: Serialize>(status: u16, body: &T) -> Response<Body> {
         ))
         .expect("status and header are valid")
 }
+
+/// What a request handler works out: a response, or an error rendered by [`respond`].
+pub type Reply = Result<Response<Body>, crate::ApiError>;
+
+pub fn respond(result: Reply) -> Response<Body> {
+    result.unwrap_or_else(crate::ApiError::into_response)
+}
+
+/// Adds `Location` (a path of ours, always a valid header value).
+pub fn with_location(mut response: Response<Body>, path: String) -> Response<Body> {
+    response.headers_mut().insert(
+        "location",
+        path.parse().expect("uuid path is a valid header"),
+    );
+    response
+}
+
+/// Tokens must not be cached by browsers or proxies.
+pub fn no_store(mut response: Response<Body>) -> Response<Body> {
+    response
+        .headers_mut()
+        .insert("cache-control", http::HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The body every way of getting a session answers with.
+pub fn session_reply(
+    tokens: &crate::Tokens,
+    status: u16,
+    session: &stagepass_domain::Session,
+) -> Reply {
+    let (access_token, expires_in) = tokens.for_session(session);
+    Ok(no_store(json(
+        status,
+        &serde_json::json!({
+            "access_token": access_token,
+            "token_type": "Bearer",
+            "expires_in": expires_in,
+            "refresh_token": session.refresh_token,
+            "refresh_expires_at": session.refresh_expires_at,
+            "user": {
+                "id": session.user,
+                "email": session.email,
+                "roles": session.roles,
+            },
+        }),
+    )))
+}

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use stagepass_domain::seat_map::SeatMap;
+use stagepass_domain::catalog::seat_map::SeatMap;
 use stagepass_domain::{Category, Event, EventStatus, GaRequest, Hold, Layout, PriceTier, Venue};
 
 #[derive(Serialize)]
@@ -158,19 +158,19 @@ pub struct BookingView {
 }
 
 impl BookingView {
+    /// Confirmed bookings show each ticket's link and QR payload.
     pub async fn new(
         b: &stagepass_domain::Booking,
-        app: &crate::App,
+        files: &dyn stagepass_domain::TicketFiles,
+        signer: &dyn stagepass_domain::TicketSigner,
     ) -> Result<Self, crate::ApiError> {
         use stagepass_domain::{BookingStatus, DomainError, PaymentState, TicketClaims};
-        let ports = app.bookings.ports();
         let mut tickets = Vec::new();
         for t in &b.tickets {
             let live = b.status == BookingStatus::Confirmed;
             let url = match live {
                 true => Some(
-                    ports
-                        .files
+                    files
                         .link(&t.file_key)
                         .await
                         .map_err(|e| DomainError::Unavailable(e.0))?,
@@ -180,8 +180,7 @@ impl BookingView {
             // Ed25519 signatures are deterministic: this is the payload printed in the PDF.
             let qr = match live {
                 true => Some(
-                    ports
-                        .signer
+                    signer
                         .sign_ticket(&TicketClaims {
                             ticket: t.id.clone(),
                             event: b.event_id.to_string(),

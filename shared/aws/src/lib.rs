@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
-use stagepass_domain::integration::SOURCE;
+use stagepass_domain::integration::events::SOURCE;
 use stagepass_domain::{
     BookingId, EventBus, InfraError, IntegrationEvent, Mailer, TicketFiles, Workflow,
 };
@@ -249,34 +249,7 @@ impl Workflow for StepFunctionsWorkflow {
     }
 }
 
-/// Reads an integration event back out of an EventBridge envelope (what an EventBridge →
-/// SQS rule puts in each message body).
-pub fn event_from_envelope(body: &str) -> Result<IntegrationEvent, InfraError> {
-    let v: serde_json::Value =
-        serde_json::from_str(body).map_err(|e| infra(format!("not an EventBridge event: {e}")))?;
-    let detail = v.get("detail").cloned().ok_or_else(|| infra("no detail"))?;
-    let text = |k: &str| detail.get(k).and_then(serde_json::Value::as_str);
-    let id = text("id").ok_or_else(|| infra("detail has no id"))?;
-    let kind = v
-        .get("detail-type")
-        .and_then(serde_json::Value::as_str)
-        .ok_or_else(|| infra("no detail-type"))?;
-    let time = text("time")
-        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| t.with_timezone(&chrono::Utc))
-        .ok_or_else(|| infra("detail has no time"))?;
-    let schema_version = detail
-        .get("schema_version")
-        .and_then(serde_json::Value::as_u64)
-        .unwrap_or(1) as u32;
-    Ok(IntegrationEvent {
-        id: id.to_string(),
-        kind: kind.to_string(),
-        schema_version,
-        time,
-        detail,
-    })
-}
+pub use stagepass_domain::integration::events::event_from_envelope;
 
 /// The notification queue (EventBridge rule → SQS), read directly: for draining it by hand
 /// and for tests. Deployed, Lambda's SQS event source mapping does the receiving.

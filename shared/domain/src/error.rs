@@ -220,4 +220,38 @@ impl DomainError {
     }
 }
 
+/// An infrastructure call failed (a file store, mailer, bus or workflow): retry later.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[error("{0}")]
+pub struct InfraError(pub String);
+
 pub type Result<T, E = DomainError> = std::result::Result<T, E>;
+
+/// A store or dependency failed: the caller may retry (503).
+pub fn unavailable(e: impl std::fmt::Display) -> DomainError {
+    DomainError::Unavailable(e.to_string())
+}
+
+impl From<crate::catalog::CatalogError> for DomainError {
+    fn from(e: crate::catalog::CatalogError) -> Self {
+        use crate::catalog::CatalogError;
+        match e {
+            CatalogError::VersionConflict | CatalogError::AlreadyExists => {
+                DomainError::ConcurrentModification
+            }
+            CatalogError::Unavailable(m) => DomainError::Unavailable(m),
+        }
+    }
+}
+
+impl From<crate::bookings::BookingError> for DomainError {
+    fn from(e: crate::bookings::BookingError) -> Self {
+        use crate::bookings::BookingError;
+        match e {
+            BookingError::VersionConflict | BookingError::Exists(_) => {
+                DomainError::ConcurrentModification
+            }
+            BookingError::Unavailable(m) => DomainError::Unavailable(m),
+        }
+    }
+}

@@ -1,41 +1,39 @@
-//! Stagepass business rules: plain Rust, no AWS types. Adapters implement [`ports`].
+//! Stagepass business rules: plain Rust, no AWS types. One folder per area, each with its
+//! models, its ports (what adapters implement) and one file per use case with real logic.
+//! The booking saga's steps are in `stagepass-saga`.
 
-pub mod accounts;
-pub mod booking;
 pub mod bookings;
+pub mod catalog;
+pub mod checkin;
+pub mod clock;
 pub mod error;
-pub mod event;
-pub mod hold;
+pub mod holds;
+pub mod idempotency;
 pub mod identity;
 pub mod ids;
 pub mod integration;
-pub mod layout;
-pub mod mail;
 pub mod notifications;
-pub mod payments;
-pub mod ports;
-pub mod search;
-pub mod seat_map;
-pub mod service;
-pub mod tickets;
 
-pub use accounts::{Accounts, IdentitySettings, Session};
-pub use booking::{
-    Booking, BookingId, BookingStatus, PaymentMethod, PaymentState, Ticket, TicketClaims,
-    TicketStatus,
+pub use bookings::{
+    Booking, BookingError, BookingId, BookingStatus, BookingStore, PaymentError, PaymentMethod,
+    PaymentProvider, PaymentState, Ticket, TicketClaims, TicketFiles, TicketSigner, TicketStatus,
+    Workflow,
 };
-pub use bookings::{BookingPorts, Bookings, Buyer, StepError};
-pub use error::{DomainError, ErrorKind};
-pub use event::{Category, Event, EventChanges, EventStatus, NewEvent, Venue};
-pub use hold::{GaRequest, Hold, HoldRequest, HoldStatus, UnitRecord, UnitState};
-pub use identity::{Account, Email, Password, RefreshToken, Role};
+pub use catalog::{
+    CatalogError, Category, Event, EventCatalog, EventChanges, EventStatus, GaArea, Layout,
+    ListingQuery, NewEvent, PriceTier, Row, Section, UnitId, Venue,
+};
+pub use clock::{Clock, ManualClock, SystemClock, to_millis};
+pub use error::{DomainError, ErrorKind, InfraError};
+pub use holds::{
+    GaRequest, Hold, HoldRequest, HoldSettings, HoldStatus, InventoryError, SeatInventory,
+    UnitRecord, UnitState,
+};
+pub use idempotency::{Claim, IdempotencyStore, SavedResponse};
+pub use identity::{
+    Account, Accounts, Actor, Email, IdentityError, IdentitySettings, IdentityStore, Password,
+    RateLimiter, RateWindow, RefreshToken, Role, Session,
+};
 pub use ids::{EventId, HoldId, UserId};
-pub use integration::IntegrationEvent;
-pub use layout::{GaArea, Layout, PriceTier, Row, Section, UnitId};
-pub use ports::{
-    BookingError, BookingStore, CatalogError, Claim, Clock, EventBus, EventCatalog,
-    IdempotencyStore, IdentityError, IdentityStore, InfraError, InventoryError, ListingQuery,
-    Mailer, ManualClock, PaymentError, PaymentProvider, RateLimiter, RateWindow, SavedResponse,
-    SeatInventory, SystemClock, TicketFiles, TicketSigner, Workflow,
-};
-pub use service::{Actor, Settings, Stagepass};
+pub use integration::{EventBus, IntegrationEvent};
+pub use notifications::Mailer;

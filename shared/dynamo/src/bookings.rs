@@ -15,10 +15,10 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use chrono::{DateTime, Duration, Utc};
-use stagepass_domain::ports::{
+use stagepass_domain::{Booking, BookingId, EventId, IntegrationEvent, UserId};
+use stagepass_domain::{
     BookingError, BookingStore, Claim, IdempotencyStore, InfraError, SavedResponse,
 };
-use stagepass_domain::{Booking, BookingId, EventId, IntegrationEvent, UserId};
 
 /// Outbox items are normally deleted within seconds; TTL removes any left by a bug.
 const OUTBOX_TTL_DAYS: i64 = 30;
@@ -373,4 +373,23 @@ impl IdempotencyStore for DynamoBookings {
                 e => Err(infra(describe(e.into_service_error()))),
             })
     }
+}
+
+/// The integration event in a stream record's new image, if the item is in the outbox (the
+/// relay reads the bookings table's stream, so it needs this table's item layout).
+pub fn outbox_event(image: &serde_dynamo::Item) -> Option<Result<IntegrationEvent, String>> {
+    use serde_dynamo::AttributeValue;
+    let text = |name: &str| match image.get(name) {
+        Some(AttributeValue::S(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    let pk = text("pk")?;
+    if !pk.starts_with("OUTBOX#") {
+        return None;
+    }
+    Some(
+        text("data")
+            .ok_or_else(|| format!("outbox item {pk} has no data"))
+            .and_then(|d| serde_json::from_str(d).map_err(|e| e.to_string())),
+    )
 }

@@ -2,7 +2,7 @@ use crate::{Item, describe, get_s, n, s};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use stagepass_domain::ports::{CatalogError, EventCatalog, ListingQuery};
+use stagepass_domain::{CatalogError, EventCatalog, ListingQuery};
 use stagepass_domain::{Event, EventId, EventStatus};
 use std::collections::HashMap;
 

@@ -17,7 +17,7 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Duration, Utc};
 use stagepass_domain::identity::{Account, Email, RefreshToken};
-use stagepass_domain::ports::{IdentityError, IdentityStore, RateLimiter, RateWindow};
+use stagepass_domain::{IdentityError, IdentityStore, RateLimiter, RateWindow};
 
 /// Family records outlive their longest token by a day, so a late reuse is still caught.
 const FAMILY_GRACE_DAYS: i64 = 1;

@@ -4,8 +4,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Duration, Utc};
-use stagepass_domain::ports::{InventoryError, SeatInventory};
 use stagepass_domain::{EventId, Hold, HoldId, HoldStatus, UnitId, UnitRecord, UnitState};
+use stagepass_domain::{InventoryError, SeatInventory};
 use std::collections::HashMap;
 
 /// Hold records outlive their expiry by a week so a late release or lookup still finds them.

@@ -15,7 +15,7 @@ mod catalog;
 mod identity;
 mod inventory;
 
-pub use bookings::DynamoBookings;
+pub use bookings::{DynamoBookings, outbox_event};
 pub use catalog::DynamoCatalog;
 pub use identity::DynamoIdentity;
 pub use inventory::DynamoInventory;

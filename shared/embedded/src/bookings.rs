@@ -7,10 +7,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
-use stagepass_domain::ports::{
+use stagepass_domain::{Booking, BookingId, EventId, IntegrationEvent, UserId};
+use stagepass_domain::{
     BookingError, BookingStore, Claim, IdempotencyStore, InfraError, SavedResponse,
 };
-use stagepass_domain::{Booking, BookingId, EventId, IntegrationEvent, UserId};
 
 /// Booking id → booking JSON.
 const BOOKINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("bookings");

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 use stagepass_domain::identity::{Account, Email, RefreshToken};
-use stagepass_domain::ports::{IdentityError, IdentityStore, RateLimiter, RateWindow};
+use stagepass_domain::{IdentityError, IdentityStore, RateLimiter, RateWindow};
 
 /// Normalised email → account JSON: the key makes emails unique.
 pub(crate) const ACCOUNTS: TableDefinition<&str, &[u8]> = TableDefinition::new("accounts");

@@ -7,9 +7,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
-use stagepass_domain::ports::{
-    CatalogError, EventCatalog, InventoryError, ListingQuery, SeatInventory,
-};
+use stagepass_domain::{CatalogError, EventCatalog, InventoryError, ListingQuery, SeatInventory};
 use stagepass_domain::{
     Event, EventId, EventStatus, Hold, HoldId, HoldStatus, UnitRecord, UnitState,
 };

@@ -2,8 +2,9 @@
 //! event, created on the first run only (later runs find them and change nothing).
 
 use serde_json::json;
-use stagepass_api::App;
-use stagepass_domain::{Actor, DomainError, NewEvent, Role};
+use stagepass_api::{Ports, Wiring};
+use stagepass_domain::catalog::Catalog;
+use stagepass_domain::{Accounts, Actor, DomainError, NewEvent, Role};
 
 /// Local-only demo password (the store lives in the git-ignored data folder).
 pub const DEMO_PASSWORD: &str = "stagepass-demo";
@@ -19,11 +20,21 @@ pub struct Demo {
     pub event_id: Option<String>,
 }
 
-pub async fn seed(app: &App) -> Result<Demo, DomainError> {
+pub async fn seed(ports: &Ports) -> Result<Demo, DomainError> {
+    let wiring = |e: stagepass_api::WiringError| DomainError::Unavailable(e.0);
+    let accounts = Accounts::new(
+        ports.identity().map_err(wiring)?,
+        ports.rate_limiter().map_err(wiring)?,
+        ports.clock(),
+        ports.identity_settings.clone(),
+    );
+    let catalog = Catalog {
+        catalog: ports.catalog().map_err(wiring)?,
+        clock: ports.clock(),
+    };
     let mut event_id = None;
     for (email, role) in DEMO_ACCOUNTS {
-        let (account, created) = app
-            .accounts
+        let (account, created) = accounts
             .ensure_account(email, DEMO_PASSWORD, &[role])
             .await?;
         if role == Role::Organiser && created {
@@ -31,8 +42,8 @@ pub async fn seed(app: &App) -> Result<Demo, DomainError> {
                 user: account.id,
                 admin: false,
             };
-            let draft = app.service.create_event(&organiser, demo_event()).await?;
-            let event = app.service.publish_event(&organiser, &draft.id).await?;
+            let draft = catalog.create_event(&organiser, demo_event()).await?;
+            let event = catalog.publish_event(&organiser, &draft.id).await?;
             event_id = Some(event.id.to_string());
         }
     }

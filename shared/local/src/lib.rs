@@ -4,6 +4,7 @@
 pub mod adapters;
 pub mod asl;
 pub mod demo;
+pub mod functions;
 pub mod saga;
 
 use adapters::{FolderFiles, LocalBus, MailFolder};
@@ -14,16 +15,14 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use lambda_http::Body;
-use saga::LocalSaga;
+use saga::{LocalSaga, Steps};
 use serde_json::{Map, Value, json};
-use stagepass_api::app::{DEFAULT_IDEMPOTENCY_WAIT, DEFAULT_MAX_BODY_BYTES};
 use stagepass_api::error::ApiError;
-use stagepass_api::routes::{Resolved, Route, resolve};
-use stagepass_api::{Access, App, KeySet, Principal, Tokens};
+use stagepass_api::wiring::{Handler, HttpFn};
+use stagepass_api::{Access, KeySet, Ports, Principal, Route, Tokens};
+use stagepass_domain::bookings::payments::SimulatedPayments;
 use stagepass_domain::notifications::Notifier;
-use stagepass_domain::payments::SimulatedPayments;
-use stagepass_domain::{Accounts, Clock, IdentitySettings, Settings, Stagepass};
-use stagepass_domain::{BookingPorts, BookingStore, Bookings, EventBus};
+use stagepass_domain::{BookingStore, Clock, EventBus, HoldSettings, IdentitySettings};
 use stagepass_embedded::EmbeddedStore;
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -102,7 +101,10 @@ impl Default for LocalOptions {
 
 /// Everything `make run` runs in one process, with handles tests can look into.
 pub struct LocalSystem {
-    pub app: Arc<App>,
+    /// The routes and their wired functions: what the server serves.
+    pub api: Arc<LocalApi>,
+    /// The embedded adapters every function was wired with.
+    pub ports: Ports,
     pub store: EmbeddedStore,
     pub saga: Arc<LocalSaga>,
     pub bus: Arc<LocalBus>,
@@ -114,53 +116,74 @@ pub struct LocalSystem {
 pub const LOCAL_MAIL_FROM: &str = "Stagepass <tickets@stagepass.local>";
 
 /// The system over the embedded store in `data_dir`: tickets in `tickets/`, mail in `mail/`.
-pub fn build_system(
+/// Every function in `functions/` is wired from the same embedded adapters: the saga's steps
+/// first, then the saga, then the HTTP functions (checkout starts the saga).
+pub async fn build_system(
     data_dir: &Path,
     clock: Arc<dyn Clock>,
-    settings: Settings,
-    identity: IdentitySettings,
+    hold_settings: HoldSettings,
+    identity_settings: IdentitySettings,
     keys: &KeySet,
     options: LocalOptions,
 ) -> Result<LocalSystem, String> {
     let store = EmbeddedStore::open(&data_dir.join("store"))?;
     let shared = Arc::new(store.clone());
     let tokens = Arc::new(Tokens::from_key_set(keys)?);
-    let saga = LocalSaga::new(store.clone(), options.auto_run_saga, options.delay_scale)?;
     let payments = options.payments.unwrap_or_default();
     // Keys start with `tickets/`, so the PDFs land in `<data>/tickets/<booking>/`.
     let files = Arc::new(FolderFiles::new(data_dir));
-    let bookings = Arc::new(Bookings::new(BookingPorts {
-        catalog: shared.clone(),
-        inventory: shared.clone(),
-        bookings: shared.clone(),
-        payments: payments.clone(),
-        files: files.clone(),
-        signer: tokens.clone(),
-        workflow: saga.clone(),
-        clock: clock.clone(),
-    }));
-    saga.attach(&bookings);
     let bus = Arc::new(LocalBus::default());
+    let mailer = Arc::new(MailFolder::new(&data_dir.join("mail")));
+    let mut ports = Ports::new(clock.clone());
+    ports.catalog = Some(shared.clone());
+    ports.inventory = Some(shared.clone());
+    ports.identity = Some(shared.clone());
+    ports.rate_limiter = Some(shared.clone());
+    ports.bookings = Some(shared.clone());
+    ports.idempotency = Some(shared.clone());
+    ports.payments = Some(payments.clone());
+    ports.files = Some(files.clone());
+    ports.mailer = Some((mailer.clone(), LOCAL_MAIL_FROM.into()));
+    ports.bus = Some(bus.clone());
+    ports.tokens = Some(tokens.clone());
+    ports.hold_settings = hold_settings;
+    ports.identity_settings = identity_settings;
+
+    let mut steps = Steps::new();
+    for function in functions::ALL.iter().filter(|f| f.route.is_none()) {
+        if let Handler::Step(step) = wire(function, &ports).await? {
+            steps.insert(function.name, step);
+        }
+    }
+    let saga = LocalSaga::new(
+        store.clone(),
+        steps,
+        options.auto_run_saga,
+        options.delay_scale,
+    )?;
+    ports.workflow = Some(saga.clone());
+
+    let mut api = LocalApi::new(tokens);
+    for function in functions::ALL {
+        if let (Some(route), Handler::Http(handler)) =
+            (function.route, wire(function, &ports).await?)
+        {
+            api.add(route, handler)?;
+        }
+    }
+    // Locally the bus calls the notifier itself (deployed: EventBridge → SQS → `notify`).
     let notifier = Arc::new(Notifier {
         bookings: shared.clone(),
         files,
-        mailer: Arc::new(MailFolder::new(&data_dir.join("mail"))),
-        dedupe: shared.clone(),
-        clock: clock.clone(),
+        mailer,
+        dedupe: shared,
+        clock,
         from: LOCAL_MAIL_FROM.into(),
     });
     bus.subscribe(&notifier);
-    let app = Arc::new(App {
-        service: Stagepass::new(shared.clone(), shared.clone(), clock.clone(), settings),
-        accounts: Accounts::new(shared.clone(), shared.clone(), clock, identity),
-        bookings,
-        idempotency: shared,
-        tokens: Some(tokens),
-        max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-        idempotency_wait: DEFAULT_IDEMPOTENCY_WAIT,
-    });
     Ok(LocalSystem {
-        app,
+        api: Arc::new(api),
+        ports,
         store,
         saga,
         bus,
@@ -170,24 +193,82 @@ pub fn build_system(
     })
 }
 
-/// The app alone, with the saga and relay as `make run` has them (tests of identity and
-/// events use this).
-pub fn build_app(
-    data_dir: &Path,
-    clock: Arc<dyn Clock>,
-    settings: Settings,
-    identity: IdentitySettings,
-    keys: &KeySet,
-) -> Result<Arc<App>, String> {
-    Ok(build_system(
-        data_dir,
-        clock,
-        settings,
-        identity,
-        keys,
-        LocalOptions::default(),
-    )?
-    .app)
+async fn wire(function: &stagepass_api::Function, ports: &Ports) -> Result<Handler, String> {
+    (function.wire)(ports)
+        .await
+        .map_err(|e| format!("{}: {e}", function.name))
+}
+
+/// API Gateway, locally: routes matched like API Gateway does (`{param}` segments), the
+/// authorizer run before protected routes, each route's function called with its proxy event.
+pub struct LocalApi {
+    router: matchit::Router<Vec<(Route, HttpFn)>>,
+    /// The authorizer's keys (the authorizer function checks tokens with them).
+    tokens: Arc<Tokens>,
+}
+
+/// What API Gateway would do with a request: the route and its function with the path
+/// parameters, or whether the path exists at all (for 404 versus 405).
+pub enum Resolved<'a> {
+    Found(&'a Route, &'a HttpFn, Vec<(String, String)>),
+    MethodNotAllowed,
+    NotFound,
+}
+
+impl LocalApi {
+    pub fn new(tokens: Arc<Tokens>) -> Self {
+        Self {
+            router: matchit::Router::new(),
+            tokens,
+        }
+    }
+
+    pub fn add(&mut self, route: Route, handler: HttpFn) -> Result<(), String> {
+        if let Ok(found) = self.router.at_mut(route.path) {
+            // matchit knows paths, not methods: a path has the handlers of every method.
+            if found.value.iter().any(|(r, _)| r.method == route.method) {
+                return Err(format!("two functions for {} {}", route.method, route.path));
+            }
+            found.value.push((route, handler));
+            return Ok(());
+        }
+        self.router
+            .insert(route.path, vec![(route, handler)])
+            .map_err(|e| format!("route {}: {e}", route.path))
+    }
+
+    /// Every route served, as (method, path, access).
+    pub fn routes(&self) -> Vec<Route> {
+        let mut routes = Vec::new();
+        for function in functions::ALL {
+            if let Some(route) = function.route
+                && matches!(self.resolve(route.method, route.path), Resolved::Found(r, _, _) if *r == route)
+            {
+                routes.push(route);
+            }
+        }
+        routes
+    }
+
+    pub fn resolve(&self, method: &str, path: &str) -> Resolved<'_> {
+        // API Gateway ignores one trailing slash.
+        let path = match path.strip_suffix('/') {
+            Some(p) if !p.is_empty() => p,
+            _ => path,
+        };
+        let Ok(found) = self.router.at(path) else {
+            return Resolved::NotFound;
+        };
+        let params: Vec<(String, String)> = found
+            .params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        match found.value.iter().find(|(r, _)| r.method == method) {
+            Some((route, handler)) => Resolved::Found(route, handler, params),
+            None => Resolved::MethodNotAllowed,
+        }
+    }
 }
 
 impl LocalSystem {
@@ -232,7 +313,7 @@ pub async fn relay_outbox(store: &EmbeddedStore, bus: &dyn EventBus) -> Result<u
 /// closes idle keep-alive connections, so the store is released when this returns.
 pub async fn serve(
     listener: TcpListener,
-    app: Arc<App>,
+    app: Arc<LocalApi>,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     let graceful = GracefulShutdown::new();
@@ -271,14 +352,14 @@ pub async fn serve(
 }
 
 async fn handle(
-    app: Arc<App>,
+    app: Arc<LocalApi>,
     peer: SocketAddr,
     req: hyper::Request<Incoming>,
 ) -> hyper::Response<Full<Bytes>> {
     let started = std::time::Instant::now();
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
-    let response = match resolve(&method, &path) {
+    let response = match app.resolve(&method, &path) {
         Resolved::NotFound => ApiError::RouteNotFound {
             method: method.clone(),
             path: path.clone(),
@@ -289,7 +370,7 @@ async fn handle(
             path: path.clone(),
         }
         .into_response(),
-        Resolved::Found(route, params) => match authorize(&app, route, &req) {
+        Resolved::Found(route, handler, params) => match authorize(&app, route, &req) {
             Err(refused) => refused.into_response(),
             Ok(caller) => {
                 let (parts, body) = req.into_parts();
@@ -307,7 +388,7 @@ async fn handle(
                                 Value::Object(caller.context_fields());
                         }
                         match lambda_http::request::from_str(&event.to_string()) {
-                            Ok(request) => route.function.handle(app, request).await,
+                            Ok(request) => handler(request).await,
                             Err(e) => {
                                 ApiError::MalformedJson(format!("request could not be read: {e}"))
                                     .into_response()
@@ -329,7 +410,7 @@ async fn handle(
 /// What API Gateway does before a protected route: run the same authorizer code the
 /// authorizer function runs, and refuse with 401 if it says no.
 fn authorize(
-    app: &App,
+    app: &LocalApi,
     route: &Route,
     req: &hyper::Request<Incoming>,
 ) -> Result<Option<Principal>, ApiError> {
@@ -340,7 +421,7 @@ fn authorize(
         .headers()
         .get(http::header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or(""));
-    app.tokens()?.authorize(header).map(Some)
+    app.tokens.authorize(header).map(Some)
 }
 
 /// The API Gateway REST proxy event (payload format 1.0) that Lambda would receive.

@@ -7,7 +7,7 @@
 //!   stagepass-local keygen        print a fresh key set (to store in Secrets Manager)
 
 use stagepass_api::KeySet;
-use stagepass_api::app::env;
+use stagepass_api::settings;
 use stagepass_domain::SystemClock;
 use stagepass_local::demo::{DEMO_ACCOUNTS, DEMO_PASSWORD};
 use std::path::PathBuf;
@@ -43,16 +43,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .and_then(|p| p.parse().ok())
         .unwrap_or(3000);
     let keys = stagepass_local::load_or_create_keys(&dir)?;
+    // The same optional STAGEPASS_* settings the functions read from their environment.
+    let env: settings::Lookup = &|name| std::env::var(name).ok();
     let system = stagepass_local::build_system(
         &dir,
         Arc::new(SystemClock),
-        env::settings()?,
-        env::identity_settings()?,
+        settings::hold_settings(env)?,
+        settings::identity_settings(env)?,
         &keys,
         stagepass_local::LocalOptions::default(),
-    )?;
-    let app = system.app.clone();
-    let demo = stagepass_local::demo::seed(&app).await?;
+    )
+    .await?;
+    let demo = stagepass_local::demo::seed(&system.ports).await?;
     // Bookings whose saga was cut short by a stop or crash are finished now.
     let resumed = system.saga.resume().await?;
     if resumed > 0 {
@@ -87,7 +89,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         dir.join("tickets").display(),
         dir.join("mail").display()
     );
-    stagepass_local::serve(listener, app, async {
+    stagepass_local::serve(listener, system.api.clone(), async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await;

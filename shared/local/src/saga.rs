@@ -1,16 +1,18 @@
 //! The local Step Functions: runs `infra/booking-saga.asl.json` with the ASL interpreter,
-//! calling the same step code the step Lambdas run. Executions are named by booking id and
-//! recorded in the store, so a name runs once and a run cut short (a crash) is resumed.
+//! invoking the step functions' own handlers by the ARN placeholders the template fills in.
+//! Executions are named by booking id and recorded in the store, so a name runs once and a
+//! run cut short (a crash) is resumed. Steps never start the saga, so they are wired before
+//! it and handed to it: nothing points back.
 
 use crate::asl::{Outcome, StateMachine, TaskError, TaskFailure, TaskFuture, TaskRunner};
 use async_trait::async_trait;
 use serde_json::{Value, json};
-use stagepass_api::Step;
-use stagepass_domain::{BookingId, Bookings, InfraError, Workflow};
+use stagepass_domain::{BookingId, InfraError, Workflow};
 use stagepass_embedded::EmbeddedStore;
+use stagepass_saga::{SagaStep, StepInput};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Mutex};
 
 /// The saga definition, the same file `template.yaml` deploys.
 pub const SAGA_ASL: &str = include_str!("../../../infra/booking-saga.asl.json");
@@ -28,67 +30,110 @@ pub enum Fault {
     CrashAfter,
 }
 
+/// The ASL `Resource` placeholder that `DefinitionSubstitutions` fills with a function's ARN:
+/// `charge-payment` → `${ChargePaymentFunctionArn}`.
+pub fn resource_of(function: &str) -> String {
+    let camel: String = function
+        .split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect();
+    format!("${{{camel}FunctionArn}}")
+}
+
+/// The step functions by name.
+pub type Steps = HashMap<&'static str, Arc<dyn SagaStep>>;
+
 pub struct LocalSaga {
-    /// Itself, so `start` can hand a spawned run its own handle.
-    me: Weak<LocalSaga>,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     machine: StateMachine,
     store: EmbeddedStore,
-    bookings: OnceLock<Weak<Bookings>>,
-    /// Run executions as soon as they start (`make run`); tests may run them by hand.
+    /// By ASL resource: (function name, step).
+    steps: HashMap<String, (&'static str, Arc<dyn SagaStep>)>,
     auto_run: bool,
     delay_scale: f64,
-    faults: Mutex<HashMap<Step, Fault>>,
+    faults: Mutex<HashMap<&'static str, Fault>>,
     transitions: AtomicU64,
     task_calls: AtomicU64,
 }
 
 impl LocalSaga {
+    /// `auto_run`: run executions as soon as they start (`make run`); tests may run them by
+    /// hand. `delay_scale` multiplies Wait and Retry intervals (0.0 never sleeps).
     pub fn new(
         store: EmbeddedStore,
+        steps: Steps,
         auto_run: bool,
         delay_scale: f64,
     ) -> Result<Arc<Self>, String> {
         let machine = StateMachine::parse(SAGA_ASL).map_err(|e| format!("saga ASL: {e}"))?;
-        Ok(Arc::new_cyclic(|me| Self {
-            me: me.clone(),
-            machine,
-            store,
-            bookings: OnceLock::new(),
-            auto_run,
-            delay_scale,
-            faults: Mutex::new(HashMap::new()),
-            transitions: AtomicU64::new(0),
-            task_calls: AtomicU64::new(0),
+        let steps = steps
+            .into_iter()
+            .map(|(name, step)| (resource_of(name), (name, step)))
+            .collect();
+        Ok(Arc::new(Self {
+            inner: Arc::new(Inner {
+                machine,
+                store,
+                steps,
+                auto_run,
+                delay_scale,
+                faults: Mutex::new(HashMap::new()),
+                transitions: AtomicU64::new(0),
+                task_calls: AtomicU64::new(0),
+            }),
         }))
     }
 
-    /// The use cases the steps call (set once the app is built: they need this workflow).
-    pub fn attach(&self, bookings: &Arc<Bookings>) {
-        let _ = self.bookings.set(Arc::downgrade(bookings));
-    }
-
     pub fn machine(&self) -> &StateMachine {
-        &self.machine
+        &self.inner.machine
     }
 
-    pub fn inject(&self, step: Step, fault: Fault) {
-        self.faults.lock().expect("faults lock").insert(step, fault);
+    /// Injects a fault into the step function with this name.
+    pub fn inject(&self, step: &'static str, fault: Fault) {
+        self.inner
+            .faults
+            .lock()
+            .expect("faults lock")
+            .insert(step, fault);
     }
 
     pub fn clear_faults(&self) {
-        self.faults.lock().expect("faults lock").clear();
+        self.inner.faults.lock().expect("faults lock").clear();
     }
 
     /// (state transitions, task calls) over every execution so far.
     pub fn counters(&self) -> (u64, u64) {
         (
-            self.transitions.load(Ordering::Relaxed),
-            self.task_calls.load(Ordering::Relaxed),
+            self.inner.transitions.load(Ordering::Relaxed),
+            self.inner.task_calls.load(Ordering::Relaxed),
         )
     }
 
     /// Runs one execution to its end (or to an injected crash).
     pub async fn execute(&self, booking: &str) -> Result<Outcome, String> {
+        self.inner.execute(booking).await
+    }
+
+    /// Runs every execution still marked running (after a crash or a restart).
+    pub async fn resume(&self) -> Result<usize, String> {
+        let running = self.inner.store.running_executions().await?;
+        for name in &running {
+            self.inner.execute(name).await?;
+        }
+        Ok(running.len())
+    }
+}
+
+impl Inner {
+    async fn execute(&self, booking: &str) -> Result<Outcome, String> {
         let run = self
             .machine
             .execute(json!({ "booking_id": booking }), self, self.delay_scale)
@@ -110,32 +155,23 @@ impl LocalSaga {
         Ok(run.outcome)
     }
 
-    /// Runs every execution still marked running (after a crash or a restart).
-    pub async fn resume(&self) -> Result<usize, String> {
-        let running = self.store.running_executions().await?;
-        for name in &running {
-            self.execute(name).await?;
-        }
-        Ok(running.len())
-    }
-
-    fn take_fault(&self, step: Step) -> Option<Fault> {
+    fn take_fault(&self, step: &'static str) -> Option<Fault> {
         let mut faults = self.faults.lock().expect("faults lock");
-        let fault = faults.get(&step).copied()?;
+        let fault = faults.get(step).copied()?;
         match fault {
             Fault::Permanent => {}
             Fault::Transient(n) if n > 1 => {
                 faults.insert(step, Fault::Transient(n - 1));
             }
             _ => {
-                faults.remove(&step);
+                faults.remove(step);
             }
         }
         Some(fault)
     }
 }
 
-impl TaskRunner for LocalSaga {
+impl TaskRunner for Inner {
     fn run<'a>(&'a self, resource: &'a str, input: Value) -> TaskFuture<'a> {
         Box::pin(async move {
             let fail = |error: &str, message: &str| {
@@ -144,16 +180,13 @@ impl TaskRunner for LocalSaga {
                     cause: json!({"errorType": error, "errorMessage": message}).to_string(),
                 }))
             };
-            let Some(step) = Step::from_resource(resource) else {
+            let Some((name, step)) = self.steps.get(resource) else {
                 return fail(
                     "States.TaskFailed",
                     &format!("no local handler for {resource}"),
                 );
             };
-            let Some(bookings) = self.bookings.get().and_then(Weak::upgrade) else {
-                return fail("DependencyUnavailable", "the app is shutting down");
-            };
-            let fault = self.take_fault(step);
+            let fault = self.take_fault(name);
             match fault {
                 Some(Fault::Transient(_)) => {
                     return fail("DependencyUnavailable", "injected transient fault");
@@ -162,12 +195,15 @@ impl TaskRunner for LocalSaga {
                 Some(Fault::CrashBefore) => return Err(TaskFailure::Crash),
                 _ => {}
             }
-            let result = step.run(&bookings, input).await;
+            let result = match StepInput::parse(input) {
+                Ok(input) => step.run(&input).await,
+                Err(e) => Err(e),
+            };
             if fault == Some(Fault::CrashAfter) {
                 return Err(TaskFailure::Crash);
             }
             match result {
-                Ok(v) => Ok(v),
+                Ok(()) => Ok(json!({})),
                 Err(e) => fail(e.name(), &e.to_string()),
             }
         })
@@ -178,21 +214,29 @@ impl TaskRunner for LocalSaga {
 impl Workflow for LocalSaga {
     async fn start(&self, booking: &BookingId) -> Result<(), InfraError> {
         let new = self
+            .inner
             .store
             .begin_execution(booking.as_str())
             .await
             .map_err(InfraError)?;
-        if new
-            && self.auto_run
-            && let Some(saga) = self.me.upgrade()
-        {
-            let name = booking.to_string();
+        if new && self.inner.auto_run {
+            let (inner, name) = (self.inner.clone(), booking.to_string());
             tokio::spawn(async move {
-                if let Err(e) = saga.execute(&name).await {
+                if let Err(e) = inner.execute(&name).await {
                     tracing::error!(booking = %name, error = %e, "saga run failed to record");
                 }
             });
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resource_of;
+
+    #[test]
+    fn resources_name_the_functions() {
+        assert_eq!(resource_of("charge-payment"), "${ChargePaymentFunctionArn}");
     }
 }

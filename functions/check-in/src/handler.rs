@@ -1,0 +1,64 @@
+//! POST /checkins — door staff scan a ticket's QR payload.
+
+use stagepass_api::prelude::*;
+use stagepass_domain::checkin::CheckIn;
+
+pub const FUNCTION: Function = Function {
+    name: "check-in",
+    route: Some(Route::token("POST", "/checkins")),
+    wire,
+};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckInRequest {
+    qr: String,
+    gate: String,
+}
+
+fn wire(w: &dyn Wiring) -> Wired<'_> {
+    Box::pin(async move {
+        let check_in = Arc::new(CheckIn {
+            bookings: w.bookings()?,
+            signer: w.tokens().await?,
+            clock: w.clock(),
+        });
+        let limits = w.limits();
+        let handler = http(move |req| handle(check_in.clone(), limits, req));
+        Ok(idempotent(w.idempotency()?, w.clock(), limits, handler))
+    })
+}
+
+async fn handle(check_in: Arc<CheckIn>, limits: Limits, req: Request) -> Response<Body> {
+    respond(
+        async {
+            let who = caller(&req)?;
+            if !(who.has(Role::Door) || who.has(Role::Admin)) {
+                return Err(ApiError::Forbidden("this route needs the door role".into()));
+            }
+            let input: CheckInRequest = json_body(&req, limits.max_body_bytes)?;
+            let gate = input.gate.trim();
+            if gate.is_empty() || gate.chars().count() > 40 || gate.chars().any(char::is_control) {
+                return Err(
+                    DomainError::invalid("gate", "must be 1-40 printable characters").into(),
+                );
+            }
+            let (booking, ticket) = check_in.check_in(&input.qr, gate).await?;
+            let t = booking
+                .ticket(&ticket)
+                .expect("checked in a ticket of this booking");
+            Ok(json(
+                200,
+                &json!({
+                    "status": "admitted",
+                    "ticket_id": t.id,
+                    "seat": t.unit,
+                    "event_id": booking.event_id,
+                    "checked_in_at": t.checked_in.as_ref().map(|c| c.at),
+                    "gate": gate,
+                }),
+            ))
+        }
+        .await,
+    )
+}

@@ -1,0 +1,80 @@
+//! POST /bookings — check out a live hold. Answers 202 at once with the pending booking; the
+//! saga confirms or fails it (poll `GET /bookings/{id}`).
+
+use stagepass_api::prelude::*;
+use stagepass_domain::bookings::{Buyer, Checkout};
+use stagepass_domain::{HoldId, PaymentMethod, TicketFiles, TicketSigner};
+
+pub const FUNCTION: Function = Function {
+    name: "checkout",
+    route: Some(Route::token("POST", "/bookings")),
+    wire,
+};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckoutRequest {
+    hold_id: String,
+    payment_method: PaymentInput,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PaymentInput {
+    card: String,
+}
+
+struct Deps {
+    checkout: Checkout,
+    files: Arc<dyn TicketFiles>,
+    signer: Arc<dyn TicketSigner>,
+    limits: Limits,
+}
+
+fn wire(w: &dyn Wiring) -> Wired<'_> {
+    Box::pin(async move {
+        let deps = Arc::new(Deps {
+            checkout: Checkout {
+                catalog: w.catalog()?,
+                inventory: w.inventory()?,
+                bookings: w.bookings()?,
+                workflow: w.workflow()?,
+                clock: w.clock(),
+            },
+            files: w.files()?,
+            signer: w.tokens().await?,
+            limits: w.limits(),
+        });
+        let handler = http(move |req| handle(deps.clone(), req));
+        Ok(idempotent(w.idempotency()?, w.clock(), w.limits(), handler))
+    })
+}
+
+async fn handle(deps: Arc<Deps>, req: Request) -> Response<Body> {
+    respond(
+        async {
+            let who = caller(&req)?;
+            who.require_buyer()?;
+            let input: CheckoutRequest = json_body(&req, deps.limits.max_body_bytes)?;
+            let hold_id = HoldId::parse(&input.hold_id)
+                .ok_or_else(|| DomainError::HoldNotFound(input.hold_id.clone()))?;
+            let method = PaymentMethod::parse(&input.payment_method.card)?;
+            let email = who.email.as_ref().ok_or_else(|| {
+                ApiError::Forbidden("this token has no email to send the tickets to".into())
+            })?;
+            let buyer = Buyer {
+                user: who.user.clone(),
+                email: email.as_str().to_string(),
+            };
+            let outcome = deps.checkout.checkout(&buyer, &hold_id, method).await?;
+            let view =
+                BookingView::new(&outcome.booking, deps.files.as_ref(), deps.signer.as_ref())
+                    .await?;
+            Ok(with_location(
+                json(if outcome.created { 202 } else { 200 }, &view),
+                format!("/bookings/{}", outcome.booking.id),
+            ))
+        }
+        .await,
+    )
+}

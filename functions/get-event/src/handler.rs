@@ -1,0 +1,42 @@
+//! GET /events/{eventId} — details and live seat map. Drafts only for their organiser.
+
+use stagepass_api::prelude::*;
+use stagepass_domain::catalog::EventDetail;
+
+pub const FUNCTION: Function = Function {
+    name: "get-event",
+    route: Some(Route::public("GET", "/events/{eventId}")),
+    wire,
+};
+
+fn wire(w: &dyn Wiring) -> Wired<'_> {
+    Box::pin(async move {
+        let detail = Arc::new(EventDetail {
+            catalog: w.catalog()?,
+            inventory: w.inventory()?,
+            clock: w.clock(),
+        });
+        // A public route: the authorizer does not run, so a token sent is checked here.
+        let tokens = w.tokens().await?;
+        Ok(http(move |req| handle(detail.clone(), tokens.clone(), req)))
+    })
+}
+
+async fn handle(detail: Arc<EventDetail>, tokens: Arc<Tokens>, req: Request) -> Response<Body> {
+    respond(
+        async {
+            let viewer = if req
+                .headers()
+                .contains_key(lambda_http::http::header::AUTHORIZATION)
+            {
+                tokens.optional_caller(&req)?.map(|p| p.actor())
+            } else {
+                None
+            };
+            let id = event_id(&req)?;
+            let (event, map) = detail.event_detail(viewer.as_ref(), &id).await?;
+            Ok(json(200, &EventView::new(&event, Some(&map))))
+        }
+        .await,
+    )
+}

@@ -1,0 +1,45 @@
+//! POST /events/{eventId}/holds — hold seats and/or GA places, all or nothing.
+
+use stagepass_api::prelude::*;
+use stagepass_domain::HoldRequest;
+use stagepass_domain::holds::HoldSeats;
+
+pub const FUNCTION: Function = Function {
+    name: "hold-seats",
+    route: Some(Route::token("POST", "/events/{eventId}/holds")),
+    wire,
+};
+
+fn wire(w: &dyn Wiring) -> Wired<'_> {
+    Box::pin(async move {
+        let holds = Arc::new(HoldSeats::new(
+            w.catalog()?,
+            w.inventory()?,
+            w.clock(),
+            w.hold_settings()?,
+        ));
+        let limits = w.limits();
+        let handler = http(move |req| handle(holds.clone(), limits, req));
+        Ok(idempotent(w.idempotency()?, w.clock(), limits, handler))
+    })
+}
+
+async fn handle(holds: Arc<HoldSeats>, limits: Limits, req: Request) -> Response<Body> {
+    respond(
+        async {
+            let holder = caller(&req)?;
+            holder.require_buyer()?;
+            let id = event_id(&req)?;
+            // The hold id is derived from the key, so even without the stored answer a retry
+            // finds the hold the first attempt made.
+            let key = stagepass_api::request::idempotency_key(&req)?;
+            let request: HoldRequest = json_body(&req, limits.max_body_bytes)?;
+            let outcome = holds
+                .hold(&holder.user, &id, &request, key.as_deref())
+                .await?;
+            let status = if outcome.created { 201 } else { 200 };
+            Ok(json(status, &HoldView::new(&outcome.hold, holds.now())))
+        }
+        .await,
+    )
+}

@@ -1,0 +1,26 @@
+//! GET /.well-known/jwks.json — the public keys that verify access tokens.
+
+use stagepass_api::prelude::*;
+
+pub const FUNCTION: Function = Function {
+    name: "jwks",
+    route: Some(Route::public("GET", "/.well-known/jwks.json")),
+    wire,
+};
+
+fn wire(w: &dyn Wiring) -> Wired<'_> {
+    Box::pin(async move {
+        let tokens = w.tokens().await?;
+        Ok(http(move |_req| {
+            let tokens = tokens.clone();
+            async move {
+                let mut response = json(200, tokens.jwks());
+                response.headers_mut().insert(
+                    "cache-control",
+                    lambda_http::http::HeaderValue::from_static("public, max-age=300"),
+                );
+                response
+            }
+        }))
+    })
+}

@@ -1,0 +1,38 @@
+//! POST /auth/logout — revokes the caller's login (every refresh token of its family).
+
+use stagepass_api::prelude::*;
+use stagepass_domain::Accounts;
+
+pub const FUNCTION: Function = Function {
+    name: "logout",
+    route: Some(Route::token("POST", "/auth/logout")),
+    wire,
+};
+
+fn wire(w: &dyn Wiring) -> Wired<'_> {
+    Box::pin(async move {
+        let accounts = Arc::new(Accounts::new(
+            w.identity()?,
+            w.rate_limiter()?,
+            w.clock(),
+            w.identity_settings()?,
+        ));
+        Ok(http(move |req| handle(accounts.clone(), req)))
+    })
+}
+
+async fn handle(accounts: Arc<Accounts>, req: Request) -> Response<Body> {
+    respond(
+        async {
+            let who = caller(&req)?;
+            if let Some(family) = &who.session {
+                accounts.logout(family).await?;
+            }
+            Ok(Response::builder()
+                .status(204)
+                .body(Body::Empty)
+                .expect("a 204 is a valid response"))
+        }
+        .await,
+    )
+}

@@ -1,0 +1,51 @@
+//! GET /me/bookings — the caller's bookings, newest first (`limit`, default 20, at most 100).
+
+use stagepass_api::prelude::*;
+use stagepass_domain::bookings::queries::bookings_of;
+use stagepass_domain::{BookingStore, TicketFiles, TicketSigner};
+
+pub const FUNCTION: Function = Function {
+    name: "my-bookings",
+    route: Some(Route::token("GET", "/me/bookings")),
+    wire,
+};
+
+struct Deps {
+    bookings: Arc<dyn BookingStore>,
+    files: Arc<dyn TicketFiles>,
+    signer: Arc<dyn TicketSigner>,
+}
+
+fn wire(w: &dyn Wiring) -> Wired<'_> {
+    Box::pin(async move {
+        let deps = Arc::new(Deps {
+            bookings: w.bookings()?,
+            files: w.files()?,
+            signer: w.tokens().await?,
+        });
+        Ok(http(move |req| handle(deps.clone(), req)))
+    })
+}
+
+async fn handle(deps: Arc<Deps>, req: Request) -> Response<Body> {
+    respond(
+        async {
+            let who = caller(&req)?;
+            let limit = match query_param(&req, "limit") {
+                None => 20,
+                Some(raw) => raw
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=100).contains(n))
+                    .ok_or_else(|| DomainError::invalid("limit", "must be 1-100"))?,
+            };
+            let bookings = bookings_of(deps.bookings.as_ref(), &who.user, limit).await?;
+            let mut views = Vec::new();
+            for b in &bookings {
+                views.push(BookingView::new(b, deps.files.as_ref(), deps.signer.as_ref()).await?);
+            }
+            Ok(json(200, &json!({ "bookings": views })))
+        }
+        .await,
+    )
+}

@@ -1,0 +1,19 @@
+//! What a function's `handler.rs` usually needs, in one `use`.
+
+pub use crate::auth::{Principal, Role, Tokens, caller, client_address};
+pub use crate::error::ApiError;
+pub use crate::idempotency::idempotent;
+pub use crate::request::{booking_id, event_id, hold_id, json_body, path_param, query_param};
+pub use crate::response::{Reply, json, no_store, respond, session_reply, with_location};
+pub use crate::views::{BookingView, EventSummary, EventView, HoldView};
+pub use crate::wiring::{
+    Access, BoxFuture, Function, Handler, Limits, Route, Wiring, WiringError, http,
+};
+pub use lambda_http::{Body, Request, Response};
+pub use serde::Deserialize;
+pub use serde_json::json;
+pub use stagepass_domain::DomainError;
+pub use std::sync::Arc;
+
+/// What `wire` returns: the handler, once the ports it asked for are built.
+pub type Wired<'a> = BoxFuture<'a, Result<Handler, WiringError>>;

@@ -1,0 +1,264 @@
+//! How a function wires itself. Each `functions/<name>/src/handler.rs` declares a
+//! [`Function`]: its name, its route (if API Gateway calls it) and a `wire` that asks a
+//! [`Wiring`] for exactly the ports its use case needs and returns its [`Handler`].
+//!
+//! Two wirings exist: the deployed one (`stagepass-lambda`) builds each port on demand from the
+//! function's own environment and fails at start-up naming a missing setting, so what a
+//! function asks for is what its template entry must give it (a test checks both ways); and
+//! [`Ports`], a bag of ready adapters, which the local server and the tests fill.
+
+use crate::auth::Tokens;
+use async_trait::async_trait;
+use aws_lambda_events::apigw::{
+    ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerResponse,
+};
+use aws_lambda_events::dynamodb::Event as DynamoDbEvent;
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use aws_lambda_events::streams::DynamoDbEventResponse;
+use lambda_http::{Body, Request, Response};
+use serde_json::{Map, Value};
+use stagepass_domain::{
+    BookingStore, Clock, EventBus, EventCatalog, HoldSettings, IdempotencyStore, IdentitySettings,
+    IdentityStore, Mailer, PaymentProvider, RateLimiter, SeatInventory, TicketFiles, Workflow,
+};
+use stagepass_saga::SagaStep;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A function's start-up failed: names the setting or port that is missing or wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct WiringError(pub String);
+
+/// Whether API Gateway runs the authorizer before the function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Public,
+    /// A valid access token is needed; the function gets the caller from the authorizer.
+    Token,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    pub method: &'static str,
+    /// API Gateway syntax: `{name}` is a path parameter.
+    pub path: &'static str,
+    pub access: Access,
+}
+
+impl Route {
+    pub const fn public(method: &'static str, path: &'static str) -> Self {
+        Self {
+            method,
+            path,
+            access: Access::Public,
+        }
+    }
+
+    pub const fn token(method: &'static str, path: &'static str) -> Self {
+        Self {
+            method,
+            path,
+            access: Access::Token,
+        }
+    }
+}
+
+/// API Gateway answers 401 only when a TOKEN authorizer fails with exactly this message.
+#[derive(Debug)]
+pub struct Unauthorized;
+
+pub type HttpFn = Arc<dyn Fn(Request) -> BoxFuture<'static, Response<Body>> + Send + Sync>;
+pub type QueueFn = Arc<dyn Fn(SqsEvent) -> BoxFuture<'static, SqsBatchResponse> + Send + Sync>;
+pub type StreamFn =
+    Arc<dyn Fn(DynamoDbEvent) -> BoxFuture<'static, DynamoDbEventResponse> + Send + Sync>;
+pub type AuthorizerFn = Arc<
+    dyn Fn(
+            ApiGatewayCustomAuthorizerRequest,
+        ) -> Result<ApiGatewayCustomAuthorizerResponse<Map<String, Value>>, Unauthorized>
+        + Send
+        + Sync,
+>;
+
+/// What a wired function runs per invocation, by what invokes it.
+#[derive(Clone)]
+pub enum Handler {
+    /// API Gateway proxy requests.
+    Http(HttpFn),
+    /// A Task of the booking saga (Step Functions).
+    Step(Arc<dyn SagaStep>),
+    /// An SQS batch, answered with the messages that failed.
+    Queue(QueueFn),
+    /// A DynamoDB stream batch, answered with the first record that failed.
+    Stream(StreamFn),
+    /// API Gateway's TOKEN authorizer.
+    Authorizer(AuthorizerFn),
+}
+
+/// Wraps an async request handler.
+pub fn http<F, Fut>(f: F) -> Handler
+where
+    F: Fn(Request) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Response<Body>> + Send + 'static,
+{
+    Handler::Http(Arc::new(move |req| Box::pin(f(req))))
+}
+
+pub type Wire = for<'a> fn(&'a dyn Wiring) -> BoxFuture<'a, Result<Handler, WiringError>>;
+
+/// One Lambda function: the folder name under `functions/`, its route, and its wiring.
+#[derive(Clone, Copy)]
+pub struct Function {
+    pub name: &'static str,
+    pub route: Option<Route>,
+    pub wire: Wire,
+}
+
+/// Request limits every HTTP function applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_body_bytes: usize,
+    /// How long a retry waits for the first request with its Idempotency-Key to finish.
+    pub idempotency_wait: std::time::Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            // 256 KiB: a 50,000-seat stadium layout is a few KiB, so this is generous.
+            max_body_bytes: 256 * 1024,
+            idempotency_wait: std::time::Duration::from_secs(3),
+        }
+    }
+}
+
+/// What a function may ask for while it wires itself. Every port is built on demand: a
+/// function that does not ask for one never reads its settings.
+#[async_trait]
+pub trait Wiring: Send + Sync {
+    fn catalog(&self) -> Result<Arc<dyn EventCatalog>, WiringError>;
+    fn inventory(&self) -> Result<Arc<dyn SeatInventory>, WiringError>;
+    fn identity(&self) -> Result<Arc<dyn IdentityStore>, WiringError>;
+    fn rate_limiter(&self) -> Result<Arc<dyn RateLimiter>, WiringError>;
+    fn bookings(&self) -> Result<Arc<dyn BookingStore>, WiringError>;
+    /// Idempotency keys (of requests, and of events already mailed).
+    fn idempotency(&self) -> Result<Arc<dyn IdempotencyStore>, WiringError>;
+    fn payments(&self) -> Result<Arc<dyn PaymentProvider>, WiringError>;
+    fn files(&self) -> Result<Arc<dyn TicketFiles>, WiringError>;
+    /// The mailer and the From address it sends as.
+    fn mailer(&self) -> Result<(Arc<dyn Mailer>, String), WiringError>;
+    fn bus(&self) -> Result<Arc<dyn EventBus>, WiringError>;
+    fn workflow(&self) -> Result<Arc<dyn Workflow>, WiringError>;
+    /// The signing keys (deployed: read from Secrets Manager once per container).
+    async fn tokens(&self) -> Result<Arc<Tokens>, WiringError>;
+    fn clock(&self) -> Arc<dyn Clock>;
+    fn hold_settings(&self) -> Result<HoldSettings, WiringError>;
+    fn identity_settings(&self) -> Result<IdentitySettings, WiringError>;
+    fn limits(&self) -> Limits;
+}
+
+/// Ready-made adapters: the local server's embedded ones, or whatever a test passes. Asking
+/// for a port that is not here is an error naming it.
+#[derive(Clone)]
+pub struct Ports {
+    pub catalog: Option<Arc<dyn EventCatalog>>,
+    pub inventory: Option<Arc<dyn SeatInventory>>,
+    pub identity: Option<Arc<dyn IdentityStore>>,
+    pub rate_limiter: Option<Arc<dyn RateLimiter>>,
+    pub bookings: Option<Arc<dyn BookingStore>>,
+    pub idempotency: Option<Arc<dyn IdempotencyStore>>,
+    pub payments: Option<Arc<dyn PaymentProvider>>,
+    pub files: Option<Arc<dyn TicketFiles>>,
+    pub mailer: Option<(Arc<dyn Mailer>, String)>,
+    pub bus: Option<Arc<dyn EventBus>>,
+    pub workflow: Option<Arc<dyn Workflow>>,
+    pub tokens: Option<Arc<Tokens>>,
+    pub clock: Arc<dyn Clock>,
+    pub hold_settings: HoldSettings,
+    pub identity_settings: IdentitySettings,
+    pub limits: Limits,
+}
+
+impl Ports {
+    /// No adapters yet, default settings.
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            catalog: None,
+            inventory: None,
+            identity: None,
+            rate_limiter: None,
+            bookings: None,
+            idempotency: None,
+            payments: None,
+            files: None,
+            mailer: None,
+            bus: None,
+            workflow: None,
+            tokens: None,
+            clock,
+            hold_settings: HoldSettings::default(),
+            identity_settings: IdentitySettings::default(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+fn given<T: Clone>(port: &Option<T>, name: &str) -> Result<T, WiringError> {
+    port.clone()
+        .ok_or_else(|| WiringError(format!("no {name} adapter was given")))
+}
+
+#[async_trait]
+impl Wiring for Ports {
+    fn catalog(&self) -> Result<Arc<dyn EventCatalog>, WiringError> {
+        given(&self.catalog, "catalog")
+    }
+    fn inventory(&self) -> Result<Arc<dyn SeatInventory>, WiringError> {
+        given(&self.inventory, "inventory")
+    }
+    fn identity(&self) -> Result<Arc<dyn IdentityStore>, WiringError> {
+        given(&self.identity, "identity")
+    }
+    fn rate_limiter(&self) -> Result<Arc<dyn RateLimiter>, WiringError> {
+        given(&self.rate_limiter, "rate limiter")
+    }
+    fn bookings(&self) -> Result<Arc<dyn BookingStore>, WiringError> {
+        given(&self.bookings, "bookings")
+    }
+    fn idempotency(&self) -> Result<Arc<dyn IdempotencyStore>, WiringError> {
+        given(&self.idempotency, "idempotency")
+    }
+    fn payments(&self) -> Result<Arc<dyn PaymentProvider>, WiringError> {
+        given(&self.payments, "payments")
+    }
+    fn files(&self) -> Result<Arc<dyn TicketFiles>, WiringError> {
+        given(&self.files, "ticket files")
+    }
+    fn mailer(&self) -> Result<(Arc<dyn Mailer>, String), WiringError> {
+        given(&self.mailer, "mailer")
+    }
+    fn bus(&self) -> Result<Arc<dyn EventBus>, WiringError> {
+        given(&self.bus, "event bus")
+    }
+    fn workflow(&self) -> Result<Arc<dyn Workflow>, WiringError> {
+        given(&self.workflow, "workflow")
+    }
+    async fn tokens(&self) -> Result<Arc<Tokens>, WiringError> {
+        given(&self.tokens, "signing keys")
+    }
+    fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+    fn hold_settings(&self) -> Result<HoldSettings, WiringError> {
+        Ok(self.hold_settings.clone())
+    }
+    fn identity_settings(&self) -> Result<IdentitySettings, WiringError> {
+        Ok(self.identity_settings.clone())
+    }
+    fn limits(&self) -> Limits {
+        self.limits
+    }
+}

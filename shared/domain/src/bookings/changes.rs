@@ -1,0 +1,54 @@
+//! Loading a booking and applying a change to the latest stored version: every booking write
+//! (checkout's saga steps, cancellation, check-in) goes through here, so a concurrent writer
+//! makes the change reload and apply again instead of overwriting.
+
+use super::models::{Booking, BookingId};
+use super::ports::{BookingError, BookingStore};
+use crate::clock::Clock;
+use crate::integration::IntegrationEvent;
+use chrono::{DateTime, Utc};
+use thiserror::Error;
+
+/// How many times a change is re-applied to a booking that keeps changing under it.
+const UPDATE_ATTEMPTS: usize = 5;
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum ChangeError {
+    #[error("booking not found: {0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// A strongly consistent read of one booking. Errors: `NotFound`, `Unavailable`.
+pub async fn load(store: &dyn BookingStore, id: &BookingId) -> Result<Booking, ChangeError> {
+    store
+        .get(id)
+        .await
+        .map_err(|e| ChangeError::Unavailable(e.to_string()))?
+        .ok_or_else(|| ChangeError::NotFound(id.to_string()))
+}
+
+/// Applies `change` to the latest stored booking and saves it with its events; `None` from
+/// `change` means nothing to do. Returns the booking as stored afterwards.
+pub async fn change(
+    store: &dyn BookingStore,
+    clock: &dyn Clock,
+    id: &BookingId,
+    mut change: impl FnMut(&Booking, DateTime<Utc>) -> Option<(Booking, Vec<IntegrationEvent>)>,
+) -> Result<Booking, ChangeError> {
+    for _ in 0..UPDATE_ATTEMPTS {
+        let current = load(store, id).await?;
+        let Some((next, events)) = change(&current, clock.now()) else {
+            return Ok(current);
+        };
+        match store.update(&next, current.version, &events).await {
+            Ok(()) => return Ok(next),
+            Err(BookingError::VersionConflict) => continue,
+            Err(e) => return Err(ChangeError::Unavailable(e.to_string())),
+        }
+    }
+    Err(ChangeError::Unavailable(
+        "booking kept changing under this write".into(),
+    ))
+}

@@ -1,0 +1,21 @@
+//! Bookings: what checkout makes of a hold, the tickets the saga issues, and cancelling them.
+//! The saga's steps live in their own crate (`stagepass-saga`).
+
+pub mod cancel_booking;
+pub mod changes;
+pub mod checkout;
+pub mod models;
+pub mod payments;
+pub mod ports;
+pub mod queries;
+pub mod tickets;
+
+pub use cancel_booking::{CancelBooking, Settlement};
+pub use checkout::{Buyer, Checkout, CheckoutOutcome};
+pub use models::{
+    Booking, BookingId, BookingStatus, PaymentMethod, PaymentState, Ticket, TicketClaims,
+    TicketStatus,
+};
+pub use ports::{
+    BookingError, BookingStore, PaymentError, PaymentProvider, TicketFiles, TicketSigner, Workflow,
+};

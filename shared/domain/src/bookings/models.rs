@@ -1,0 +1,305 @@
+//! Bookings and tickets: what checkout makes of a hold, and what the saga turns it into.
+
+use crate::catalog::layout::UnitId;
+use crate::error::{DomainError, Result};
+use crate::holds::models::Hold;
+use crate::ids::{EventId, HoldId, UserId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A booking's id is derived from its hold's id: one hold can only ever become one booking,
+/// so a checkout retried without an Idempotency-Key still cannot book (or charge) twice.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct BookingId(String);
+
+impl BookingId {
+    pub fn for_hold(hold: &HoldId) -> Self {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(format!("booking\0{hold}").as_bytes());
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&digest[..16]);
+        Self(
+            uuid::Builder::from_random_bytes(bytes)
+                .into_uuid()
+                .to_string(),
+        )
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        uuid::Uuid::parse_str(raw)
+            .ok()
+            .filter(|u| u.hyphenated().to_string() == raw)
+            .map(|_| Self(raw.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for BookingId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BookingStatus {
+    /// Checked out; the saga is running.
+    Pending,
+    Confirmed,
+    /// The saga compensated: nothing is charged and the seats are free.
+    Failed,
+    /// Cancelled after confirmation (by the fan or with the event): refunded, seats free.
+    Cancelled,
+}
+
+impl BookingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Confirmed => "confirmed",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// Where the money is. `Refunded` is also set when compensation starts before any charge: from
+/// then on the charge step refuses to charge, so a late retry can never take money.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum PaymentState {
+    NotCharged,
+    Charged {
+        charge_id: String,
+    },
+    Refunded {
+        charge_id: Option<String>,
+        refund_id: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketStatus {
+    Valid,
+    Void,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckIn {
+    pub at: DateTime<Utc>,
+    pub gate: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ticket {
+    /// `{booking id}-{n}`: stable, so issuing tickets twice makes the same tickets.
+    pub id: String,
+    pub unit: UnitId,
+    /// Where the PDF is, in the ticket file store.
+    pub file_key: String,
+    pub status: TicketStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_in: Option<CheckIn>,
+}
+
+/// What a fan pays with. Only test card numbers mean anything to the simulated provider; a
+/// real provider would get a token from its own client-side SDK instead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentMethod {
+    pub card: String,
+}
+
+impl PaymentMethod {
+    /// Digits only (spaces allowed in input), 12 to 19 of them, passing the Luhn check.
+    pub fn parse(raw: &str) -> Result<Self> {
+        let digits: String = raw.chars().filter(|c| *c != ' ').collect();
+        if !(12..=19).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(DomainError::InvalidPaymentMethod(
+                "card must be 12-19 digits".into(),
+            ));
+        }
+        if !luhn(&digits) {
+            return Err(DomainError::InvalidPaymentMethod(
+                "card number fails its check digit".into(),
+            ));
+        }
+        Ok(Self { card: digits })
+    }
+
+    /// What may be shown or stored beside the booking: never the whole number.
+    pub fn masked(&self) -> String {
+        format!("card ending {}", &self.card[self.card.len() - 4..])
+    }
+}
+
+fn luhn(digits: &str) -> bool {
+    let sum: u32 = digits
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            if i % 2 == 1 {
+                let doubled = d * 2;
+                if doubled > 9 { doubled - 9 } else { doubled }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Booking {
+    pub id: BookingId,
+    pub hold_id: HoldId,
+    pub event_id: EventId,
+    pub buyer: UserId,
+    /// Where tickets and news about the booking go.
+    pub email: String,
+    pub event_title: String,
+    pub venue: String,
+    pub starts_at: DateTime<Utc>,
+    pub units: Vec<UnitId>,
+    /// Minor units of `currency`.
+    pub total: i64,
+    pub currency: String,
+    /// Kept only while the saga may still charge it; cleared once the booking is settled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_method: Option<PaymentMethod>,
+    pub payment_label: String,
+    pub status: BookingStatus,
+    /// Why the booking failed or was cancelled: a machine-readable code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub payment: PaymentState,
+    #[serde(default)]
+    pub tickets: Vec<Ticket>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Bumped by every write; stores only accept a write made from the latest version.
+    pub version: u64,
+}
+
+/// What a checkout needs beyond the hold.
+pub struct BookingDraft<'a> {
+    pub hold: &'a Hold,
+    pub email: String,
+    pub event_title: String,
+    pub venue: String,
+    pub starts_at: DateTime<Utc>,
+    pub payment_method: PaymentMethod,
+}
+
+impl Booking {
+    pub fn pending(draft: BookingDraft<'_>, now: DateTime<Utc>) -> Self {
+        let hold = draft.hold;
+        Self {
+            id: BookingId::for_hold(&hold.id),
+            hold_id: hold.id.clone(),
+            event_id: hold.event_id.clone(),
+            buyer: hold.holder.clone(),
+            email: draft.email,
+            event_title: draft.event_title,
+            venue: draft.venue,
+            starts_at: draft.starts_at,
+            units: hold.units.clone(),
+            total: hold.total,
+            currency: hold.currency.clone(),
+            payment_label: draft.payment_method.masked(),
+            payment_method: Some(draft.payment_method),
+            status: BookingStatus::Pending,
+            reason: None,
+            payment: PaymentState::NotCharged,
+            tickets: Vec::new(),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        }
+    }
+
+    /// The next version of this booking, changed by `change`.
+    pub fn next(&self, now: DateTime<Utc>, change: impl FnOnce(&mut Self)) -> Self {
+        let mut next = self.clone();
+        change(&mut next);
+        next.version = self.version + 1;
+        next.updated_at = now;
+        next
+    }
+
+    pub fn charge_id(&self) -> Option<&str> {
+        match &self.payment {
+            PaymentState::Charged { charge_id } => Some(charge_id),
+            PaymentState::Refunded { charge_id, .. } => charge_id.as_deref(),
+            PaymentState::NotCharged => None,
+        }
+    }
+
+    pub fn ticket(&self, id: &str) -> Option<&Ticket> {
+        self.tickets.iter().find(|t| t.id == id)
+    }
+}
+
+/// A ticket's stable id.
+pub fn ticket_id(booking: &BookingId, n: usize) -> String {
+    format!("{booking}-{n}")
+}
+
+/// The booking a ticket id belongs to (its id up to the last `-n`).
+pub fn booking_of_ticket(ticket: &str) -> Option<BookingId> {
+    let (booking, n) = ticket.rsplit_once('-')?;
+    n.parse::<u16>().ok()?;
+    BookingId::parse(booking)
+}
+
+/// What a ticket's QR code says, signed: a scanner holding the public keys can check it offline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketClaims {
+    pub ticket: String,
+    pub event: String,
+    pub seat: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn booking_ids_follow_holds() {
+        let h = HoldId::generate();
+        assert_eq!(BookingId::for_hold(&h), BookingId::for_hold(&h));
+        assert_ne!(
+            BookingId::for_hold(&h),
+            BookingId::for_hold(&HoldId::generate())
+        );
+        let b = BookingId::for_hold(&h);
+        assert_eq!(booking_of_ticket(&ticket_id(&b, 3)), Some(b));
+        assert_eq!(booking_of_ticket("nope-1"), None);
+        assert_eq!(booking_of_ticket("x"), None);
+    }
+
+    #[test]
+    fn cards_are_checked() {
+        assert!(PaymentMethod::parse("4242 4242 4242 4242").is_ok());
+        assert_eq!(
+            PaymentMethod::parse("4242424242424242").unwrap().masked(),
+            "card ending 4242"
+        );
+        for bad in [
+            "",
+            "4242",
+            "4242424242424241",
+            "4242x24242424242",
+            "1".repeat(25).as_str(),
+        ] {
+            assert!(PaymentMethod::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! What bookings need: a store (with the outbox), a payment provider, ticket files, a ticket
+//! signer and the workflow that runs the saga.
+
+use super::models::{Booking, BookingId, PaymentMethod, TicketClaims};
+use crate::error::InfraError;
+use crate::ids::{EventId, UserId};
+use crate::integration::IntegrationEvent;
+use async_trait::async_trait;
+use thiserror::Error;
+
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum BookingError {
+    /// A booking with this id is already stored (a retried checkout): here it is.
+    #[error("booking already exists")]
+    Exists(Box<Booking>),
+    #[error("the stored booking is not at the expected version")]
+    VersionConflict,
+    #[error("booking store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Bookings, and the outbox of integration events written with them.
+#[async_trait]
+pub trait BookingStore: Send + Sync {
+    /// Stores a new booking. Errors: `Exists` with the stored one if the id is taken.
+    async fn create(&self, booking: &Booking) -> Result<(), BookingError>;
+
+    /// A strongly consistent read.
+    async fn get(&self, id: &BookingId) -> Result<Option<Booking>, BookingError>;
+
+    /// Replaces the booking if the stored one is at `expected_version`, and adds `events` to
+    /// the outbox in the same transaction: a state change and its events are never apart.
+    /// Errors: `VersionConflict` (nothing is written).
+    async fn update(
+        &self,
+        booking: &Booking,
+        expected_version: u64,
+        events: &[IntegrationEvent],
+    ) -> Result<(), BookingError>;
+
+    /// A buyer's bookings, newest first, at most `limit`.
+    async fn for_buyer(&self, buyer: &UserId, limit: usize) -> Result<Vec<Booking>, BookingError>;
+
+    /// Every booking of an event (for cancelling it).
+    async fn for_event(&self, event: &EventId) -> Result<Vec<Booking>, BookingError>;
+
+    /// Adds events to the outbox on their own (for changes outside a booking, such as an
+    /// event being cancelled). Adding an event id that is already there is not an error.
+    async fn record_events(&self, events: &[IntegrationEvent]) -> Result<(), BookingError>;
+
+    /// Outbox events not yet delivered, oldest first.
+    async fn undelivered(&self, limit: usize) -> Result<Vec<IntegrationEvent>, BookingError>;
+
+    /// Removes delivered events from the outbox.
+    async fn delivered(&self, ids: &[String]) -> Result<(), BookingError>;
+}
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum PaymentError {
+    /// The card was refused for good (`card_declined`, `insufficient_funds`): do not retry.
+    #[error("payment declined: {0}")]
+    Declined(String),
+    /// The provider failed; the same call may succeed if retried with the same key.
+    #[error("payment provider error: {0}")]
+    Transient(String),
+    /// No answer in time: the charge may or may not have happened. Retrying with the same
+    /// key is safe and tells which.
+    #[error("payment provider timed out")]
+    Timeout,
+}
+
+/// A payment provider. Every call names an idempotency key; a provider must never act twice
+/// for one key (Stripe's `Idempotency-Key` has exactly this meaning).
+#[async_trait]
+pub trait PaymentProvider: Send + Sync {
+    /// Charges `amount` minor units once per `key`. A retry returns the first charge's id.
+    async fn charge(
+        &self,
+        key: &str,
+        amount: i64,
+        currency: &str,
+        method: &PaymentMethod,
+    ) -> Result<String, PaymentError>;
+
+    /// Refunds in full whatever was charged with `key`, once: `None` if nothing was.
+    async fn refund(&self, key: &str) -> Result<Option<String>, PaymentError>;
+}
+
+/// Where ticket PDFs are kept (S3 deployed, a folder locally).
+#[async_trait]
+pub trait TicketFiles: Send + Sync {
+    /// Writes (or overwrites with the same bytes: issuing is retried) one file.
+    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), InfraError>;
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, InfraError>;
+    /// A link the buyer can open (presigned on S3).
+    async fn link(&self, key: &str) -> Result<String, InfraError>;
+}
+
+/// Starts the booking saga (Step Functions deployed, the in-process interpreter locally).
+#[async_trait]
+pub trait Workflow: Send + Sync {
+    /// Starts the saga for a booking. The execution is named by the booking id, so starting
+    /// it again is not an error and does not run it twice.
+    async fn start(&self, booking: &BookingId) -> Result<(), InfraError>;
+}
+
+/// Signs what a ticket's QR code carries, and checks it.
+pub trait TicketSigner: Send + Sync {
+    fn sign_ticket(&self, claims: &TicketClaims) -> Result<String, InfraError>;
+    /// `None` for anything not signed by one of our keys as a ticket.
+    fn verify_ticket(&self, token: &str) -> Option<TicketClaims>;
+}

@@ -1,0 +1,57 @@
+//! An organiser (or admin) cancels their event: off sale at once, then every booking is
+//! refunded and cancelled. Retrying finishes whatever a failed attempt left.
+
+use super::event::{Event, EventStatus};
+use super::organise::managed_event;
+use super::ports::{CatalogError, EventCatalog};
+use crate::bookings::{BookingStatus, Settlement};
+use crate::error::{DomainError, Result};
+use crate::identity::Actor;
+use crate::ids::EventId;
+use crate::integration::events as integration;
+use std::sync::Arc;
+
+pub struct CancelEvent {
+    pub catalog: Arc<dyn EventCatalog>,
+    pub settlement: Settlement,
+}
+
+impl CancelEvent {
+    /// Returns the cancelled event and how many confirmed bookings this call cancelled.
+    pub async fn cancel_event(&self, actor: &Actor, id: &EventId) -> Result<(Event, usize)> {
+        let s = &self.settlement;
+        let event = managed_event(self.catalog.as_ref(), actor, id).await?;
+        let now = s.clock.now();
+        let event = if event.status == EventStatus::Cancelled {
+            event
+        } else {
+            let next = event.cancelled(now)?;
+            match self.catalog.replace(&next, event.version).await {
+                Ok(()) => next,
+                Err(CatalogError::VersionConflict) => {
+                    return Err(DomainError::ConcurrentModification);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
+        s.bookings
+            .record_events(&[integration::event_cancelled(&event, event.updated_at)])
+            .await?;
+        let mut cancelled = 0;
+        for booking in s.bookings.for_event(id).await? {
+            match booking.status {
+                BookingStatus::Confirmed | BookingStatus::Cancelled => {
+                    let was = booking.status;
+                    s.settle(booking, "event_cancelled").await?;
+                    if was == BookingStatus::Confirmed {
+                        cancelled += 1;
+                    }
+                }
+                // Pending sagas fail at their next step (the event is off sale) or, if they
+                // confirm first, are caught by a retry of this call.
+                BookingStatus::Pending | BookingStatus::Failed => {}
+            }
+        }
+        Ok((event, cancelled))
+    }
+}

@@ -1,0 +1,395 @@
+//! Events: what an organiser creates as a draft, edits, and publishes.
+
+use crate::catalog::layout::{Layout, PriceTier, check_text, validate_tiers};
+use crate::error::{DomainError, Result};
+use crate::ids::{EventId, UserId};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventStatus {
+    Draft,
+    Published,
+    /// Off sale for good; every booking is refunded.
+    Cancelled,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    Concert,
+    Sports,
+    Theatre,
+    Comedy,
+    Festival,
+    Other,
+}
+
+impl Category {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Concert => "concert",
+            Self::Sports => "sports",
+            Self::Theatre => "theatre",
+            Self::Comedy => "comedy",
+            Self::Festival => "festival",
+            Self::Other => "other",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        serde_json::from_value(serde_json::Value::String(raw.to_string())).ok()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Venue {
+    pub name: String,
+    pub city: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub id: EventId,
+    pub organiser: UserId,
+    pub status: EventStatus,
+    pub title: String,
+    pub description: String,
+    pub category: Category,
+    pub venue: Venue,
+    pub starts_at: DateTime<Utc>,
+    /// ISO 4217 code, upper case.
+    pub currency: String,
+    pub price_tiers: Vec<PriceTier>,
+    pub layout: Layout,
+    /// Bumped by every write; stores only accept a write made from the latest version.
+    pub version: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+/// What an organiser sends to create a draft. Unknown fields are refused so typos don't vanish.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewEvent {
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    pub category: Category,
+    pub venue: Venue,
+    pub starts_at: DateTime<Utc>,
+    pub currency: String,
+    #[serde(default)]
+    pub price_tiers: Vec<PriceTier>,
+    #[serde(default)]
+    pub layout: Layout,
+}
+
+/// A partial update of a draft: every field present replaces the draft's.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventChanges {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub category: Option<Category>,
+    pub venue: Option<Venue>,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub currency: Option<String>,
+    pub price_tiers: Option<Vec<PriceTier>>,
+    pub layout: Option<Layout>,
+}
+
+impl EventChanges {
+    pub fn is_empty(&self) -> bool {
+        self.title.is_none()
+            && self.description.is_none()
+            && self.category.is_none()
+            && self.venue.is_none()
+            && self.starts_at.is_none()
+            && self.currency.is_none()
+            && self.price_tiers.is_none()
+            && self.layout.is_none()
+    }
+}
+
+impl Event {
+    pub fn new_draft(input: NewEvent, organiser: UserId, now: DateTime<Utc>) -> Result<Self> {
+        let event = Self {
+            id: EventId::generate(),
+            organiser,
+            status: EventStatus::Draft,
+            title: input.title.trim().to_string(),
+            description: input.description,
+            category: input.category,
+            venue: trim_venue(input.venue),
+            starts_at: input.starts_at,
+            currency: input.currency,
+            price_tiers: input.price_tiers,
+            layout: input.layout,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            published_at: None,
+        };
+        event.validate_draft(now)?;
+        Ok(event)
+    }
+
+    /// Applies changes to a draft, returning the next version. Published events are frozen:
+    /// holds and (later) tickets point into their layout.
+    pub fn with_changes(&self, changes: EventChanges, now: DateTime<Utc>) -> Result<Self> {
+        if self.status != EventStatus::Draft {
+            return Err(DomainError::EventNotDraft);
+        }
+        if changes.is_empty() {
+            return Err(DomainError::invalid("body", "no fields to change"));
+        }
+        let mut next = self.clone();
+        if let Some(v) = changes.title {
+            next.title = v.trim().to_string();
+        }
+        if let Some(v) = changes.description {
+            next.description = v;
+        }
+        if let Some(v) = changes.category {
+            next.category = v;
+        }
+        if let Some(v) = changes.venue {
+            next.venue = trim_venue(v);
+        }
+        if let Some(v) = changes.starts_at {
+            next.starts_at = v;
+        }
+        if let Some(v) = changes.currency {
+            next.currency = v;
+        }
+        if let Some(v) = changes.price_tiers {
+            next.price_tiers = v;
+        }
+        if let Some(v) = changes.layout {
+            next.layout = v;
+        }
+        next.version += 1;
+        next.updated_at = now;
+        next.validate_draft(now)?;
+        Ok(next)
+    }
+
+    /// Publishing freezes the event and puts it on sale; the layout must be complete.
+    pub fn published(&self, now: DateTime<Utc>) -> Result<Self> {
+        if self.status != EventStatus::Draft {
+            return Err(DomainError::EventNotDraft);
+        }
+        self.validate_draft(now)?;
+        if self.price_tiers.is_empty() {
+            return Err(DomainError::NotPublishable(
+                "at least one price tier is needed".into(),
+            ));
+        }
+        if self.layout.unit_count() == 0 {
+            return Err(DomainError::NotPublishable(
+                "the layout has no seats and no general-admission places".into(),
+            ));
+        }
+        let mut next = self.clone();
+        next.status = EventStatus::Published;
+        next.version += 1;
+        next.updated_at = now;
+        next.published_at = Some(now);
+        Ok(next)
+    }
+
+    /// Cancelling takes the event off sale and out of search, for good.
+    pub fn cancelled(&self, now: DateTime<Utc>) -> Result<Self> {
+        if self.status == EventStatus::Cancelled {
+            return Err(DomainError::EventCancelled);
+        }
+        let mut next = self.clone();
+        next.status = EventStatus::Cancelled;
+        next.version += 1;
+        next.updated_at = now;
+        Ok(next)
+    }
+
+    /// Every field rule; tier references are checked as soon as there is a layout to check.
+    fn validate_draft(&self, now: DateTime<Utc>) -> Result<()> {
+        check_text("title", &self.title, 200)?;
+        if self.description.chars().count() > 5000 {
+            return Err(DomainError::invalid(
+                "description",
+                "must be at most 5000 characters",
+            ));
+        }
+        check_text("venue.name", &self.venue.name, 200)?;
+        check_text("venue.city", &self.venue.city, 100)?;
+        if let Some(address) = &self.venue.address {
+            check_text("venue.address", address, 300)?;
+        }
+        if self.starts_at <= now {
+            return Err(DomainError::StartTimeInPast);
+        }
+        if self.currency.len() != 3 || !self.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(DomainError::invalid(
+                "currency",
+                "must be a three-letter ISO 4217 code such as GBP",
+            ));
+        }
+        validate_tiers(&self.price_tiers)?;
+        self.layout.validate(&self.price_tiers)
+    }
+
+    pub fn is_on_sale(&self, now: DateTime<Utc>) -> bool {
+        self.status == EventStatus::Published && self.starts_at > now
+    }
+
+    /// Search keys (only published events are listed).
+    pub fn city_key(&self) -> String {
+        city_key(&self.venue.city)
+    }
+
+    pub fn start_key(&self) -> String {
+        start_key(self.starts_at, &self.id)
+    }
+}
+
+fn trim_venue(v: Venue) -> Venue {
+    Venue {
+        name: v.name.trim().to_string(),
+        city: v.city.trim().to_string(),
+        address: v.address.map(|a| a.trim().to_string()),
+    }
+}
+
+/// Cities match case- and space-insensitively ("  new york" finds "New York").
+pub fn city_key(city: &str) -> String {
+    city.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// `2027-03-01T19:30:00Z#<uuid>`: fixed width, so keys sort by time then id.
+pub fn start_key(at: DateTime<Utc>, id: &EventId) -> String {
+    format!("{}#{id}", timestamp_key(at))
+}
+
+pub fn timestamp_key(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::layout::{GaArea, Section};
+    use chrono::Duration;
+
+    pub(crate) fn new_event(now: DateTime<Utc>) -> NewEvent {
+        NewEvent {
+            title: " Night Show ".into(),
+            description: "".into(),
+            category: Category::Concert,
+            venue: Venue {
+                name: "Hall".into(),
+                city: "London".into(),
+                address: None,
+            },
+            starts_at: now + Duration::days(30),
+            currency: "GBP".into(),
+            price_tiers: vec![PriceTier {
+                id: "std".into(),
+                name: "Standard".into(),
+                price: 2500,
+            }],
+            layout: Layout::default(),
+        }
+    }
+
+    #[test]
+    fn a_draft_without_layout_is_valid_but_not_publishable() {
+        let now = Utc::now();
+        let draft = Event::new_draft(new_event(now), UserId::new("org"), now).unwrap();
+        assert_eq!(draft.title, "Night Show");
+        assert!(matches!(
+            draft.published(now),
+            Err(DomainError::NotPublishable(_))
+        ));
+    }
+
+    #[test]
+    fn publishing_freezes_the_event() {
+        let now = Utc::now();
+        let mut input = new_event(now);
+        input.layout.ga_areas.push(GaArea {
+            id: "floor".into(),
+            name: "Floor".into(),
+            tier: "std".into(),
+            capacity: 100,
+        });
+        let draft = Event::new_draft(input, UserId::new("org"), now).unwrap();
+        let published = draft.published(now).unwrap();
+        assert_eq!(published.status, EventStatus::Published);
+        assert_eq!(published.version, draft.version + 1);
+        assert!(published.is_on_sale(now));
+        assert_eq!(published.published(now), Err(DomainError::EventNotDraft));
+        let changes = EventChanges {
+            title: Some("x".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            published.with_changes(changes, now),
+            Err(DomainError::EventNotDraft)
+        );
+    }
+
+    #[test]
+    fn past_start_times_and_bad_fields_are_refused() {
+        let now = Utc::now();
+        let mut input = new_event(now);
+        input.starts_at = now - Duration::minutes(1);
+        assert_eq!(
+            Event::new_draft(input, UserId::new("o"), now),
+            Err(DomainError::StartTimeInPast)
+        );
+        let mut input = new_event(now);
+        input.currency = "gbp".into();
+        assert!(Event::new_draft(input, UserId::new("o"), now).is_err());
+        let mut input = new_event(now);
+        input.title = "   ".into();
+        assert!(Event::new_draft(input, UserId::new("o"), now).is_err());
+        let mut input = new_event(now);
+        input.layout.sections.push(Section {
+            id: "A".into(),
+            name: "A".into(),
+            tier: "nope".into(),
+            rows: vec![],
+        });
+        assert!(matches!(
+            Event::new_draft(input, UserId::new("o"), now),
+            Err(DomainError::InvalidLayout(_))
+        ));
+    }
+
+    #[test]
+    fn a_draft_whose_date_passed_cannot_be_published() {
+        let now = Utc::now();
+        let draft = Event::new_draft(new_event(now), UserId::new("o"), now).unwrap();
+        let later = now + Duration::days(31);
+        assert_eq!(draft.published(later), Err(DomainError::StartTimeInPast));
+    }
+
+    #[test]
+    fn keys_normalise_and_sort() {
+        assert_eq!(city_key("  New   York "), "new york");
+        let id = EventId::generate();
+        let a = start_key("2027-01-01T10:00:00Z".parse().unwrap(), &id);
+        let b = start_key("2027-01-01T10:00:01Z".parse().unwrap(), &id);
+        assert!(a < b);
+        assert_eq!(a.len(), b.len());
+    }
+}

@@ -1,0 +1,18 @@
+//! The catalog: events with their venue layout, search, the live seat map, and cancelling an
+//! event.
+
+pub mod cancel_event;
+pub mod event;
+pub mod event_detail;
+pub mod layout;
+pub mod organise;
+pub mod ports;
+pub mod search;
+pub mod seat_map;
+
+pub use cancel_event::CancelEvent;
+pub use event::{Category, Event, EventChanges, EventStatus, NewEvent, Venue};
+pub use event_detail::EventDetail;
+pub use layout::{GaArea, Layout, PriceTier, Row, Section, UnitId};
+pub use organise::{Catalog, EventPage};
+pub use ports::{CatalogError, EventCatalog, ListingQuery};

@@ -1,0 +1,74 @@
+//! Organisers create, edit and publish their events; anyone searches published ones.
+
+use super::event::{Event, EventChanges, NewEvent};
+use super::ports::EventCatalog;
+use super::search::{SearchParams, encode_cursor};
+use crate::clock::Clock;
+use crate::error::{DomainError, Result};
+use crate::identity::Actor;
+use crate::ids::EventId;
+use std::sync::Arc;
+
+pub struct EventPage {
+    pub events: Vec<Event>,
+    pub next_cursor: Option<String>,
+}
+
+pub struct Catalog {
+    pub catalog: Arc<dyn EventCatalog>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Catalog {
+    pub async fn create_event(&self, organiser: &Actor, input: NewEvent) -> Result<Event> {
+        let event = Event::new_draft(input, organiser.user.clone(), self.clock.now())?;
+        self.catalog.insert(&event).await?;
+        Ok(event)
+    }
+
+    pub async fn update_event(
+        &self,
+        actor: &Actor,
+        id: &EventId,
+        changes: EventChanges,
+    ) -> Result<Event> {
+        let current = managed_event(self.catalog.as_ref(), actor, id).await?;
+        let next = current.with_changes(changes, self.clock.now())?;
+        self.catalog.replace(&next, current.version).await?;
+        Ok(next)
+    }
+
+    pub async fn publish_event(&self, actor: &Actor, id: &EventId) -> Result<Event> {
+        let current = managed_event(self.catalog.as_ref(), actor, id).await?;
+        let next = current.published(self.clock.now())?;
+        self.catalog.replace(&next, current.version).await?;
+        Ok(next)
+    }
+
+    pub async fn search(&self, params: &SearchParams) -> Result<EventPage> {
+        let (query, limit) = params.to_query(self.clock.now())?;
+        let mut events = self.catalog.list_published(&query).await?;
+        let next_cursor = if events.len() > limit {
+            events.truncate(limit);
+            events.last().map(|e| encode_cursor(&e.start_key()))
+        } else {
+            None
+        };
+        Ok(EventPage {
+            events,
+            next_cursor,
+        })
+    }
+}
+
+/// An event the actor may manage; someone else's is reported as not found.
+pub async fn managed_event(
+    catalog: &dyn EventCatalog,
+    actor: &Actor,
+    id: &EventId,
+) -> Result<Event> {
+    match catalog.get(id).await? {
+        Some(e) if actor.may_manage(&e) => Ok(e),
+        _ => Err(DomainError::EventNotFound(id.to_string())),
+    }
+}

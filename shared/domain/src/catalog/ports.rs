@@ -1,0 +1,45 @@
+//! What the catalog needs from a store: events by id, versioned replaces, listings.
+
+use super::event::{Category, Event};
+use crate::ids::EventId;
+use async_trait::async_trait;
+use thiserror::Error;
+
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum CatalogError {
+    #[error("an event with this id already exists")]
+    AlreadyExists,
+    #[error("the stored event is not at the expected version")]
+    VersionConflict,
+    #[error("catalog store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Published events in one city and/or category, starting within a time window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListingQuery {
+    /// Normalised with [`crate::catalog::event::city_key`].
+    pub city_key: Option<String>,
+    pub category: Option<Category>,
+    /// Inclusive bounds on [`Event::start_key`].
+    pub from_key: String,
+    pub to_key: String,
+    pub limit: usize,
+}
+
+/// The event catalog: drafts and published events.
+#[async_trait]
+pub trait EventCatalog: Send + Sync {
+    /// Stores a new event. Errors: `AlreadyExists` if the id is taken.
+    async fn insert(&self, event: &Event) -> Result<(), CatalogError>;
+
+    /// A strongly consistent read of one event.
+    async fn get(&self, id: &EventId) -> Result<Option<Event>, CatalogError>;
+
+    /// Replaces an event, but only if the stored one is at `expected_version`.
+    /// Errors: `VersionConflict` otherwise (including when it does not exist).
+    async fn replace(&self, event: &Event, expected_version: u64) -> Result<(), CatalogError>;
+
+    /// Up to `query.limit` published events matching the query, ordered by start key.
+    async fn list_published(&self, query: &ListingQuery) -> Result<Vec<Event>, CatalogError>;
+}

@@ -1,0 +1,75 @@
+//! Check-in: door staff scan a ticket's QR payload; valid once.
+
+use crate::bookings::BookingStatus;
+use crate::bookings::changes::{ChangeError, change};
+use crate::bookings::models::{Booking, CheckIn as CheckedIn, TicketStatus, booking_of_ticket};
+use crate::bookings::ports::{BookingStore, TicketSigner};
+use crate::clock::Clock;
+use crate::error::{DomainError, Result};
+use crate::integration::events as integration;
+use std::sync::Arc;
+
+pub struct CheckIn {
+    pub bookings: Arc<dyn BookingStore>,
+    pub signer: Arc<dyn TicketSigner>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl CheckIn {
+    /// Valid once; a second scan says when and where the first one was. Returns the booking
+    /// and the ticket id.
+    pub async fn check_in(&self, qr: &str, gate: &str) -> Result<(Booking, String)> {
+        let claims = self
+            .signer
+            .verify_ticket(qr)
+            .ok_or(DomainError::TicketNotRecognised)?;
+        let booking_id =
+            booking_of_ticket(&claims.ticket).ok_or(DomainError::TicketNotRecognised)?;
+        let gate = gate.to_string();
+        let ticket = claims.ticket.clone();
+        let mut refusal = None;
+        let outcome = change(
+            self.bookings.as_ref(),
+            self.clock.as_ref(),
+            &booking_id,
+            |b, now| {
+                let Some(t) = b.ticket(&ticket) else {
+                    refusal = Some(DomainError::TicketNotRecognised);
+                    return None;
+                };
+                if t.status == TicketStatus::Void || b.status != BookingStatus::Confirmed {
+                    refusal = Some(DomainError::TicketVoid(
+                        b.reason.clone().unwrap_or_else(|| b.status.as_str().into()),
+                    ));
+                    return None;
+                }
+                if let Some(c) = &t.checked_in {
+                    refusal = Some(DomainError::TicketAlreadyUsed {
+                        at: c.at.to_rfc3339(),
+                        gate: c.gate.clone(),
+                    });
+                    return None;
+                }
+                let next = b.next(now, |n| {
+                    for t in &mut n.tickets {
+                        if t.id == ticket {
+                            t.checked_in = Some(CheckedIn {
+                                at: now,
+                                gate: gate.clone(),
+                            });
+                        }
+                    }
+                });
+                let events = vec![integration::ticket_checked_in(b, &ticket, &gate, now)];
+                Some((next, events))
+            },
+        )
+        .await;
+        match (outcome, refusal) {
+            (_, Some(refused)) => Err(refused),
+            (Ok(b), None) => Ok((b, claims.ticket)),
+            (Err(ChangeError::NotFound(_)), None) => Err(DomainError::TicketNotRecognised),
+            (Err(e), None) => Err(DomainError::Unavailable(e.to_string())),
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! Holding seats and general-admission places, all or nothing, for a short while.
+
+use super::models::{Hold, HoldRequest, HoldStatus, PricedRequest};
+use super::ports::{InventoryError, SeatInventory};
+use crate::catalog::layout::UnitId;
+use crate::catalog::ports::EventCatalog;
+use crate::catalog::{Event, EventStatus};
+use crate::clock::Clock;
+use crate::error::{DomainError, Result, unavailable};
+use crate::ids::{EventId, HoldId, UserId};
+use chrono::Duration;
+use rand::seq::IteratorRandom;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+#[derive(Debug, Clone)]
+pub struct HoldSettings {
+    /// How long a hold lasts. Fixed at creation: holds are never extended.
+    pub hold_ttl: Duration,
+    pub max_units_per_hold: usize,
+    /// How long a warm function may reuse a published event it read, so an on-sale does not
+    /// send every hold to the one catalog item. Published layouts never change.
+    pub published_cache_ttl: std::time::Duration,
+}
+
+impl Default for HoldSettings {
+    fn default() -> Self {
+        Self {
+            hold_ttl: Duration::minutes(10),
+            max_units_per_hold: 10,
+            published_cache_ttl: std::time::Duration::from_secs(5),
+        }
+    }
+}
+
+/// A hold and whether this call made it (false: a retry replayed it).
+pub struct HoldOutcome {
+    pub hold: Hold,
+    pub created: bool,
+}
+
+/// Attempts with random general-admission places before reading which ones are free.
+const RANDOM_GA_ATTEMPTS: usize = 2;
+const MAX_GA_ATTEMPTS: usize = 6;
+const CACHE_CAPACITY: usize = 1024;
+
+pub struct HoldSeats {
+    catalog: Arc<dyn EventCatalog>,
+    inventory: Arc<dyn SeatInventory>,
+    clock: Arc<dyn Clock>,
+    settings: HoldSettings,
+    published: Mutex<HashMap<EventId, (Instant, Arc<Event>)>>,
+}
+
+impl HoldSeats {
+    pub fn new(
+        catalog: Arc<dyn EventCatalog>,
+        inventory: Arc<dyn SeatInventory>,
+        clock: Arc<dyn Clock>,
+        settings: HoldSettings,
+    ) -> Self {
+        Self {
+            catalog,
+            inventory,
+            clock,
+            settings,
+            published: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// A published event for the hold path, from a short per-process cache.
+    async fn on_sale_event(&self, id: &EventId) -> Result<Arc<Event>> {
+        let ttl = self.settings.published_cache_ttl;
+        if let Some((at, e)) = self.published.lock().expect("cache lock").get(id)
+            && at.elapsed() < ttl
+        {
+            return Ok(e.clone());
+        }
+        let event = self
+            .catalog
+            .get(id)
+            .await?
+            .ok_or_else(|| DomainError::EventNotFound(id.to_string()))?;
+        if event.status != EventStatus::Published {
+            return Err(DomainError::EventNotOnSale);
+        }
+        let event = Arc::new(event);
+        let mut cache = self.published.lock().expect("cache lock");
+        if cache.len() >= CACHE_CAPACITY {
+            cache.clear();
+        }
+        cache.insert(id.clone(), (Instant::now(), event.clone()));
+        Ok(event)
+    }
+
+    /// Holds seats and/or general-admission places, all or nothing.
+    ///
+    /// With an idempotency key the hold id is derived from (holder, key): a retry finds the
+    /// hold the first attempt made and returns it instead of holding twice.
+    pub async fn hold(
+        &self,
+        holder: &UserId,
+        event_id: &EventId,
+        request: &HoldRequest,
+        idempotency_key: Option<&str>,
+    ) -> Result<HoldOutcome> {
+        let event = self.on_sale_event(event_id).await?;
+        let priced = request.price(&event, self.settings.max_units_per_hold)?;
+        let hold_id = match idempotency_key {
+            Some(key) => HoldId::for_idempotency_key(holder, key),
+            None => HoldId::generate(),
+        };
+        let mut known_taken: BTreeSet<UnitId> = BTreeSet::new();
+        for attempt in 0..MAX_GA_ATTEMPTS {
+            let now = self.clock.now();
+            if !event.is_on_sale(now) {
+                return Err(DomainError::EventNotOnSale);
+            }
+            let places = if attempt < RANDOM_GA_ATTEMPTS {
+                self.pick_places(&event, &priced, &known_taken)?
+            } else {
+                self.pick_free_places(&event, &priced).await?
+            };
+            let hold = Hold {
+                id: hold_id.clone(),
+                event_id: event.id.clone(),
+                holder: holder.clone(),
+                seats: request.seats.clone(),
+                ga: request.ga.clone(),
+                units: priced.seats.iter().cloned().chain(places).collect(),
+                total: priced.total,
+                currency: event.currency.clone(),
+                status: HoldStatus::Active,
+                created_at: now,
+                expires_at: now + self.settings.hold_ttl,
+                request_fingerprint: priced.fingerprint.clone(),
+            };
+            match self.inventory.place_hold(&hold, now).await {
+                Ok(()) => {
+                    return Ok(HoldOutcome {
+                        hold,
+                        created: true,
+                    });
+                }
+                Err(InventoryError::HoldExists(existing)) => {
+                    return if existing.holder == *holder
+                        && existing.request_fingerprint == priced.fingerprint
+                    {
+                        Ok(HoldOutcome {
+                            hold: *existing,
+                            created: false,
+                        })
+                    } else {
+                        Err(DomainError::IdempotencyKeyReused)
+                    };
+                }
+                Err(InventoryError::Taken(units)) => {
+                    let mut seats: Vec<String> = units
+                        .iter()
+                        .filter(|u| !u.is_ga())
+                        .map(|u| u.to_string())
+                        .collect();
+                    seats.sort();
+                    if !seats.is_empty() {
+                        return Err(DomainError::SeatsUnavailable { seats });
+                    }
+                    // Only general-admission places collided: pick others and try again.
+                    known_taken.extend(units);
+                }
+                Err(e) => return Err(unavailable(e)),
+            }
+        }
+        // Every attempt collided with other buyers: report what is left now.
+        match self.pick_free_places(&event, &priced).await {
+            Err(e) => Err(e),
+            Ok(_) => Err(DomainError::SeatsUnavailable {
+                seats: priced.ga.keys().cloned().collect(),
+            }),
+        }
+    }
+
+    /// Picks places at random among those not in `taken`, so a rush does not queue every buyer
+    /// on place #1. `taken` may be partial (places seen taken so far): then a pick can still
+    /// collide, and the store's condition catches it.
+    fn pick_places(
+        &self,
+        event: &Event,
+        priced: &PricedRequest,
+        taken: &BTreeSet<UnitId>,
+    ) -> Result<Vec<UnitId>> {
+        let mut rng = rand::rng();
+        let mut out = Vec::new();
+        for (area_id, &quantity) in &priced.ga {
+            let area = event
+                .layout
+                .ga_area(area_id)
+                .expect("priced against this layout");
+            // Work on place numbers: an area may hold 100,000 places, and only the picked ones
+            // need an id.
+            let taken_slots: HashSet<u32> = taken
+                .iter()
+                .filter_map(|u| u.ga_slot_in(area_id))
+                .filter(|slot| (1..=area.capacity).contains(slot))
+                .collect();
+            let free = area.capacity as usize - taken_slots.len();
+            if free < quantity as usize {
+                return Err(DomainError::NotEnoughPlaces {
+                    area: area_id.clone(),
+                    available: free as u32,
+                });
+            }
+            let picked = (1..=area.capacity)
+                .filter(|slot| !taken_slots.contains(slot))
+                .choose_multiple(&mut rng, quantity as usize);
+            out.extend(
+                picked
+                    .into_iter()
+                    .map(|slot| UnitId::ga_place(area_id, slot)),
+            );
+        }
+        Ok(out)
+    }
+
+    /// When random picks collide, read which places are really taken and pick among the rest.
+    async fn pick_free_places(&self, event: &Event, priced: &PricedRequest) -> Result<Vec<UnitId>> {
+        let areas: Vec<String> = priced.ga.keys().cloned().collect();
+        let live = self
+            .inventory
+            .live_units(&event.id, &areas, self.clock.now())
+            .await
+            .map_err(unavailable)?;
+        let taken: BTreeSet<UnitId> = live.into_iter().map(|r| r.unit).collect();
+        self.pick_places(event, priced, &taken)
+    }
+}

@@ -1,0 +1,48 @@
+//! Keys that make a retried request (or a redelivered event) take effect once.
+
+use crate::error::InfraError;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+/// A response saved for an Idempotency-Key, to be replayed to retries.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SavedResponse {
+    pub status: u16,
+    pub body: String,
+    #[serde(default)]
+    pub location: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// First time (or the previous attempt's lease ran out): go ahead, then `complete`.
+    Started,
+    /// Already done: this is what the first one answered.
+    Done(SavedResponse),
+    /// Another attempt holds the key right now.
+    InFlight,
+    /// The key was used for a different request.
+    Mismatch,
+}
+
+/// Keys that make a retried request (or a redelivered event) take effect once.
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Claims `key` for a request identified by `fingerprint`, with a lease until
+    /// `lease_until` (after which a crashed attempt's claim may be taken over). Records
+    /// expire at `expires_at`. Concurrent claims of one key: exactly one gets `Started`.
+    async fn claim(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<Claim, InfraError>;
+
+    /// Saves the answer of a claimed key for replay.
+    async fn complete(&self, key: &str, response: &SavedResponse) -> Result<(), InfraError>;
+
+    /// Lets go of a claim whose attempt failed without effect, so a retry can run.
+    async fn abandon(&self, key: &str) -> Result<(), InfraError>;
+}

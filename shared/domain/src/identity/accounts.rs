@@ -1,0 +1,407 @@
+//! Identity use cases: register, log in, refresh, log out, guest sessions, staff accounts, and
+//! the brute-force limits around them. Access tokens are signed by the HTTP layer; this module
+//! decides who someone is and hands back a [`Session`].
+
+use super::models::{Account, Email, Password, RefreshToken, Role, hash_refresh_token};
+use super::ports::{IdentityError, IdentityStore, RateLimiter, RateWindow};
+use crate::clock::Clock;
+use crate::error::{DomainError, Result};
+use crate::identity::Actor;
+use crate::ids::UserId;
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use chrono::{DateTime, Duration, Utc};
+use std::sync::{Arc, OnceLock};
+
+#[derive(Debug, Clone)]
+pub struct IdentitySettings {
+    /// A refresh token lives this long; each refresh issues a new one with a fresh lifetime.
+    pub refresh_ttl: Duration,
+    /// The length of every rate-limit window.
+    pub window: Duration,
+    /// Wrong passwords per account per window; the next attempt is refused, right or wrong.
+    pub login_failures_per_window: u32,
+    /// Login, register and guest attempts per client address per window.
+    pub client_attempts_per_window: u32,
+}
+
+impl Default for IdentitySettings {
+    fn default() -> Self {
+        Self {
+            refresh_ttl: Duration::days(30),
+            window: Duration::minutes(1),
+            login_failures_per_window: 5,
+            client_attempts_per_window: 30,
+        }
+    }
+}
+
+/// Who someone is after logging in, registering, refreshing or taking a guest token.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: UserId,
+    pub roles: Vec<Role>,
+    pub email: Email,
+    /// The refresh-token family (one per login); guests have none.
+    pub family: Option<String>,
+    /// The new refresh token, shown to the client once and stored only as a hash.
+    pub refresh_token: Option<String>,
+    pub refresh_expires_at: Option<DateTime<Utc>>,
+}
+
+pub struct Accounts {
+    store: Arc<dyn IdentityStore>,
+    limiter: Arc<dyn RateLimiter>,
+    clock: Arc<dyn Clock>,
+    settings: IdentitySettings,
+}
+
+fn from_store(e: IdentityError) -> DomainError {
+    match e {
+        IdentityError::EmailTaken => DomainError::EmailTaken,
+        IdentityError::UnknownToken | IdentityError::TokenExpired => {
+            DomainError::RefreshTokenInvalid
+        }
+        IdentityError::TokenReused { .. } => DomainError::RefreshTokenReused,
+        IdentityError::FamilyRevoked => DomainError::SessionRevoked,
+        IdentityError::Unavailable(m) => DomainError::Unavailable(m),
+    }
+}
+
+fn parse_email(raw: &str) -> Result<Email> {
+    Email::parse(raw).ok_or(DomainError::InvalidEmail)
+}
+
+fn parse_password(raw: &str) -> Result<Password> {
+    Password::parse(raw).map_err(DomainError::WeakPassword)
+}
+
+/// Argon2id with the crate defaults (19 MiB, 2 passes, 1 lane: the OWASP minimum). Runs on a
+/// blocking thread so a busy local server keeps answering other requests.
+pub async fn hash_password(password: &Password) -> Result<String> {
+    let password = password.as_str().to_string();
+    tokio::task::spawn_blocking(move || argon2id(&password))
+        .await
+        .map_err(|e| DomainError::Unavailable(format!("password hashing failed: {e}")))?
+}
+
+/// The PHC string of `password` with a fresh random salt.
+fn argon2id(password: &str) -> Result<String> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| DomainError::Unavailable(format!("password hashing failed: {e}")))
+}
+
+/// True if `password` matches the PHC string. A hash that cannot be read never matches.
+pub async fn verify_password(password: &str, phc: &str) -> bool {
+    let (password, phc) = (password.to_string(), phc.to_string());
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&phc).is_ok_and(|hash| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &hash)
+                .is_ok()
+        })
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A hash of nothing anyone knows, checked when the email is unknown so that a wrong email
+/// takes as long as a wrong password and does not reveal which emails have accounts.
+fn decoy_hash() -> &'static str {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    DECOY.get_or_init(|| argon2id(&uuid::Uuid::new_v4().to_string()).unwrap_or_default())
+}
+
+impl Accounts {
+    pub fn new(
+        store: Arc<dyn IdentityStore>,
+        limiter: Arc<dyn RateLimiter>,
+        clock: Arc<dyn Clock>,
+        settings: IdentitySettings,
+    ) -> Self {
+        Self {
+            store,
+            limiter,
+            clock,
+            settings,
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The current window of a counter, named by what it counts.
+    fn window(&self, name: &str) -> RateWindow {
+        let len = self.settings.window.num_milliseconds().max(1);
+        let index = self.clock.now().timestamp_millis().div_euclid(len);
+        RateWindow {
+            bucket: format!("{name}#{index}"),
+            expires_at: DateTime::from_timestamp_millis((index + 1) * len).unwrap_or_default(),
+        }
+    }
+
+    fn limited(&self, window: &RateWindow) -> DomainError {
+        let millis = (window.expires_at - self.clock.now())
+            .num_milliseconds()
+            .max(0);
+        DomainError::RateLimited {
+            retry_after_secs: (millis as u64).div_ceil(1000).max(1),
+        }
+    }
+
+    /// Counts one use of the named counter's current window, or refuses with `RateLimited`
+    /// once it holds `limit`. Returns the window, to give the use back later.
+    async fn take(&self, name: &str, limit: u32) -> Result<RateWindow> {
+        let window = self.window(name);
+        if self
+            .limiter
+            .acquire(&window, limit)
+            .await
+            .map_err(from_store)?
+        {
+            Ok(window)
+        } else {
+            Err(self.limited(&window))
+        }
+    }
+
+    /// One more attempt from a client address at `action` (login, register, guest).
+    async fn count_client(&self, action: &str, client: &str) -> Result<()> {
+        let limit = self.settings.client_attempts_per_window;
+        self.take(&format!("{action}:{client}"), limit).await?;
+        Ok(())
+    }
+
+    async fn start_session(&self, account: &Account) -> Result<Session> {
+        let family = uuid::Uuid::new_v4().to_string();
+        self.issue_refresh(
+            account.id.clone(),
+            account.roles.clone(),
+            &account.email,
+            family,
+        )
+        .await
+    }
+
+    async fn issue_refresh(
+        &self,
+        user: UserId,
+        roles: Vec<Role>,
+        email: &Email,
+        family: String,
+    ) -> Result<Session> {
+        use base64::Engine;
+        use rand::Rng;
+        let secret: [u8; 32] = rand::rng().random();
+        let token = format!(
+            "rt_{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret)
+        );
+        let now = self.clock.now();
+        let stored = RefreshToken {
+            token_hash: hash_refresh_token(&token),
+            family: family.clone(),
+            user: user.clone(),
+            roles: roles.clone(),
+            email: Some(email.clone()),
+            issued_at: now,
+            expires_at: now + self.settings.refresh_ttl,
+        };
+        self.store
+            .store_refresh(&stored)
+            .await
+            .map_err(from_store)?;
+        Ok(Session {
+            user,
+            roles,
+            email: email.clone(),
+            family: Some(family),
+            refresh_token: Some(token),
+            refresh_expires_at: Some(stored.expires_at),
+        })
+    }
+
+    async fn new_account(
+        &self,
+        email: Email,
+        password: &Password,
+        roles: Vec<Role>,
+    ) -> Result<Account> {
+        let account = Account {
+            id: UserId::new(uuid::Uuid::new_v4().to_string()),
+            email,
+            password_hash: hash_password(password).await?,
+            roles,
+            created_at: self.clock.now(),
+        };
+        self.store
+            .create_account(&account)
+            .await
+            .map_err(from_store)?;
+        Ok(account)
+    }
+
+    /// A fan signs up and is logged in. Errors: `InvalidEmail`, `WeakPassword`, `EmailTaken`,
+    /// `RateLimited` (per client address).
+    pub async fn register(&self, email: &str, password: &str, client: &str) -> Result<Session> {
+        let email = parse_email(email)?;
+        let password = parse_password(password)?;
+        self.count_client("register", client).await?;
+        let account = self.new_account(email, &password, vec![Role::Fan]).await?;
+        tracing::info!(user = %account.id, "account registered");
+        self.start_session(&account).await
+    }
+
+    /// Errors: `InvalidCredentials` (unknown email and wrong password look the same),
+    /// `RateLimited` once an account has had too many wrong passwords in the window, or a client
+    /// address too many attempts; a right password is refused too until the window ends.
+    pub async fn login(&self, email: &str, password: &str, client: &str) -> Result<Session> {
+        let email = Email::parse(email).ok_or(DomainError::InvalidCredentials)?;
+        self.count_client("login", client).await?;
+        // Count the attempt first, atomically, and give it back if the password was right:
+        // parallel guesses cannot slip past the limit between a check and an increment.
+        let failures = self
+            .take(
+                &format!("login-failures:{}", email.as_str()),
+                self.settings.login_failures_per_window,
+            )
+            .await
+            .inspect_err(|e| {
+                if matches!(e, DomainError::RateLimited { .. }) {
+                    tracing::warn!("login refused: too many wrong passwords for one account");
+                }
+            })?;
+        let account = self
+            .store
+            .account_by_email(&email)
+            .await
+            .map_err(from_store)?;
+        let phc = account
+            .as_ref()
+            .map_or_else(|| decoy_hash().to_string(), |a| a.password_hash.clone());
+        let matches = verify_password(password, &phc).await;
+        match account {
+            Some(account) if matches => {
+                self.limiter
+                    .give_back(&failures)
+                    .await
+                    .map_err(from_store)?;
+                self.start_session(&account).await
+            }
+            _ => Err(DomainError::InvalidCredentials),
+        }
+    }
+
+    /// Spends a refresh token and issues the next one of its family. Errors:
+    /// `RefreshTokenInvalid`, `RefreshTokenReused` (the family is revoked as a result),
+    /// `SessionRevoked`.
+    pub async fn refresh(&self, token: &str) -> Result<Session> {
+        if token.is_empty() || token.len() > 256 {
+            return Err(DomainError::RefreshTokenInvalid);
+        }
+        let spent = self
+            .store
+            .use_refresh(&hash_refresh_token(token), self.clock.now())
+            .await
+            .map_err(|e| {
+                if let IdentityError::TokenReused { family } = &e {
+                    tracing::warn!(%family, "refresh token reused: family revoked");
+                }
+                from_store(e)
+            })?;
+        let email = spent
+            .email
+            .clone()
+            .ok_or(DomainError::RefreshTokenInvalid)?;
+        self.issue_refresh(spent.user, spent.roles, &email, spent.family)
+            .await
+    }
+
+    /// Revokes every refresh token of a login. Access tokens already issued stay valid until
+    /// they expire (at most their lifetime), which is why that lifetime is short.
+    pub async fn logout(&self, family: &str) -> Result<()> {
+        self.store.revoke_family(family).await.map_err(from_store)
+    }
+
+    /// A buyer without an account: a session bound to an email, with a fresh user id each
+    /// time (nobody can take over another guest's holds by asking for their email), and no
+    /// refresh token. Errors: `InvalidEmail`, `AccountExists`, `RateLimited`.
+    pub async fn guest(&self, email: &str, client: &str) -> Result<Session> {
+        let email = parse_email(email)?;
+        self.count_client("guest", client).await?;
+        if self
+            .store
+            .account_by_email(&email)
+            .await
+            .map_err(from_store)?
+            .is_some()
+        {
+            return Err(DomainError::AccountExists);
+        }
+        Ok(Session {
+            user: UserId::new(format!("guest-{}", uuid::Uuid::new_v4())),
+            roles: vec![Role::Guest],
+            email,
+            family: None,
+            refresh_token: None,
+            refresh_expires_at: None,
+        })
+    }
+
+    /// An admin creates a staff or fan account with the given roles. Errors: `NotAllowed`
+    /// unless the actor is an admin; `InvalidEmail`, `WeakPassword`, `EmailTaken`; an empty
+    /// or guest role list is an `InvalidField`.
+    pub async fn create_account(
+        &self,
+        actor: &Actor,
+        email: &str,
+        password: &str,
+        roles: &[Role],
+    ) -> Result<Account> {
+        if !actor.admin {
+            return Err(DomainError::NotAllowed(
+                "only an admin may create accounts".into(),
+            ));
+        }
+        let email = parse_email(email)?;
+        let password = parse_password(password)?;
+        let mut roles = roles.to_vec();
+        roles.sort_by_key(|r| *r as u8);
+        roles.dedup();
+        if roles.is_empty() || !roles.iter().all(|r| r.for_accounts()) {
+            return Err(DomainError::invalid(
+                "roles",
+                "give one or more of fan, organiser, door, admin",
+            ));
+        }
+        let account = self.new_account(email, &password, roles).await?;
+        tracing::info!(user = %account.id, roles = ?account.roles, by = %actor.user, "account created");
+        Ok(account)
+    }
+
+    /// Creates an account unless its email is taken (for seeding a local run); returns it.
+    pub async fn ensure_account(
+        &self,
+        email: &str,
+        password: &str,
+        roles: &[Role],
+    ) -> Result<(Account, bool)> {
+        let parsed = parse_email(email)?;
+        if let Some(existing) = self
+            .store
+            .account_by_email(&parsed)
+            .await
+            .map_err(from_store)?
+        {
+            return Ok((existing, false));
+        }
+        let account = self
+            .new_account(parsed, &parse_password(password)?, roles.to_vec())
+            .await?;
+        Ok((account, true))
+    }
+}

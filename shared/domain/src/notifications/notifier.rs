@@ -1,0 +1,170 @@
+//! Emails to buyers, sent by a bus subscriber. Each event is mailed at most once: the event id
+//! is claimed before sending, so a redelivered event finds its claim and sends nothing.
+
+use super::ports::Mailer;
+use crate::bookings::models::{Booking, BookingStatus};
+use crate::bookings::ports::{BookingStore, TicketFiles};
+use crate::clock::Clock;
+use crate::error::InfraError;
+use crate::idempotency::{Claim, IdempotencyStore, SavedResponse};
+use crate::integration::events::{IntegrationEvent, booking_of};
+use chrono::Duration;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Sent(String),
+    /// This event was already mailed.
+    Duplicate,
+    /// Not an event buyers are mailed about.
+    Ignored,
+}
+
+pub struct Notifier {
+    pub bookings: Arc<dyn BookingStore>,
+    pub files: Arc<dyn TicketFiles>,
+    pub mailer: Arc<dyn Mailer>,
+    pub dedupe: Arc<dyn IdempotencyStore>,
+    pub clock: Arc<dyn Clock>,
+    /// The From address (a verified SES identity when deployed).
+    pub from: String,
+}
+
+/// Consumers keep an event's id this long: far beyond any redelivery.
+const DEDUPE_DAYS: i64 = 14;
+/// A consumer that crashed mid-send loses its claim after this long, so the event is retried.
+const LEASE_MINUTES: i64 = 5;
+
+impl Notifier {
+    pub async fn handle(&self, event: &IntegrationEvent) -> Result<Delivery, InfraError> {
+        if !matches!(
+            event.kind.as_str(),
+            "BookingConfirmed" | "BookingFailed" | "BookingCancelled"
+        ) {
+            return Ok(Delivery::Ignored);
+        }
+        let Some(booking_id) = booking_of(event) else {
+            return Ok(Delivery::Ignored);
+        };
+        let key = format!("notify#{}", event.id);
+        let now = self.clock.now();
+        match self
+            .dedupe
+            .claim(
+                &key,
+                "notify",
+                now,
+                now + Duration::minutes(LEASE_MINUTES),
+                now + Duration::days(DEDUPE_DAYS),
+            )
+            .await?
+        {
+            Claim::Started => {}
+            Claim::Done(_) | Claim::Mismatch => return Ok(Delivery::Duplicate),
+            Claim::InFlight => {
+                return Err(InfraError(format!(
+                    "event {} is being mailed by another consumer",
+                    event.id
+                )));
+            }
+        }
+        let sent = self.compose_and_send(event, &booking_id).await;
+        match sent {
+            Ok(message_id) => {
+                let saved = SavedResponse {
+                    status: 200,
+                    body: message_id.clone(),
+                    location: None,
+                };
+                self.dedupe.complete(&key, &saved).await?;
+                Ok(Delivery::Sent(message_id))
+            }
+            Err(e) => {
+                // Nothing was sent: let the redelivery try again.
+                let _ = self.dedupe.abandon(&key).await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn compose_and_send(
+        &self,
+        event: &IntegrationEvent,
+        id: &crate::bookings::models::BookingId,
+    ) -> Result<String, InfraError> {
+        let booking = self
+            .bookings
+            .get(id)
+            .await
+            .map_err(|e| InfraError(e.to_string()))?
+            .ok_or_else(|| InfraError(format!("booking {id} not found")))?;
+        let mut message = crate::notifications::mail::Message::new(&self.from, &booking.email, "");
+        match event.kind.as_str() {
+            "BookingConfirmed" => {
+                message.subject = format!("Your tickets: {}", booking.event_title);
+                let mut links = String::new();
+                for t in &booking.tickets {
+                    let pdf =
+                        self.files.get(&t.file_key).await?.ok_or_else(|| {
+                            InfraError(format!("ticket file {} missing", t.file_key))
+                        })?;
+                    let link = self.files.link(&t.file_key).await?;
+                    links.push_str(&format!("  Seat {}: {link}\n", t.unit));
+                    message.attach(&format!("ticket-{}.pdf", t.id), "application/pdf", pdf);
+                }
+                message.text = format!(
+                    "{}\n\nYour booking {} is confirmed: {} ticket(s), {} paid with {}.\n\nYour tickets are attached, and here:\n{links}\nShow the QR code at the door.\n",
+                    headline(&booking),
+                    booking.id,
+                    booking.tickets.len(),
+                    money(&booking),
+                    booking.payment_label,
+                );
+            }
+            "BookingFailed" => {
+                message.subject = format!(
+                    "Your booking could not be completed: {}",
+                    booking.event_title
+                );
+                message.text = format!(
+                    "{}\n\nWe could not complete booking {} ({}). You have not been charged: any payment taken was refunded, and the seats were released.\n",
+                    headline(&booking),
+                    booking.id,
+                    booking.reason.as_deref().unwrap_or("unknown reason"),
+                );
+            }
+            _ => {
+                debug_assert_eq!(booking.status, BookingStatus::Cancelled);
+                message.subject = format!("Booking cancelled: {}", booking.event_title);
+                let why = match booking.reason.as_deref() {
+                    Some("event_cancelled") => "The organiser cancelled the event.",
+                    _ => "You cancelled it.",
+                };
+                message.text = format!(
+                    "{}\n\nBooking {} is cancelled. {why} {} has been refunded to your {}; the tickets are void.\n",
+                    headline(&booking),
+                    booking.id,
+                    money(&booking),
+                    booking.payment_label,
+                );
+            }
+        }
+        message
+            .headers
+            .push(("X-Stagepass-Event-Id".into(), event.id.clone()));
+        self.mailer.send(&booking.email, message.to_mime()).await
+    }
+}
+
+fn headline(b: &Booking) -> String {
+    format!(
+        "{} - {} - {}",
+        b.event_title,
+        b.venue,
+        b.starts_at.format("%Y-%m-%d %H:%M UTC")
+    )
+}
+
+fn money(b: &Booking) -> String {
+    format!("{} {}.{:02}", b.currency, b.total / 100, b.total % 100)
+}

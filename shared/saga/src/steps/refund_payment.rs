@@ -1,0 +1,70 @@
+use crate::error::StepError;
+use crate::{SagaStep, StepInput};
+use async_trait::async_trait;
+use stagepass_domain::bookings::changes::{change, load};
+use stagepass_domain::{BookingStatus, BookingStore, Clock, PaymentProvider, PaymentState};
+use std::sync::Arc;
+
+/// Compensation: refunds whatever was charged, and stops any later charge.
+pub struct RefundPayment {
+    pub bookings: Arc<dyn BookingStore>,
+    pub payments: Arc<dyn PaymentProvider>,
+    pub clock: Arc<dyn Clock>,
+}
+
+#[async_trait]
+impl SagaStep for RefundPayment {
+    async fn run(&self, input: &StepInput) -> Result<(), StepError> {
+        let (store, clock, id) = (self.bookings.as_ref(), self.clock.as_ref(), &input.booking);
+        let booking = load(store, id).await?;
+        if booking.status == BookingStatus::Confirmed {
+            // Confirmed bookings are only refunded by cancelling them.
+            return Ok(());
+        }
+        if matches!(booking.payment, PaymentState::Refunded { .. }) {
+            return Ok(());
+        }
+        // Fence first: from here on the charge step refuses, even if it is retried.
+        let fenced = change(store, clock, id, |b, now| match &b.payment {
+            PaymentState::Refunded { .. } => None,
+            p => Some((
+                b.next(now, |n| {
+                    n.payment = PaymentState::Refunded {
+                        charge_id: match p {
+                            PaymentState::Charged { charge_id } => Some(charge_id.clone()),
+                            _ => None,
+                        },
+                        refund_id: None,
+                    }
+                }),
+                vec![],
+            )),
+        })
+        .await?;
+        // Refund by key, not by charge id: a charge that timed out may exist unrecorded.
+        let refund_id = self
+            .payments
+            .refund(fenced.id.as_str())
+            .await
+            .map_err(|e| StepError::PaymentUnavailable(e.to_string()))?;
+        if let Some(refund_id) = refund_id {
+            change(store, clock, id, |b, now| match &b.payment {
+                PaymentState::Refunded {
+                    charge_id,
+                    refund_id: None,
+                } => Some((
+                    b.next(now, |n| {
+                        n.payment = PaymentState::Refunded {
+                            charge_id: charge_id.clone(),
+                            refund_id: Some(refund_id.clone()),
+                        }
+                    }),
+                    vec![],
+                )),
+                _ => None,
+            })
+            .await?;
+        }
+        Ok(())
+    }
+}
