@@ -520,3 +520,46 @@ fn to_hyper(response: lambda_http::Response<Body>) -> hyper::Response<Full<Bytes
     };
     hyper::Response::from_parts(parts, Full::new(bytes))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn paths_match_like_api_gateway() {
+        let dir = tempfile::tempdir().unwrap();
+        let system = build_system(
+            dir.path(),
+            Arc::new(stagepass_domain::SystemClock),
+            HoldSettings::default(),
+            IdentitySettings::default(),
+            &KeySet::generate(),
+            LocalOptions::default(),
+        )
+        .await
+        .unwrap();
+        let api = &system.api;
+        let found = |method, path| match api.resolve(method, path) {
+            Resolved::Found(route, _, params) => Some((route.path, params)),
+            _ => None,
+        };
+        assert_eq!(found("GET", "/events"), Some(("/events", vec![])));
+        assert_eq!(found("GET", "/events/"), Some(("/events", vec![])));
+        assert_eq!(
+            found("POST", "/events/abc/holds"),
+            Some((
+                "/events/{eventId}/holds",
+                vec![("eventId".to_string(), "abc".to_string())]
+            ))
+        );
+        assert_eq!(found("GET", "/events/a/b"), None);
+        assert!(matches!(
+            api.resolve("PUT", "/events/x"),
+            Resolved::MethodNotAllowed
+        ));
+        assert!(matches!(api.resolve("GET", "/nope"), Resolved::NotFound));
+        // Every function with a route is served, once.
+        let routed = functions::ALL.iter().filter(|f| f.route.is_some()).count();
+        assert_eq!(api.routes().len(), routed);
+    }
+}
