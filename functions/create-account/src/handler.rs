@@ -19,12 +19,7 @@ struct NewAccount {
 
 fn wire(w: &dyn Wiring) -> Wired<'_> {
     Box::pin(async move {
-        let accounts = Arc::new(Accounts::new(
-            w.identity()?,
-            w.rate_limiter()?,
-            w.clock(),
-            w.identity_settings()?,
-        ));
+        let accounts = Arc::new(stagepass_api::wiring::accounts(w)?);
         let limits = w.limits();
         Ok(http(move |req| handle(accounts.clone(), limits, req)))
     })

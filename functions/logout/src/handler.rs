@@ -11,12 +11,7 @@ pub const FUNCTION: Function = Function {
 
 fn wire(w: &dyn Wiring) -> Wired<'_> {
     Box::pin(async move {
-        let accounts = Arc::new(Accounts::new(
-            w.identity()?,
-            w.rate_limiter()?,
-            w.clock(),
-            w.identity_settings()?,
-        ));
+        let accounts = Arc::new(stagepass_api::wiring::accounts(w)?);
         Ok(http(move |req| handle(accounts.clone(), req)))
     })
 }

@@ -18,12 +18,7 @@ struct Credentials {
 
 fn wire(w: &dyn Wiring) -> Wired<'_> {
     Box::pin(async move {
-        let accounts = Arc::new(Accounts::new(
-            w.identity()?,
-            w.rate_limiter()?,
-            w.clock(),
-            w.identity_settings()?,
-        ));
+        let accounts = Arc::new(stagepass_api::wiring::accounts(w)?);
         let tokens = w.tokens().await?;
         let limits = w.limits();
         Ok(http(move |req| {

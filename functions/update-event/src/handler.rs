@@ -12,10 +12,7 @@ pub const FUNCTION: Function = Function {
 
 fn wire(w: &dyn Wiring) -> Wired<'_> {
     Box::pin(async move {
-        let catalog = Arc::new(Catalog {
-            catalog: w.catalog()?,
-            clock: w.clock(),
-        });
+        let catalog = Arc::new(stagepass_api::wiring::catalog(w)?);
         let limits = w.limits();
         Ok(http(move |req| handle(catalog.clone(), limits, req)))
     })

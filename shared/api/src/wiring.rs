@@ -160,6 +160,24 @@ pub trait Wiring: Send + Sync {
     fn limits(&self) -> Limits;
 }
 
+/// The identity use cases, as every identity function builds them.
+pub fn accounts(w: &dyn Wiring) -> Result<stagepass_domain::Accounts, WiringError> {
+    Ok(stagepass_domain::Accounts::new(
+        w.identity()?,
+        w.rate_limiter()?,
+        w.clock(),
+        w.identity_settings()?,
+    ))
+}
+
+/// The organiser's catalog use cases and search.
+pub fn catalog(w: &dyn Wiring) -> Result<stagepass_domain::catalog::Catalog, WiringError> {
+    Ok(stagepass_domain::catalog::Catalog {
+        catalog: w.catalog()?,
+        clock: w.clock(),
+    })
+}
+
 /// Ready-made adapters: the local server's embedded ones, or whatever a test passes. Asking
 /// for a port that is not here is an error naming it.
 #[derive(Clone)]
