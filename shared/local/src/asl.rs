@@ -1,12 +1,16 @@
 //! A small interpreter for the parts of Amazon States Language the booking saga uses, so
 //! `make run` executes the very file Step Functions runs when deployed.
 //!
-//! Supported: Task, Choice, Pass, Wait, Succeed, Fail; Retry (ErrorEquals, IntervalSeconds,
+//! The definition is parsed into typed Rust (one enum variant per state type, structs for
+//! Retry, Catch and Choice rules, each refusing fields it does not know). Supported: Task,
+//! Choice, Pass, Wait, Succeed, Fail; Retry (ErrorEquals, IntervalSeconds,
 //! MaxAttempts, BackoffRate) and Catch (ErrorEquals, ResultPath, Next); InputPath,
 //! Parameters, ResultPath and OutputPath with plain `$.a.b` paths. Anything else in a
 //! definition is refused when it is loaded, not half-run.
 
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Deserializer};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
@@ -55,39 +59,319 @@ pub struct Execution {
 
 pub struct StateMachine {
     start_at: String,
-    states: Map<String, Value>,
+    states: BTreeMap<String, State>,
 }
 
 /// Stops a definition that loops for ever (Step Functions caps an execution at 25,000 events).
 const MAX_TRANSITIONS: u32 = 10_000;
 
-const KNOWN_FIELDS: &[&str] = &[
-    "Type",
-    "Comment",
-    "Next",
-    "End",
-    "Resource",
-    "Parameters",
-    "InputPath",
-    "ResultPath",
-    "OutputPath",
-    "Retry",
-    "Catch",
-    "Choices",
-    "Default",
-    "Seconds",
-    "Error",
-    "Cause",
-    "Result",
-];
+// ---- The definition, typed. Every struct refuses fields it does not know, so a definition
+// using something this interpreter does not run fails to load, naming the field. ----------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+struct Definition {
+    start_at: String,
+    states: BTreeMap<String, State>,
+    #[serde(default, rename = "Comment")]
+    _comment: Option<String>,
+}
+
+/// The end of a state that is not terminal: the next state, or `End: true`.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct Transition {
+    #[serde(default)]
+    next: Option<String>,
+    #[serde(default)]
+    end: Option<bool>,
+}
+
+/// `InputPath`, `ResultPath` or `OutputPath`: absent, `null` (discard), or a plain `$.a.b`.
+#[derive(Debug, Clone, Default, PartialEq)]
+enum PathField {
+    #[default]
+    Absent,
+    Null,
+    Path(String),
+}
+
+fn path_field<'de, D: Deserializer<'de>>(d: D) -> Result<PathField, D::Error> {
+    Ok(match Option::<String>::deserialize(d)? {
+        None => PathField::Null,
+        Some(p) => PathField::Path(p),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "Type", deny_unknown_fields, rename_all = "PascalCase")]
+enum State {
+    #[serde(rename_all = "PascalCase")]
+    Task {
+        resource: String,
+        #[serde(default)]
+        parameters: Option<Value>,
+        #[serde(default, deserialize_with = "path_field")]
+        input_path: PathField,
+        #[serde(default, deserialize_with = "path_field")]
+        result_path: PathField,
+        #[serde(default, deserialize_with = "path_field")]
+        output_path: PathField,
+        #[serde(default)]
+        retry: Vec<Retrier>,
+        #[serde(default)]
+        catch: Vec<Catcher>,
+        #[serde(default)]
+        next: Option<String>,
+        #[serde(default)]
+        end: Option<bool>,
+        #[serde(default, rename = "Comment")]
+        _comment: Option<String>,
+    },
+    #[serde(rename_all = "PascalCase")]
+    Pass {
+        #[serde(default)]
+        result: Option<Value>,
+        #[serde(default)]
+        parameters: Option<Value>,
+        #[serde(default, deserialize_with = "path_field")]
+        input_path: PathField,
+        #[serde(default, deserialize_with = "path_field")]
+        result_path: PathField,
+        #[serde(default, deserialize_with = "path_field")]
+        output_path: PathField,
+        #[serde(default)]
+        next: Option<String>,
+        #[serde(default)]
+        end: Option<bool>,
+        #[serde(default, rename = "Comment")]
+        _comment: Option<String>,
+    },
+    #[serde(rename_all = "PascalCase")]
+    Wait {
+        seconds: f64,
+        #[serde(default, deserialize_with = "path_field")]
+        input_path: PathField,
+        #[serde(default, deserialize_with = "path_field")]
+        output_path: PathField,
+        #[serde(default)]
+        next: Option<String>,
+        #[serde(default)]
+        end: Option<bool>,
+        #[serde(default, rename = "Comment")]
+        _comment: Option<String>,
+    },
+    #[serde(rename_all = "PascalCase")]
+    Choice {
+        choices: Vec<ChoiceRule>,
+        #[serde(default)]
+        default: Option<String>,
+        #[serde(default, deserialize_with = "path_field")]
+        input_path: PathField,
+        #[serde(default, deserialize_with = "path_field")]
+        output_path: PathField,
+        #[serde(default, rename = "Comment")]
+        _comment: Option<String>,
+    },
+    #[serde(rename_all = "PascalCase")]
+    Succeed {
+        #[serde(default, deserialize_with = "path_field")]
+        input_path: PathField,
+        #[serde(default, deserialize_with = "path_field")]
+        output_path: PathField,
+        #[serde(default, rename = "Comment")]
+        _comment: Option<String>,
+    },
+    #[serde(rename_all = "PascalCase")]
+    Fail {
+        #[serde(default)]
+        error: Option<String>,
+        #[serde(default)]
+        cause: Option<String>,
+        #[serde(default, rename = "Comment")]
+        _comment: Option<String>,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+struct Retrier {
+    error_equals: Vec<String>,
+    #[serde(default = "one")]
+    interval_seconds: f64,
+    #[serde(default = "three")]
+    max_attempts: u32,
+    #[serde(default = "two")]
+    backoff_rate: f64,
+    #[serde(default, rename = "Comment")]
+    _comment: Option<String>,
+}
+
+fn one() -> f64 {
+    1.0
+}
+fn two() -> f64 {
+    2.0
+}
+fn three() -> u32 {
+    3
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+struct Catcher {
+    error_equals: Vec<String>,
+    next: String,
+    #[serde(default, deserialize_with = "path_field")]
+    result_path: PathField,
+    #[serde(default, rename = "Comment")]
+    _comment: Option<String>,
+}
+
+/// The comparisons the saga uses; any other operator is refused at load.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+struct ChoiceRule {
+    #[serde(default)]
+    variable: Option<String>,
+    #[serde(default)]
+    and: Option<Vec<ChoiceRule>>,
+    #[serde(default)]
+    or: Option<Vec<ChoiceRule>>,
+    #[serde(default)]
+    not: Option<Box<ChoiceRule>>,
+    #[serde(default)]
+    is_present: Option<bool>,
+    #[serde(default)]
+    is_string: Option<bool>,
+    #[serde(default)]
+    is_null: Option<bool>,
+    #[serde(default)]
+    string_equals: Option<String>,
+    #[serde(default)]
+    boolean_equals: Option<bool>,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+impl State {
+    fn transition(&self) -> Transition {
+        match self {
+            State::Task { next, end, .. }
+            | State::Pass { next, end, .. }
+            | State::Wait { next, end, .. } => Transition {
+                next: next.clone(),
+                end: *end,
+            },
+            _ => Transition::default(),
+        }
+    }
+
+    fn output_path(&self) -> &PathField {
+        match self {
+            State::Task { output_path, .. }
+            | State::Pass { output_path, .. }
+            | State::Wait { output_path, .. }
+            | State::Choice { output_path, .. }
+            | State::Succeed { output_path, .. } => output_path,
+            State::Fail { .. } => &PathField::Absent,
+        }
+    }
+
+    /// Every path the state names, with the field it is in.
+    fn paths(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        let mut add = |field: &'static str, p: &PathField| {
+            if let PathField::Path(p) = p {
+                out.push((field, p.clone()));
+            }
+        };
+        match self {
+            State::Task {
+                input_path,
+                result_path,
+                output_path,
+                catch,
+                ..
+            } => {
+                add("InputPath", input_path);
+                add("ResultPath", result_path);
+                add("OutputPath", output_path);
+                for c in catch {
+                    add("Catch.ResultPath", &c.result_path);
+                }
+            }
+            State::Pass {
+                input_path,
+                result_path,
+                output_path,
+                ..
+            } => {
+                add("InputPath", input_path);
+                add("ResultPath", result_path);
+                add("OutputPath", output_path);
+            }
+            State::Wait {
+                input_path,
+                output_path,
+                ..
+            }
+            | State::Choice {
+                input_path,
+                output_path,
+                ..
+            }
+            | State::Succeed {
+                input_path,
+                output_path,
+                ..
+            } => {
+                add("InputPath", input_path);
+                add("OutputPath", output_path);
+            }
+            State::Fail { .. } => {}
+        }
+        out
+    }
+}
+
+/// Only plain reference paths: `$` or `$.field.field`.
+fn is_plain_path(path: &str) -> bool {
+    path == "$"
+        || path.strip_prefix("$.").is_some_and(|rest| {
+            rest.split('.')
+                .all(|f| !f.is_empty() && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        })
+}
+
+/// Every `key.$` of a Parameters template must hold a plain path.
+fn parameter_paths(template: &Value, out: &mut Vec<String>) {
+    if let Value::Object(fields) = template {
+        for (k, v) in fields {
+            if k.ends_with(".$") {
+                out.push(v.as_str().unwrap_or("").to_string());
+            } else {
+                parameter_paths(v, out);
+            }
+        }
+    }
+}
+
+fn rule_nexts<'a>(rule: &'a ChoiceRule, out: &mut Vec<&'a str>) {
+    out.extend(rule.next.as_deref());
+}
 
 impl StateMachine {
-    /// Parses and checks a definition: every state type, field and `Next` must be understood.
+    /// Parses and checks a definition: every state type, field, path and `Next` must be
+    /// understood, or the error names what is not (`States.X.ItemsPath: unknown field ...`).
     pub fn parse(text: &str) -> Result<Self, String> {
-        let root: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-        let start_at = root["StartAt"].as_str().ok_or("no StartAt")?.to_string();
-        let states = root["States"].as_object().ok_or("no States")?.clone();
-        let machine = Self { start_at, states };
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let definition: Definition = serde_path_to_error::deserialize(de)
+            .map_err(|e| format!("{}: {}", e.path(), e.inner()))?;
+        let machine = Self {
+            start_at: definition.start_at,
+            states: definition.states,
+        };
         machine.check()?;
         Ok(machine)
     }
@@ -98,29 +382,48 @@ impl StateMachine {
             return Err(format!("StartAt {} is not a state", self.start_at));
         }
         for (name, state) in &self.states {
-            let kind = state["Type"].as_str().unwrap_or("");
-            if !matches!(
-                kind,
-                "Task" | "Choice" | "Pass" | "Wait" | "Succeed" | "Fail"
-            ) {
-                return Err(format!("{name}: state type {kind:?} is not supported"));
+            let t = state.transition();
+            let terminal = matches!(
+                state,
+                State::Choice { .. } | State::Succeed { .. } | State::Fail { .. }
+            );
+            if !terminal && t.next.is_none() && t.end != Some(true) {
+                return Err(format!("States.{name}: needs Next or End"));
             }
-            for field in state.as_object().into_iter().flat_map(|o| o.keys()) {
-                if !KNOWN_FIELDS.contains(&field.as_str()) {
-                    return Err(format!("{name}: field {field} is not supported"));
+            for (field, path) in state.paths() {
+                if !is_plain_path(&path) {
+                    return Err(format!(
+                        "States.{name}.{field}: {path:?} is not a plain $.a.b path"
+                    ));
                 }
             }
             let mut nexts: Vec<&str> = Vec::new();
-            nexts.extend(state["Next"].as_str());
-            nexts.extend(state["Default"].as_str());
-            for c in state["Catch"].as_array().into_iter().flatten() {
-                nexts.extend(c["Next"].as_str());
-            }
-            for c in state["Choices"].as_array().into_iter().flatten() {
-                nexts.extend(c["Next"].as_str());
+            nexts.extend(t.next.as_deref());
+            match state {
+                State::Task {
+                    catch, parameters, ..
+                } => {
+                    nexts.extend(catch.iter().map(|c| c.next.as_str()));
+                    let mut paths = Vec::new();
+                    parameter_paths(parameters.as_ref().unwrap_or(&Value::Null), &mut paths);
+                    if let Some(bad) = paths.iter().find(|p| !is_plain_path(p)) {
+                        return Err(format!(
+                            "States.{name}.Parameters: {bad:?} is not a plain $.a.b path"
+                        ));
+                    }
+                }
+                State::Choice {
+                    choices, default, ..
+                } => {
+                    nexts.extend(default.as_deref());
+                    for c in choices {
+                        rule_nexts(c, &mut nexts);
+                    }
+                }
+                _ => {}
             }
             if let Some(missing) = nexts.iter().find(|n| !known(n)) {
-                return Err(format!("{name}: Next {missing} is not a state"));
+                return Err(format!("States.{name}: Next {missing} is not a state"));
             }
         }
         Ok(())
@@ -130,8 +433,10 @@ impl StateMachine {
     pub fn task_resources(&self) -> Vec<String> {
         self.states
             .values()
-            .filter(|s| s["Type"] == "Task")
-            .filter_map(|s| s["Resource"].as_str().map(str::to_string))
+            .filter_map(|s| match s {
+                State::Task { resource, .. } => Some(resource.clone()),
+                _ => None,
+            })
             .collect()
     }
 
@@ -160,31 +465,42 @@ impl StateMachine {
                 return run;
             }
             let state = &self.states[&current];
-            let step = match state["Type"].as_str().unwrap_or("") {
-                "Succeed" => Step::End(Outcome::Succeeded(output_of(state, data))),
-                "Fail" => Step::End(Outcome::Failed {
-                    error: state["Error"].as_str().unwrap_or("States.Fail").into(),
-                    cause: state["Cause"].as_str().unwrap_or("").into(),
-                }),
-                "Pass" => {
-                    let effective = effective_input(state, &data);
-                    let result = state.get("Result").cloned().unwrap_or(effective);
-                    Step::Next(output_of(state, apply_result(state, data, result)))
+            let step = match state {
+                State::Succeed { input_path, .. } => {
+                    let input = select_field(&data, input_path);
+                    Step::End(Outcome::Succeeded(output_of(state, input)))
                 }
-                "Wait" => {
-                    let secs = state["Seconds"].as_f64().unwrap_or(0.0);
-                    sleep(secs * delay_scale).await;
+                State::Fail { error, cause, .. } => Step::End(Outcome::Failed {
+                    error: error.clone().unwrap_or_else(|| "States.Fail".into()),
+                    cause: cause.clone().unwrap_or_default(),
+                }),
+                State::Pass {
+                    result,
+                    parameters,
+                    input_path,
+                    result_path,
+                    ..
+                } => {
+                    let effective = effective_input(input_path, parameters.as_ref(), &data);
+                    let result = result.clone().unwrap_or(effective);
+                    Step::Next(output_of(state, apply_result(result_path, data, result)))
+                }
+                State::Wait { seconds, .. } => {
+                    sleep(seconds * delay_scale).await;
                     Step::Next(output_of(state, data))
                 }
-                "Choice" => {
-                    let input = select(&data, state["InputPath"].as_str().unwrap_or("$"));
-                    let chosen = state["Choices"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
+                State::Choice {
+                    choices,
+                    default,
+                    input_path,
+                    ..
+                } => {
+                    let input = select_field(&data, input_path);
+                    let chosen = choices
+                        .iter()
                         .find(|rule| matches_rule(rule, &input))
-                        .and_then(|rule| rule["Next"].as_str())
-                        .or_else(|| state["Default"].as_str());
+                        .and_then(|rule| rule.next.as_deref())
+                        .or(default.as_deref());
                     match chosen {
                         Some(next) => {
                             current = next.to_string();
@@ -196,22 +512,43 @@ impl StateMachine {
                         }),
                     }
                 }
-                _ => match self.task(state, &data, tasks, delay_scale, &mut run).await {
-                    TaskStep::Done(result) => {
-                        Step::Next(output_of(state, apply_result(state, data, result)))
+                State::Task {
+                    resource,
+                    parameters,
+                    input_path,
+                    result_path,
+                    retry,
+                    catch,
+                    ..
+                } => {
+                    let input = effective_input(input_path, parameters.as_ref(), &data);
+                    let task = Task {
+                        resource,
+                        retry,
+                        catch,
+                    };
+                    match task.run(input, tasks, delay_scale, &mut run).await {
+                        TaskStep::Done(result) => {
+                            Step::Next(output_of(state, apply_result(result_path, data, result)))
+                        }
+                        TaskStep::Caught(catcher, error) => {
+                            let caught = json!({"Error": error.error, "Cause": error.cause});
+                            let path = match &catcher.result_path {
+                                PathField::Null => None,
+                                PathField::Absent => Some("$"),
+                                PathField::Path(p) => Some(p.as_str()),
+                            };
+                            data = apply_path(&data, path, caught);
+                            current = catcher.next.clone();
+                            continue;
+                        }
+                        TaskStep::Uncaught(error) => Step::End(Outcome::Failed {
+                            error: error.error,
+                            cause: error.cause,
+                        }),
+                        TaskStep::Crash => Step::End(Outcome::Crashed),
                     }
-                    TaskStep::Caught(next, error) => {
-                        let caught = json!({"Error": error.error, "Cause": error.cause});
-                        data = apply_path(&data, next.1.as_deref(), caught);
-                        current = next.0;
-                        continue;
-                    }
-                    TaskStep::Uncaught(error) => Step::End(Outcome::Failed {
-                        error: error.error,
-                        cause: error.cause,
-                    }),
-                    TaskStep::Crash => Step::End(Outcome::Crashed),
-                },
+                }
             };
             match step {
                 Step::End(outcome) => {
@@ -220,8 +557,8 @@ impl StateMachine {
                 }
                 Step::Next(next_data) => {
                     data = next_data;
-                    match state["Next"].as_str() {
-                        Some(next) => current = next.to_string(),
+                    match state.transition().next {
+                        Some(next) => current = next,
                         None => {
                             run.outcome = Outcome::Succeeded(data);
                             return run;
@@ -231,55 +568,50 @@ impl StateMachine {
             }
         }
     }
+}
 
-    async fn task(
+/// A Task state's invocation with its retriers and catchers.
+struct Task<'a> {
+    resource: &'a str,
+    retry: &'a [Retrier],
+    catch: &'a [Catcher],
+}
+
+impl<'a> Task<'a> {
+    async fn run(
         &self,
-        state: &Value,
-        data: &Value,
+        input: Value,
         tasks: &dyn TaskRunner,
         delay_scale: f64,
         run: &mut Execution,
-    ) -> TaskStep {
-        let resource = state["Resource"].as_str().unwrap_or("");
-        let input = effective_input(state, data);
-        let retriers = state["Retry"].as_array().cloned().unwrap_or_default();
-        let mut attempts = vec![0u32; retriers.len()];
+    ) -> TaskStep<'a> {
+        let mut attempts = vec![0u32; self.retry.len()];
         loop {
             run.task_calls += 1;
-            let error = match tasks.run(resource, input.clone()).await {
+            let error = match tasks.run(self.resource, input.clone()).await {
                 Ok(result) => return TaskStep::Done(result),
                 Err(TaskFailure::Crash) => return TaskStep::Crash,
                 Err(TaskFailure::Error(e)) => e,
             };
-            let retrier = retriers
+            let retrier = self
+                .retry
                 .iter()
-                .position(|r| error_matches(&r["ErrorEquals"], &error.error));
+                .position(|r| error_matches(&r.error_equals, &error.error));
             if let Some(i) = retrier {
-                let r = &retriers[i];
-                let max = r["MaxAttempts"].as_u64().unwrap_or(3) as u32;
-                if attempts[i] < max {
-                    let interval = r["IntervalSeconds"].as_f64().unwrap_or(1.0);
-                    let backoff = r["BackoffRate"].as_f64().unwrap_or(2.0);
-                    sleep(interval * backoff.powi(attempts[i] as i32) * delay_scale).await;
+                let r = &self.retry[i];
+                if attempts[i] < r.max_attempts {
+                    let wait = r.interval_seconds * r.backoff_rate.powi(attempts[i] as i32);
+                    sleep(wait * delay_scale).await;
                     attempts[i] += 1;
                     continue;
                 }
             }
-            let catcher = state["Catch"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|c| error_matches(&c["ErrorEquals"], &error.error));
+            let catcher = self
+                .catch
+                .iter()
+                .find(|c| error_matches(&c.error_equals, &error.error));
             return match catcher {
-                Some(c) => {
-                    let next = c["Next"].as_str().unwrap_or_default().to_string();
-                    let path = match c.get("ResultPath") {
-                        Some(Value::Null) => None,
-                        Some(p) => Some(p.as_str().unwrap_or("$").to_string()),
-                        None => Some("$".to_string()),
-                    };
-                    TaskStep::Caught((next, path), error)
-                }
+                Some(c) => TaskStep::Caught(c, error),
                 None => TaskStep::Uncaught(error),
             };
         }
@@ -291,10 +623,10 @@ enum Step {
     End(Outcome),
 }
 
-enum TaskStep {
+enum TaskStep<'a> {
     Done(Value),
-    /// (next state, result path), the error.
-    Caught((String, Option<String>), TaskError),
+    /// The catcher that caught the error, and the error.
+    Caught(&'a Catcher, TaskError),
     Uncaught(TaskError),
     Crash,
 }
@@ -305,34 +637,34 @@ async fn sleep(seconds: f64) {
     }
 }
 
-fn error_matches(names: &Value, error: &str) -> bool {
-    names
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .any(|n| n == error || n == "States.ALL")
+fn error_matches(names: &[String], error: &str) -> bool {
+    names.iter().any(|n| n == error || n == "States.ALL")
 }
 
 /// InputPath, then Parameters.
-fn effective_input(state: &Value, data: &Value) -> Value {
-    let input = match state.get("InputPath") {
-        Some(Value::Null) => json!({}),
-        Some(p) => select(data, p.as_str().unwrap_or("$")),
-        None => data.clone(),
-    };
-    match state.get("Parameters") {
+fn effective_input(input_path: &PathField, parameters: Option<&Value>, data: &Value) -> Value {
+    let input = select_field(data, input_path);
+    match parameters {
         Some(params) => fill(params, &input),
         None => input,
     }
 }
 
+/// The input a path field selects: all of it when absent, `{}` when null.
+fn select_field(data: &Value, path: &PathField) -> Value {
+    match path {
+        PathField::Absent => data.clone(),
+        PathField::Null => json!({}),
+        PathField::Path(p) => select(data, p),
+    }
+}
+
 /// ResultPath: where a state's result goes in its input (`null`: dropped).
-fn apply_result(state: &Value, data: Value, result: Value) -> Value {
-    match state.get("ResultPath") {
-        Some(Value::Null) => data,
-        Some(p) => apply_path(&data, p.as_str(), result),
-        None => result,
+fn apply_result(result_path: &PathField, data: Value, result: Value) -> Value {
+    match result_path {
+        PathField::Null => data,
+        PathField::Path(p) => apply_path(&data, Some(p), result),
+        PathField::Absent => result,
     }
 }
 
@@ -364,12 +696,8 @@ fn apply_path(data: &Value, path: Option<&str>, value: Value) -> Value {
     out
 }
 
-fn output_of(state: &Value, data: Value) -> Value {
-    match state.get("OutputPath") {
-        Some(Value::Null) => json!({}),
-        Some(p) => select(&data, p.as_str().unwrap_or("$")),
-        None => data,
-    }
+fn output_of(state: &State, data: Value) -> Value {
+    select_field(&data, state.output_path())
 }
 
 /// A plain `$.a.b` path; a missing field is `null`.
@@ -405,31 +733,31 @@ fn fill(template: &Value, input: &Value) -> Value {
     }
 }
 
-fn matches_rule(rule: &Value, input: &Value) -> bool {
-    if let Some(all) = rule["And"].as_array() {
+fn matches_rule(rule: &ChoiceRule, input: &Value) -> bool {
+    if let Some(all) = &rule.and {
         return all.iter().all(|r| matches_rule(r, input));
     }
-    if let Some(any) = rule["Or"].as_array() {
+    if let Some(any) = &rule.or {
         return any.iter().any(|r| matches_rule(r, input));
     }
-    if let Some(not) = rule.get("Not") {
+    if let Some(not) = &rule.not {
         return !matches_rule(not, input);
     }
-    let value = lookup(input, rule["Variable"].as_str().unwrap_or("$"));
-    if let Some(want) = rule.get("IsPresent") {
-        return value.is_some() == (want == true);
+    let value = lookup(input, rule.variable.as_deref().unwrap_or("$"));
+    if let Some(want) = rule.is_present {
+        return value.is_some() == want;
     }
-    if let Some(want) = rule.get("IsString") {
-        return value.is_some_and(Value::is_string) == (want == true);
+    if let Some(want) = rule.is_string {
+        return value.is_some_and(Value::is_string) == want;
     }
-    if let Some(want) = rule.get("IsNull") {
-        return value.is_some_and(Value::is_null) == (want == true);
+    if let Some(want) = rule.is_null {
+        return value.is_some_and(Value::is_null) == want;
     }
-    if let Some(want) = rule.get("StringEquals") {
-        return value == Some(want);
+    if let Some(want) = &rule.string_equals {
+        return value.and_then(Value::as_str) == Some(want.as_str());
     }
-    if let Some(want) = rule.get("BooleanEquals") {
-        return value == Some(want);
+    if let Some(want) = rule.boolean_equals {
+        return value.and_then(Value::as_bool) == Some(want);
     }
     false
 }
@@ -531,17 +859,34 @@ mod tests {
         let m = StateMachine::parse(DEF).unwrap();
         let run = m.execute(json!({"id": 7}), &script("", 0, ""), 0.0).await;
         assert!(matches!(run.outcome, Outcome::Failed { ref error, .. } if error == "BadInput"));
-        assert!(StateMachine::parse(r#"{"StartAt":"X","States":{"X":{"Type":"Map"}}}"#).is_err());
-        assert!(
-            StateMachine::parse(r#"{"StartAt":"X","States":{"X":{"Type":"Pass","Next":"Y"}}}"#)
-                .is_err()
+        // What this interpreter does not run is refused at load, naming where it is.
+        let refused = |states: &str| {
+            let text = format!(r#"{{"StartAt":"X","States":{{"X":{states}}}}}"#);
+            StateMachine::parse(&text).err().expect("refused")
+        };
+        let e = refused(r#"{"Type":"Map","End":true}"#);
+        assert!(e.contains("States.X") && e.contains("Map"), "{e}");
+        let e = refused(r#"{"Type":"Pass","Next":"Y"}"#);
+        assert!(e.contains("Next Y is not a state"), "{e}");
+        let e = refused(r#"{"Type":"Pass","ItemsPath":"$","End":true}"#);
+        assert!(e.contains("ItemsPath"), "{e}");
+        let e = refused(r#"{"Type":"Pass"}"#);
+        assert!(e.contains("needs Next or End"), "{e}");
+        let e = refused(
+            r#"{"Type":"Choice","Choices":[{"Variable":"$.n","NumericEquals":1,"Next":"X"}]}"#,
         );
-        assert!(
-            StateMachine::parse(
-                r#"{"StartAt":"X","States":{"X":{"Type":"Pass","ItemsPath":"$"}}}"#
-            )
-            .is_err()
+        assert!(e.contains("NumericEquals"), "{e}");
+        let e = refused(r#"{"Type":"Pass","ResultPath":"$.a[0]","End":true}"#);
+        assert!(e.contains("ResultPath") && e.contains("plain"), "{e}");
+        let e =
+            refused(r#"{"Type":"Task","Resource":"r","Parameters":{"id.$":"$..id"},"End":true}"#);
+        assert!(e.contains("Parameters"), "{e}");
+        let e = refused(
+            r#"{"Type":"Task","Resource":"r","Retry":[{"ErrorEquals":["E"],"JitterStrategy":"FULL"}],"End":true}"#,
         );
+        assert!(e.contains("JitterStrategy"), "{e}");
+        // The deployed saga loads.
+        StateMachine::parse(crate::saga::SAGA_ASL).unwrap();
     }
 
     #[test]
