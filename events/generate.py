@@ -23,20 +23,18 @@ def caller(sub: str, role: str, email: str = "", session: str = "") -> dict:
     return {"principalId": sub, "roles": role, "email": email, "session": session}
 
 
+# The namespace of Stagepass's derived ids (`ids::derived_id`: UUID v5).
+NAMESPACE = uuid.UUID(int=0x9f3c1d6e7b2a4c58a1e05e7ac3b9d401)
+
+
 def hold_id(holder: str, key: str) -> str:
-    """Same derivation as HoldId::for_idempotency_key (a v4-shaped UUID from SHA-256)."""
-    b = bytearray(hashlib.sha256(f"hold\0{holder}\0{key}".encode()).digest()[:16])
-    b[6] = (b[6] & 0x0F) | 0x40
-    b[8] = (b[8] & 0x3F) | 0x80
-    return str(uuid.UUID(bytes=bytes(b)))
+    """Same derivation as HoldId::for_idempotency_key."""
+    return str(uuid.uuid5(NAMESPACE, f"hold\0{holder}\0{key}"))
 
 
 def booking_id(hold: str) -> str:
     """Same derivation as BookingId::for_hold."""
-    b = bytearray(hashlib.sha256(f"booking\0{hold}".encode()).digest()[:16])
-    b[6] = (b[6] & 0x0F) | 0x40
-    b[8] = (b[8] & 0x3F) | 0x80
-    return str(uuid.UUID(bytes=bytes(b)))
+    return str(uuid.uuid5(NAMESPACE, f"booking\0{hold}"))
 
 
 # The checkout samples act on a second hold (made by the wiring test, seat A-1-3).

@@ -55,14 +55,11 @@ async fn sesv2_sends_the_mime_message_with_its_attachments() {
         .await
         .unwrap();
     let mut message =
-        stagepass_domain::notifications::mail::Message::new(&from, "fan@x.example", "Your tickets");
+        stagepass_domain::notifications::Email::new(&from, "fan@x.example", "Your tickets");
     message.text = "Enjoy the show".into();
     message.attach("ticket-1.pdf", "application/pdf", b"%PDF-1.4".to_vec());
     let mailer = SesMailer::new(ses, &from);
-    let id = mailer
-        .send("fan@x.example", message.to_mime())
-        .await
-        .unwrap();
+    let id = mailer.send(&message).await.unwrap();
     assert!(!id.is_empty());
     // moto keeps what it sent; read it back.
     let data = reqwest::get(format!("{}/moto-api/data.json", endpoint()))
@@ -77,13 +74,10 @@ async fn sesv2_sends_the_mime_message_with_its_attachments() {
     );
     // An unverified sender is refused with the reason.
     let rogue = SesMailer::new(aws_sdk_sesv2::Client::new(&config), "rogue@nowhere.example");
-    let mut m = stagepass_domain::notifications::mail::Message::new(
-        "rogue@nowhere.example",
-        "fan@x.example",
-        "x",
-    );
+    let mut m =
+        stagepass_domain::notifications::Email::new("rogue@nowhere.example", "fan@x.example", "x");
     m.text = "x".into();
-    let err = rogue.send("fan@x.example", m.to_mime()).await.unwrap_err();
+    let err = rogue.send(&m).await.unwrap_err();
     assert!(
         err.0.contains("authority") || err.0.contains("verif"),
         "{err}"

@@ -734,8 +734,7 @@ pub mod booking {
 
     /// The payload of the QR code drawn in a ticket PDF, decoded from its modules.
     pub fn qr_payload(pdf: &[u8]) -> String {
-        let (width, modules) =
-            stagepass_domain::bookings::tickets::qr_modules(pdf).expect("the ticket has a QR code");
+        let (width, modules) = stagepass_render::qr_modules(pdf).expect("the ticket has a QR code");
         let scale = 4;
         let quiet = 4;
         let size = (width + 2 * quiet) * scale;

@@ -15,6 +15,7 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
             bookings: w.bookings()?,
             files: w.files()?,
             signer: w.tokens().await?,
+            renderer: w.ticket_renderer(),
             clock: w.clock(),
         })))
     })

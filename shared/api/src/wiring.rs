@@ -19,7 +19,8 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value};
 use stagepass_domain::{
     BookingStore, Clock, EventBus, EventCatalog, HoldSettings, IdempotencyStore, IdentitySettings,
-    IdentityStore, Mailer, PaymentProvider, RateLimiter, SeatInventory, TicketFiles, Workflow,
+    IdentityStore, Mailer, PaymentProvider, RateLimiter, SeatInventory, TicketFiles,
+    TicketRenderer, Workflow,
 };
 use stagepass_saga::SagaStep;
 use std::future::Future;
@@ -152,6 +153,10 @@ pub trait Wiring: Send + Sync {
     fn mailer(&self) -> Result<(Arc<dyn Mailer>, String), WiringError>;
     fn bus(&self) -> Result<Arc<dyn EventBus>, WiringError>;
     fn workflow(&self) -> Result<Arc<dyn Workflow>, WiringError>;
+    /// Ticket documents (PDF): needs no setting, the same deployed and locally.
+    fn ticket_renderer(&self) -> Arc<dyn TicketRenderer> {
+        Arc::new(stagepass_render::PdfTickets)
+    }
     /// The signing keys (deployed: read from Secrets Manager once per container).
     async fn tokens(&self) -> Result<Arc<Tokens>, WiringError>;
     fn clock(&self) -> Arc<dyn Clock>;

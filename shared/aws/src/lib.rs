@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use stagepass_domain::integration::events::SOURCE;
+use stagepass_domain::notifications::Email;
 use stagepass_domain::{
     BookingId, EventBus, InfraError, IntegrationEvent, Mailer, TicketFiles, Workflow,
 };
@@ -97,17 +98,18 @@ impl SesMailer {
 
 #[async_trait]
 impl Mailer for SesMailer {
-    async fn send(&self, to: &str, raw_mime: Vec<u8>) -> Result<String, InfraError> {
+    /// Sends the MIME rendering as SES raw content (attachments need it).
+    async fn send(&self, email: &Email) -> Result<String, InfraError> {
         use aws_sdk_sesv2::types::{Destination, EmailContent, RawMessage};
         let raw = RawMessage::builder()
-            .data(raw_mime.into())
+            .data(stagepass_render::to_mime(email).into())
             .build()
             .map_err(infra)?;
         let out = self
             .client
             .send_email()
             .from_email_address(&self.from)
-            .destination(Destination::builder().to_addresses(to).build())
+            .destination(Destination::builder().to_addresses(&email.to).build())
             .content(EmailContent::builder().raw(raw).build())
             .send()
             .await

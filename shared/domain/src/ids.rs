@@ -1,6 +1,15 @@
 //! Identifiers. Ids made by Stagepass are UUIDs; ids given in layouts are short names.
 
 use serde::{Deserialize, Serialize};
+
+/// The namespace of every id Stagepass derives from what it names (UUID v5, RFC 9562).
+const NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x9f3c_1d6e_7b2a_4c58_a1e0_5e7a_c3b9_d401);
+
+/// An id that is the same every time it is derived from the same name: a retry finds what the
+/// first attempt made instead of making a second one.
+pub fn derived_id(name: &str) -> String {
+    uuid::Uuid::new_v5(&NAMESPACE, name.as_bytes()).to_string()
+}
 use std::fmt;
 
 macro_rules! string_id {
@@ -63,15 +72,7 @@ impl HoldId {
 
     /// A hold id that is the same every time one holder retries with one Idempotency-Key.
     pub fn for_idempotency_key(holder: &UserId, key: &str) -> Self {
-        use sha2::{Digest, Sha256};
-        let digest = Sha256::digest(format!("hold\0{holder}\0{key}").as_bytes());
-        let mut bytes = [0u8; 16];
-        bytes.copy_from_slice(&digest[..16]);
-        Self(
-            uuid::Builder::from_random_bytes(bytes)
-                .into_uuid()
-                .to_string(),
-        )
+        Self(derived_id(&format!("hold\0{holder}\0{key}")))
     }
 
     pub fn parse(raw: &str) -> Option<Self> {

@@ -16,8 +16,8 @@ pub mod notifications;
 
 pub use bookings::{
     Booking, BookingError, BookingId, BookingStatus, BookingStore, PaymentError, PaymentMethod,
-    PaymentProvider, PaymentState, Ticket, TicketClaims, TicketFiles, TicketSigner, TicketStatus,
-    Workflow,
+    PaymentProvider, PaymentState, PrintedTicket, Ticket, TicketClaims, TicketFiles,
+    TicketRenderer, TicketSigner, TicketStatus, Workflow,
 };
 pub use catalog::{
     CatalogError, Category, Event, EventCatalog, EventChanges, EventStatus, GaArea, Layout,

@@ -3,6 +3,7 @@
 //! notification Lambda runs.
 
 use async_trait::async_trait;
+use stagepass_domain::notifications::Email;
 use stagepass_domain::notifications::{Delivery, Notifier};
 use stagepass_domain::{EventBus, InfraError, IntegrationEvent, Mailer, TicketFiles};
 use std::path::{Path, PathBuf};
@@ -86,16 +87,19 @@ impl MailFolder {
 
 #[async_trait]
 impl Mailer for MailFolder {
-    async fn send(&self, _to: &str, raw_mime: Vec<u8>) -> Result<String, InfraError> {
+    async fn send(&self, email: &Email) -> Result<String, InfraError> {
         tokio::fs::create_dir_all(&self.dir).await.map_err(io)?;
         let id = format!(
             "{}-{}",
             chrono::Utc::now().format("%Y%m%dT%H%M%S%.3f"),
             uuid::Uuid::new_v4().simple()
         );
-        tokio::fs::write(self.dir.join(format!("{id}.eml")), raw_mime)
-            .await
-            .map_err(io)?;
+        tokio::fs::write(
+            self.dir.join(format!("{id}.eml")),
+            stagepass_render::to_mime(email),
+        )
+        .await
+        .map_err(io)?;
         Ok(id)
     }
 }

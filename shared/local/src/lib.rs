@@ -16,7 +16,6 @@ use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use lambda_http::Body;
 use saga::{LocalSaga, Steps};
-use serde_json::{Map, Value, json};
 use stagepass_api::error::ApiError;
 use stagepass_api::wiring::{Handler, HttpFn};
 use stagepass_api::{Access, KeySet, Ports, Principal, Route, Tokens};
@@ -382,18 +381,9 @@ async fn handle(
                     .map(|c| c.to_bytes());
                 match read {
                     Ok(bytes) if bytes.len() <= GATEWAY_MAX_BODY_BYTES => {
-                        let mut event = proxy_event(&parts, route.path, &params, peer, &bytes);
-                        if let Some(caller) = caller {
-                            event["requestContext"]["authorizer"] =
-                                Value::Object(caller.context_fields());
-                        }
-                        match lambda_http::request::from_str(&event.to_string()) {
-                            Ok(request) => handler(request).await,
-                            Err(e) => {
-                                ApiError::MalformedJson(format!("request could not be read: {e}"))
-                                    .into_response()
-                            }
-                        }
+                        let request =
+                            lambda_request(parts, route.path, &params, peer, &bytes, caller);
+                        handler(request).await
                     }
                     _ => ApiError::PayloadTooLarge {
                         limit: GATEWAY_MAX_BODY_BYTES,
@@ -424,91 +414,59 @@ fn authorize(
     app.tokens.authorize(header).map(Some)
 }
 
-/// The API Gateway REST proxy event (payload format 1.0) that Lambda would receive.
-fn proxy_event(
-    parts: &http::request::Parts,
+/// The request a function behind API Gateway (REST, payload format 1.0) receives, built
+/// directly: path and query parameters, the caller from the authorizer, the client address.
+fn lambda_request(
+    parts: http::request::Parts,
     resource: &str,
     params: &[(String, String)],
     peer: SocketAddr,
     body: &[u8],
-) -> Value {
-    let mut headers = Map::new();
-    let mut multi_headers: Map<String, Value> = Map::new();
-    for (name, value) in &parts.headers {
-        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        headers.insert(name.to_string(), json!(value));
-        multi_headers
-            .entry(name.to_string())
-            .or_insert_with(|| json!([]))
-            .as_array_mut()
-            .expect("inserted as array")
-            .push(json!(value));
+    caller: Option<Principal>,
+) -> lambda_http::Request {
+    use lambda_http::RequestExt;
+    use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequestContext;
+    use lambda_http::request::RequestContext;
+    use std::collections::HashMap;
+    let mut context = ApiGatewayProxyRequestContext::default();
+    context.account_id = Some("000000000000".into());
+    context.apiid = Some("local".into());
+    context.stage = Some("local".into());
+    context.resource_path = Some(resource.into());
+    context.path = Some(parts.uri.path().into());
+    context.http_method = parts.method.clone();
+    context.protocol = Some("HTTP/1.1".into());
+    context.request_id = Some(uuid::Uuid::new_v4().to_string());
+    context.request_time_epoch = chrono::Utc::now().timestamp_millis();
+    context.identity.source_ip = Some(peer.ip().to_string());
+    if let Some(caller) = caller {
+        context.authorizer.fields = caller.context_fields().into_iter().collect();
     }
-    let mut query = Map::new();
-    let mut multi_query: Map<String, Value> = Map::new();
-    if let Some(q) = parts.uri.query() {
-        for (k, v) in form_urlencoded::parse(q.as_bytes()) {
-            query.insert(k.to_string(), json!(v));
-            multi_query
-                .entry(k.to_string())
-                .or_insert_with(|| json!([]))
-                .as_array_mut()
-                .expect("inserted as array")
-                .push(json!(v));
-        }
+    let mut query: HashMap<String, Vec<String>> = HashMap::new();
+    for (k, v) in form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes()) {
+        query
+            .entry(k.into_owned())
+            .or_default()
+            .push(v.into_owned());
     }
-    let path_params: Map<String, Value> = params
+    let path_params: HashMap<String, String> = params
         .iter()
         .map(|(k, v)| {
-            (
-                k.clone(),
-                json!(percent_encoding::percent_decode_str(v).decode_utf8_lossy()),
-            )
+            let v = percent_encoding::percent_decode_str(v).decode_utf8_lossy();
+            (k.clone(), v.into_owned())
         })
         .collect();
-    let (body, base64) = match std::str::from_utf8(body) {
-        _ if body.is_empty() => (Value::Null, false),
-        Ok(text) => (json!(text), false),
-        Err(_) => {
-            use base64::Engine;
-            (
-                json!(base64::engine::general_purpose::STANDARD.encode(body)),
-                true,
-            )
-        }
+    let body = match std::str::from_utf8(body) {
+        _ if body.is_empty() => Body::Empty,
+        Ok(text) => Body::Text(text.to_string()),
+        Err(_) => Body::Binary(body.to_vec()),
     };
-    let or_null = |m: Map<String, Value>| {
-        if m.is_empty() {
-            Value::Null
-        } else {
-            Value::Object(m)
-        }
-    };
-    json!({
-        "resource": resource,
-        "path": parts.uri.path(),
-        "httpMethod": parts.method.as_str(),
-        "headers": headers,
-        "multiValueHeaders": multi_headers,
-        "queryStringParameters": or_null(query),
-        "multiValueQueryStringParameters": or_null(multi_query),
-        "pathParameters": or_null(path_params),
-        "stageVariables": null,
-        "requestContext": {
-            "accountId": "000000000000",
-            "apiId": "local",
-            "stage": "local",
-            "resourcePath": resource,
-            "httpMethod": parts.method.as_str(),
-            "path": parts.uri.path(),
-            "protocol": "HTTP/1.1",
-            "requestId": uuid::Uuid::new_v4().to_string(),
-            "requestTimeEpoch": chrono::Utc::now().timestamp_millis(),
-            "identity": { "sourceIp": peer.ip().to_string() }
-        },
-        "body": body,
-        "isBase64Encoded": base64
-    })
+    let raw_path = parts.uri.path().to_string();
+    lambda_http::Request::from_parts(parts, body)
+        .with_raw_http_path(raw_path)
+        .with_query_string_parameters(query)
+        .with_path_parameters(path_params)
+        .with_request_context(RequestContext::ApiGatewayV1(context))
 }
 
 fn to_hyper(response: lambda_http::Response<Body>) -> hyper::Response<Full<Bytes>> {

@@ -8,14 +8,14 @@ pub mod models;
 pub mod payments;
 pub mod ports;
 pub mod queries;
-pub mod tickets;
 
 pub use cancel_booking::{CancelBooking, Settlement};
 pub use checkout::{Buyer, Checkout, CheckoutOutcome};
 pub use models::{
-    Booking, BookingId, BookingStatus, PaymentMethod, PaymentState, Ticket, TicketClaims,
-    TicketStatus,
+    Booking, BookingId, BookingStatus, PaymentMethod, PaymentState, PrintedTicket, Ticket,
+    TicketClaims, TicketStatus,
 };
 pub use ports::{
-    BookingError, BookingStore, PaymentError, PaymentProvider, TicketFiles, TicketSigner, Workflow,
+    BookingError, BookingStore, PaymentError, PaymentProvider, TicketFiles, TicketRenderer,
+    TicketSigner, Workflow,
 };

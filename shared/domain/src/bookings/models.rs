@@ -16,15 +16,7 @@ pub struct BookingId(String);
 
 impl BookingId {
     pub fn for_hold(hold: &HoldId) -> Self {
-        use sha2::{Digest, Sha256};
-        let digest = Sha256::digest(format!("booking\0{hold}").as_bytes());
-        let mut bytes = [0u8; 16];
-        bytes.copy_from_slice(&digest[..16]);
-        Self(
-            uuid::Builder::from_random_bytes(bytes)
-                .into_uuid()
-                .to_string(),
-        )
+        Self(crate::ids::derived_id(&format!("booking\0{hold}")))
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
@@ -302,4 +294,18 @@ mod tests {
             assert!(PaymentMethod::parse(bad).is_err(), "{bad}");
         }
     }
+}
+
+/// What a printed ticket shows: handed to a [`TicketRenderer`](super::ports::TicketRenderer).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrintedTicket {
+    pub event_title: String,
+    pub venue: String,
+    pub starts_at: DateTime<Utc>,
+    pub seat: String,
+    pub holder: String,
+    pub ticket_id: String,
+    pub booking_id: String,
+    /// The signed ticket the QR code carries.
+    pub qr_payload: String,
 }

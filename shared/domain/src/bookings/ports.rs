@@ -1,7 +1,7 @@
 //! What bookings need: a store (with the outbox), a payment provider, ticket files, a ticket
 //! signer and the workflow that runs the saga.
 
-use super::models::{Booking, BookingId, PaymentMethod, TicketClaims};
+use super::models::{Booking, BookingId, PaymentMethod, PrintedTicket, TicketClaims};
 use crate::error::InfraError;
 use crate::ids::{EventId, UserId};
 use crate::integration::IntegrationEvent;
@@ -109,4 +109,9 @@ pub trait TicketSigner: Send + Sync {
     fn sign_ticket(&self, claims: &TicketClaims) -> Result<String, InfraError>;
     /// `None` for anything not signed by one of our keys as a ticket.
     fn verify_ticket(&self, token: &str) -> Option<TicketClaims>;
+}
+
+/// Turns a ticket into the document a buyer prints or shows (a PDF with its QR code).
+pub trait TicketRenderer: Send + Sync {
+    fn render(&self, ticket: &PrintedTicket) -> Vec<u8>;
 }

@@ -25,18 +25,8 @@ pub struct IntegrationEvent {
     pub detail: Value,
 }
 
-fn derived_id(parts: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(parts.as_bytes());
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    uuid::Builder::from_random_bytes(bytes)
-        .into_uuid()
-        .to_string()
-}
-
 fn event(kind: &str, occurrence: &str, time: DateTime<Utc>, mut detail: Value) -> IntegrationEvent {
-    let id = derived_id(&format!("{kind}\0{occurrence}"));
+    let id = crate::ids::derived_id(&format!("{kind}\0{occurrence}"));
     let fields = detail.as_object_mut().expect("details are objects");
     // `id` is this message's id; `event_id` always means the concert or match.
     fields.insert("id".into(), json!(id));

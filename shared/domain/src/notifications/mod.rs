@@ -1,8 +1,9 @@
 //! Emails to buyers about their bookings, sent by a bus subscriber.
 
-pub mod mail;
+pub mod models;
 pub mod notifier;
 pub mod ports;
 
+pub use models::{Attachment, Email};
 pub use notifier::{Delivery, Notifier};
 pub use ports::Mailer;

@@ -98,7 +98,7 @@ impl Notifier {
             .await
             .map_err(|e| InfraError(e.to_string()))?
             .ok_or_else(|| InfraError(format!("booking {id} not found")))?;
-        let mut message = crate::notifications::mail::Message::new(&self.from, &booking.email, "");
+        let mut message = super::models::Email::new(&self.from, &booking.email, "");
         match event.kind.as_str() {
             "BookingConfirmed" => {
                 message.subject = format!("Your tickets: {}", booking.event_title);
@@ -152,7 +152,7 @@ impl Notifier {
         message
             .headers
             .push(("X-Stagepass-Event-Id".into(), event.id.clone()));
-        self.mailer.send(&booking.email, message.to_mime()).await
+        self.mailer.send(&message).await
     }
 }
 

@@ -3,10 +3,9 @@ use crate::{SagaStep, StepInput};
 use async_trait::async_trait;
 use stagepass_domain::bookings::changes::{change, load};
 use stagepass_domain::bookings::models::ticket_id;
-use stagepass_domain::bookings::tickets::render_ticket;
 use stagepass_domain::{
-    BookingStatus, BookingStore, Clock, Ticket, TicketClaims, TicketFiles, TicketSigner,
-    TicketStatus,
+    BookingStatus, BookingStore, Clock, PrintedTicket, Ticket, TicketClaims, TicketFiles,
+    TicketRenderer, TicketSigner, TicketStatus,
 };
 use std::sync::Arc;
 
@@ -15,6 +14,7 @@ pub struct IssueTickets {
     pub bookings: Arc<dyn BookingStore>,
     pub files: Arc<dyn TicketFiles>,
     pub signer: Arc<dyn TicketSigner>,
+    pub renderer: Arc<dyn TicketRenderer>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -37,7 +37,16 @@ impl SagaStep for IssueTickets {
                 seat: unit.to_string(),
             };
             let qr = self.signer.sign_ticket(&claims).map_err(unavailable)?;
-            let pdf = render_ticket(&booking, unit.as_str(), &id, &qr);
+            let pdf = self.renderer.render(&PrintedTicket {
+                event_title: booking.event_title.clone(),
+                venue: booking.venue.clone(),
+                starts_at: booking.starts_at,
+                seat: unit.to_string(),
+                holder: booking.email.clone(),
+                ticket_id: id.clone(),
+                booking_id: booking.id.to_string(),
+                qr_payload: qr,
+            });
             let file_key = format!("tickets/{}/{id}.pdf", booking.id);
             self.files.put(&file_key, pdf).await.map_err(unavailable)?;
             tickets.push(Ticket {

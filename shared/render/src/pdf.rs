@@ -4,15 +4,25 @@
 //! stream): a ticket needs text and squares, not a layout engine. The QR modules are drawn as
 //! unit squares between `% qr-begin` and `% qr-end`, so a test can read the code back.
 
-use crate::bookings::models::Booking;
+use stagepass_domain::bookings::models::PrintedTicket;
+use stagepass_domain::bookings::ports::TicketRenderer;
 
 const PAGE_W: u32 = 420;
 const PAGE_H: u32 = 595;
 /// Points per QR module.
 const MODULE: u32 = 4;
 
+/// Ticket PDFs, as the saga's `IssueTickets` step stores them.
+pub struct PdfTickets;
+
+impl TicketRenderer for PdfTickets {
+    fn render(&self, ticket: &PrintedTicket) -> Vec<u8> {
+        render_ticket(ticket)
+    }
+}
+
 /// Renders one ticket. `qr_payload` is the signed ticket a scanner reads.
-pub fn render_ticket(booking: &Booking, seat: &str, ticket_id: &str, qr_payload: &str) -> Vec<u8> {
+fn render_ticket(t: &PrintedTicket) -> Vec<u8> {
     let mut content = String::new();
     let mut line = |size: u32, y: u32, text: &str| {
         content.push_str(&format!(
@@ -21,18 +31,18 @@ pub fn render_ticket(booking: &Booking, seat: &str, ticket_id: &str, qr_payload:
         ));
     };
     line(20, 550, "Stagepass ticket");
-    line(14, 520, &booking.event_title);
-    line(11, 500, &booking.venue);
+    line(14, 520, &t.event_title);
+    line(11, 500, &t.venue);
     line(
         11,
         484,
-        &booking.starts_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        &t.starts_at.format("%Y-%m-%d %H:%M UTC").to_string(),
     );
-    line(14, 456, &format!("Seat {seat}"));
-    line(11, 436, &format!("Holder: {}", booking.email));
-    line(9, 420, &format!("Ticket {ticket_id}"));
-    line(9, 406, &format!("Booking {}", booking.id));
-    content.push_str(&qr_drawing(qr_payload));
+    line(14, 456, &format!("Seat {}", t.seat));
+    line(11, 436, &format!("Holder: {}", t.holder));
+    line(9, 420, &format!("Ticket {}", t.ticket_id));
+    line(9, 406, &format!("Booking {}", t.booking_id));
+    content.push_str(&qr_drawing(&t.qr_payload));
     pdf_document(&content)
 }
 
@@ -58,8 +68,10 @@ fn qr_drawing(payload: &str) -> String {
     out
 }
 
-/// A string for a PDF text operator: the standard fonts only cover Latin-1, so anything else
-/// becomes '?', and the string delimiters are escaped.
+/// A string for a PDF text operator in the font's WinAnsi encoding (Windows-1252): Western
+/// European names keep their accents (`ë` is byte 0xEB, written as the octal escape `\\353` so
+/// the content stream stays ASCII). The standard fonts have no other glyphs, so characters
+/// outside that encoding become '?'. The string delimiters are escaped.
 fn pdf_text(text: &str) -> String {
     let mut out = String::new();
     for c in text.chars() {
@@ -69,10 +81,50 @@ fn pdf_text(text: &str) -> String {
                 out.push(c);
             }
             ' '..='~' => out.push(c),
-            _ => out.push('?'),
+            _ => match win_ansi(c) {
+                Some(byte) => out.push_str(&format!("\\{byte:03o}")),
+                None => out.push('?'),
+            },
         }
     }
     out
+}
+
+/// The Windows-1252 byte of a character, if it has one (Latin-1 plus typographic marks).
+fn win_ansi(c: char) -> Option<u8> {
+    const HIGH: [(char, u8); 27] = [
+        ('€', 0x80),
+        ('‚', 0x82),
+        ('ƒ', 0x83),
+        ('„', 0x84),
+        ('…', 0x85),
+        ('†', 0x86),
+        ('‡', 0x87),
+        ('ˆ', 0x88),
+        ('‰', 0x89),
+        ('Š', 0x8A),
+        ('‹', 0x8B),
+        ('Œ', 0x8C),
+        ('Ž', 0x8E),
+        ('‘', 0x91),
+        ('’', 0x92),
+        ('“', 0x93),
+        ('”', 0x94),
+        ('•', 0x95),
+        ('–', 0x96),
+        ('—', 0x97),
+        ('˜', 0x98),
+        ('™', 0x99),
+        ('š', 0x9A),
+        ('›', 0x9B),
+        ('œ', 0x9C),
+        ('ž', 0x9E),
+        ('Ÿ', 0x9F),
+    ];
+    match c as u32 {
+        0xA0..=0xFF => Some(c as u32 as u8),
+        _ => HIGH.iter().find(|(h, _)| *h == c).map(|(_, b)| *b),
+    }
 }
 
 fn pdf_document(content: &str) -> Vec<u8> {
@@ -139,7 +191,34 @@ mod tests {
     #[test]
     fn text_is_escaped_for_pdf() {
         assert_eq!(pdf_text("a(b)c\\"), "a\\(b\\)c\\\\");
-        assert_eq!(pdf_text("Zoë 🎟"), "Zo? ?");
+        // Accented names print as they are (WinAnsi octal escapes); only what the standard
+        // fonts cannot draw becomes '?'.
+        assert_eq!(pdf_text("Zoë Müller"), "Zo\\353 M\\374ller");
+        assert_eq!(pdf_text("20 € – “VIP”"), "20 \\200 \\226 \\223VIP\\224");
+        assert_eq!(pdf_text("Zoë 🎟"), "Zo\\353 ?");
+    }
+
+    #[test]
+    fn a_ticket_keeps_accented_names_and_its_qr_code() {
+        let ticket = PrintedTicket {
+            event_title: "Zoë & the Crêpes".into(),
+            venue: "Salle Pleyel, Paris".into(),
+            starts_at: chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
+            seat: "A-1-1".into(),
+            holder: "zoë@example.com".into(),
+            ticket_id: "t-1".into(),
+            booking_id: "b-1".into(),
+            qr_payload: "signed-ticket".into(),
+        };
+        let pdf = String::from_utf8_lossy(&PdfTickets.render(&ticket)).into_owned();
+        assert!(pdf.contains("(Zo\\353 & the Cr\\352pes)"), "{pdf}");
+        assert!(pdf.contains("(Holder: zo\\353@example.com)"));
+        assert!(!pdf.contains("Zo?"));
+        let (width, _) = qr_modules(pdf.as_bytes()).unwrap();
+        assert_eq!(
+            width,
+            qrcode::QrCode::new(b"signed-ticket").unwrap().width()
+        );
     }
 
     #[test]
