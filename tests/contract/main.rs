@@ -6,6 +6,7 @@ mod aws;
 mod bookings;
 mod catalog;
 mod identity;
+mod infra;
 mod inventory;
 mod service;
 mod settings;

@@ -2,6 +2,7 @@
 //! its outbox events are written in one redb transaction: the local relay can never see one
 //! without the other.
 
+use crate::StoreFailure;
 use crate::{EmbeddedStore, decode, encode, fail};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -41,22 +42,6 @@ pub(crate) fn create_tables(txn: &WriteTransaction) -> Result<(), String> {
     Ok(())
 }
 
-struct WrapBooking(BookingError);
-
-impl From<String> for WrapBooking {
-    fn from(s: String) -> Self {
-        Self(BookingError::Unavailable(s))
-    }
-}
-
-struct WrapInfra(InfraError);
-
-impl From<String> for WrapInfra {
-    fn from(s: String) -> Self {
-        Self(InfraError(s))
-    }
-}
-
 fn buyer_key(b: &Booking) -> String {
     format!(
         "{}\0{:015}\0{}",
@@ -87,42 +72,46 @@ fn append_events(txn: &WriteTransaction, events: &[IntegrationEvent]) -> Result<
 impl BookingStore for EmbeddedStore {
     async fn create(&self, booking: &Booking) -> Result<(), BookingError> {
         let booking = booking.clone();
-        self.write(move |txn| -> Result<(), WrapBooking> {
-            let mut bookings = txn.open_table(BOOKINGS).map_err(fail)?;
-            if let Some(existing) = bookings.get(booking.id.as_str()).map_err(fail)? {
-                let existing: Booking = decode(existing.value())?;
-                return Err(WrapBooking(BookingError::Exists(Box::new(existing))));
+        self.write(move |txn| -> Result<(), BookingError> {
+            let mut bookings = txn.open_table(BOOKINGS).map_err(BookingError::store)?;
+            if let Some(existing) = bookings
+                .get(booking.id.as_str())
+                .map_err(BookingError::store)?
+            {
+                let existing: Booking = decode(existing.value()).map_err(BookingError::store)?;
+                return Err(BookingError::Exists(Box::new(existing)));
             }
             bookings
                 .insert(booking.id.as_str(), encode(&booking).as_slice())
-                .map_err(fail)?;
+                .map_err(BookingError::store)?;
             txn.open_table(BY_BUYER)
-                .map_err(fail)?
+                .map_err(BookingError::store)?
                 .insert(buyer_key(&booking).as_str(), booking.id.as_str())
-                .map_err(fail)?;
+                .map_err(BookingError::store)?;
             txn.open_table(BY_EVENT)
-                .map_err(fail)?
+                .map_err(BookingError::store)?
                 .insert(
                     format!("{}/{}", booking.event_id, booking.id).as_str(),
                     booking.id.as_str(),
                 )
-                .map_err(fail)?;
+                .map_err(BookingError::store)?;
             Ok(())
         })
         .await
-        .map_err(|w| w.0)
     }
 
     async fn get(&self, id: &BookingId) -> Result<Option<Booking>, BookingError> {
         let id = id.clone();
-        self.run(move |db| -> Result<Option<Booking>, WrapBooking> {
-            let txn = db.begin_read().map_err(fail)?;
-            let bookings = txn.open_table(BOOKINGS).map_err(fail)?;
-            let found = bookings.get(id.as_str()).map_err(fail)?;
-            Ok(found.map(|v| decode(v.value())).transpose()?)
+        self.run(move |db| -> Result<Option<Booking>, BookingError> {
+            let txn = db.begin_read().map_err(BookingError::store)?;
+            let bookings = txn.open_table(BOOKINGS).map_err(BookingError::store)?;
+            let found = bookings.get(id.as_str()).map_err(BookingError::store)?;
+            found
+                .map(|v| decode(v.value()))
+                .transpose()
+                .map_err(BookingError::store)
         })
         .await
-        .map_err(|w| w.0)
     }
 
     async fn update(
@@ -133,39 +122,43 @@ impl BookingStore for EmbeddedStore {
     ) -> Result<(), BookingError> {
         let booking = booking.clone();
         let events = events.to_vec();
-        self.write(move |txn| -> Result<(), WrapBooking> {
-            let mut bookings = txn.open_table(BOOKINGS).map_err(fail)?;
+        self.write(move |txn| -> Result<(), BookingError> {
+            let mut bookings = txn.open_table(BOOKINGS).map_err(BookingError::store)?;
             let current: Option<Booking> = bookings
                 .get(booking.id.as_str())
-                .map_err(fail)?
+                .map_err(BookingError::store)?
                 .map(|v| decode(v.value()))
-                .transpose()?;
+                .transpose()
+                .map_err(BookingError::store)?;
             if current.is_none_or(|c| c.version != expected_version) {
-                return Err(WrapBooking(BookingError::VersionConflict));
+                return Err(BookingError::VersionConflict);
             }
             bookings
                 .insert(booking.id.as_str(), encode(&booking).as_slice())
-                .map_err(fail)?;
-            append_events(txn, &events)?;
+                .map_err(BookingError::store)?;
+            append_events(txn, &events).map_err(BookingError::store)?;
             Ok(())
         })
         .await
-        .map_err(|w| w.0)
     }
 
     async fn for_buyer(&self, buyer: &UserId, limit: usize) -> Result<Vec<Booking>, BookingError> {
         let buyer = buyer.clone();
-        self.run(move |db| -> Result<Vec<Booking>, WrapBooking> {
-            let txn = db.begin_read().map_err(fail)?;
-            let index = txn.open_table(BY_BUYER).map_err(fail)?;
-            let bookings = txn.open_table(BOOKINGS).map_err(fail)?;
+        self.run(move |db| -> Result<Vec<Booking>, BookingError> {
+            let txn = db.begin_read().map_err(BookingError::store)?;
+            let index = txn.open_table(BY_BUYER).map_err(BookingError::store)?;
+            let bookings = txn.open_table(BOOKINGS).map_err(BookingError::store)?;
             let from = format!("{buyer}\0");
             let to = format!("{buyer}\u{1}");
             let mut out = Vec::new();
-            for entry in index.range(from.as_str()..to.as_str()).map_err(fail)?.rev() {
-                let (_, id) = entry.map_err(fail)?;
-                if let Some(v) = bookings.get(id.value()).map_err(fail)? {
-                    out.push(decode(v.value())?);
+            for entry in index
+                .range(from.as_str()..to.as_str())
+                .map_err(BookingError::store)?
+                .rev()
+            {
+                let (_, id) = entry.map_err(BookingError::store)?;
+                if let Some(v) = bookings.get(id.value()).map_err(BookingError::store)? {
+                    out.push(decode(v.value()).map_err(BookingError::store)?);
                 }
                 if out.len() >= limit {
                     break;
@@ -174,67 +167,71 @@ impl BookingStore for EmbeddedStore {
             Ok(out)
         })
         .await
-        .map_err(|w| w.0)
     }
 
     async fn for_event(&self, event: &EventId) -> Result<Vec<Booking>, BookingError> {
         let event = event.clone();
-        self.run(move |db| -> Result<Vec<Booking>, WrapBooking> {
-            let txn = db.begin_read().map_err(fail)?;
-            let index = txn.open_table(BY_EVENT).map_err(fail)?;
-            let bookings = txn.open_table(BOOKINGS).map_err(fail)?;
+        self.run(move |db| -> Result<Vec<Booking>, BookingError> {
+            let txn = db.begin_read().map_err(BookingError::store)?;
+            let index = txn.open_table(BY_EVENT).map_err(BookingError::store)?;
+            let bookings = txn.open_table(BOOKINGS).map_err(BookingError::store)?;
             let from = format!("{event}/");
             let to = format!("{event}0");
             let mut out = Vec::new();
-            for entry in index.range(from.as_str()..to.as_str()).map_err(fail)? {
-                let (_, id) = entry.map_err(fail)?;
-                if let Some(v) = bookings.get(id.value()).map_err(fail)? {
-                    out.push(decode(v.value())?);
+            for entry in index
+                .range(from.as_str()..to.as_str())
+                .map_err(BookingError::store)?
+            {
+                let (_, id) = entry.map_err(BookingError::store)?;
+                if let Some(v) = bookings.get(id.value()).map_err(BookingError::store)? {
+                    out.push(decode(v.value()).map_err(BookingError::store)?);
                 }
             }
             Ok(out)
         })
         .await
-        .map_err(|w| w.0)
     }
 
     async fn record_events(&self, events: &[IntegrationEvent]) -> Result<(), BookingError> {
         let events = events.to_vec();
-        self.write(move |txn| -> Result<(), WrapBooking> { Ok(append_events(txn, &events)?) })
-            .await
-            .map_err(|w| w.0)
+        self.write(move |txn| -> Result<(), BookingError> {
+            append_events(txn, &events).map_err(BookingError::store)
+        })
+        .await
     }
 
     async fn undelivered(&self, limit: usize) -> Result<Vec<IntegrationEvent>, BookingError> {
-        self.run(move |db| -> Result<Vec<IntegrationEvent>, WrapBooking> {
-            let txn = db.begin_read().map_err(fail)?;
-            let outbox = txn.open_table(OUTBOX).map_err(fail)?;
+        self.run(move |db| -> Result<Vec<IntegrationEvent>, BookingError> {
+            let txn = db.begin_read().map_err(BookingError::store)?;
+            let outbox = txn.open_table(OUTBOX).map_err(BookingError::store)?;
             let mut out = Vec::new();
-            for entry in outbox.iter().map_err(fail)?.take(limit) {
-                let (_, v) = entry.map_err(fail)?;
-                out.push(decode(v.value())?);
+            for entry in outbox.iter().map_err(BookingError::store)?.take(limit) {
+                let (_, v) = entry.map_err(BookingError::store)?;
+                out.push(decode(v.value()).map_err(BookingError::store)?);
             }
             Ok(out)
         })
         .await
-        .map_err(|w| w.0)
     }
 
     async fn delivered(&self, ids: &[String]) -> Result<(), BookingError> {
         let ids = ids.to_vec();
-        self.write(move |txn| -> Result<(), WrapBooking> {
-            let mut outbox = txn.open_table(OUTBOX).map_err(fail)?;
-            let index = txn.open_table(OUTBOX_IDS).map_err(fail)?;
+        self.write(move |txn| -> Result<(), BookingError> {
+            let mut outbox = txn.open_table(OUTBOX).map_err(BookingError::store)?;
+            let index = txn.open_table(OUTBOX_IDS).map_err(BookingError::store)?;
             for id in &ids {
                 // The id stays in the index, so a late duplicate record is still ignored.
-                if let Some(seq) = index.get(id.as_str()).map_err(fail)?.map(|s| s.value()) {
-                    outbox.remove(seq).map_err(fail)?;
+                if let Some(seq) = index
+                    .get(id.as_str())
+                    .map_err(BookingError::store)?
+                    .map(|s| s.value())
+                {
+                    outbox.remove(seq).map_err(BookingError::store)?;
                 }
             }
             Ok(())
         })
         .await
-        .map_err(|w| w.0)
     }
 }
 
@@ -258,13 +255,14 @@ impl IdempotencyStore for EmbeddedStore {
     ) -> Result<Claim, InfraError> {
         let key = key.to_string();
         let fingerprint = fingerprint.to_string();
-        self.write(move |txn| -> Result<Claim, WrapInfra> {
-            let mut keys = txn.open_table(KEYS).map_err(fail)?;
+        self.write(move |txn| -> Result<Claim, InfraError> {
+            let mut keys = txn.open_table(KEYS).map_err(InfraError::store)?;
             let current: Option<KeyRecord> = keys
                 .get(key.as_str())
-                .map_err(fail)?
+                .map_err(InfraError::store)?
                 .map(|v| decode(v.value()))
-                .transpose()?;
+                .transpose()
+                .map_err(InfraError::store)?;
             if let Some(r) = current.filter(|r| r.expires_at > now) {
                 if r.fingerprint != fingerprint {
                     return Ok(Claim::Mismatch);
@@ -283,51 +281,52 @@ impl IdempotencyStore for EmbeddedStore {
                 expires_at,
             };
             keys.insert(key.as_str(), encode(&record).as_slice())
-                .map_err(fail)?;
+                .map_err(InfraError::store)?;
             Ok(Claim::Started)
         })
         .await
-        .map_err(|w| w.0)
     }
 
     async fn complete(&self, key: &str, response: &SavedResponse) -> Result<(), InfraError> {
         let key = key.to_string();
         let response = response.clone();
-        self.write(move |txn| -> Result<(), WrapInfra> {
-            let mut keys = txn.open_table(KEYS).map_err(fail)?;
+        self.write(move |txn| -> Result<(), InfraError> {
+            let mut keys = txn.open_table(KEYS).map_err(InfraError::store)?;
             let current: Option<KeyRecord> = keys
                 .get(key.as_str())
-                .map_err(fail)?
+                .map_err(InfraError::store)?
                 .map(|v| decode(v.value()))
-                .transpose()?;
+                .transpose()
+                .map_err(InfraError::store)?;
             let Some(mut record) = current else {
-                return Err(WrapInfra(InfraError(format!("key {key} was not claimed"))));
+                return Err(InfraError(format!("key {key} was not claimed")));
             };
             record.response = Some(response);
             keys.insert(key.as_str(), encode(&record).as_slice())
-                .map_err(fail)?;
+                .map_err(InfraError::store)?;
             Ok(())
         })
         .await
-        .map_err(|w| w.0)
     }
 
     async fn abandon(&self, key: &str) -> Result<(), InfraError> {
         let key = key.to_string();
-        self.write(move |txn| -> Result<(), WrapInfra> {
-            let mut keys = txn.open_table(KEYS).map_err(fail)?;
-            let answered = match keys.get(key.as_str()).map_err(fail)? {
-                Some(v) => decode::<KeyRecord>(v.value())?.response.is_some(),
+        self.write(move |txn| -> Result<(), InfraError> {
+            let mut keys = txn.open_table(KEYS).map_err(InfraError::store)?;
+            let answered = match keys.get(key.as_str()).map_err(InfraError::store)? {
+                Some(v) => decode::<KeyRecord>(v.value())
+                    .map_err(InfraError::store)?
+                    .response
+                    .is_some(),
                 None => false,
             };
             // An answered key keeps its answer: only an unanswered claim is let go.
             if !answered {
-                keys.remove(key.as_str()).map_err(fail)?;
+                keys.remove(key.as_str()).map_err(InfraError::store)?;
             }
             Ok(())
         })
         .await
-        .map_err(|w| w.0)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Accounts, refresh-token families and rate-limit counters in the embedded store.
 
-use crate::{EmbeddedStore, decode, encode, fail};
+use crate::StoreFailure;
+use crate::{EmbeddedStore, decode, encode};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
@@ -23,69 +24,65 @@ struct Stored {
     used: bool,
 }
 
-pub(crate) struct WrapIdentity(pub IdentityError);
-
-impl From<String> for WrapIdentity {
-    fn from(s: String) -> Self {
-        Self(IdentityError::Unavailable(s))
-    }
-}
-
 #[async_trait]
 impl IdentityStore for EmbeddedStore {
     async fn create_account(&self, account: &Account) -> Result<(), IdentityError> {
         let account = account.clone();
-        self.write(move |txn| -> Result<(), WrapIdentity> {
-            let mut accounts = txn.open_table(ACCOUNTS).map_err(fail)?;
+        self.write(move |txn| -> Result<(), IdentityError> {
+            let mut accounts = txn.open_table(ACCOUNTS).map_err(IdentityError::store)?;
             if accounts
                 .get(account.email.as_str())
-                .map_err(fail)?
+                .map_err(IdentityError::store)?
                 .is_some()
             {
-                return Err(WrapIdentity(IdentityError::EmailTaken));
+                return Err(IdentityError::EmailTaken);
             }
             accounts
                 .insert(account.email.as_str(), encode(&account).as_slice())
-                .map_err(fail)?;
+                .map_err(IdentityError::store)?;
             Ok(())
         })
         .await
-        .map_err(|w| w.0)
     }
 
     async fn account_by_email(&self, email: &Email) -> Result<Option<Account>, IdentityError> {
         let email = email.clone();
-        self.run(move |db| -> Result<Option<Account>, WrapIdentity> {
-            let txn = db.begin_read().map_err(fail)?;
-            let accounts = txn.open_table(ACCOUNTS).map_err(fail)?;
-            let found = accounts.get(email.as_str()).map_err(fail)?;
-            Ok(found.map(|v| decode(v.value())).transpose()?)
+        self.run(move |db| -> Result<Option<Account>, IdentityError> {
+            let txn = db.begin_read().map_err(IdentityError::store)?;
+            let accounts = txn.open_table(ACCOUNTS).map_err(IdentityError::store)?;
+            let found = accounts.get(email.as_str()).map_err(IdentityError::store)?;
+            found
+                .map(|v| decode(v.value()))
+                .transpose()
+                .map_err(IdentityError::store)
         })
         .await
-        .map_err(|w| w.0)
     }
 
     async fn store_refresh(&self, token: &RefreshToken) -> Result<(), IdentityError> {
         let token = token.clone();
-        self.write(move |txn| -> Result<(), WrapIdentity> {
-            let mut families = txn.open_table(FAMILIES).map_err(fail)?;
-            if families.get(token.family.as_str()).map_err(fail)?.is_none() {
+        self.write(move |txn| -> Result<(), IdentityError> {
+            let mut families = txn.open_table(FAMILIES).map_err(IdentityError::store)?;
+            if families
+                .get(token.family.as_str())
+                .map_err(IdentityError::store)?
+                .is_none()
+            {
                 families
                     .insert(token.family.as_str(), "active")
-                    .map_err(fail)?;
+                    .map_err(IdentityError::store)?;
             }
             let stored = Stored {
                 token: token.clone(),
                 used: false,
             };
             txn.open_table(REFRESH)
-                .map_err(fail)?
+                .map_err(IdentityError::store)?
                 .insert(token.token_hash.as_str(), encode(&stored).as_slice())
-                .map_err(fail)?;
+                .map_err(IdentityError::store)?;
             Ok(())
         })
         .await
-        .map_err(|w| w.0)
     }
 
     async fn use_refresh(
@@ -97,54 +94,55 @@ impl IdentityStore for EmbeddedStore {
         // The outer result aborts the transaction; the inner one is committed either way,
         // because a reuse must leave the family revoked.
         self.write(
-            move |txn| -> Result<Result<RefreshToken, IdentityError>, WrapIdentity> {
-                let mut refresh = txn.open_table(REFRESH).map_err(fail)?;
-                let mut families = txn.open_table(FAMILIES).map_err(fail)?;
+            move |txn| -> Result<Result<RefreshToken, IdentityError>, IdentityError> {
+                let mut refresh = txn.open_table(REFRESH).map_err(IdentityError::store)?;
+                let mut families = txn.open_table(FAMILIES).map_err(IdentityError::store)?;
                 let Some(mut stored) = refresh
                     .get(token_hash.as_str())
-                    .map_err(fail)?
+                    .map_err(IdentityError::store)?
                     .map(|v| decode::<Stored>(v.value()))
-                    .transpose()?
+                    .transpose()
+                    .map_err(IdentityError::store)?
                 else {
-                    return Err(WrapIdentity(IdentityError::UnknownToken));
+                    return Err(IdentityError::UnknownToken);
                 };
                 let family = stored.token.family.clone();
                 let revoked = families
                     .get(family.as_str())
-                    .map_err(fail)?
+                    .map_err(IdentityError::store)?
                     .is_some_and(|s| s.value() == "revoked");
                 if revoked {
-                    return Err(WrapIdentity(IdentityError::FamilyRevoked));
+                    return Err(IdentityError::FamilyRevoked);
                 }
                 if stored.used {
-                    families.insert(family.as_str(), "revoked").map_err(fail)?;
+                    families
+                        .insert(family.as_str(), "revoked")
+                        .map_err(IdentityError::store)?;
                     return Ok(Err(IdentityError::TokenReused { family }));
                 }
                 if stored.token.expires_at <= now {
-                    return Err(WrapIdentity(IdentityError::TokenExpired));
+                    return Err(IdentityError::TokenExpired);
                 }
                 stored.used = true;
                 refresh
                     .insert(token_hash.as_str(), encode(&stored).as_slice())
-                    .map_err(fail)?;
+                    .map_err(IdentityError::store)?;
                 Ok(Ok(stored.token))
             },
         )
-        .await
-        .map_err(|w| w.0)?
+        .await?
     }
 
     async fn revoke_family(&self, family: &str) -> Result<(), IdentityError> {
         let family = family.to_string();
-        self.write(move |txn| -> Result<(), WrapIdentity> {
+        self.write(move |txn| -> Result<(), IdentityError> {
             txn.open_table(FAMILIES)
-                .map_err(fail)?
+                .map_err(IdentityError::store)?
                 .insert(family.as_str(), "revoked")
-                .map_err(fail)?;
+                .map_err(IdentityError::store)?;
             Ok(())
         })
         .await
-        .map_err(|w| w.0)
     }
 }
 
@@ -168,39 +166,41 @@ impl RateLimiter for EmbeddedStore {
             "{:020}",
             (window.expires_at.timestamp_millis() - RATE_SWEEP_AFTER_MS).max(0)
         );
-        self.write(move |txn| -> Result<bool, WrapIdentity> {
-            let mut rates = txn.open_table(RATES).map_err(fail)?;
+        self.write(move |txn| -> Result<bool, IdentityError> {
+            let mut rates = txn.open_table(RATES).map_err(IdentityError::store)?;
             rates
                 .retain_in(..sweep_before.as_str(), |_, _| false)
-                .map_err(fail)?;
+                .map_err(IdentityError::store)?;
             let count = rates
                 .get(key.as_str())
-                .map_err(fail)?
+                .map_err(IdentityError::store)?
                 .map_or(0, |v| v.value());
             if count >= limit {
                 return Ok(false);
             }
-            rates.insert(key.as_str(), count + 1).map_err(fail)?;
+            rates
+                .insert(key.as_str(), count + 1)
+                .map_err(IdentityError::store)?;
             Ok(true)
         })
         .await
-        .map_err(|w| w.0)
     }
 
     async fn give_back(&self, window: &RateWindow) -> Result<(), IdentityError> {
         let key = rate_key(window);
-        self.write(move |txn| -> Result<(), WrapIdentity> {
-            let mut rates = txn.open_table(RATES).map_err(fail)?;
+        self.write(move |txn| -> Result<(), IdentityError> {
+            let mut rates = txn.open_table(RATES).map_err(IdentityError::store)?;
             let count = rates
                 .get(key.as_str())
-                .map_err(fail)?
+                .map_err(IdentityError::store)?
                 .map_or(0, |v| v.value());
             if count > 0 {
-                rates.insert(key.as_str(), count - 1).map_err(fail)?;
+                rates
+                    .insert(key.as_str(), count - 1)
+                    .map_err(IdentityError::store)?;
             }
             Ok(())
         })
         .await
-        .map_err(|w| w.0)
     }
 }
