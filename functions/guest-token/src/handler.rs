@@ -1,7 +1,7 @@
 //! POST /auth/guest — a token for buying without an account, bound to an email.
 
 use stagepass_api::prelude::*;
-use stagepass_domain::Accounts;
+use stagepass_api::sessions::Sessions;
 
 pub const FUNCTION: Function = Function {
     name: "guest-token",
@@ -17,27 +17,11 @@ struct GuestRequest {
 
 fn wire(w: &dyn Wiring) -> Wired<'_> {
     Box::pin(async move {
-        let accounts = Arc::new(stagepass_api::wiring::accounts(w)?);
-        let tokens = w.tokens().await?;
-        let limits = w.limits();
-        Ok(http(move |req| {
-            handle(accounts.clone(), tokens.clone(), limits, req)
-        }))
+        let sessions = Sessions::wire(w).await?;
+        Ok(
+            sessions.answer(201, |s, input: GuestRequest, client| async move {
+                s.accounts.guest(&input.email, &client).await
+            }),
+        )
     })
-}
-
-async fn handle(
-    accounts: Arc<Accounts>,
-    tokens: Arc<Tokens>,
-    limits: Limits,
-    req: Request,
-) -> Response<Body> {
-    respond(
-        async {
-            let input: GuestRequest = json_body(&req, limits.max_body_bytes)?;
-            let session = accounts.guest(&input.email, &client_address(&req)).await?;
-            session_reply(&tokens, 201, &session)
-        }
-        .await,
-    )
 }

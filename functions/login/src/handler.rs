@@ -1,7 +1,7 @@
 //! POST /auth/login — email and password for a session.
 
 use stagepass_api::prelude::*;
-use stagepass_domain::Accounts;
+use stagepass_api::sessions::Sessions;
 
 pub const FUNCTION: Function = Function {
     name: "login",
@@ -18,29 +18,13 @@ struct Credentials {
 
 fn wire(w: &dyn Wiring) -> Wired<'_> {
     Box::pin(async move {
-        let accounts = Arc::new(stagepass_api::wiring::accounts(w)?);
-        let tokens = w.tokens().await?;
-        let limits = w.limits();
-        Ok(http(move |req| {
-            handle(accounts.clone(), tokens.clone(), limits, req)
-        }))
+        let sessions = Sessions::wire(w).await?;
+        Ok(
+            sessions.answer(200, |s, input: Credentials, client| async move {
+                s.accounts
+                    .login(&input.email, &input.password, &client)
+                    .await
+            }),
+        )
     })
-}
-
-async fn handle(
-    accounts: Arc<Accounts>,
-    tokens: Arc<Tokens>,
-    limits: Limits,
-    req: Request,
-) -> Response<Body> {
-    respond(
-        async {
-            let input: Credentials = json_body(&req, limits.max_body_bytes)?;
-            let session = accounts
-                .login(&input.email, &input.password, &client_address(&req))
-                .await?;
-            session_reply(&tokens, 200, &session)
-        }
-        .await,
-    )
 }

@@ -8,6 +8,7 @@ pub mod keys;
 pub mod prelude;
 pub mod request;
 pub mod response;
+pub mod sessions;
 pub mod settings;
 pub mod views;
 pub mod wiring;
