@@ -2,7 +2,6 @@
 
 use stagepass_api::prelude::*;
 use stagepass_domain::bookings::{CancelBooking, Settlement};
-use stagepass_domain::{TicketFiles, TicketSigner};
 
 pub const FUNCTION: Function = Function {
     name: "cancel-booking",
@@ -12,8 +11,7 @@ pub const FUNCTION: Function = Function {
 
 struct Deps {
     cancel: CancelBooking,
-    files: Arc<dyn TicketFiles>,
-    signer: Arc<dyn TicketSigner>,
+    views: BookingViews,
 }
 
 fn wire(w: &dyn Wiring) -> Wired<'_> {
@@ -27,8 +25,7 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
                     clock: w.clock(),
                 },
             },
-            files: w.files()?,
-            signer: w.tokens().await?,
+            views: BookingViews::wire(w).await?,
         });
         let handler = http(move |req| handle(deps.clone(), req));
         Ok(idempotent(w.idempotency()?, w.clock(), w.limits(), handler))
@@ -42,7 +39,7 @@ async fn handle(deps: Arc<Deps>, req: Request) -> Response<Body> {
             who.require_buyer()?;
             let id = booking_id(&req)?;
             let booking = deps.cancel.cancel(&who.actor(), &id).await?;
-            let view = BookingView::new(&booking, deps.files.as_ref(), deps.signer.as_ref());
+            let view = deps.views.view(&booking);
             Ok(json(200, &view.await?))
         }
         .await,

@@ -3,7 +3,7 @@
 
 use stagepass_api::prelude::*;
 use stagepass_domain::bookings::{Buyer, Checkout};
-use stagepass_domain::{HoldId, PaymentMethod, TicketFiles, TicketSigner};
+use stagepass_domain::{HoldId, PaymentMethod};
 
 pub const FUNCTION: Function = Function {
     name: "checkout",
@@ -26,8 +26,7 @@ struct PaymentInput {
 
 struct Deps {
     checkout: Checkout,
-    files: Arc<dyn TicketFiles>,
-    signer: Arc<dyn TicketSigner>,
+    views: BookingViews,
     limits: Limits,
 }
 
@@ -41,8 +40,7 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
                 workflow: w.workflow()?,
                 clock: w.clock(),
             },
-            files: w.files()?,
-            signer: w.tokens().await?,
+            views: BookingViews::wire(w).await?,
             limits: w.limits(),
         });
         let handler = http(move |req| handle(deps.clone(), req));
@@ -67,9 +65,7 @@ async fn handle(deps: Arc<Deps>, req: Request) -> Response<Body> {
                 email: email.as_str().to_string(),
             };
             let outcome = deps.checkout.checkout(&buyer, &hold_id, method).await?;
-            let view =
-                BookingView::new(&outcome.booking, deps.files.as_ref(), deps.signer.as_ref())
-                    .await?;
+            let view = deps.views.view(&outcome.booking).await?;
             Ok(with_location(
                 json(if outcome.created { 202 } else { 200 }, &view),
                 format!("/bookings/{}", outcome.booking.id),

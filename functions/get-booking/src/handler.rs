@@ -1,8 +1,8 @@
 //! GET /bookings/{bookingId} — one of the caller's bookings.
 
 use stagepass_api::prelude::*;
+use stagepass_domain::BookingStore;
 use stagepass_domain::bookings::queries::visible_booking;
-use stagepass_domain::{BookingStore, TicketFiles, TicketSigner};
 
 pub const FUNCTION: Function = Function {
     name: "get-booking",
@@ -12,16 +12,14 @@ pub const FUNCTION: Function = Function {
 
 struct Deps {
     bookings: Arc<dyn BookingStore>,
-    files: Arc<dyn TicketFiles>,
-    signer: Arc<dyn TicketSigner>,
+    views: BookingViews,
 }
 
 fn wire(w: &dyn Wiring) -> Wired<'_> {
     Box::pin(async move {
         let deps = Arc::new(Deps {
             bookings: w.bookings()?,
-            files: w.files()?,
-            signer: w.tokens().await?,
+            views: BookingViews::wire(w).await?,
         });
         Ok(http(move |req| handle(deps.clone(), req)))
     })
@@ -33,7 +31,7 @@ async fn handle(deps: Arc<Deps>, req: Request) -> Response<Body> {
             let who = caller(&req)?;
             let id = booking_id(&req)?;
             let booking = visible_booking(deps.bookings.as_ref(), &who.actor(), &id).await?;
-            let view = BookingView::new(&booking, deps.files.as_ref(), deps.signer.as_ref());
+            let view = deps.views.view(&booking);
             Ok(json(200, &view.await?))
         }
         .await,

@@ -1,8 +1,8 @@
 //! GET /me/bookings — the caller's bookings, newest first (`limit`, default 20, at most 100).
 
 use stagepass_api::prelude::*;
+use stagepass_domain::BookingStore;
 use stagepass_domain::bookings::queries::bookings_of;
-use stagepass_domain::{BookingStore, TicketFiles, TicketSigner};
 
 pub const FUNCTION: Function = Function {
     name: "my-bookings",
@@ -12,16 +12,14 @@ pub const FUNCTION: Function = Function {
 
 struct Deps {
     bookings: Arc<dyn BookingStore>,
-    files: Arc<dyn TicketFiles>,
-    signer: Arc<dyn TicketSigner>,
+    views: BookingViews,
 }
 
 fn wire(w: &dyn Wiring) -> Wired<'_> {
     Box::pin(async move {
         let deps = Arc::new(Deps {
             bookings: w.bookings()?,
-            files: w.files()?,
-            signer: w.tokens().await?,
+            views: BookingViews::wire(w).await?,
         });
         Ok(http(move |req| handle(deps.clone(), req)))
     })
@@ -42,7 +40,7 @@ async fn handle(deps: Arc<Deps>, req: Request) -> Response<Body> {
             let bookings = bookings_of(deps.bookings.as_ref(), &who.user, limit).await?;
             let mut views = Vec::new();
             for b in &bookings {
-                views.push(BookingView::new(b, deps.files.as_ref(), deps.signer.as_ref()).await?);
+                views.push(deps.views.view(b).await?);
             }
             Ok(json(200, &json!({ "bookings": views })))
         }

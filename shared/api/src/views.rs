@@ -226,3 +226,25 @@ impl BookingView {
         })
     }
 }
+
+/// What answering with a booking needs: each ticket's link and QR payload.
+pub struct BookingViews {
+    pub files: std::sync::Arc<dyn stagepass_domain::TicketFiles>,
+    pub signer: std::sync::Arc<dyn stagepass_domain::TicketSigner>,
+}
+
+impl BookingViews {
+    pub async fn wire(w: &dyn crate::wiring::Wiring) -> Result<Self, crate::wiring::WiringError> {
+        Ok(Self {
+            files: w.files()?,
+            signer: w.tokens().await?,
+        })
+    }
+
+    pub async fn view(
+        &self,
+        b: &stagepass_domain::Booking,
+    ) -> Result<BookingView, crate::ApiError> {
+        BookingView::new(b, self.files.as_ref(), self.signer.as_ref()).await
+    }
+}
