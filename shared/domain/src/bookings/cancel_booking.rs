@@ -1,7 +1,7 @@
 //! A buyer cancels a confirmed booking before the event; the organiser's event cancellation
 //! settles every booking the same way ([`Settlement`]).
 
-use super::changes::change;
+use super::changes::{change, hold_of};
 use super::models::{Booking, BookingId, BookingStatus, PaymentState, TicketStatus};
 use super::ports::{BookingStore, PaymentProvider};
 use super::queries::visible_booking;
@@ -32,12 +32,9 @@ impl Settlement {
                 .map_err(unavailable)?,
             None => None,
         };
-        let hold = self
-            .inventory
-            .find_hold(&booking.hold_id)
+        let hold = hold_of(self.inventory.as_ref(), &booking)
             .await
-            .map_err(unavailable)?
-            .ok_or_else(|| unavailable(format!("hold {} is missing", booking.hold_id)))?;
+            .map_err(unavailable)?;
         self.inventory
             .free_hold_units(&hold)
             .await

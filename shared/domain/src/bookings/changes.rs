@@ -5,6 +5,8 @@
 use super::models::{Booking, BookingId};
 use super::ports::{BookingError, BookingStore};
 use crate::clock::Clock;
+use crate::holds::models::Hold;
+use crate::holds::ports::SeatInventory;
 use crate::integration::IntegrationEvent;
 use chrono::{DateTime, Utc};
 use thiserror::Error;
@@ -27,6 +29,19 @@ pub async fn load(store: &dyn BookingStore, id: &BookingId) -> Result<Booking, C
         .await
         .map_err(|e| ChangeError::Unavailable(e.to_string()))?
         .ok_or_else(|| ChangeError::NotFound(id.to_string()))
+}
+
+/// The hold a booking was made from (never deleted while its booking lives, so a missing one
+/// is a store failure). Errors: `Unavailable`.
+pub async fn hold_of(
+    inventory: &dyn SeatInventory,
+    booking: &Booking,
+) -> Result<Hold, ChangeError> {
+    inventory
+        .find_hold(&booking.hold_id)
+        .await
+        .map_err(|e| ChangeError::Unavailable(e.to_string()))?
+        .ok_or_else(|| ChangeError::Unavailable(format!("hold {} is missing", booking.hold_id)))
 }
 
 /// Applies `change` to the latest stored booking and saves it with its events; `None` from

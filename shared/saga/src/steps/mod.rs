@@ -15,15 +15,3 @@ pub use issue_tickets::IssueTickets;
 pub use refund_payment::RefundPayment;
 pub use release_seats::ReleaseSeats;
 pub use sell_seats::SellSeats;
-
-use crate::error::{StepError, unavailable};
-use stagepass_domain::{Booking, Hold, SeatInventory};
-
-/// The hold a booking was made from (never deleted while its booking lives).
-async fn hold_of(inventory: &dyn SeatInventory, booking: &Booking) -> Result<Hold, StepError> {
-    inventory
-        .find_hold(&booking.hold_id)
-        .await
-        .map_err(unavailable)?
-        .ok_or_else(|| unavailable(format!("hold {} is missing", booking.hold_id)))
-}

@@ -1,8 +1,7 @@
-use super::hold_of;
 use crate::error::{StepError, unavailable};
 use crate::{SagaStep, StepInput};
 use async_trait::async_trait;
-use stagepass_domain::bookings::changes::load;
+use stagepass_domain::bookings::changes::{hold_of, load};
 use stagepass_domain::{
     BookingStatus, BookingStore, Clock, InventoryError, PaymentState, SeatInventory,
 };
