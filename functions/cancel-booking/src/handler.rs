@@ -28,7 +28,7 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
             views: BookingViews::wire(w).await?,
         });
         let handler = http(move |req| handle(deps.clone(), req));
-        Ok(idempotent(w.idempotency()?, w.clock(), w.limits(), handler))
+        idempotent(w, handler)
     })
 }
 

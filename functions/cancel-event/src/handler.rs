@@ -22,7 +22,7 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
             },
         });
         let handler = http(move |req| handle(cancel.clone(), req));
-        Ok(idempotent(w.idempotency()?, w.clock(), w.limits(), handler))
+        idempotent(w, handler)
     })
 }
 

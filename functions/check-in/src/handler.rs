@@ -25,7 +25,7 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
         });
         let limits = w.limits();
         let handler = http(move |req| handle(check_in.clone(), limits, req));
-        Ok(idempotent(w.idempotency()?, w.clock(), limits, handler))
+        idempotent(w, handler)
     })
 }
 

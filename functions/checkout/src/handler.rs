@@ -44,7 +44,7 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
             limits: w.limits(),
         });
         let handler = http(move |req| handle(deps.clone(), req));
-        Ok(idempotent(w.idempotency()?, w.clock(), w.limits(), handler))
+        idempotent(w, handler)
     })
 }
 

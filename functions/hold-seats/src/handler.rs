@@ -20,7 +20,7 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
         ));
         let limits = w.limits();
         let handler = http(move |req| handle(holds.clone(), limits, req));
-        Ok(idempotent(w.idempotency()?, w.clock(), limits, handler))
+        idempotent(w, handler)
     })
 }
 

@@ -16,7 +16,7 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
             clock: w.clock(),
         });
         let handler = http(move |req| handle(release.clone(), req));
-        Ok(idempotent(w.idempotency()?, w.clock(), w.limits(), handler))
+        idempotent(w, handler)
     })
 }
 

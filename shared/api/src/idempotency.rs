@@ -7,7 +7,7 @@
 use crate::auth::caller;
 use crate::error::ApiError;
 use crate::request::idempotency_key;
-use crate::wiring::{Handler, HttpFn, Limits};
+use crate::wiring::{Handler, HttpFn, Wiring, WiringError};
 use chrono::Duration;
 use lambda_http::{Body, Request, Response};
 use stagepass_domain::{Claim, Clock, DomainError, IdempotencyStore, SavedResponse};
@@ -60,26 +60,24 @@ pub struct Idempotency {
     pub wait: std::time::Duration,
 }
 
-/// The handler of a mutating route: `inner` runs under the request's Idempotency-Key.
-pub fn idempotent(
-    store: Arc<dyn IdempotencyStore>,
-    clock: Arc<dyn Clock>,
-    limits: Limits,
-    inner: Handler,
-) -> Handler {
+/// The handler of a mutating route: `inner` (an HTTP handler) runs under the request's
+/// Idempotency-Key, kept in the function's idempotency store.
+pub fn idempotent(w: &dyn Wiring, inner: Handler) -> Result<Handler, WiringError> {
     let Handler::Http(inner) = inner else {
-        return inner;
+        return Err(WiringError(
+            "only HTTP handlers take an Idempotency-Key".into(),
+        ));
     };
     let idempotency = Arc::new(Idempotency {
-        store,
-        clock,
-        wait: limits.idempotency_wait,
+        store: w.idempotency()?,
+        clock: w.clock(),
+        wait: w.limits().idempotency_wait,
     });
     let wrapped: HttpFn = Arc::new(move |req| {
         let (idempotency, inner) = (idempotency.clone(), inner.clone());
         Box::pin(async move { run(&idempotency, req, &inner).await })
     });
-    Handler::Http(wrapped)
+    Ok(Handler::Http(wrapped))
 }
 
 /// Runs `handler` under the request's Idempotency-Key, if it has one.
