@@ -759,12 +759,12 @@ pub mod booking {
 /// tests of the adapters and for the benchmark's DynamoDB counts.
 pub mod saga {
     use async_trait::async_trait;
-    use serde_json::{Value, json};
-    use stagepass_api::{Handler, Ports};
+    use serde_json::Value;
+    use stagepass_api::Ports;
     use stagepass_domain::{BookingId, InfraError, TicketClaims, TicketSigner, Workflow};
-    use stagepass_local::asl::{TaskError, TaskFailure, TaskFuture, TaskRunner};
-    use stagepass_local::saga::resource_of;
-    use stagepass_saga::{SagaStep, StepInput};
+    use stagepass_local::asl::{TaskFailure, TaskFuture, TaskRunner};
+    use stagepass_local::saga::{invoke, resource_of, wire_steps};
+    use stagepass_saga::SagaStep;
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex};
 
@@ -798,15 +798,13 @@ pub mod saga {
 
     impl Steps {
         pub async fn wire(ports: &Ports) -> Self {
-            let mut steps = HashMap::new();
-            for f in stagepass_local::functions::ALL {
-                if f.route.is_none()
-                    && let Ok(Handler::Step(step)) = (f.wire)(ports).await
-                {
-                    steps.insert(resource_of(f.name), step);
-                }
-            }
-            Self(steps)
+            let steps = wire_steps(ports).await.expect("the steps wire");
+            Self(
+                steps
+                    .into_iter()
+                    .map(|(name, step)| (resource_of(name), step))
+                    .collect(),
+            )
         }
     }
 
@@ -814,16 +812,9 @@ pub mod saga {
         fn run<'a>(&'a self, resource: &'a str, input: Value) -> TaskFuture<'a> {
             Box::pin(async move {
                 let step = self.0.get(resource).expect("known step");
-                let outcome = match StepInput::parse(input) {
-                    Ok(input) => step.run(&input).await,
-                    Err(e) => Err(e),
-                };
-                outcome.map(|()| json!({})).map_err(|e| {
-                    TaskFailure::Error(TaskError {
-                        error: e.name().into(),
-                        cause: e.to_string(),
-                    })
-                })
+                invoke(step.as_ref(), input)
+                    .await
+                    .map_err(TaskFailure::Error)
             })
         }
     }

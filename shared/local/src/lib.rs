@@ -15,7 +15,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use lambda_http::Body;
-use saga::{LocalSaga, Steps};
+use saga::LocalSaga;
 use stagepass_api::error::ApiError;
 use stagepass_api::wiring::{Handler, HttpFn};
 use stagepass_api::{Access, KeySet, Ports, Principal, Route, Tokens};
@@ -148,12 +148,7 @@ pub async fn build_system(
     ports.hold_settings = hold_settings;
     ports.identity_settings = identity_settings;
 
-    let mut steps = Steps::new();
-    for function in functions::ALL.iter().filter(|f| f.route.is_none()) {
-        if let Handler::Step(step) = wire(function, &ports).await? {
-            steps.insert(function.name, step);
-        }
-    }
+    let steps = saga::wire_steps(&ports).await?;
     let saga = LocalSaga::new(
         store.clone(),
         steps,

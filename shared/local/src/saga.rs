@@ -48,6 +48,33 @@ pub fn resource_of(function: &str) -> String {
 /// The step functions by name.
 pub type Steps = HashMap<&'static str, Arc<dyn SagaStep>>;
 
+/// Every saga step function of `functions/`, wired with `ports`.
+pub async fn wire_steps(ports: &stagepass_api::Ports) -> Result<Steps, String> {
+    let mut steps = Steps::new();
+    for function in crate::functions::ALL.iter().filter(|f| f.route.is_none()) {
+        let handler = (function.wire)(ports)
+            .await
+            .map_err(|e| format!("{}: {e}", function.name))?;
+        if let stagepass_api::Handler::Step(step) = handler {
+            steps.insert(function.name, step);
+        }
+    }
+    Ok(steps)
+}
+
+/// Invokes a step as Step Functions invokes its Lambda: the Task's input in, `{}` or the
+/// error (named by `StepError::name`, with Lambda's JSON as cause) out.
+pub async fn invoke(step: &dyn SagaStep, input: Value) -> Result<Value, TaskError> {
+    let result = match StepInput::parse(input) {
+        Ok(input) => step.run(&input).await,
+        Err(e) => Err(e),
+    };
+    result.map(|()| json!({})).map_err(|e| TaskError {
+        error: e.name().into(),
+        cause: json!({"errorType": e.name(), "errorMessage": e.to_string()}).to_string(),
+    })
+}
+
 pub struct LocalSaga {
     inner: Arc<Inner>,
 }
@@ -195,17 +222,11 @@ impl TaskRunner for Inner {
                 Some(Fault::CrashBefore) => return Err(TaskFailure::Crash),
                 _ => {}
             }
-            let result = match StepInput::parse(input) {
-                Ok(input) => step.run(&input).await,
-                Err(e) => Err(e),
-            };
+            let result = invoke(step.as_ref(), input).await;
             if fault == Some(Fault::CrashAfter) {
                 return Err(TaskFailure::Crash);
             }
-            match result {
-                Ok(()) => Ok(json!({})),
-                Err(e) => fail(e.name(), &e.to_string()),
-            }
+            result.map_err(TaskFailure::Error)
         })
     }
 }
