@@ -48,15 +48,21 @@ pub fn resource_of(function: &str) -> String {
 /// The step functions by name.
 pub type Steps = HashMap<&'static str, Arc<dyn SagaStep>>;
 
-/// Every saga step function of `functions/`, wired with `ports`.
+/// The functions the saga's Tasks name (by their ARN placeholders), wired with `ports`.
 pub async fn wire_steps(ports: &stagepass_api::Ports) -> Result<Steps, String> {
+    let machine = StateMachine::parse(SAGA_ASL).map_err(|e| format!("saga ASL: {e}"))?;
     let mut steps = Steps::new();
-    for function in crate::functions::ALL.iter().filter(|f| f.route.is_none()) {
-        let handler = (function.wire)(ports)
-            .await
-            .map_err(|e| format!("{}: {e}", function.name))?;
-        if let stagepass_api::Handler::Step(step) = handler {
-            steps.insert(function.name, step);
+    for resource in machine.task_resources() {
+        let function = crate::functions::ALL
+            .iter()
+            .find(|f| resource_of(f.name) == resource)
+            .ok_or_else(|| format!("no function for the saga's {resource}"))?;
+        match (function.wire)(ports).await {
+            Ok(stagepass_api::Handler::Step(step)) => {
+                steps.insert(function.name, step);
+            }
+            Ok(_) => return Err(format!("{} is not a saga step", function.name)),
+            Err(e) => return Err(format!("{}: {e}", function.name)),
         }
     }
     Ok(steps)
