@@ -99,15 +99,9 @@ impl EnvWiring {
     /// The key set from the Secrets Manager secret named by `STAGEPASS_SIGNING_KEYS_SECRET`
     /// (the deployed way), or inline JSON in `STAGEPASS_SIGNING_KEYS` (`sam local invoke`).
     async fn load_tokens(&self) -> Result<Tokens, WiringError> {
-        if let Some(secret_id) = self.optional("STAGEPASS_SIGNING_KEYS_SECRET") {
-            self.required
-                .lock()
-                .expect("lock")
-                .insert("STAGEPASS_SIGNING_KEYS_SECRET".into());
-            self.optional
-                .lock()
-                .expect("lock")
-                .remove("STAGEPASS_SIGNING_KEYS_SECRET");
+        // Whichever of the two is set is the one required.
+        if (self.env)("STAGEPASS_SIGNING_KEYS_SECRET").is_some() {
+            let secret_id = self.required("STAGEPASS_SIGNING_KEYS_SECRET")?;
             return self.tokens_from_secret(&secret_id).await;
         }
         let text = self.required("STAGEPASS_SIGNING_KEYS").map_err(|_| {
