@@ -4,7 +4,7 @@
 use crate::Adapters;
 use chrono::{Duration, Utc};
 use stagepass_domain::{
-    Accounts, Actor, Clock, DomainError, IdentitySettings, ManualClock, Role, UserId,
+    Accounts, Actor, Clock, IdentityError, IdentitySettings, ManualClock, Role, UserId,
 };
 use std::sync::Arc;
 
@@ -35,21 +35,21 @@ pub async fn register_login_refresh_reuse_and_logout(a: Adapters) {
             .register(&email.to_uppercase(), PASSWORD, "ip-1")
             .await
             .unwrap_err(),
-        DomainError::EmailTaken
+        IdentityError::EmailTaken
     );
     assert_eq!(
         accounts
             .login(&email, "wrong password!", "ip-1")
             .await
             .unwrap_err(),
-        DomainError::InvalidCredentials
+        IdentityError::InvalidCredentials
     );
     assert_eq!(
         accounts
             .login("nobody@example.com", PASSWORD, "ip-1")
             .await
             .unwrap_err(),
-        DomainError::InvalidCredentials,
+        IdentityError::InvalidCredentials,
         "an unknown email looks like a wrong password"
     );
     let login = accounts.login(&email, PASSWORD, "ip-1").await.unwrap();
@@ -67,11 +67,11 @@ pub async fn register_login_refresh_reuse_and_logout(a: Adapters) {
     // The first token again: stolen. Everyone on that login is logged out.
     assert_eq!(
         accounts.refresh(&first).await.unwrap_err(),
-        DomainError::RefreshTokenReused
+        IdentityError::RefreshTokenReused
     );
     assert_eq!(
         accounts.refresh(&second_token).await.unwrap_err(),
-        DomainError::SessionRevoked
+        IdentityError::SessionRevoked
     );
     // The registration's own session is another family, still alive; logout ends it.
     let reg_token = registered.refresh_token.clone().unwrap();
@@ -85,7 +85,7 @@ pub async fn register_login_refresh_reuse_and_logout(a: Adapters) {
             .refresh(after.refresh_token.as_deref().unwrap())
             .await
             .unwrap_err(),
-        DomainError::SessionRevoked
+        IdentityError::SessionRevoked
     );
     // Refresh tokens expire.
     let late = accounts.login(&email, PASSWORD, "ip-1").await.unwrap();
@@ -95,11 +95,11 @@ pub async fn register_login_refresh_reuse_and_logout(a: Adapters) {
             .refresh(late.refresh_token.as_deref().unwrap())
             .await
             .unwrap_err(),
-        DomainError::RefreshTokenInvalid
+        IdentityError::RefreshTokenInvalid
     );
     assert_eq!(
         accounts.refresh("rt_never-issued").await.unwrap_err(),
-        DomainError::RefreshTokenInvalid
+        IdentityError::RefreshTokenInvalid
     );
 }
 
@@ -118,7 +118,7 @@ pub async fn the_sixth_wrong_password_in_a_window_is_rate_limited(a: Adapters) {
                 .login(&email, "guess number one", "ip-2")
                 .await
                 .unwrap_err(),
-            DomainError::InvalidCredentials,
+            IdentityError::InvalidCredentials,
             "attempt {attempt}"
         );
     }
@@ -127,13 +127,13 @@ pub async fn the_sixth_wrong_password_in_a_window_is_rate_limited(a: Adapters) {
         .await
         .unwrap_err();
     assert!(
-        matches!(refused, DomainError::RateLimited { retry_after_secs } if (1..=60).contains(&retry_after_secs)),
+        matches!(refused, IdentityError::RateLimited { retry_after_secs } if (1..=60).contains(&retry_after_secs)),
         "{refused:?}"
     );
     // Locked for this window even with the right password, from any address.
     assert!(matches!(
         accounts.login(&email, PASSWORD, "ip-4").await.unwrap_err(),
-        DomainError::RateLimited { .. }
+        IdentityError::RateLimited { .. }
     ));
     // Another account is not affected.
     let other = email_other(&accounts).await;
@@ -163,11 +163,11 @@ pub async fn guests_and_staff_accounts(a: Adapters) {
     accounts.register(&fan, PASSWORD, "ip-1").await.unwrap();
     assert_eq!(
         accounts.guest(&fan, "ip-1").await.unwrap_err(),
-        DomainError::AccountExists
+        IdentityError::AccountExists
     );
     assert_eq!(
         accounts.guest("not an email", "ip-1").await.unwrap_err(),
-        DomainError::InvalidEmail
+        IdentityError::InvalidEmail
     );
     let admin = Actor {
         user: UserId::new("admin-1"),
@@ -183,7 +183,7 @@ pub async fn guests_and_staff_accounts(a: Adapters) {
             .create_account(&not_admin, &door_email, PASSWORD, &[Role::Door])
             .await
             .unwrap_err(),
-        DomainError::NotAllowed(_)
+        IdentityError::NotAllowed(_)
     ));
     for bad in [&[][..], &[Role::Guest][..]] {
         assert!(matches!(
@@ -191,7 +191,7 @@ pub async fn guests_and_staff_accounts(a: Adapters) {
                 .create_account(&admin, &door_email, PASSWORD, bad)
                 .await
                 .unwrap_err(),
-            DomainError::InvalidField { .. }
+            IdentityError::InvalidField { .. }
         ));
     }
     assert!(matches!(
@@ -199,7 +199,7 @@ pub async fn guests_and_staff_accounts(a: Adapters) {
             .create_account(&admin, &door_email, "short", &[Role::Door])
             .await
             .unwrap_err(),
-        DomainError::WeakPassword(_)
+        IdentityError::WeakPassword(_)
     ));
     let door = accounts
         .create_account(&admin, &door_email, PASSWORD, &[Role::Door, Role::Door])

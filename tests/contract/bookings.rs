@@ -7,10 +7,10 @@ use stagepass_domain::bookings::payments::{SimulatedPayments, cards};
 use stagepass_domain::bookings::{Buyer, Checkout};
 use stagepass_domain::integration::events as integration;
 use stagepass_domain::{
-    Booking, BookingError, BookingId, BookingStatus, Claim, EventId, HoldStatus, PaymentMethod,
-    SavedResponse, UserId,
+    Booking, BookingId, BookingStatus, BookingStoreError, Claim, EventId, HoldStatus,
+    PaymentMethod, SavedResponse, UserId,
 };
-use stagepass_domain::{InventoryError, to_millis};
+use stagepass_domain::{InventoryStoreError, to_millis};
 use stagepass_local::asl::{Outcome, StateMachine};
 use stagepass_tests::saga::{StartedSagas, Steps};
 use std::sync::Arc;
@@ -43,7 +43,7 @@ pub async fn a_booking_is_stored_once_and_read_back(a: Adapters) {
     let mut other = b.clone();
     other.total = 1;
     match a.bookings.create(&other).await {
-        Err(BookingError::Exists(stored)) => assert_eq!(*stored, b),
+        Err(BookingStoreError::Exists(stored)) => assert_eq!(*stored, b),
         e => panic!("expected Exists, got {e:?}"),
     }
     let missing = BookingId::for_hold(&stagepass_domain::HoldId::generate());
@@ -58,7 +58,7 @@ pub async fn an_update_needs_the_expected_version_and_writes_its_events_with_it(
     // A stale version writes neither the booking nor its events.
     assert_eq!(
         a.bookings.update(&confirmed, b.version + 7, &events).await,
-        Err(BookingError::VersionConflict)
+        Err(BookingStoreError::VersionConflict)
     );
     assert_eq!(a.bookings.undelivered(10).await.unwrap(), vec![]);
     a.bookings
@@ -73,7 +73,7 @@ pub async fn an_update_needs_the_expected_version_and_writes_its_events_with_it(
     // The same version cannot be written twice.
     assert_eq!(
         a.bookings.update(&confirmed, b.version, &[]).await,
-        Err(BookingError::VersionConflict)
+        Err(BookingStoreError::VersionConflict)
     );
 }
 
@@ -263,7 +263,7 @@ pub async fn checkout_sell_and_free_follow_the_hold(a: Adapters) {
     assert_eq!(a.inventory.check_out_hold(&h.id, t).await.unwrap(), out);
     assert_eq!(
         a.inventory.release_hold(&h.id).await,
-        Err(InventoryError::HoldNotActive)
+        Err(InventoryStoreError::HoldNotActive)
     );
     a.inventory.sell_hold(&h, t).await.unwrap();
     a.inventory.sell_hold(&h, t).await.unwrap();
@@ -295,12 +295,12 @@ pub async fn checkout_sell_and_free_follow_the_hold(a: Adapters) {
         a.inventory
             .check_out_hold(&old.id, t + Duration::minutes(2))
             .await,
-        Err(InventoryError::HoldExpired)
+        Err(InventoryStoreError::HoldExpired)
     );
     a.inventory.release_hold(&old.id).await.unwrap();
     assert_eq!(
         a.inventory.check_out_hold(&old.id, t).await,
-        Err(InventoryError::HoldNotActive)
+        Err(InventoryStoreError::HoldNotActive)
     );
 }
 
@@ -316,7 +316,7 @@ pub async fn a_late_sale_takes_free_seats_but_never_another_live_hold(a: Adapter
     a.inventory.place_hold(&rival, after).await.unwrap();
     assert_eq!(
         a.inventory.sell_hold(&late, after).await,
-        Err(InventoryError::Taken(seats(&["A-1-2"])))
+        Err(InventoryStoreError::Taken(seats(&["A-1-2"])))
     );
     // Nothing was sold, and compensation leaves the rival's claim alone.
     a.inventory.free_hold_units(&late).await.unwrap();
@@ -335,7 +335,7 @@ pub async fn a_late_sale_takes_free_seats_but_never_another_live_hold(a: Adapter
         a.inventory
             .place_hold(&again, after + Duration::days(1))
             .await,
-        Err(InventoryError::Taken(_))
+        Err(InventoryStoreError::Taken(_))
     ));
 }
 

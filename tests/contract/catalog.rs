@@ -1,7 +1,7 @@
 use crate::Adapters;
 use chrono::{Duration, Utc};
 use stagepass_domain::catalog::event::city_key;
-use stagepass_domain::{CatalogError, ListingQuery};
+use stagepass_domain::{CatalogStoreError, ListingQuery};
 use stagepass_domain::{Category, Event, EventStatus, Layout, NewEvent, PriceTier, UserId, Venue};
 
 pub fn draft(city: &str, category: Category, days: i64) -> Event {
@@ -62,7 +62,7 @@ pub async fn insert_refuses_an_existing_id(a: Adapters) {
     again.title = "overwrite".into();
     assert_eq!(
         a.catalog.insert(&again).await,
-        Err(CatalogError::AlreadyExists)
+        Err(CatalogStoreError::AlreadyExists)
     );
     assert_eq!(a.catalog.get(&e.id).await.unwrap().unwrap().title, e.title);
 }
@@ -75,7 +75,7 @@ pub async fn replace_needs_the_expected_version(a: Adapters) {
     next.version = 2;
     assert_eq!(
         a.catalog.replace(&next, 7).await,
-        Err(CatalogError::VersionConflict)
+        Err(CatalogStoreError::VersionConflict)
     );
     a.catalog.replace(&next, 1).await.unwrap();
     assert_eq!(a.catalog.get(&e.id).await.unwrap().unwrap().title, "v2");
@@ -85,12 +85,12 @@ pub async fn replace_needs_the_expected_version(a: Adapters) {
     stale.version = 2;
     assert_eq!(
         a.catalog.replace(&stale, 1).await,
-        Err(CatalogError::VersionConflict)
+        Err(CatalogStoreError::VersionConflict)
     );
     let unknown = draft("Leeds", Category::Theatre, 3);
     assert_eq!(
         a.catalog.replace(&unknown, 1).await,
-        Err(CatalogError::VersionConflict)
+        Err(CatalogStoreError::VersionConflict)
     );
 }
 

@@ -2,7 +2,7 @@ use crate::Adapters;
 use chrono::{DateTime, Duration, Utc};
 use stagepass_domain::identity::hash_refresh_token;
 use stagepass_domain::{Account, Email, RefreshToken, Role, UserId};
-use stagepass_domain::{IdentityError, RateWindow, to_millis};
+use stagepass_domain::{IdentityStoreError, RateWindow, to_millis};
 use std::sync::Arc;
 
 fn now() -> DateTime<Utc> {
@@ -47,7 +47,7 @@ pub async fn accounts_are_unique_by_normalised_email(a: Adapters) {
     let twin = account("  ANN@Example.com ");
     assert_eq!(
         a.identity.create_account(&twin).await,
-        Err(IdentityError::EmailTaken)
+        Err(IdentityStoreError::EmailTaken)
     );
     assert_eq!(
         a.identity
@@ -84,13 +84,13 @@ pub async fn a_refresh_token_works_once_and_reuse_revokes_the_family(a: Adapters
     // Someone presents the first token again: it was copied. The whole family goes.
     assert_eq!(
         a.identity.use_refresh(&first.token_hash, now()).await,
-        Err(IdentityError::TokenReused {
+        Err(IdentityStoreError::TokenReused {
             family: family.clone()
         })
     );
     assert_eq!(
         a.identity.use_refresh(&second.token_hash, now()).await,
-        Err(IdentityError::FamilyRevoked)
+        Err(IdentityStoreError::FamilyRevoked)
     );
     // Another login's family is untouched.
     let (_, other) = refresh(&new_family(), Duration::days(30));
@@ -108,7 +108,7 @@ pub async fn unknown_expired_and_revoked_tokens_are_refused(a: Adapters) {
         a.identity
             .use_refresh(&hash_refresh_token("never issued"), now())
             .await,
-        Err(IdentityError::UnknownToken)
+        Err(IdentityStoreError::UnknownToken)
     );
     let (_, short) = refresh(&new_family(), Duration::seconds(10));
     a.identity.store_refresh(&short).await.unwrap();
@@ -116,7 +116,7 @@ pub async fn unknown_expired_and_revoked_tokens_are_refused(a: Adapters) {
         a.identity
             .use_refresh(&short.token_hash, now() + Duration::seconds(10))
             .await,
-        Err(IdentityError::TokenExpired)
+        Err(IdentityStoreError::TokenExpired)
     );
     let family = new_family();
     let (_, logged_out) = refresh(&family, Duration::days(1));
@@ -125,14 +125,14 @@ pub async fn unknown_expired_and_revoked_tokens_are_refused(a: Adapters) {
     a.identity.revoke_family(&family).await.unwrap();
     assert_eq!(
         a.identity.use_refresh(&logged_out.token_hash, now()).await,
-        Err(IdentityError::FamilyRevoked)
+        Err(IdentityStoreError::FamilyRevoked)
     );
     // A token stored into a revoked family does not revive it.
     let (_, late) = refresh(&family, Duration::days(1));
     a.identity.store_refresh(&late).await.unwrap();
     assert_eq!(
         a.identity.use_refresh(&late.token_hash, now()).await,
-        Err(IdentityError::FamilyRevoked)
+        Err(IdentityStoreError::FamilyRevoked)
     );
 }
 
@@ -150,9 +150,9 @@ pub async fn concurrent_refreshes_with_one_token_succeed_once(a: Adapters) {
     for t in tasks {
         match t.await.unwrap() {
             Ok(_) => wins += 1,
-            Err(IdentityError::TokenReused { .. } | IdentityError::FamilyRevoked) => {}
+            Err(IdentityStoreError::TokenReused { .. } | IdentityStoreError::FamilyRevoked) => {}
             // DynamoDB may report a collision with the winner's transaction as retryable.
-            Err(IdentityError::Unavailable(_)) => {}
+            Err(IdentityStoreError::Unavailable(_)) => {}
             Err(e) => panic!("unexpected {e:?}"),
         }
     }

@@ -1,6 +1,6 @@
 use crate::Adapters;
 use chrono::{DateTime, Duration, Utc};
-use stagepass_domain::InventoryError;
+use stagepass_domain::InventoryStoreError;
 use stagepass_domain::{EventId, Hold, HoldId, HoldStatus, UnitId, UserId, to_millis};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -86,7 +86,7 @@ pub async fn a_conflict_names_every_taken_unit_and_writes_nothing(a: Adapters) {
         Duration::minutes(10),
     );
     match a.inventory.place_hold(&second, t).await {
-        Err(InventoryError::Taken(units)) => {
+        Err(InventoryStoreError::Taken(units)) => {
             let names: BTreeSet<String> = units.iter().map(|u| u.to_string()).collect();
             assert_eq!(
                 names,
@@ -116,7 +116,7 @@ pub async fn an_expired_hold_blocks_nobody(a: Adapters) {
     );
     assert!(matches!(
         a.inventory.place_hold(&rival, before_expiry).await,
-        Err(InventoryError::Taken(_))
+        Err(InventoryStoreError::Taken(_))
     ));
     // The moment it expires the seats are free, though no TTL has deleted anything.
     let at_expiry = t + Duration::seconds(30);
@@ -137,12 +137,12 @@ pub async fn a_second_hold_with_the_same_id_returns_the_stored_one(a: Adapters) 
     let mut retry = h.clone();
     retry.units = seats(&["B-2-2"]);
     match a.inventory.place_hold(&retry, t).await {
-        Err(InventoryError::HoldExists(stored)) => assert_eq!(*stored, h),
+        Err(InventoryStoreError::HoldExists(stored)) => assert_eq!(*stored, h),
         other => panic!("expected HoldExists, got {other:?}"),
     }
     // Same id and same seats (the seat is "taken" by itself): still reported as the stored hold.
     match a.inventory.place_hold(&h, t).await {
-        Err(InventoryError::HoldExists(stored)) => assert_eq!(*stored, h),
+        Err(InventoryStoreError::HoldExists(stored)) => assert_eq!(*stored, h),
         other => panic!("expected HoldExists, got {other:?}"),
     }
     assert_eq!(live(&a, &event, t).await.len(), 1);
@@ -162,11 +162,11 @@ pub async fn release_frees_units_once(a: Adapters) {
     );
     assert_eq!(
         a.inventory.release_hold(&h.id).await,
-        Err(InventoryError::HoldNotActive)
+        Err(InventoryStoreError::HoldNotActive)
     );
     assert_eq!(
         a.inventory.release_hold(&HoldId::generate()).await,
-        Err(InventoryError::HoldNotFound)
+        Err(InventoryStoreError::HoldNotFound)
     );
     let next = hold(&event, seats(&["A-3-1", "A-3-2"]), t, Duration::minutes(10));
     a.inventory.place_hold(&next, t).await.unwrap();
@@ -258,7 +258,7 @@ pub async fn concurrent_holds_never_share_a_unit(a: Adapters) {
     for task in tasks {
         match task.await.unwrap() {
             (Ok(()), h) => winners.push(h),
-            (Err(InventoryError::Taken(units)), _) => assert!(!units.is_empty()),
+            (Err(InventoryStoreError::Taken(units)), _) => assert!(!units.is_empty()),
             (Err(e), _) => panic!("unexpected error {e:?}"),
         }
     }

@@ -3,7 +3,7 @@
 use crate::Adapters;
 use chrono::{Duration, Utc};
 use stagepass_domain::{
-    Actor, DomainError, GaArea, HoldRequest, Layout, PriceTier, Row, Section, SystemClock, UserId,
+    Actor, GaArea, HoldError, HoldRequest, Layout, PriceTier, Row, Section, SystemClock, UserId,
 };
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -90,7 +90,7 @@ pub async fn concurrent_buyers_through_the_service_never_share_a_seat(a: Adapter
                     assert!(sold.insert(s.clone()), "{s} held twice");
                 }
             }
-            Err(DomainError::SeatsUnavailable { seats }) => {
+            Err(HoldError::SeatsUnavailable { seats }) => {
                 losses += 1;
                 assert!(!seats.is_empty());
             }
@@ -143,7 +143,7 @@ pub async fn general_admission_is_never_oversold(a: Adapters) {
                     assert!(places.insert(u.to_string()), "{u} held twice");
                 }
             }
-            Err(DomainError::NotEnoughPlaces { .. } | DomainError::SeatsUnavailable { .. }) => {}
+            Err(HoldError::NotEnoughPlaces { .. } | HoldError::SeatsUnavailable { .. }) => {}
             Err(e) => panic!("unexpected {e:?}"),
         }
     }

@@ -12,7 +12,7 @@ use stagepass_domain::bookings::payments::SimulatedPayments;
 use stagepass_domain::catalog::{Catalog, EventDetail};
 use stagepass_domain::holds::{HoldOutcome, HoldSeats, ReleaseHold};
 use stagepass_domain::{
-    Actor, Clock, DomainError, Event, EventId, Hold, HoldId, HoldRequest, HoldSettings,
+    Actor, CatalogError, Clock, Event, EventId, Hold, HoldError, HoldId, HoldRequest, HoldSettings,
     IdentitySettings, ManualClock, NewEvent, SystemClock, UserId,
 };
 use stagepass_local::adapters::LocalBus;
@@ -455,11 +455,11 @@ pub fn service(
 }
 
 impl Service {
-    pub async fn create_event(&self, who: &Actor, input: NewEvent) -> Result<Event, DomainError> {
+    pub async fn create_event(&self, who: &Actor, input: NewEvent) -> Result<Event, CatalogError> {
         self.catalog.create_event(who, input).await
     }
 
-    pub async fn publish_event(&self, who: &Actor, id: &EventId) -> Result<Event, DomainError> {
+    pub async fn publish_event(&self, who: &Actor, id: &EventId) -> Result<Event, CatalogError> {
         self.catalog.publish_event(who, id).await
     }
 
@@ -467,7 +467,7 @@ impl Service {
         &self,
         viewer: Option<&Actor>,
         id: &EventId,
-    ) -> Result<(Event, stagepass_domain::catalog::seat_map::SeatMap), DomainError> {
+    ) -> Result<(Event, stagepass_domain::catalog::seat_map::SeatMap), CatalogError> {
         self.detail.event_detail(viewer, id).await
     }
 
@@ -477,11 +477,11 @@ impl Service {
         event: &EventId,
         request: &HoldRequest,
         key: Option<&str>,
-    ) -> Result<HoldOutcome, DomainError> {
+    ) -> Result<HoldOutcome, HoldError> {
         self.holds.hold(holder, event, request, key).await
     }
 
-    pub async fn release(&self, holder: &UserId, id: &HoldId) -> Result<Hold, DomainError> {
+    pub async fn release(&self, holder: &UserId, id: &HoldId) -> Result<Hold, HoldError> {
         self.release.release(holder, id).await
     }
 }

@@ -39,9 +39,10 @@ async fn handle(check_in: Arc<CheckIn>, limits: Limits, req: Request) -> Respons
             let input: CheckInRequest = json_body(&req, limits.max_body_bytes)?;
             let gate = input.gate.trim();
             if gate.is_empty() || gate.chars().count() > 40 || gate.chars().any(char::is_control) {
-                return Err(
-                    DomainError::invalid("gate", "must be 1-40 printable characters").into(),
-                );
+                return Err(ApiError::invalid(
+                    "gate",
+                    "must be 1-40 printable characters",
+                ));
             }
             let (booking, ticket) = check_in.check_in(&input.qr, gate).await?;
             let t = booking

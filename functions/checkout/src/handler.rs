@@ -3,7 +3,7 @@
 
 use stagepass_api::prelude::*;
 use stagepass_domain::bookings::{Buyer, Checkout};
-use stagepass_domain::{HoldId, PaymentMethod};
+use stagepass_domain::{BookingError, HoldId, PaymentMethod};
 
 pub const FUNCTION: Function = Function {
     name: "checkout",
@@ -55,7 +55,7 @@ async fn handle(deps: Arc<Deps>, req: Request) -> Response<Body> {
             who.require_buyer()?;
             let input: CheckoutRequest = json_body(&req, deps.limits.max_body_bytes)?;
             let hold_id = HoldId::parse(&input.hold_id)
-                .ok_or_else(|| DomainError::HoldNotFound(input.hold_id.clone()))?;
+                .ok_or_else(|| BookingError::HoldNotFound(input.hold_id.clone()))?;
             let method = PaymentMethod::parse(&input.payment_method.card)?;
             let email = who.email.as_ref().ok_or_else(|| {
                 ApiError::Forbidden("this token has no email to send the tickets to".into())

@@ -35,7 +35,7 @@ async fn handle(deps: Arc<Deps>, req: Request) -> Response<Body> {
                     .parse::<usize>()
                     .ok()
                     .filter(|n| (1..=100).contains(n))
-                    .ok_or_else(|| DomainError::invalid("limit", "must be 1-100"))?,
+                    .ok_or_else(|| ApiError::invalid("limit", "must be 1-100"))?,
             };
             let bookings = bookings_of(deps.bookings.as_ref(), &who.user, limit).await?;
             let mut views = Vec::new();

@@ -1,16 +1,18 @@
 //! Every failure a client can see, with a stable machine-readable code:
-//! `{"error": {"code": "...", "message": "...", "seats"?: [...]}}`.
+//! `{"error": {"code": "...", "message": "...", "seats"?: [...]}}`. The one place that turns
+//! an area's error (anything that is a domain [`Failure`]) into an HTTP status.
 
 use crate::response::json;
 use lambda_http::{Body, Response};
 use serde_json::json;
-use stagepass_domain::{DomainError, ErrorKind};
+use stagepass_domain::{ErrorKind, Failure};
 use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum ApiError {
-    #[error(transparent)]
-    Domain(#[from] DomainError),
+    /// A business rule refused, or a store failed: its area's error.
+    #[error("{0}")]
+    Domain(Box<dyn Failure>),
     #[error("request body is not valid JSON: {0}")]
     MalformedJson(String),
     #[error("request body must be a JSON object")]
@@ -32,7 +34,22 @@ pub enum ApiError {
     Misconfigured(String),
 }
 
+/// `?` turns any area's error into an answer.
+impl<E: Failure> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        Self::Domain(Box::new(e))
+    }
+}
+
 impl ApiError {
+    /// A request field a handler checks itself (a query parameter, a header, a gate name).
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::InvalidField {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
     pub fn status(&self) -> u16 {
         match self {
             Self::Domain(e) => match e.kind() {
@@ -77,20 +94,22 @@ impl ApiError {
             tracing::info!(code = self.code(), status, error = %self, "request refused");
         }
         let mut error = json!({ "code": self.code(), "message": self.to_string() });
-        if let Self::Domain(e) = &self {
-            if let Some(seats) = e.seats() {
-                error["seats"] = json!(seats);
-            }
-            if let DomainError::NotEnoughPlaces { area, available } = e {
-                error["area"] = json!(area);
-                error["available"] = json!(available);
-            }
+        let details = match &self {
+            Self::Domain(e) => e.details(),
+            _ => Default::default(),
+        };
+        if let Some(seats) = details.seats {
+            error["seats"] = json!(seats);
+        }
+        if let Some((area, available)) = details.places_left {
+            error["area"] = json!(area);
+            error["available"] = json!(available);
         }
         let mut response = json(status, &json!({ "error": error }));
-        if let Self::Domain(DomainError::RateLimited { retry_after_secs }) = &self {
+        if let Some(secs) = details.retry_after_secs {
             response
                 .headers_mut()
-                .insert("retry-after", http::HeaderValue::from(*retry_after_secs));
+                .insert("retry-after", http::HeaderValue::from(secs));
         }
         if status == 401 {
             response

@@ -10,7 +10,7 @@ use crate::request::idempotency_key;
 use crate::wiring::{Handler, HttpFn, Wiring, WiringError};
 use chrono::Duration;
 use lambda_http::{Body, Request, Response};
-use stagepass_domain::{Claim, Clock, DomainError, IdempotencyStore, SavedResponse};
+use stagepass_domain::{Claim, Clock, IdempotencyError, IdempotencyStore, SavedResponse};
 use std::sync::Arc;
 
 /// How long a key is remembered.
@@ -107,16 +107,16 @@ pub async fn run(idempotency: &Idempotency, req: Request, handler: &HttpFn) -> R
             )
             .await;
         match claim {
-            Err(e) => return ApiError::from(DomainError::Unavailable(e.0)).into_response(),
+            Err(e) => return ApiError::from(e).into_response(),
             Ok(Claim::Mismatch) => {
-                return ApiError::from(DomainError::IdempotencyKeyReused).into_response();
+                return ApiError::from(IdempotencyError::KeyReused).into_response();
             }
             Ok(Claim::Done(saved)) => return replay(saved),
             Ok(Claim::InFlight) if std::time::Instant::now() < deadline => {
                 tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             }
             Ok(Claim::InFlight) => {
-                return ApiError::from(DomainError::IdempotencyKeyInFlight).into_response();
+                return ApiError::from(IdempotencyError::InFlight).into_response();
             }
             Ok(Claim::Started) => break,
         }

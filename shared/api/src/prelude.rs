@@ -12,7 +12,6 @@ pub use crate::wiring::{
 pub use lambda_http::{Body, Request, Response};
 pub use serde::Deserialize;
 pub use serde_json::json;
-pub use stagepass_domain::DomainError;
 pub use std::sync::Arc;
 
 /// What `wire` returns: the handler, once the ports it asked for are built.

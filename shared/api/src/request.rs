@@ -3,7 +3,7 @@
 use crate::error::ApiError;
 use lambda_http::{Body, Request, RequestExt};
 use serde::de::DeserializeOwned;
-use stagepass_domain::{BookingId, DomainError, EventId, HoldId};
+use stagepass_domain::{BookingError, BookingId, CatalogError, EventId, HoldError, HoldId};
 
 /// Parses the body as `T`. Too large → 413; not JSON → `malformed_json`; wrong shape →
 /// `invalid_field` naming the field (`layout.sections[0].rows`).
@@ -73,15 +73,15 @@ pub fn idempotency_key(req: &Request) -> Result<Option<String>, ApiError> {
 /// A malformed id cannot name an event: report it as not found, never pass it to a store.
 pub fn event_id(req: &Request) -> Result<EventId, ApiError> {
     let raw = path_param(req, "eventId").unwrap_or_default();
-    EventId::parse(&raw).ok_or_else(|| DomainError::EventNotFound(raw).into())
+    EventId::parse(&raw).ok_or_else(|| CatalogError::EventNotFound(raw).into())
 }
 
 pub fn hold_id(req: &Request) -> Result<HoldId, ApiError> {
     let raw = path_param(req, "holdId").unwrap_or_default();
-    HoldId::parse(&raw).ok_or_else(|| DomainError::HoldNotFound(raw).into())
+    HoldId::parse(&raw).ok_or_else(|| HoldError::HoldNotFound(raw).into())
 }
 
 pub fn booking_id(req: &Request) -> Result<BookingId, ApiError> {
     let raw = path_param(req, "bookingId").unwrap_or_default();
-    BookingId::parse(&raw).ok_or_else(|| DomainError::BookingNotFound(raw).into())
+    BookingId::parse(&raw).ok_or_else(|| BookingError::BookingNotFound(raw).into())
 }

@@ -8,7 +8,7 @@ use crate::response::{respond, session_reply};
 use crate::wiring::{Handler, Limits, Wiring, WiringError, accounts, http};
 use lambda_http::Request;
 use serde::de::DeserializeOwned;
-use stagepass_domain::{Accounts, DomainError, Session};
+use stagepass_domain::{Accounts, IdentityError, Session};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -33,7 +33,7 @@ impl Sessions {
     where
         T: DeserializeOwned + Send + 'static,
         F: Fn(Arc<Self>, T, String) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<Session, DomainError>> + Send + 'static,
+        Fut: Future<Output = Result<Session, IdentityError>> + Send + 'static,
     {
         let start = Arc::new(start);
         http(move |req: Request| {

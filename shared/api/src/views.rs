@@ -164,30 +164,21 @@ impl BookingView {
         files: &dyn stagepass_domain::TicketFiles,
         signer: &dyn stagepass_domain::TicketSigner,
     ) -> Result<Self, crate::ApiError> {
-        use stagepass_domain::{BookingStatus, DomainError, PaymentState, TicketClaims};
+        use stagepass_domain::{BookingStatus, PaymentState, TicketClaims};
         let mut tickets = Vec::new();
         for t in &b.tickets {
             let live = b.status == BookingStatus::Confirmed;
             let url = match live {
-                true => Some(
-                    files
-                        .link(&t.file_key)
-                        .await
-                        .map_err(|e| DomainError::Unavailable(e.0))?,
-                ),
+                true => Some(files.link(&t.file_key).await?),
                 false => None,
             };
             // Ed25519 signatures are deterministic: this is the payload printed in the PDF.
             let qr = match live {
-                true => Some(
-                    signer
-                        .sign_ticket(&TicketClaims {
-                            ticket: t.id.clone(),
-                            event: b.event_id.to_string(),
-                            seat: t.unit.to_string(),
-                        })
-                        .map_err(|e| DomainError::Unavailable(e.0))?,
-                ),
+                true => Some(signer.sign_ticket(&TicketClaims {
+                    ticket: t.id.clone(),
+                    event: b.event_id.to_string(),
+                    seat: t.unit.to_string(),
+                })?),
                 false => None,
             };
             tickets.push(TicketView {

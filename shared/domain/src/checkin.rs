@@ -5,9 +5,42 @@ use crate::bookings::changes::{ChangeError, change};
 use crate::bookings::models::{Booking, CheckIn as CheckedIn, TicketStatus, booking_of_ticket};
 use crate::bookings::ports::{BookingStore, TicketSigner};
 use crate::clock::Clock;
-use crate::error::{DomainError, Result};
+use crate::error::{ErrorKind, Failure, InfraError};
 use crate::integration::events as integration;
 use std::sync::Arc;
+
+/// Why a scanned ticket is refused.
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum CheckInError {
+    #[error("not a Stagepass ticket (unreadable, forged or for another key)")]
+    TicketNotRecognised,
+    #[error("ticket is void: {0}")]
+    TicketVoid(String),
+    #[error("ticket already checked in at {at} (gate {gate})")]
+    TicketAlreadyUsed { at: String, gate: String },
+    #[error("storage is unavailable: {0}")]
+    Unavailable(#[from] InfraError),
+}
+
+impl Failure for CheckInError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::TicketNotRecognised => "ticket_not_recognised",
+            Self::TicketVoid(_) => "ticket_void",
+            Self::TicketAlreadyUsed { .. } => "ticket_already_used",
+            Self::Unavailable(_) => "service_unavailable",
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            // A payload that is not ours is a bad request, not a missing ticket.
+            Self::TicketNotRecognised => ErrorKind::Invalid,
+            Self::TicketVoid(_) | Self::TicketAlreadyUsed { .. } => ErrorKind::Conflict,
+            Self::Unavailable(_) => ErrorKind::Unavailable,
+        }
+    }
+}
 
 pub struct CheckIn {
     pub bookings: Arc<dyn BookingStore>,
@@ -18,13 +51,13 @@ pub struct CheckIn {
 impl CheckIn {
     /// Valid once; a second scan says when and where the first one was. Returns the booking
     /// and the ticket id.
-    pub async fn check_in(&self, qr: &str, gate: &str) -> Result<(Booking, String)> {
+    pub async fn check_in(&self, qr: &str, gate: &str) -> Result<(Booking, String), CheckInError> {
         let claims = self
             .signer
             .verify_ticket(qr)
-            .ok_or(DomainError::TicketNotRecognised)?;
+            .ok_or(CheckInError::TicketNotRecognised)?;
         let booking_id =
-            booking_of_ticket(&claims.ticket).ok_or(DomainError::TicketNotRecognised)?;
+            booking_of_ticket(&claims.ticket).ok_or(CheckInError::TicketNotRecognised)?;
         let gate = gate.to_string();
         let ticket = claims.ticket.clone();
         let mut refusal = None;
@@ -34,17 +67,17 @@ impl CheckIn {
             &booking_id,
             |b, now| {
                 let Some(t) = b.ticket(&ticket) else {
-                    refusal = Some(DomainError::TicketNotRecognised);
+                    refusal = Some(CheckInError::TicketNotRecognised);
                     return None;
                 };
                 if t.status == TicketStatus::Void || b.status != BookingStatus::Confirmed {
-                    refusal = Some(DomainError::TicketVoid(
+                    refusal = Some(CheckInError::TicketVoid(
                         b.reason.clone().unwrap_or_else(|| b.status.as_str().into()),
                     ));
                     return None;
                 }
                 if let Some(c) = &t.checked_in {
-                    refusal = Some(DomainError::TicketAlreadyUsed {
+                    refusal = Some(CheckInError::TicketAlreadyUsed {
                         at: c.at.to_rfc3339(),
                         gate: c.gate.clone(),
                     });
@@ -68,8 +101,8 @@ impl CheckIn {
         match (outcome, refusal) {
             (_, Some(refused)) => Err(refused),
             (Ok(b), None) => Ok((b, claims.ticket)),
-            (Err(ChangeError::NotFound(_)), None) => Err(DomainError::TicketNotRecognised),
-            (Err(e), None) => Err(DomainError::Unavailable(e.to_string())),
+            (Err(ChangeError::NotFound(_)), None) => Err(CheckInError::TicketNotRecognised),
+            (Err(e), None) => Err(CheckInError::Unavailable(InfraError(e.to_string()))),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Keys that make a retried request (or a redelivered event) take effect once.
 
-use crate::error::InfraError;
+use crate::error::{ErrorKind, Failure, InfraError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -23,6 +23,30 @@ pub enum Claim {
     InFlight,
     /// The key was used for a different request.
     Mismatch,
+}
+
+/// Why a request with an Idempotency-Key cannot run now.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum IdempotencyError {
+    #[error("this Idempotency-Key was already used with a different request")]
+    KeyReused,
+    #[error("a request with this Idempotency-Key is still being processed; retry shortly")]
+    InFlight,
+}
+
+impl Failure for IdempotencyError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::KeyReused => "idempotency_key_reused",
+            Self::InFlight => "idempotency_key_in_flight",
+        }
+    }
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::KeyReused => ErrorKind::Unprocessable,
+            Self::InFlight => ErrorKind::Conflict,
+        }
+    }
 }
 
 /// Keys that make a retried request (or a redelivered event) take effect once.

@@ -15,24 +15,25 @@ pub mod integration;
 pub mod notifications;
 
 pub use bookings::{
-    Booking, BookingError, BookingId, BookingStatus, BookingStore, PaymentError, PaymentMethod,
-    PaymentProvider, PaymentState, PrintedTicket, Ticket, TicketClaims, TicketFiles,
+    Booking, BookingError, BookingId, BookingStatus, BookingStore, BookingStoreError, PaymentError,
+    PaymentMethod, PaymentProvider, PaymentState, PrintedTicket, Ticket, TicketClaims, TicketFiles,
     TicketRenderer, TicketSigner, TicketStatus, Workflow,
 };
 pub use catalog::{
-    CatalogError, Category, Event, EventCatalog, EventChanges, EventStatus, GaArea, Layout,
-    ListingQuery, NewEvent, PriceTier, Row, Section, UnitId, Venue,
+    CatalogError, CatalogStoreError, Category, Event, EventCatalog, EventChanges, EventStatus,
+    GaArea, Layout, ListingQuery, NewEvent, PriceTier, Row, Section, UnitId, Venue,
 };
+pub use checkin::CheckInError;
 pub use clock::{Clock, ManualClock, SystemClock, to_millis};
-pub use error::{DomainError, ErrorKind, InfraError};
+pub use error::{Details, ErrorKind, Failure, InfraError};
 pub use holds::{
-    GaRequest, Hold, HoldRequest, HoldSettings, HoldStatus, InventoryError, SeatInventory,
-    UnitRecord, UnitState,
+    GaRequest, Hold, HoldError, HoldRequest, HoldSettings, HoldStatus, InventoryStoreError,
+    SeatInventory, UnitRecord, UnitState,
 };
-pub use idempotency::{Claim, IdempotencyStore, SavedResponse};
+pub use idempotency::{Claim, IdempotencyError, IdempotencyStore, SavedResponse};
 pub use identity::{
-    Account, Accounts, Actor, Email, IdentityError, IdentitySettings, IdentityStore, Password,
-    RateLimiter, RateWindow, RefreshToken, Role, Session,
+    Account, Accounts, Actor, Email, IdentityError, IdentitySettings, IdentityStore,
+    IdentityStoreError, Password, RateLimiter, RateWindow, RefreshToken, Role, Session,
 };
 pub use ids::{EventId, HoldId, UserId};
 pub use integration::{EventBus, IntegrationEvent};

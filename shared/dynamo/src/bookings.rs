@@ -17,7 +17,7 @@ use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use chrono::{DateTime, Duration, Utc};
 use stagepass_domain::{Booking, BookingId, EventId, IntegrationEvent, UserId};
 use stagepass_domain::{
-    BookingError, BookingStore, Claim, IdempotencyStore, InfraError, SavedResponse,
+    BookingStore, BookingStoreError, Claim, IdempotencyStore, InfraError, SavedResponse,
 };
 
 /// Outbox items are normally deleted within seconds; TTL removes any left by a bug.
@@ -29,15 +29,15 @@ pub struct DynamoBookings {
     table: String,
 }
 
-fn unavailable(e: impl Into<String>) -> BookingError {
-    BookingError::Unavailable(e.into())
+fn unavailable(e: impl Into<String>) -> BookingStoreError {
+    BookingStoreError::Unavailable(e.into())
 }
 
 fn booking_pk(id: &BookingId) -> String {
     format!("BOOKING#{id}")
 }
 
-fn decode_booking(item: &Item) -> Result<Booking, BookingError> {
+fn decode_booking(item: &Item) -> Result<Booking, BookingStoreError> {
     let data = get_s(item, "data").map_err(unavailable)?;
     serde_json::from_str(data).map_err(|e| unavailable(format!("stored booking unreadable: {e}")))
 }
@@ -110,7 +110,7 @@ impl DynamoBookings {
         value: &str,
         forward: bool,
         limit: Option<usize>,
-    ) -> Result<Vec<Item>, BookingError> {
+    ) -> Result<Vec<Item>, BookingStoreError> {
         let mut out = Vec::new();
         let mut start: Option<Item> = None;
         loop {
@@ -143,7 +143,7 @@ impl DynamoBookings {
 
 #[async_trait]
 impl BookingStore for DynamoBookings {
-    async fn create(&self, booking: &Booking) -> Result<(), BookingError> {
+    async fn create(&self, booking: &Booking) -> Result<(), BookingStoreError> {
         let result = self
             .booking_put(booking)
             .condition_expression("attribute_not_exists(pk)")
@@ -158,13 +158,13 @@ impl BookingStore for DynamoBookings {
                     .get(&booking.id)
                     .await?
                     .ok_or_else(|| unavailable("booking condition failed but none is stored"))?;
-                Err(BookingError::Exists(Box::new(stored)))
+                Err(BookingStoreError::Exists(Box::new(stored)))
             }
             Err(e) => Err(unavailable(describe(e.into_service_error()))),
         }
     }
 
-    async fn get(&self, id: &BookingId) -> Result<Option<Booking>, BookingError> {
+    async fn get(&self, id: &BookingId) -> Result<Option<Booking>, BookingStoreError> {
         let out = self
             .client
             .get_item()
@@ -183,7 +183,7 @@ impl BookingStore for DynamoBookings {
         booking: &Booking,
         expected_version: u64,
         events: &[IntegrationEvent],
-    ) -> Result<(), BookingError> {
+    ) -> Result<(), BookingStoreError> {
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(self.booking_item(booking)))
@@ -201,7 +201,7 @@ impl BookingStore for DynamoBookings {
             Outcome::Done => Ok(()),
             // A failed version condition or a write racing ours: both mean reload.
             Outcome::Cancelled(per_item) if per_item.first().is_some_and(|(f, c)| *f || *c) => {
-                Err(BookingError::VersionConflict)
+                Err(BookingStoreError::VersionConflict)
             }
             Outcome::Cancelled(per_item) => Err(unavailable(format!(
                 "booking update cancelled by its outbox items: {per_item:?}"
@@ -209,21 +209,25 @@ impl BookingStore for DynamoBookings {
         }
     }
 
-    async fn for_buyer(&self, buyer: &UserId, limit: usize) -> Result<Vec<Booking>, BookingError> {
+    async fn for_buyer(
+        &self,
+        buyer: &UserId,
+        limit: usize,
+    ) -> Result<Vec<Booking>, BookingStoreError> {
         let items = self
             .query_all("by_buyer", "buyer", buyer.as_str(), false, Some(limit))
             .await?;
         items.iter().map(decode_booking).collect()
     }
 
-    async fn for_event(&self, event: &EventId) -> Result<Vec<Booking>, BookingError> {
+    async fn for_event(&self, event: &EventId) -> Result<Vec<Booking>, BookingStoreError> {
         let items = self
             .query_all("by_event", "event_id", event.as_str(), true, None)
             .await?;
         items.iter().map(decode_booking).collect()
     }
 
-    async fn record_events(&self, events: &[IntegrationEvent]) -> Result<(), BookingError> {
+    async fn record_events(&self, events: &[IntegrationEvent]) -> Result<(), BookingStoreError> {
         for (n, e) in events.iter().enumerate() {
             let put = self.outbox_put(e, n);
             self.client
@@ -237,7 +241,7 @@ impl BookingStore for DynamoBookings {
         Ok(())
     }
 
-    async fn undelivered(&self, limit: usize) -> Result<Vec<IntegrationEvent>, BookingError> {
+    async fn undelivered(&self, limit: usize) -> Result<Vec<IntegrationEvent>, BookingStoreError> {
         let items = self
             .query_all("outbox", "outbox", "pending", true, Some(limit))
             .await?;
@@ -251,7 +255,7 @@ impl BookingStore for DynamoBookings {
             .collect()
     }
 
-    async fn delivered(&self, ids: &[String]) -> Result<(), BookingError> {
+    async fn delivered(&self, ids: &[String]) -> Result<(), BookingStoreError> {
         for id in ids {
             self.client
                 .delete_item()

@@ -2,7 +2,7 @@ use crate::{Item, describe, get_s, n, s};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use stagepass_domain::{CatalogError, EventCatalog, ListingQuery};
+use stagepass_domain::{CatalogStoreError, EventCatalog, ListingQuery};
 use stagepass_domain::{Event, EventId, EventStatus};
 use std::collections::HashMap;
 
@@ -44,25 +44,25 @@ fn to_item(event: &Event) -> Item {
     item
 }
 
-fn from_item(item: &Item) -> Result<Event, CatalogError> {
-    let data = get_s(item, "data").map_err(CatalogError::Unavailable)?;
+fn from_item(item: &Item) -> Result<Event, CatalogStoreError> {
+    let data = get_s(item, "data").map_err(CatalogStoreError::Unavailable)?;
     serde_json::from_str(data)
-        .map_err(|e| CatalogError::Unavailable(format!("stored event unreadable: {e}")))
+        .map_err(|e| CatalogStoreError::Unavailable(format!("stored event unreadable: {e}")))
 }
 
 fn put_failed(
     e: aws_sdk_dynamodb::error::SdkError<PutItemError>,
-    on_condition: CatalogError,
-) -> CatalogError {
+    on_condition: CatalogStoreError,
+) -> CatalogStoreError {
     match e.into_service_error() {
         PutItemError::ConditionalCheckFailedException(_) => on_condition,
-        other => CatalogError::Unavailable(describe(other)),
+        other => CatalogStoreError::Unavailable(describe(other)),
     }
 }
 
 #[async_trait]
 impl EventCatalog for DynamoCatalog {
-    async fn insert(&self, event: &Event) -> Result<(), CatalogError> {
+    async fn insert(&self, event: &Event) -> Result<(), CatalogStoreError> {
         self.client
             .put_item()
             .table_name(&self.table)
@@ -70,11 +70,11 @@ impl EventCatalog for DynamoCatalog {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await
-            .map_err(|e| put_failed(e, CatalogError::AlreadyExists))?;
+            .map_err(|e| put_failed(e, CatalogStoreError::AlreadyExists))?;
         Ok(())
     }
 
-    async fn get(&self, id: &EventId) -> Result<Option<Event>, CatalogError> {
+    async fn get(&self, id: &EventId) -> Result<Option<Event>, CatalogStoreError> {
         let out = self
             .client
             .get_item()
@@ -83,11 +83,11 @@ impl EventCatalog for DynamoCatalog {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| CatalogError::Unavailable(describe(e.into_service_error())))?;
+            .map_err(|e| CatalogStoreError::Unavailable(describe(e.into_service_error())))?;
         out.item.as_ref().map(from_item).transpose()
     }
 
-    async fn replace(&self, event: &Event, expected_version: u64) -> Result<(), CatalogError> {
+    async fn replace(&self, event: &Event, expected_version: u64) -> Result<(), CatalogStoreError> {
         self.client
             .put_item()
             .table_name(&self.table)
@@ -96,11 +96,11 @@ impl EventCatalog for DynamoCatalog {
             .expression_attribute_values(":expected", n(expected_version))
             .send()
             .await
-            .map_err(|e| put_failed(e, CatalogError::VersionConflict))?;
+            .map_err(|e| put_failed(e, CatalogStoreError::VersionConflict))?;
         Ok(())
     }
 
-    async fn list_published(&self, query: &ListingQuery) -> Result<Vec<Event>, CatalogError> {
+    async fn list_published(&self, query: &ListingQuery) -> Result<Vec<Event>, CatalogStoreError> {
         let mut out = Vec::new();
         if query.from_key > query.to_key {
             return Ok(out);
@@ -132,7 +132,7 @@ impl EventCatalog for DynamoCatalog {
             let page = request
                 .send()
                 .await
-                .map_err(|e| CatalogError::Unavailable(describe(e.into_service_error())))?;
+                .map_err(|e| CatalogStoreError::Unavailable(describe(e.into_service_error())))?;
             for item in page.items() {
                 out.push(from_item(item)?);
                 if out.len() >= query.limit {

@@ -17,7 +17,7 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Duration, Utc};
 use stagepass_domain::identity::{Account, Email, RefreshToken};
-use stagepass_domain::{IdentityError, IdentityStore, RateLimiter, RateWindow};
+use stagepass_domain::{IdentityStore, IdentityStoreError, RateLimiter, RateWindow};
 
 /// Family records outlive their longest token by a day, so a late reuse is still caught.
 const FAMILY_GRACE_DAYS: i64 = 1;
@@ -36,7 +36,7 @@ impl DynamoIdentity {
         }
     }
 
-    async fn get(&self, pk: String, sk: &str) -> Result<Option<crate::Item>, IdentityError> {
+    async fn get(&self, pk: String, sk: &str) -> Result<Option<crate::Item>, IdentityStoreError> {
         let out = self
             .client
             .get_item()
@@ -46,20 +46,21 @@ impl DynamoIdentity {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| IdentityError::Unavailable(describe(e.into_service_error())))?;
+            .map_err(|e| IdentityStoreError::Unavailable(describe(e.into_service_error())))?;
         Ok(out.item)
     }
 
     async fn stored_token(
         &self,
         token_hash: &str,
-    ) -> Result<Option<(RefreshToken, bool)>, IdentityError> {
+    ) -> Result<Option<(RefreshToken, bool)>, IdentityStoreError> {
         let Some(item) = self.get(format!("REFRESH#{token_hash}"), "TOKEN").await? else {
             return Ok(None);
         };
-        let data = get_s(&item, "data").map_err(IdentityError::Unavailable)?;
-        let token: RefreshToken = serde_json::from_str(data)
-            .map_err(|e| IdentityError::Unavailable(format!("stored token unreadable: {e}")))?;
+        let data = get_s(&item, "data").map_err(IdentityStoreError::Unavailable)?;
+        let token: RefreshToken = serde_json::from_str(data).map_err(|e| {
+            IdentityStoreError::Unavailable(format!("stored token unreadable: {e}"))
+        })?;
         let used = item
             .get("used")
             .and_then(|v| v.as_bool().ok())
@@ -68,7 +69,7 @@ impl DynamoIdentity {
         Ok(Some((token, used)))
     }
 
-    async fn family_active(&self, family: &str) -> Result<bool, IdentityError> {
+    async fn family_active(&self, family: &str) -> Result<bool, IdentityStoreError> {
         let item = self.get(format!("FAMILY#{family}"), "FAMILY").await?;
         Ok(item.is_some_and(|i| get_s(&i, "status").is_ok_and(|s| s == "active")))
     }
@@ -76,7 +77,7 @@ impl DynamoIdentity {
 
 #[async_trait]
 impl IdentityStore for DynamoIdentity {
-    async fn create_account(&self, account: &Account) -> Result<(), IdentityError> {
+    async fn create_account(&self, account: &Account) -> Result<(), IdentityStoreError> {
         let result = self
             .client
             .put_item()
@@ -92,25 +93,27 @@ impl IdentityStore for DynamoIdentity {
             .await;
         match result.map_err(SdkError::into_service_error) {
             Ok(_) => Ok(()),
-            Err(PutItemError::ConditionalCheckFailedException(_)) => Err(IdentityError::EmailTaken),
-            Err(e) => Err(IdentityError::Unavailable(describe(e))),
+            Err(PutItemError::ConditionalCheckFailedException(_)) => {
+                Err(IdentityStoreError::EmailTaken)
+            }
+            Err(e) => Err(IdentityStoreError::Unavailable(describe(e))),
         }
     }
 
-    async fn account_by_email(&self, email: &Email) -> Result<Option<Account>, IdentityError> {
+    async fn account_by_email(&self, email: &Email) -> Result<Option<Account>, IdentityStoreError> {
         let Some(item) = self
             .get(format!("EMAIL#{}", email.as_str()), "ACCOUNT")
             .await?
         else {
             return Ok(None);
         };
-        let data = get_s(&item, "data").map_err(IdentityError::Unavailable)?;
+        let data = get_s(&item, "data").map_err(IdentityStoreError::Unavailable)?;
         serde_json::from_str(data)
             .map(Some)
-            .map_err(|e| IdentityError::Unavailable(format!("stored account unreadable: {e}")))
+            .map_err(|e| IdentityStoreError::Unavailable(format!("stored account unreadable: {e}")))
     }
 
-    async fn store_refresh(&self, token: &RefreshToken) -> Result<(), IdentityError> {
+    async fn store_refresh(&self, token: &RefreshToken) -> Result<(), IdentityStoreError> {
         let family_ttl = (token.expires_at + Duration::days(FAMILY_GRACE_DAYS)).timestamp();
         let put = Put::builder()
             .table_name(&self.table)
@@ -144,7 +147,7 @@ impl IdentityStore for DynamoIdentity {
             .transact_items(TransactWriteItem::builder().update(family).build())
             .send()
             .await
-            .map_err(|e| IdentityError::Unavailable(describe(e.into_service_error())))?;
+            .map_err(|e| IdentityStoreError::Unavailable(describe(e.into_service_error())))?;
         Ok(())
     }
 
@@ -152,11 +155,11 @@ impl IdentityStore for DynamoIdentity {
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
-    ) -> Result<RefreshToken, IdentityError> {
+    ) -> Result<RefreshToken, IdentityStoreError> {
         let (token, _) = self
             .stored_token(token_hash)
             .await?
-            .ok_or(IdentityError::UnknownToken)?;
+            .ok_or(IdentityStoreError::UnknownToken)?;
         let spend = Update::builder()
             .table_name(&self.table)
             .key("pk", s(format!("REFRESH#{token_hash}")))
@@ -199,27 +202,27 @@ impl IdentityStore for DynamoIdentity {
             Err(TransactWriteItemsError::TransactionCanceledException(_)) => {
                 // Find out which rule failed, in the order the port documents.
                 if !self.family_active(&token.family).await? {
-                    return Err(IdentityError::FamilyRevoked);
+                    return Err(IdentityStoreError::FamilyRevoked);
                 }
                 match self.stored_token(token_hash).await? {
                     Some((_, true)) => {
                         self.revoke_family(&token.family).await?;
-                        Err(IdentityError::TokenReused {
+                        Err(IdentityStoreError::TokenReused {
                             family: token.family,
                         })
                     }
-                    Some(_) if token.expires_at <= now => Err(IdentityError::TokenExpired),
-                    Some(_) => Err(IdentityError::Unavailable(
+                    Some(_) if token.expires_at <= now => Err(IdentityStoreError::TokenExpired),
+                    Some(_) => Err(IdentityStoreError::Unavailable(
                         "refresh collided with another; retry".into(),
                     )),
-                    None => Err(IdentityError::UnknownToken),
+                    None => Err(IdentityStoreError::UnknownToken),
                 }
             }
-            Err(e) => Err(IdentityError::Unavailable(describe(e))),
+            Err(e) => Err(IdentityStoreError::Unavailable(describe(e))),
         }
     }
 
-    async fn revoke_family(&self, family: &str) -> Result<(), IdentityError> {
+    async fn revoke_family(&self, family: &str) -> Result<(), IdentityStoreError> {
         self.client
             .update_item()
             .table_name(&self.table)
@@ -230,7 +233,7 @@ impl IdentityStore for DynamoIdentity {
             .expression_attribute_values(":revoked", s("revoked"))
             .send()
             .await
-            .map_err(|e| IdentityError::Unavailable(describe(e.into_service_error())))?;
+            .map_err(|e| IdentityStoreError::Unavailable(describe(e.into_service_error())))?;
         Ok(())
     }
 }
@@ -239,7 +242,7 @@ impl IdentityStore for DynamoIdentity {
 /// so DynamoDB deletes old counters itself. One conditional `UpdateItem` counts a use.
 #[async_trait]
 impl RateLimiter for DynamoIdentity {
-    async fn acquire(&self, window: &RateWindow, limit: u32) -> Result<bool, IdentityError> {
+    async fn acquire(&self, window: &RateWindow, limit: u32) -> Result<bool, IdentityStoreError> {
         let result = self
             .client
             .update_item()
@@ -260,11 +263,11 @@ impl RateLimiter for DynamoIdentity {
         match result.map_err(SdkError::into_service_error) {
             Ok(_) => Ok(true),
             Err(UpdateItemError::ConditionalCheckFailedException(_)) => Ok(false),
-            Err(e) => Err(IdentityError::Unavailable(describe(e))),
+            Err(e) => Err(IdentityStoreError::Unavailable(describe(e))),
         }
     }
 
-    async fn give_back(&self, window: &RateWindow) -> Result<(), IdentityError> {
+    async fn give_back(&self, window: &RateWindow) -> Result<(), IdentityStoreError> {
         let result = self
             .client
             .update_item()
@@ -279,7 +282,7 @@ impl RateLimiter for DynamoIdentity {
             .await;
         match result.map_err(SdkError::into_service_error) {
             Ok(_) | Err(UpdateItemError::ConditionalCheckFailedException(_)) => Ok(()),
-            Err(e) => Err(IdentityError::Unavailable(describe(e))),
+            Err(e) => Err(IdentityStoreError::Unavailable(describe(e))),
         }
     }
 }

@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Duration, Utc};
 use stagepass_domain::{EventId, Hold, HoldId, HoldStatus, UnitId, UnitRecord, UnitState};
-use stagepass_domain::{InventoryError, SeatInventory};
+use stagepass_domain::{InventoryStoreError, SeatInventory};
 use std::collections::HashMap;
 
 /// Hold records outlive their expiry by a week so a late release or lookup still finds them.
@@ -36,16 +36,19 @@ fn hold_pk(id: &HoldId) -> String {
     format!("HOLD#{id}")
 }
 
-fn unavailable(e: impl Into<String>) -> InventoryError {
-    InventoryError::Unavailable(e.into())
+fn unavailable(e: impl Into<String>) -> InventoryStoreError {
+    InventoryStoreError::Unavailable(e.into())
 }
 
 impl DynamoInventory {
-    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Outcome, InventoryError> {
+    async fn transact(
+        &self,
+        items: Vec<TransactWriteItem>,
+    ) -> Result<Outcome, InventoryStoreError> {
         transact(&self.client, items).await.map_err(unavailable)
     }
 
-    async fn read_hold(&self, id: &HoldId) -> Result<Option<Hold>, InventoryError> {
+    async fn read_hold(&self, id: &HoldId) -> Result<Option<Hold>, InventoryStoreError> {
         let out = self
             .client
             .get_item()
@@ -126,7 +129,7 @@ async fn backoff(attempt: u32) {
 
 #[async_trait]
 impl SeatInventory for DynamoInventory {
-    async fn place_hold(&self, hold: &Hold, now: DateTime<Utc>) -> Result<(), InventoryError> {
+    async fn place_hold(&self, hold: &Hold, now: DateTime<Utc>) -> Result<(), InventoryStoreError> {
         let mut attempt = 0;
         loop {
             let mut items = vec![
@@ -147,7 +150,7 @@ impl SeatInventory for DynamoInventory {
                 let existing = self.read_hold(&hold.id).await?.ok_or_else(|| {
                     unavailable("hold record condition failed but no hold was found")
                 })?;
-                return Err(InventoryError::HoldExists(Box::new(existing)));
+                return Err(InventoryStoreError::HoldExists(Box::new(existing)));
             }
             let units = per_item.iter().skip(1).zip(&hold.units);
             let taken: Vec<UnitId> = units
@@ -156,7 +159,7 @@ impl SeatInventory for DynamoInventory {
                 .map(|(_, u)| u.clone())
                 .collect();
             if !taken.is_empty() {
-                return Err(InventoryError::Taken(taken));
+                return Err(InventoryStoreError::Taken(taken));
             }
             let contended: Vec<UnitId> = units
                 .filter(|((_, c), _)| *c)
@@ -165,23 +168,23 @@ impl SeatInventory for DynamoInventory {
             attempt += 1;
             if attempt > CONFLICT_RETRIES {
                 // Another transaction kept claiming these units: report them as taken.
-                return Err(InventoryError::Taken(contended));
+                return Err(InventoryStoreError::Taken(contended));
             }
             backoff(attempt).await;
         }
     }
 
-    async fn find_hold(&self, id: &HoldId) -> Result<Option<Hold>, InventoryError> {
+    async fn find_hold(&self, id: &HoldId) -> Result<Option<Hold>, InventoryStoreError> {
         self.read_hold(id).await
     }
 
-    async fn release_hold(&self, id: &HoldId) -> Result<Hold, InventoryError> {
+    async fn release_hold(&self, id: &HoldId) -> Result<Hold, InventoryStoreError> {
         let mut hold = self
             .read_hold(id)
             .await?
-            .ok_or(InventoryError::HoldNotFound)?;
+            .ok_or(InventoryStoreError::HoldNotFound)?;
         if hold.status != HoldStatus::Active {
-            return Err(InventoryError::HoldNotActive);
+            return Err(InventoryStoreError::HoldNotActive);
         }
         hold.status = HoldStatus::Released;
         let data = serde_json::to_string(&hold).expect("holds serialise");
@@ -225,7 +228,7 @@ impl SeatInventory for DynamoInventory {
                 Outcome::Cancelled(r) => r,
             };
             if per_item.first().is_some_and(|(failed, _)| *failed) {
-                return Err(InventoryError::HoldNotActive);
+                return Err(InventoryStoreError::HoldNotActive);
             }
             // Units another hold took after this one expired are not ours to free: drop them.
             let lost: Vec<bool> = per_item.iter().skip(1).map(|(f, _)| *f).collect();
@@ -248,15 +251,17 @@ impl SeatInventory for DynamoInventory {
         &self,
         id: &HoldId,
         now: DateTime<Utc>,
-    ) -> Result<Hold, InventoryError> {
+    ) -> Result<Hold, InventoryStoreError> {
         let mut hold = self
             .read_hold(id)
             .await?
-            .ok_or(InventoryError::HoldNotFound)?;
+            .ok_or(InventoryStoreError::HoldNotFound)?;
         match hold.status {
             HoldStatus::CheckedOut => return Ok(hold),
-            HoldStatus::Released => return Err(InventoryError::HoldNotActive),
-            HoldStatus::Active if !hold.is_live(now) => return Err(InventoryError::HoldExpired),
+            HoldStatus::Released => return Err(InventoryStoreError::HoldNotActive),
+            HoldStatus::Active if !hold.is_live(now) => {
+                return Err(InventoryStoreError::HoldExpired);
+            }
             HoldStatus::Active => {}
         }
         hold.status = HoldStatus::CheckedOut;
@@ -286,18 +291,18 @@ impl SeatInventory for DynamoInventory {
                 let stored = self
                     .read_hold(id)
                     .await?
-                    .ok_or(InventoryError::HoldNotFound)?;
+                    .ok_or(InventoryStoreError::HoldNotFound)?;
                 match stored.status {
                     HoldStatus::CheckedOut => Ok(stored),
-                    HoldStatus::Released => Err(InventoryError::HoldNotActive),
-                    HoldStatus::Active => Err(InventoryError::HoldExpired),
+                    HoldStatus::Released => Err(InventoryStoreError::HoldNotActive),
+                    HoldStatus::Active => Err(InventoryStoreError::HoldExpired),
                 }
             }
             Err(e) => Err(unavailable(describe(e.into_service_error()))),
         }
     }
 
-    async fn sell_hold(&self, hold: &Hold, now: DateTime<Utc>) -> Result<(), InventoryError> {
+    async fn sell_hold(&self, hold: &Hold, now: DateTime<Utc>) -> Result<(), InventoryStoreError> {
         for attempt in 0..=CONFLICT_RETRIES {
             let items: Vec<TransactWriteItem> = hold
                 .units
@@ -319,7 +324,7 @@ impl SeatInventory for DynamoInventory {
                 .map(|(_, u)| u.clone())
                 .collect();
             if !taken.is_empty() {
-                return Err(InventoryError::Taken(taken));
+                return Err(InventoryStoreError::Taken(taken));
             }
             backoff(attempt + 1).await;
         }
@@ -328,7 +333,7 @@ impl SeatInventory for DynamoInventory {
         ))
     }
 
-    async fn free_hold_units(&self, hold: &Hold) -> Result<(), InventoryError> {
+    async fn free_hold_units(&self, hold: &Hold) -> Result<(), InventoryStoreError> {
         for u in &hold.units {
             let result = self
                 .client
@@ -356,7 +361,7 @@ impl SeatInventory for DynamoInventory {
         event: &EventId,
         blocks: &[String],
         now: DateTime<Utc>,
-    ) -> Result<Vec<UnitRecord>, InventoryError> {
+    ) -> Result<Vec<UnitRecord>, InventoryStoreError> {
         let mut out = Vec::new();
         for block in blocks {
             let mut start: Option<Item> = None;

@@ -10,7 +10,7 @@ use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
 use stagepass_domain::{Booking, BookingId, EventId, IntegrationEvent, UserId};
 use stagepass_domain::{
-    BookingError, BookingStore, Claim, IdempotencyStore, InfraError, SavedResponse,
+    BookingStore, BookingStoreError, Claim, IdempotencyStore, InfraError, SavedResponse,
 };
 
 /// Booking id → booking JSON.
@@ -70,46 +70,49 @@ fn append_events(txn: &WriteTransaction, events: &[IntegrationEvent]) -> Result<
 
 #[async_trait]
 impl BookingStore for EmbeddedStore {
-    async fn create(&self, booking: &Booking) -> Result<(), BookingError> {
+    async fn create(&self, booking: &Booking) -> Result<(), BookingStoreError> {
         let booking = booking.clone();
-        self.write(move |txn| -> Result<(), BookingError> {
-            let mut bookings = txn.open_table(BOOKINGS).map_err(BookingError::store)?;
+        self.write(move |txn| -> Result<(), BookingStoreError> {
+            let mut bookings = txn.open_table(BOOKINGS).map_err(BookingStoreError::store)?;
             if let Some(existing) = bookings
                 .get(booking.id.as_str())
-                .map_err(BookingError::store)?
+                .map_err(BookingStoreError::store)?
             {
-                let existing: Booking = decode(existing.value()).map_err(BookingError::store)?;
-                return Err(BookingError::Exists(Box::new(existing)));
+                let existing: Booking =
+                    decode(existing.value()).map_err(BookingStoreError::store)?;
+                return Err(BookingStoreError::Exists(Box::new(existing)));
             }
             bookings
                 .insert(booking.id.as_str(), encode(&booking).as_slice())
-                .map_err(BookingError::store)?;
+                .map_err(BookingStoreError::store)?;
             txn.open_table(BY_BUYER)
-                .map_err(BookingError::store)?
+                .map_err(BookingStoreError::store)?
                 .insert(buyer_key(&booking).as_str(), booking.id.as_str())
-                .map_err(BookingError::store)?;
+                .map_err(BookingStoreError::store)?;
             txn.open_table(BY_EVENT)
-                .map_err(BookingError::store)?
+                .map_err(BookingStoreError::store)?
                 .insert(
                     format!("{}/{}", booking.event_id, booking.id).as_str(),
                     booking.id.as_str(),
                 )
-                .map_err(BookingError::store)?;
+                .map_err(BookingStoreError::store)?;
             Ok(())
         })
         .await
     }
 
-    async fn get(&self, id: &BookingId) -> Result<Option<Booking>, BookingError> {
+    async fn get(&self, id: &BookingId) -> Result<Option<Booking>, BookingStoreError> {
         let id = id.clone();
-        self.run(move |db| -> Result<Option<Booking>, BookingError> {
-            let txn = db.begin_read().map_err(BookingError::store)?;
-            let bookings = txn.open_table(BOOKINGS).map_err(BookingError::store)?;
-            let found = bookings.get(id.as_str()).map_err(BookingError::store)?;
+        self.run(move |db| -> Result<Option<Booking>, BookingStoreError> {
+            let txn = db.begin_read().map_err(BookingStoreError::store)?;
+            let bookings = txn.open_table(BOOKINGS).map_err(BookingStoreError::store)?;
+            let found = bookings
+                .get(id.as_str())
+                .map_err(BookingStoreError::store)?;
             found
                 .map(|v| decode(v.value()))
                 .transpose()
-                .map_err(BookingError::store)
+                .map_err(BookingStoreError::store)
         })
         .await
     }
@@ -119,46 +122,50 @@ impl BookingStore for EmbeddedStore {
         booking: &Booking,
         expected_version: u64,
         events: &[IntegrationEvent],
-    ) -> Result<(), BookingError> {
+    ) -> Result<(), BookingStoreError> {
         let booking = booking.clone();
         let events = events.to_vec();
-        self.write(move |txn| -> Result<(), BookingError> {
-            let mut bookings = txn.open_table(BOOKINGS).map_err(BookingError::store)?;
+        self.write(move |txn| -> Result<(), BookingStoreError> {
+            let mut bookings = txn.open_table(BOOKINGS).map_err(BookingStoreError::store)?;
             let current: Option<Booking> = bookings
                 .get(booking.id.as_str())
-                .map_err(BookingError::store)?
+                .map_err(BookingStoreError::store)?
                 .map(|v| decode(v.value()))
                 .transpose()
-                .map_err(BookingError::store)?;
+                .map_err(BookingStoreError::store)?;
             if current.is_none_or(|c| c.version != expected_version) {
-                return Err(BookingError::VersionConflict);
+                return Err(BookingStoreError::VersionConflict);
             }
             bookings
                 .insert(booking.id.as_str(), encode(&booking).as_slice())
-                .map_err(BookingError::store)?;
-            append_events(txn, &events).map_err(BookingError::store)?;
+                .map_err(BookingStoreError::store)?;
+            append_events(txn, &events).map_err(BookingStoreError::store)?;
             Ok(())
         })
         .await
     }
 
-    async fn for_buyer(&self, buyer: &UserId, limit: usize) -> Result<Vec<Booking>, BookingError> {
+    async fn for_buyer(
+        &self,
+        buyer: &UserId,
+        limit: usize,
+    ) -> Result<Vec<Booking>, BookingStoreError> {
         let buyer = buyer.clone();
-        self.run(move |db| -> Result<Vec<Booking>, BookingError> {
-            let txn = db.begin_read().map_err(BookingError::store)?;
-            let index = txn.open_table(BY_BUYER).map_err(BookingError::store)?;
-            let bookings = txn.open_table(BOOKINGS).map_err(BookingError::store)?;
+        self.run(move |db| -> Result<Vec<Booking>, BookingStoreError> {
+            let txn = db.begin_read().map_err(BookingStoreError::store)?;
+            let index = txn.open_table(BY_BUYER).map_err(BookingStoreError::store)?;
+            let bookings = txn.open_table(BOOKINGS).map_err(BookingStoreError::store)?;
             let from = format!("{buyer}\0");
             let to = format!("{buyer}\u{1}");
             let mut out = Vec::new();
             for entry in index
                 .range(from.as_str()..to.as_str())
-                .map_err(BookingError::store)?
+                .map_err(BookingStoreError::store)?
                 .rev()
             {
-                let (_, id) = entry.map_err(BookingError::store)?;
-                if let Some(v) = bookings.get(id.value()).map_err(BookingError::store)? {
-                    out.push(decode(v.value()).map_err(BookingError::store)?);
+                let (_, id) = entry.map_err(BookingStoreError::store)?;
+                if let Some(v) = bookings.get(id.value()).map_err(BookingStoreError::store)? {
+                    out.push(decode(v.value()).map_err(BookingStoreError::store)?);
                 }
                 if out.len() >= limit {
                     break;
@@ -169,22 +176,22 @@ impl BookingStore for EmbeddedStore {
         .await
     }
 
-    async fn for_event(&self, event: &EventId) -> Result<Vec<Booking>, BookingError> {
+    async fn for_event(&self, event: &EventId) -> Result<Vec<Booking>, BookingStoreError> {
         let event = event.clone();
-        self.run(move |db| -> Result<Vec<Booking>, BookingError> {
-            let txn = db.begin_read().map_err(BookingError::store)?;
-            let index = txn.open_table(BY_EVENT).map_err(BookingError::store)?;
-            let bookings = txn.open_table(BOOKINGS).map_err(BookingError::store)?;
+        self.run(move |db| -> Result<Vec<Booking>, BookingStoreError> {
+            let txn = db.begin_read().map_err(BookingStoreError::store)?;
+            let index = txn.open_table(BY_EVENT).map_err(BookingStoreError::store)?;
+            let bookings = txn.open_table(BOOKINGS).map_err(BookingStoreError::store)?;
             let from = format!("{event}/");
             let to = format!("{event}0");
             let mut out = Vec::new();
             for entry in index
                 .range(from.as_str()..to.as_str())
-                .map_err(BookingError::store)?
+                .map_err(BookingStoreError::store)?
             {
-                let (_, id) = entry.map_err(BookingError::store)?;
-                if let Some(v) = bookings.get(id.value()).map_err(BookingError::store)? {
-                    out.push(decode(v.value()).map_err(BookingError::store)?);
+                let (_, id) = entry.map_err(BookingStoreError::store)?;
+                if let Some(v) = bookings.get(id.value()).map_err(BookingStoreError::store)? {
+                    out.push(decode(v.value()).map_err(BookingStoreError::store)?);
                 }
             }
             Ok(out)
@@ -192,41 +199,45 @@ impl BookingStore for EmbeddedStore {
         .await
     }
 
-    async fn record_events(&self, events: &[IntegrationEvent]) -> Result<(), BookingError> {
+    async fn record_events(&self, events: &[IntegrationEvent]) -> Result<(), BookingStoreError> {
         let events = events.to_vec();
-        self.write(move |txn| -> Result<(), BookingError> {
-            append_events(txn, &events).map_err(BookingError::store)
+        self.write(move |txn| -> Result<(), BookingStoreError> {
+            append_events(txn, &events).map_err(BookingStoreError::store)
         })
         .await
     }
 
-    async fn undelivered(&self, limit: usize) -> Result<Vec<IntegrationEvent>, BookingError> {
-        self.run(move |db| -> Result<Vec<IntegrationEvent>, BookingError> {
-            let txn = db.begin_read().map_err(BookingError::store)?;
-            let outbox = txn.open_table(OUTBOX).map_err(BookingError::store)?;
-            let mut out = Vec::new();
-            for entry in outbox.iter().map_err(BookingError::store)?.take(limit) {
-                let (_, v) = entry.map_err(BookingError::store)?;
-                out.push(decode(v.value()).map_err(BookingError::store)?);
-            }
-            Ok(out)
-        })
+    async fn undelivered(&self, limit: usize) -> Result<Vec<IntegrationEvent>, BookingStoreError> {
+        self.run(
+            move |db| -> Result<Vec<IntegrationEvent>, BookingStoreError> {
+                let txn = db.begin_read().map_err(BookingStoreError::store)?;
+                let outbox = txn.open_table(OUTBOX).map_err(BookingStoreError::store)?;
+                let mut out = Vec::new();
+                for entry in outbox.iter().map_err(BookingStoreError::store)?.take(limit) {
+                    let (_, v) = entry.map_err(BookingStoreError::store)?;
+                    out.push(decode(v.value()).map_err(BookingStoreError::store)?);
+                }
+                Ok(out)
+            },
+        )
         .await
     }
 
-    async fn delivered(&self, ids: &[String]) -> Result<(), BookingError> {
+    async fn delivered(&self, ids: &[String]) -> Result<(), BookingStoreError> {
         let ids = ids.to_vec();
-        self.write(move |txn| -> Result<(), BookingError> {
-            let mut outbox = txn.open_table(OUTBOX).map_err(BookingError::store)?;
-            let index = txn.open_table(OUTBOX_IDS).map_err(BookingError::store)?;
+        self.write(move |txn| -> Result<(), BookingStoreError> {
+            let mut outbox = txn.open_table(OUTBOX).map_err(BookingStoreError::store)?;
+            let index = txn
+                .open_table(OUTBOX_IDS)
+                .map_err(BookingStoreError::store)?;
             for id in &ids {
                 // The id stays in the index, so a late duplicate record is still ignored.
                 if let Some(seq) = index
                     .get(id.as_str())
-                    .map_err(BookingError::store)?
+                    .map_err(BookingStoreError::store)?
                     .map(|s| s.value())
                 {
-                    outbox.remove(seq).map_err(BookingError::store)?;
+                    outbox.remove(seq).map_err(BookingStoreError::store)?;
                 }
             }
             Ok(())

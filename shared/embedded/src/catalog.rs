@@ -3,7 +3,9 @@
 use crate::{EmbeddedStore, StoreFailure, decode, encode, fail};
 use async_trait::async_trait;
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
-use stagepass_domain::{CatalogError, Event, EventCatalog, EventId, EventStatus, ListingQuery};
+use stagepass_domain::{
+    CatalogStoreError, Event, EventCatalog, EventId, EventStatus, ListingQuery,
+};
 
 /// Event id → event JSON.
 const EVENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("events");
@@ -18,96 +20,96 @@ pub(crate) fn create_tables(txn: &redb::WriteTransaction) -> Result<(), String> 
 
 #[async_trait]
 impl EventCatalog for EmbeddedStore {
-    async fn insert(&self, event: &Event) -> Result<(), CatalogError> {
+    async fn insert(&self, event: &Event) -> Result<(), CatalogStoreError> {
         let event = event.clone();
-        self.write(move |txn| -> Result<(), CatalogError> {
-            let mut events = txn.open_table(EVENTS).map_err(CatalogError::store)?;
+        self.write(move |txn| -> Result<(), CatalogStoreError> {
+            let mut events = txn.open_table(EVENTS).map_err(CatalogStoreError::store)?;
             if events
                 .get(event.id.as_str())
-                .map_err(CatalogError::store)?
+                .map_err(CatalogStoreError::store)?
                 .is_some()
             {
-                return Err(CatalogError::AlreadyExists);
+                return Err(CatalogStoreError::AlreadyExists);
             }
             events
                 .insert(event.id.as_str(), encode(&event).as_slice())
-                .map_err(CatalogError::store)?;
+                .map_err(CatalogStoreError::store)?;
             if event.status == EventStatus::Published {
-                let mut listing = txn.open_table(LISTING).map_err(CatalogError::store)?;
+                let mut listing = txn.open_table(LISTING).map_err(CatalogStoreError::store)?;
                 listing
                     .insert(event.start_key().as_str(), event.id.as_str())
-                    .map_err(CatalogError::store)?;
+                    .map_err(CatalogStoreError::store)?;
             }
             Ok(())
         })
         .await
     }
 
-    async fn get(&self, id: &EventId) -> Result<Option<Event>, CatalogError> {
+    async fn get(&self, id: &EventId) -> Result<Option<Event>, CatalogStoreError> {
         let id = id.clone();
-        self.run(move |db| -> Result<Option<Event>, CatalogError> {
-            let txn = db.begin_read().map_err(CatalogError::store)?;
-            let events = txn.open_table(EVENTS).map_err(CatalogError::store)?;
-            let found = events.get(id.as_str()).map_err(CatalogError::store)?;
+        self.run(move |db| -> Result<Option<Event>, CatalogStoreError> {
+            let txn = db.begin_read().map_err(CatalogStoreError::store)?;
+            let events = txn.open_table(EVENTS).map_err(CatalogStoreError::store)?;
+            let found = events.get(id.as_str()).map_err(CatalogStoreError::store)?;
             found
                 .map(|v| decode(v.value()))
                 .transpose()
-                .map_err(CatalogError::store)
+                .map_err(CatalogStoreError::store)
         })
         .await
     }
 
-    async fn replace(&self, event: &Event, expected_version: u64) -> Result<(), CatalogError> {
+    async fn replace(&self, event: &Event, expected_version: u64) -> Result<(), CatalogStoreError> {
         let event = event.clone();
-        self.write(move |txn| -> Result<(), CatalogError> {
-            let mut events = txn.open_table(EVENTS).map_err(CatalogError::store)?;
+        self.write(move |txn| -> Result<(), CatalogStoreError> {
+            let mut events = txn.open_table(EVENTS).map_err(CatalogStoreError::store)?;
             let stored: Option<Event> = events
                 .get(event.id.as_str())
-                .map_err(CatalogError::store)?
+                .map_err(CatalogStoreError::store)?
                 .map(|v| decode(v.value()))
                 .transpose()
-                .map_err(CatalogError::store)?;
+                .map_err(CatalogStoreError::store)?;
             let Some(stored) = stored.filter(|s| s.version == expected_version) else {
-                return Err(CatalogError::VersionConflict);
+                return Err(CatalogStoreError::VersionConflict);
             };
             events
                 .insert(event.id.as_str(), encode(&event).as_slice())
-                .map_err(CatalogError::store)?;
-            let mut listing = txn.open_table(LISTING).map_err(CatalogError::store)?;
+                .map_err(CatalogStoreError::store)?;
+            let mut listing = txn.open_table(LISTING).map_err(CatalogStoreError::store)?;
             if stored.status == EventStatus::Published {
                 listing
                     .remove(stored.start_key().as_str())
-                    .map_err(CatalogError::store)?;
+                    .map_err(CatalogStoreError::store)?;
             }
             if event.status == EventStatus::Published {
                 listing
                     .insert(event.start_key().as_str(), event.id.as_str())
-                    .map_err(CatalogError::store)?;
+                    .map_err(CatalogStoreError::store)?;
             }
             Ok(())
         })
         .await
     }
 
-    async fn list_published(&self, query: &ListingQuery) -> Result<Vec<Event>, CatalogError> {
+    async fn list_published(&self, query: &ListingQuery) -> Result<Vec<Event>, CatalogStoreError> {
         let query = query.clone();
-        self.run(move |db| -> Result<Vec<Event>, CatalogError> {
-            let txn = db.begin_read().map_err(CatalogError::store)?;
-            let listing = txn.open_table(LISTING).map_err(CatalogError::store)?;
-            let events = txn.open_table(EVENTS).map_err(CatalogError::store)?;
+        self.run(move |db| -> Result<Vec<Event>, CatalogStoreError> {
+            let txn = db.begin_read().map_err(CatalogStoreError::store)?;
+            let listing = txn.open_table(LISTING).map_err(CatalogStoreError::store)?;
+            let events = txn.open_table(EVENTS).map_err(CatalogStoreError::store)?;
             let mut out = Vec::new();
             if query.from_key > query.to_key {
                 return Ok(out);
             }
             for entry in listing
                 .range(query.from_key.as_str()..=query.to_key.as_str())
-                .map_err(CatalogError::store)?
+                .map_err(CatalogStoreError::store)?
             {
-                let (_, id) = entry.map_err(CatalogError::store)?;
-                let Some(bytes) = events.get(id.value()).map_err(CatalogError::store)? else {
+                let (_, id) = entry.map_err(CatalogStoreError::store)?;
+                let Some(bytes) = events.get(id.value()).map_err(CatalogStoreError::store)? else {
                     continue;
                 };
-                let event: Event = decode(bytes.value()).map_err(CatalogError::store)?;
+                let event: Event = decode(bytes.value()).map_err(CatalogStoreError::store)?;
                 let city_ok = query
                     .city_key
                     .as_ref()

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 use stagepass_domain::identity::{Account, Email, RefreshToken};
-use stagepass_domain::{IdentityError, IdentityStore, RateLimiter, RateWindow};
+use stagepass_domain::{IdentityStore, IdentityStoreError, RateLimiter, RateWindow};
 
 /// Normalised email → account JSON: the key makes emails unique.
 pub(crate) const ACCOUNTS: TableDefinition<&str, &[u8]> = TableDefinition::new("accounts");
@@ -26,60 +26,68 @@ struct Stored {
 
 #[async_trait]
 impl IdentityStore for EmbeddedStore {
-    async fn create_account(&self, account: &Account) -> Result<(), IdentityError> {
+    async fn create_account(&self, account: &Account) -> Result<(), IdentityStoreError> {
         let account = account.clone();
-        self.write(move |txn| -> Result<(), IdentityError> {
-            let mut accounts = txn.open_table(ACCOUNTS).map_err(IdentityError::store)?;
+        self.write(move |txn| -> Result<(), IdentityStoreError> {
+            let mut accounts = txn
+                .open_table(ACCOUNTS)
+                .map_err(IdentityStoreError::store)?;
             if accounts
                 .get(account.email.as_str())
-                .map_err(IdentityError::store)?
+                .map_err(IdentityStoreError::store)?
                 .is_some()
             {
-                return Err(IdentityError::EmailTaken);
+                return Err(IdentityStoreError::EmailTaken);
             }
             accounts
                 .insert(account.email.as_str(), encode(&account).as_slice())
-                .map_err(IdentityError::store)?;
+                .map_err(IdentityStoreError::store)?;
             Ok(())
         })
         .await
     }
 
-    async fn account_by_email(&self, email: &Email) -> Result<Option<Account>, IdentityError> {
+    async fn account_by_email(&self, email: &Email) -> Result<Option<Account>, IdentityStoreError> {
         let email = email.clone();
-        self.run(move |db| -> Result<Option<Account>, IdentityError> {
-            let txn = db.begin_read().map_err(IdentityError::store)?;
-            let accounts = txn.open_table(ACCOUNTS).map_err(IdentityError::store)?;
-            let found = accounts.get(email.as_str()).map_err(IdentityError::store)?;
+        self.run(move |db| -> Result<Option<Account>, IdentityStoreError> {
+            let txn = db.begin_read().map_err(IdentityStoreError::store)?;
+            let accounts = txn
+                .open_table(ACCOUNTS)
+                .map_err(IdentityStoreError::store)?;
+            let found = accounts
+                .get(email.as_str())
+                .map_err(IdentityStoreError::store)?;
             found
                 .map(|v| decode(v.value()))
                 .transpose()
-                .map_err(IdentityError::store)
+                .map_err(IdentityStoreError::store)
         })
         .await
     }
 
-    async fn store_refresh(&self, token: &RefreshToken) -> Result<(), IdentityError> {
+    async fn store_refresh(&self, token: &RefreshToken) -> Result<(), IdentityStoreError> {
         let token = token.clone();
-        self.write(move |txn| -> Result<(), IdentityError> {
-            let mut families = txn.open_table(FAMILIES).map_err(IdentityError::store)?;
+        self.write(move |txn| -> Result<(), IdentityStoreError> {
+            let mut families = txn
+                .open_table(FAMILIES)
+                .map_err(IdentityStoreError::store)?;
             if families
                 .get(token.family.as_str())
-                .map_err(IdentityError::store)?
+                .map_err(IdentityStoreError::store)?
                 .is_none()
             {
                 families
                     .insert(token.family.as_str(), "active")
-                    .map_err(IdentityError::store)?;
+                    .map_err(IdentityStoreError::store)?;
             }
             let stored = Stored {
                 token: token.clone(),
                 used: false,
             };
             txn.open_table(REFRESH)
-                .map_err(IdentityError::store)?
+                .map_err(IdentityStoreError::store)?
                 .insert(token.token_hash.as_str(), encode(&stored).as_slice())
-                .map_err(IdentityError::store)?;
+                .map_err(IdentityStoreError::store)?;
             Ok(())
         })
         .await
@@ -89,57 +97,59 @@ impl IdentityStore for EmbeddedStore {
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
-    ) -> Result<RefreshToken, IdentityError> {
+    ) -> Result<RefreshToken, IdentityStoreError> {
         let token_hash = token_hash.to_string();
         // The outer result aborts the transaction; the inner one is committed either way,
         // because a reuse must leave the family revoked.
         self.write(
-            move |txn| -> Result<Result<RefreshToken, IdentityError>, IdentityError> {
-                let mut refresh = txn.open_table(REFRESH).map_err(IdentityError::store)?;
-                let mut families = txn.open_table(FAMILIES).map_err(IdentityError::store)?;
+            move |txn| -> Result<Result<RefreshToken, IdentityStoreError>, IdentityStoreError> {
+                let mut refresh = txn.open_table(REFRESH).map_err(IdentityStoreError::store)?;
+                let mut families = txn
+                    .open_table(FAMILIES)
+                    .map_err(IdentityStoreError::store)?;
                 let Some(mut stored) = refresh
                     .get(token_hash.as_str())
-                    .map_err(IdentityError::store)?
+                    .map_err(IdentityStoreError::store)?
                     .map(|v| decode::<Stored>(v.value()))
                     .transpose()
-                    .map_err(IdentityError::store)?
+                    .map_err(IdentityStoreError::store)?
                 else {
-                    return Err(IdentityError::UnknownToken);
+                    return Err(IdentityStoreError::UnknownToken);
                 };
                 let family = stored.token.family.clone();
                 let revoked = families
                     .get(family.as_str())
-                    .map_err(IdentityError::store)?
+                    .map_err(IdentityStoreError::store)?
                     .is_some_and(|s| s.value() == "revoked");
                 if revoked {
-                    return Err(IdentityError::FamilyRevoked);
+                    return Err(IdentityStoreError::FamilyRevoked);
                 }
                 if stored.used {
                     families
                         .insert(family.as_str(), "revoked")
-                        .map_err(IdentityError::store)?;
-                    return Ok(Err(IdentityError::TokenReused { family }));
+                        .map_err(IdentityStoreError::store)?;
+                    return Ok(Err(IdentityStoreError::TokenReused { family }));
                 }
                 if stored.token.expires_at <= now {
-                    return Err(IdentityError::TokenExpired);
+                    return Err(IdentityStoreError::TokenExpired);
                 }
                 stored.used = true;
                 refresh
                     .insert(token_hash.as_str(), encode(&stored).as_slice())
-                    .map_err(IdentityError::store)?;
+                    .map_err(IdentityStoreError::store)?;
                 Ok(Ok(stored.token))
             },
         )
         .await?
     }
 
-    async fn revoke_family(&self, family: &str) -> Result<(), IdentityError> {
+    async fn revoke_family(&self, family: &str) -> Result<(), IdentityStoreError> {
         let family = family.to_string();
-        self.write(move |txn| -> Result<(), IdentityError> {
+        self.write(move |txn| -> Result<(), IdentityStoreError> {
             txn.open_table(FAMILIES)
-                .map_err(IdentityError::store)?
+                .map_err(IdentityStoreError::store)?
                 .insert(family.as_str(), "revoked")
-                .map_err(IdentityError::store)?;
+                .map_err(IdentityStoreError::store)?;
             Ok(())
         })
         .await
@@ -160,44 +170,44 @@ const RATE_SWEEP_AFTER_MS: i64 = 3_600_000;
 
 #[async_trait]
 impl RateLimiter for EmbeddedStore {
-    async fn acquire(&self, window: &RateWindow, limit: u32) -> Result<bool, IdentityError> {
+    async fn acquire(&self, window: &RateWindow, limit: u32) -> Result<bool, IdentityStoreError> {
         let key = rate_key(window);
         let sweep_before = format!(
             "{:020}",
             (window.expires_at.timestamp_millis() - RATE_SWEEP_AFTER_MS).max(0)
         );
-        self.write(move |txn| -> Result<bool, IdentityError> {
-            let mut rates = txn.open_table(RATES).map_err(IdentityError::store)?;
+        self.write(move |txn| -> Result<bool, IdentityStoreError> {
+            let mut rates = txn.open_table(RATES).map_err(IdentityStoreError::store)?;
             rates
                 .retain_in(..sweep_before.as_str(), |_, _| false)
-                .map_err(IdentityError::store)?;
+                .map_err(IdentityStoreError::store)?;
             let count = rates
                 .get(key.as_str())
-                .map_err(IdentityError::store)?
+                .map_err(IdentityStoreError::store)?
                 .map_or(0, |v| v.value());
             if count >= limit {
                 return Ok(false);
             }
             rates
                 .insert(key.as_str(), count + 1)
-                .map_err(IdentityError::store)?;
+                .map_err(IdentityStoreError::store)?;
             Ok(true)
         })
         .await
     }
 
-    async fn give_back(&self, window: &RateWindow) -> Result<(), IdentityError> {
+    async fn give_back(&self, window: &RateWindow) -> Result<(), IdentityStoreError> {
         let key = rate_key(window);
-        self.write(move |txn| -> Result<(), IdentityError> {
-            let mut rates = txn.open_table(RATES).map_err(IdentityError::store)?;
+        self.write(move |txn| -> Result<(), IdentityStoreError> {
+            let mut rates = txn.open_table(RATES).map_err(IdentityStoreError::store)?;
             let count = rates
                 .get(key.as_str())
-                .map_err(IdentityError::store)?
+                .map_err(IdentityStoreError::store)?
                 .map_or(0, |v| v.value());
             if count > 0 {
                 rates
                     .insert(key.as_str(), count - 1)
-                    .map_err(IdentityError::store)?;
+                    .map_err(IdentityStoreError::store)?;
             }
             Ok(())
         })

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use stagepass_domain::{
-    EventId, Hold, HoldId, HoldStatus, InventoryError, SeatInventory, UnitRecord, UnitState,
+    EventId, Hold, HoldId, HoldStatus, InventoryStoreError, SeatInventory, UnitRecord, UnitState,
 };
 
 /// `{event}/{unit}` → unit record JSON.
@@ -31,13 +31,16 @@ fn claim_units(
     hold: &Hold,
     state: UnitState,
     now: DateTime<Utc>,
-) -> Result<(), InventoryError> {
-    let mut units = txn.open_table(UNITS).map_err(InventoryError::store)?;
+) -> Result<(), InventoryStoreError> {
+    let mut units = txn.open_table(UNITS).map_err(InventoryStoreError::store)?;
     let mut taken = Vec::new();
     for unit in &hold.units {
         let key = unit_key(&hold.event_id, unit.as_str());
-        if let Some(bytes) = units.get(key.as_str()).map_err(InventoryError::store)? {
-            let record: UnitRecord = decode(bytes.value()).map_err(InventoryError::store)?;
+        if let Some(bytes) = units
+            .get(key.as_str())
+            .map_err(InventoryStoreError::store)?
+        {
+            let record: UnitRecord = decode(bytes.value()).map_err(InventoryStoreError::store)?;
             let own_sale = state == UnitState::Sold && record.hold_id == hold.id;
             if !own_sale && record.is_live(now) {
                 taken.push(unit.clone());
@@ -45,7 +48,7 @@ fn claim_units(
         }
     }
     if !taken.is_empty() {
-        return Err(InventoryError::Taken(taken));
+        return Err(InventoryStoreError::Taken(taken));
     }
     for unit in &hold.units {
         let record = UnitRecord {
@@ -57,7 +60,7 @@ fn claim_units(
         let key = unit_key(&hold.event_id, unit.as_str());
         units
             .insert(key.as_str(), encode(&record).as_slice())
-            .map_err(InventoryError::store)?;
+            .map_err(InventoryStoreError::store)?;
     }
     Ok(())
 }
@@ -81,53 +84,57 @@ fn free_units(txn: &redb::WriteTransaction, hold: &Hold) -> Result<(), String> {
 
 #[async_trait]
 impl SeatInventory for EmbeddedStore {
-    async fn place_hold(&self, hold: &Hold, now: DateTime<Utc>) -> Result<(), InventoryError> {
+    async fn place_hold(&self, hold: &Hold, now: DateTime<Utc>) -> Result<(), InventoryStoreError> {
         let hold = hold.clone();
-        self.write(move |txn| -> Result<(), InventoryError> {
-            let mut holds = txn.open_table(HOLDS).map_err(InventoryError::store)?;
-            if let Some(existing) = holds.get(hold.id.as_str()).map_err(InventoryError::store)? {
-                let existing: Hold = decode(existing.value()).map_err(InventoryError::store)?;
-                return Err(InventoryError::HoldExists(Box::new(existing)));
+        self.write(move |txn| -> Result<(), InventoryStoreError> {
+            let mut holds = txn.open_table(HOLDS).map_err(InventoryStoreError::store)?;
+            if let Some(existing) = holds
+                .get(hold.id.as_str())
+                .map_err(InventoryStoreError::store)?
+            {
+                let existing: Hold =
+                    decode(existing.value()).map_err(InventoryStoreError::store)?;
+                return Err(InventoryStoreError::HoldExists(Box::new(existing)));
             }
             claim_units(txn, &hold, UnitState::Held, now)?;
             holds
                 .insert(hold.id.as_str(), encode(&hold).as_slice())
-                .map_err(InventoryError::store)?;
+                .map_err(InventoryStoreError::store)?;
             Ok(())
         })
         .await
     }
 
-    async fn find_hold(&self, id: &HoldId) -> Result<Option<Hold>, InventoryError> {
+    async fn find_hold(&self, id: &HoldId) -> Result<Option<Hold>, InventoryStoreError> {
         let id = id.clone();
-        self.run(move |db| -> Result<Option<Hold>, InventoryError> {
-            let txn = db.begin_read().map_err(InventoryError::store)?;
-            let holds = txn.open_table(HOLDS).map_err(InventoryError::store)?;
-            let found = holds.get(id.as_str()).map_err(InventoryError::store)?;
+        self.run(move |db| -> Result<Option<Hold>, InventoryStoreError> {
+            let txn = db.begin_read().map_err(InventoryStoreError::store)?;
+            let holds = txn.open_table(HOLDS).map_err(InventoryStoreError::store)?;
+            let found = holds.get(id.as_str()).map_err(InventoryStoreError::store)?;
             found
                 .map(|v| decode(v.value()))
                 .transpose()
-                .map_err(InventoryError::store)
+                .map_err(InventoryStoreError::store)
         })
         .await
     }
 
-    async fn release_hold(&self, id: &HoldId) -> Result<Hold, InventoryError> {
+    async fn release_hold(&self, id: &HoldId) -> Result<Hold, InventoryStoreError> {
         let id = id.clone();
-        self.write(move |txn| -> Result<Hold, InventoryError> {
-            let mut holds = txn.open_table(HOLDS).map_err(InventoryError::store)?;
-            let mut hold: Hold = match holds.get(id.as_str()).map_err(InventoryError::store)? {
-                Some(v) => decode(v.value()).map_err(InventoryError::store)?,
-                None => return Err(InventoryError::HoldNotFound),
+        self.write(move |txn| -> Result<Hold, InventoryStoreError> {
+            let mut holds = txn.open_table(HOLDS).map_err(InventoryStoreError::store)?;
+            let mut hold: Hold = match holds.get(id.as_str()).map_err(InventoryStoreError::store)? {
+                Some(v) => decode(v.value()).map_err(InventoryStoreError::store)?,
+                None => return Err(InventoryStoreError::HoldNotFound),
             };
             if hold.status != HoldStatus::Active {
-                return Err(InventoryError::HoldNotActive);
+                return Err(InventoryStoreError::HoldNotActive);
             }
-            free_units(txn, &hold).map_err(InventoryError::store)?;
+            free_units(txn, &hold).map_err(InventoryStoreError::store)?;
             hold.status = HoldStatus::Released;
             holds
                 .insert(hold.id.as_str(), encode(&hold).as_slice())
-                .map_err(InventoryError::store)?;
+                .map_err(InventoryStoreError::store)?;
             Ok(hold)
         })
         .await
@@ -137,43 +144,43 @@ impl SeatInventory for EmbeddedStore {
         &self,
         id: &HoldId,
         now: DateTime<Utc>,
-    ) -> Result<Hold, InventoryError> {
+    ) -> Result<Hold, InventoryStoreError> {
         let id = id.clone();
-        self.write(move |txn| -> Result<Hold, InventoryError> {
-            let mut holds = txn.open_table(HOLDS).map_err(InventoryError::store)?;
-            let mut hold: Hold = match holds.get(id.as_str()).map_err(InventoryError::store)? {
-                Some(v) => decode(v.value()).map_err(InventoryError::store)?,
-                None => return Err(InventoryError::HoldNotFound),
+        self.write(move |txn| -> Result<Hold, InventoryStoreError> {
+            let mut holds = txn.open_table(HOLDS).map_err(InventoryStoreError::store)?;
+            let mut hold: Hold = match holds.get(id.as_str()).map_err(InventoryStoreError::store)? {
+                Some(v) => decode(v.value()).map_err(InventoryStoreError::store)?,
+                None => return Err(InventoryStoreError::HoldNotFound),
             };
             match hold.status {
                 HoldStatus::CheckedOut => return Ok(hold),
-                HoldStatus::Released => return Err(InventoryError::HoldNotActive),
+                HoldStatus::Released => return Err(InventoryStoreError::HoldNotActive),
                 HoldStatus::Active if !hold.is_live(now) => {
-                    return Err(InventoryError::HoldExpired);
+                    return Err(InventoryStoreError::HoldExpired);
                 }
                 HoldStatus::Active => {}
             }
             hold.status = HoldStatus::CheckedOut;
             holds
                 .insert(hold.id.as_str(), encode(&hold).as_slice())
-                .map_err(InventoryError::store)?;
+                .map_err(InventoryStoreError::store)?;
             Ok(hold)
         })
         .await
     }
 
-    async fn sell_hold(&self, hold: &Hold, now: DateTime<Utc>) -> Result<(), InventoryError> {
+    async fn sell_hold(&self, hold: &Hold, now: DateTime<Utc>) -> Result<(), InventoryStoreError> {
         let hold = hold.clone();
-        self.write(move |txn| -> Result<(), InventoryError> {
+        self.write(move |txn| -> Result<(), InventoryStoreError> {
             claim_units(txn, &hold, UnitState::Sold, now)
         })
         .await
     }
 
-    async fn free_hold_units(&self, hold: &Hold) -> Result<(), InventoryError> {
+    async fn free_hold_units(&self, hold: &Hold) -> Result<(), InventoryStoreError> {
         let hold = hold.clone();
-        self.write(move |txn| -> Result<(), InventoryError> {
-            free_units(txn, &hold).map_err(InventoryError::store)
+        self.write(move |txn| -> Result<(), InventoryStoreError> {
+            free_units(txn, &hold).map_err(InventoryStoreError::store)
         })
         .await
     }
@@ -183,12 +190,12 @@ impl SeatInventory for EmbeddedStore {
         event: &EventId,
         blocks: &[String],
         now: DateTime<Utc>,
-    ) -> Result<Vec<UnitRecord>, InventoryError> {
+    ) -> Result<Vec<UnitRecord>, InventoryStoreError> {
         let event = event.clone();
         let blocks = blocks.to_vec();
-        self.run(move |db| -> Result<Vec<UnitRecord>, InventoryError> {
-            let txn = db.begin_read().map_err(InventoryError::store)?;
-            let units = txn.open_table(UNITS).map_err(InventoryError::store)?;
+        self.run(move |db| -> Result<Vec<UnitRecord>, InventoryStoreError> {
+            let txn = db.begin_read().map_err(InventoryStoreError::store)?;
+            let units = txn.open_table(UNITS).map_err(InventoryStoreError::store)?;
             let mut out = Vec::new();
             for block in &blocks {
                 // Seats are `block-…`, places `block#…`: '.' and '$' are the next characters up.
@@ -197,11 +204,11 @@ impl SeatInventory for EmbeddedStore {
                     let to = format!("{event}/{block}{end}");
                     for entry in units
                         .range(from.as_str()..to.as_str())
-                        .map_err(InventoryError::store)?
+                        .map_err(InventoryStoreError::store)?
                     {
-                        let (_, bytes) = entry.map_err(InventoryError::store)?;
+                        let (_, bytes) = entry.map_err(InventoryStoreError::store)?;
                         let record: UnitRecord =
-                            decode(bytes.value()).map_err(InventoryError::store)?;
+                            decode(bytes.value()).map_err(InventoryStoreError::store)?;
                         if record.is_live(now) {
                             out.push(record);
                         }

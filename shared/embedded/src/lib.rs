@@ -91,10 +91,10 @@ macro_rules! store_failure {
 }
 
 store_failure! {
-    stagepass_domain::CatalogError => stagepass_domain::CatalogError::Unavailable,
-    stagepass_domain::InventoryError => stagepass_domain::InventoryError::Unavailable,
-    stagepass_domain::IdentityError => stagepass_domain::IdentityError::Unavailable,
-    stagepass_domain::BookingError => stagepass_domain::BookingError::Unavailable,
+    stagepass_domain::CatalogStoreError => stagepass_domain::CatalogStoreError::Unavailable,
+    stagepass_domain::InventoryStoreError => stagepass_domain::InventoryStoreError::Unavailable,
+    stagepass_domain::IdentityStoreError => stagepass_domain::IdentityStoreError::Unavailable,
+    stagepass_domain::BookingStoreError => stagepass_domain::BookingStoreError::Unavailable,
     stagepass_domain::InfraError => stagepass_domain::InfraError,
     // Store work whose only failure is the store's (saga execution records).
     String => String::from,

@@ -4,7 +4,7 @@
 use serde_json::json;
 use stagepass_api::{Ports, Wiring};
 use stagepass_domain::catalog::Catalog;
-use stagepass_domain::{Accounts, Actor, DomainError, NewEvent, Role};
+use stagepass_domain::{Accounts, Actor, NewEvent, Role};
 
 /// Local-only demo password (the store lives in the git-ignored data folder).
 pub const DEMO_PASSWORD: &str = "stagepass-demo";
@@ -20,16 +20,15 @@ pub struct Demo {
     pub event_id: Option<String>,
 }
 
-pub async fn seed(ports: &Ports) -> Result<Demo, DomainError> {
-    let wiring = |e: stagepass_api::WiringError| DomainError::Unavailable(e.0);
+pub async fn seed(ports: &Ports) -> Result<Demo, Box<dyn std::error::Error>> {
     let accounts = Accounts::new(
-        ports.identity().map_err(wiring)?,
-        ports.rate_limiter().map_err(wiring)?,
+        ports.identity()?,
+        ports.rate_limiter()?,
         ports.clock(),
         ports.identity_settings.clone(),
     );
     let catalog = Catalog {
-        catalog: ports.catalog().map_err(wiring)?,
+        catalog: ports.catalog()?,
         clock: ports.clock(),
     };
     let mut event_id = None;

@@ -2,11 +2,12 @@
 //! settles every booking the same way ([`Settlement`]).
 
 use super::changes::{change, hold_of};
+use super::error::BookingError;
 use super::models::{Booking, BookingId, BookingStatus, PaymentState, TicketStatus};
 use super::ports::{BookingStore, PaymentProvider};
 use super::queries::visible_booking;
 use crate::clock::Clock;
-use crate::error::{DomainError, Result, unavailable};
+use crate::error::{InfraError, unavailable};
 use crate::holds::ports::SeatInventory;
 use crate::identity::Actor;
 use crate::integration::events as integration;
@@ -23,7 +24,7 @@ pub struct Settlement {
 impl Settlement {
     /// Refund, free the seats, void the tickets and record the cancellation. Refund and
     /// release come first and are idempotent, so a crash part-way is finished by a retry.
-    pub async fn settle(&self, booking: Booking, reason: &str) -> Result<Booking> {
+    pub async fn settle(&self, booking: Booking, reason: &str) -> Result<Booking, InfraError> {
         let refund_id = match booking.charge_id() {
             Some(_) => self
                 .payments
@@ -75,21 +76,21 @@ pub struct CancelBooking {
 impl CancelBooking {
     /// The buyer cancels a confirmed booking before the event: refund, seats back on sale,
     /// tickets void, `BookingCancelled`. Safe to retry: each part happens once.
-    pub async fn cancel(&self, viewer: &Actor, id: &BookingId) -> Result<Booking> {
+    pub async fn cancel(&self, viewer: &Actor, id: &BookingId) -> Result<Booking, BookingError> {
         let s = &self.settlement;
         let booking = visible_booking(s.bookings.as_ref(), viewer, id).await?;
         if booking.status == BookingStatus::Cancelled {
             // A retry: make sure the money and seats are settled, then answer the same.
-            return s.settle(booking, "cancelled_by_buyer").await;
+            return Ok(s.settle(booking, "cancelled_by_buyer").await?);
         }
         if booking.status != BookingStatus::Confirmed {
-            return Err(DomainError::BookingNotCancellable(
+            return Err(BookingError::BookingNotCancellable(
                 booking.status.as_str().into(),
             ));
         }
         if booking.starts_at <= s.clock.now() {
-            return Err(DomainError::EventStarted);
+            return Err(BookingError::EventStarted);
         }
-        s.settle(booking, "cancelled_by_buyer").await
+        Ok(s.settle(booking, "cancelled_by_buyer").await?)
     }
 }

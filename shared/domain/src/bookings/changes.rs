@@ -3,7 +3,7 @@
 //! makes the change reload and apply again instead of overwriting.
 
 use super::models::{Booking, BookingId};
-use super::ports::{BookingError, BookingStore};
+use super::ports::{BookingStore, BookingStoreError};
 use crate::clock::Clock;
 use crate::holds::models::Hold;
 use crate::holds::ports::SeatInventory;
@@ -59,7 +59,7 @@ pub async fn change(
         };
         match store.update(&next, current.version, &events).await {
             Ok(()) => return Ok(next),
-            Err(BookingError::VersionConflict) => continue,
+            Err(BookingStoreError::VersionConflict) => continue,
             Err(e) => return Err(ChangeError::Unavailable(e.to_string())),
         }
     }

@@ -1,12 +1,13 @@
 //! Checkout: a buyer's live hold becomes a pending booking and the saga starts.
 
+use super::error::BookingError;
 use super::models::{Booking, BookingDraft, BookingId, PaymentMethod};
-use super::ports::{BookingError, BookingStore, Workflow};
+use super::ports::{BookingStore, BookingStoreError, Workflow};
 use crate::catalog::EventStatus;
 use crate::catalog::ports::EventCatalog;
 use crate::clock::Clock;
-use crate::error::{DomainError, Result, unavailable};
-use crate::holds::ports::{InventoryError, SeatInventory};
+use crate::error::unavailable;
+use crate::holds::ports::{InventoryStoreError, SeatInventory};
 use crate::ids::{HoldId, UserId};
 use std::sync::Arc;
 
@@ -38,7 +39,7 @@ impl Checkout {
         buyer: &Buyer,
         hold_id: &HoldId,
         method: PaymentMethod,
-    ) -> Result<CheckoutOutcome> {
+    ) -> Result<CheckoutOutcome, BookingError> {
         let hold = match self
             .inventory
             .find_hold(hold_id)
@@ -46,7 +47,7 @@ impl Checkout {
             .map_err(unavailable)?
         {
             Some(h) if h.holder == buyer.user => h,
-            _ => return Err(DomainError::HoldNotFound(hold_id.to_string())),
+            _ => return Err(BookingError::HoldNotFound(hold_id.to_string())),
         };
         let booking_id = BookingId::for_hold(&hold.id);
         if let Some(existing) = self.bookings.get(&booking_id).await? {
@@ -62,29 +63,30 @@ impl Checkout {
         let event = self
             .catalog
             .get(&hold.event_id)
-            .await?
-            .ok_or_else(|| DomainError::EventNotFound(hold.event_id.to_string()))?;
+            .await
+            .map_err(unavailable)?
+            .ok_or_else(|| BookingError::EventNotFound(hold.event_id.to_string()))?;
         let now = self.clock.now();
         if !event.is_on_sale(now) {
             return Err(match event.status {
-                EventStatus::Cancelled => DomainError::EventCancelled,
-                _ if event.starts_at <= now => DomainError::EventStarted,
-                _ => DomainError::EventNotOnSale,
+                EventStatus::Cancelled => BookingError::EventCancelled,
+                _ if event.starts_at <= now => BookingError::EventStarted,
+                _ => BookingError::EventNotOnSale,
             });
         }
         // The hold is marked first, so its holder cannot release the seats from under the saga.
         let hold = match self.inventory.check_out_hold(hold_id, now).await {
             Ok(h) => h,
-            Err(InventoryError::HoldExpired) => {
-                return Err(DomainError::HoldExpired(hold.expires_at.to_rfc3339()));
+            Err(InventoryStoreError::HoldExpired) => {
+                return Err(BookingError::HoldExpired(hold.expires_at.to_rfc3339()));
             }
-            Err(InventoryError::HoldNotActive) => {
-                return Err(DomainError::HoldNotActive("released".into()));
+            Err(InventoryStoreError::HoldNotActive) => {
+                return Err(BookingError::HoldNotActive("released".into()));
             }
-            Err(InventoryError::HoldNotFound) => {
-                return Err(DomainError::HoldNotFound(hold_id.to_string()));
+            Err(InventoryStoreError::HoldNotFound) => {
+                return Err(BookingError::HoldNotFound(hold_id.to_string()));
             }
-            Err(e) => return Err(unavailable(e)),
+            Err(e) => return Err(unavailable(e).into()),
         };
         let booking = Booking::pending(
             BookingDraft {
@@ -100,7 +102,7 @@ impl Checkout {
         let (booking, created) = match self.bookings.create(&booking).await {
             Ok(()) => (booking, true),
             // A concurrent checkout of the same hold got there first.
-            Err(BookingError::Exists(stored)) => (*stored, false),
+            Err(BookingStoreError::Exists(stored)) => (*stored, false),
             Err(e) => return Err(e.into()),
         };
         self.workflow

@@ -4,6 +4,7 @@
 pub mod cancel_booking;
 pub mod changes;
 pub mod checkout;
+pub mod error;
 pub mod models;
 pub mod payments;
 pub mod ports;
@@ -11,11 +12,12 @@ pub mod queries;
 
 pub use cancel_booking::{CancelBooking, Settlement};
 pub use checkout::{Buyer, Checkout, CheckoutOutcome};
+pub use error::BookingError;
 pub use models::{
     Booking, BookingId, BookingStatus, PaymentMethod, PaymentState, PrintedTicket, Ticket,
     TicketClaims, TicketStatus,
 };
 pub use ports::{
-    BookingError, BookingStore, PaymentError, PaymentProvider, TicketFiles, TicketRenderer,
+    BookingStore, BookingStoreError, PaymentError, PaymentProvider, TicketFiles, TicketRenderer,
     TicketSigner, Workflow,
 };

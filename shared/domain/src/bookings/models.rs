@@ -1,7 +1,7 @@
 //! Bookings and tickets: what checkout makes of a hold, and what the saga turns it into.
 
+use super::error::BookingError;
 use crate::catalog::layout::UnitId;
-use crate::error::{DomainError, Result};
 use crate::holds::models::Hold;
 use crate::ids::{EventId, HoldId, UserId};
 use chrono::{DateTime, Utc};
@@ -109,15 +109,15 @@ pub struct PaymentMethod {
 
 impl PaymentMethod {
     /// Digits only (spaces allowed in input), 12 to 19 of them, passing the Luhn check.
-    pub fn parse(raw: &str) -> Result<Self> {
+    pub fn parse(raw: &str) -> Result<Self, BookingError> {
         let digits: String = raw.chars().filter(|c| *c != ' ').collect();
         if !(12..=19).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(DomainError::InvalidPaymentMethod(
+            return Err(BookingError::InvalidPaymentMethod(
                 "card must be 12-19 digits".into(),
             ));
         }
         if !luhn(&digits) {
-            return Err(DomainError::InvalidPaymentMethod(
+            return Err(BookingError::InvalidPaymentMethod(
                 "card number fails its check digit".into(),
             ));
         }

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use thiserror::Error;
 
 #[derive(Debug, Error, Clone, PartialEq)]
-pub enum BookingError {
+pub enum BookingStoreError {
     /// A booking with this id is already stored (a retried checkout): here it is.
     #[error("booking already exists")]
     Exists(Box<Booking>),
@@ -23,10 +23,10 @@ pub enum BookingError {
 #[async_trait]
 pub trait BookingStore: Send + Sync {
     /// Stores a new booking. Errors: `Exists` with the stored one if the id is taken.
-    async fn create(&self, booking: &Booking) -> Result<(), BookingError>;
+    async fn create(&self, booking: &Booking) -> Result<(), BookingStoreError>;
 
     /// A strongly consistent read.
-    async fn get(&self, id: &BookingId) -> Result<Option<Booking>, BookingError>;
+    async fn get(&self, id: &BookingId) -> Result<Option<Booking>, BookingStoreError>;
 
     /// Replaces the booking if the stored one is at `expected_version`, and adds `events` to
     /// the outbox in the same transaction: a state change and its events are never apart.
@@ -36,23 +36,27 @@ pub trait BookingStore: Send + Sync {
         booking: &Booking,
         expected_version: u64,
         events: &[IntegrationEvent],
-    ) -> Result<(), BookingError>;
+    ) -> Result<(), BookingStoreError>;
 
     /// A buyer's bookings, newest first, at most `limit`.
-    async fn for_buyer(&self, buyer: &UserId, limit: usize) -> Result<Vec<Booking>, BookingError>;
+    async fn for_buyer(
+        &self,
+        buyer: &UserId,
+        limit: usize,
+    ) -> Result<Vec<Booking>, BookingStoreError>;
 
     /// Every booking of an event (for cancelling it).
-    async fn for_event(&self, event: &EventId) -> Result<Vec<Booking>, BookingError>;
+    async fn for_event(&self, event: &EventId) -> Result<Vec<Booking>, BookingStoreError>;
 
     /// Adds events to the outbox on their own (for changes outside a booking, such as an
     /// event being cancelled). Adding an event id that is already there is not an error.
-    async fn record_events(&self, events: &[IntegrationEvent]) -> Result<(), BookingError>;
+    async fn record_events(&self, events: &[IntegrationEvent]) -> Result<(), BookingStoreError>;
 
     /// Outbox events not yet delivered, oldest first.
-    async fn undelivered(&self, limit: usize) -> Result<Vec<IntegrationEvent>, BookingError>;
+    async fn undelivered(&self, limit: usize) -> Result<Vec<IntegrationEvent>, BookingStoreError>;
 
     /// Removes delivered events from the outbox.
-    async fn delivered(&self, ids: &[String]) -> Result<(), BookingError>;
+    async fn delivered(&self, ids: &[String]) -> Result<(), BookingStoreError>;
 }
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]

@@ -1,8 +1,8 @@
 //! Reading bookings: one for its buyer (or an admin), or a buyer's own list.
 
+use super::error::BookingError;
 use super::models::{Booking, BookingId};
 use super::ports::BookingStore;
-use crate::error::{DomainError, Result};
 use crate::identity::Actor;
 use crate::ids::UserId;
 
@@ -11,10 +11,10 @@ pub async fn visible_booking(
     store: &dyn BookingStore,
     viewer: &Actor,
     id: &BookingId,
-) -> Result<Booking> {
+) -> Result<Booking, BookingError> {
     match store.get(id).await? {
         Some(b) if viewer.admin || b.buyer == viewer.user => Ok(b),
-        _ => Err(DomainError::BookingNotFound(id.to_string())),
+        _ => Err(BookingError::BookingNotFound(id.to_string())),
     }
 }
 
@@ -23,6 +23,6 @@ pub async fn bookings_of(
     store: &dyn BookingStore,
     buyer: &UserId,
     limit: usize,
-) -> Result<Vec<Booking>> {
+) -> Result<Vec<Booking>, BookingError> {
     Ok(store.for_buyer(buyer, limit).await?)
 }

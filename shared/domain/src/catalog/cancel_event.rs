@@ -1,11 +1,12 @@
 //! An organiser (or admin) cancels their event: off sale at once, then every booking is
 //! refunded and cancelled. Retrying finishes whatever a failed attempt left.
 
+use super::error::CatalogError;
 use super::event::{Event, EventStatus};
 use super::organise::managed_event;
-use super::ports::{CatalogError, EventCatalog};
+use super::ports::{CatalogStoreError, EventCatalog};
 use crate::bookings::{BookingStatus, Settlement};
-use crate::error::{DomainError, Result};
+use crate::error::unavailable;
 use crate::identity::Actor;
 use crate::ids::EventId;
 use crate::integration::events as integration;
@@ -18,7 +19,11 @@ pub struct CancelEvent {
 
 impl CancelEvent {
     /// Returns the cancelled event and how many confirmed bookings this call cancelled.
-    pub async fn cancel_event(&self, actor: &Actor, id: &EventId) -> Result<(Event, usize)> {
+    pub async fn cancel_event(
+        &self,
+        actor: &Actor,
+        id: &EventId,
+    ) -> Result<(Event, usize), CatalogError> {
         let s = &self.settlement;
         let event = managed_event(self.catalog.as_ref(), actor, id).await?;
         let now = s.clock.now();
@@ -28,17 +33,18 @@ impl CancelEvent {
             let next = event.cancelled(now)?;
             match self.catalog.replace(&next, event.version).await {
                 Ok(()) => next,
-                Err(CatalogError::VersionConflict) => {
-                    return Err(DomainError::ConcurrentModification);
+                Err(CatalogStoreError::VersionConflict) => {
+                    return Err(CatalogError::ConcurrentModification);
                 }
                 Err(e) => return Err(e.into()),
             }
         };
         s.bookings
             .record_events(&[integration::event_cancelled(&event, event.updated_at)])
-            .await?;
+            .await
+            .map_err(unavailable)?;
         let mut cancelled = 0;
-        for booking in s.bookings.for_event(id).await? {
+        for booking in s.bookings.for_event(id).await.map_err(unavailable)? {
             match booking.status {
                 BookingStatus::Confirmed | BookingStatus::Cancelled => {
                     let was = booking.status;

@@ -1,7 +1,7 @@
 //! Events: what an organiser creates as a draft, edits, and publishes.
 
+use super::error::CatalogError;
 use crate::catalog::layout::{Layout, PriceTier, check_text, validate_tiers};
-use crate::error::{DomainError, Result};
 use crate::ids::{EventId, UserId};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
@@ -119,7 +119,11 @@ impl EventChanges {
 }
 
 impl Event {
-    pub fn new_draft(input: NewEvent, organiser: UserId, now: DateTime<Utc>) -> Result<Self> {
+    pub fn new_draft(
+        input: NewEvent,
+        organiser: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Self, CatalogError> {
         let event = Self {
             id: EventId::generate(),
             organiser,
@@ -143,12 +147,16 @@ impl Event {
 
     /// Applies changes to a draft, returning the next version. Published events are frozen:
     /// holds and (later) tickets point into their layout.
-    pub fn with_changes(&self, changes: EventChanges, now: DateTime<Utc>) -> Result<Self> {
+    pub fn with_changes(
+        &self,
+        changes: EventChanges,
+        now: DateTime<Utc>,
+    ) -> Result<Self, CatalogError> {
         if self.status != EventStatus::Draft {
-            return Err(DomainError::EventNotDraft);
+            return Err(CatalogError::EventNotDraft);
         }
         if changes.is_empty() {
-            return Err(DomainError::invalid("body", "no fields to change"));
+            return Err(CatalogError::invalid("body", "no fields to change"));
         }
         let mut next = self.clone();
         if let Some(v) = changes.title {
@@ -182,18 +190,18 @@ impl Event {
     }
 
     /// Publishing freezes the event and puts it on sale; the layout must be complete.
-    pub fn published(&self, now: DateTime<Utc>) -> Result<Self> {
+    pub fn published(&self, now: DateTime<Utc>) -> Result<Self, CatalogError> {
         if self.status != EventStatus::Draft {
-            return Err(DomainError::EventNotDraft);
+            return Err(CatalogError::EventNotDraft);
         }
         self.validate_draft(now)?;
         if self.price_tiers.is_empty() {
-            return Err(DomainError::NotPublishable(
+            return Err(CatalogError::NotPublishable(
                 "at least one price tier is needed".into(),
             ));
         }
         if self.layout.unit_count() == 0 {
-            return Err(DomainError::NotPublishable(
+            return Err(CatalogError::NotPublishable(
                 "the layout has no seats and no general-admission places".into(),
             ));
         }
@@ -206,9 +214,9 @@ impl Event {
     }
 
     /// Cancelling takes the event off sale and out of search, for good.
-    pub fn cancelled(&self, now: DateTime<Utc>) -> Result<Self> {
+    pub fn cancelled(&self, now: DateTime<Utc>) -> Result<Self, CatalogError> {
         if self.status == EventStatus::Cancelled {
-            return Err(DomainError::EventCancelled);
+            return Err(CatalogError::EventCancelled);
         }
         let mut next = self.clone();
         next.status = EventStatus::Cancelled;
@@ -218,10 +226,10 @@ impl Event {
     }
 
     /// Every field rule; tier references are checked as soon as there is a layout to check.
-    fn validate_draft(&self, now: DateTime<Utc>) -> Result<()> {
+    fn validate_draft(&self, now: DateTime<Utc>) -> Result<(), CatalogError> {
         check_text("title", &self.title, 200)?;
         if self.description.chars().count() > 5000 {
-            return Err(DomainError::invalid(
+            return Err(CatalogError::invalid(
                 "description",
                 "must be at most 5000 characters",
             ));
@@ -232,10 +240,10 @@ impl Event {
             check_text("venue.address", address, 300)?;
         }
         if self.starts_at <= now {
-            return Err(DomainError::StartTimeInPast);
+            return Err(CatalogError::StartTimeInPast);
         }
         if self.currency.len() != 3 || !self.currency.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(DomainError::invalid(
+            return Err(CatalogError::invalid(
                 "currency",
                 "must be a three-letter ISO 4217 code such as GBP",
             ));
@@ -317,7 +325,7 @@ mod tests {
         assert_eq!(draft.title, "Night Show");
         assert!(matches!(
             draft.published(now),
-            Err(DomainError::NotPublishable(_))
+            Err(CatalogError::NotPublishable(_))
         ));
     }
 
@@ -336,14 +344,14 @@ mod tests {
         assert_eq!(published.status, EventStatus::Published);
         assert_eq!(published.version, draft.version + 1);
         assert!(published.is_on_sale(now));
-        assert_eq!(published.published(now), Err(DomainError::EventNotDraft));
+        assert_eq!(published.published(now), Err(CatalogError::EventNotDraft));
         let changes = EventChanges {
             title: Some("x".into()),
             ..Default::default()
         };
         assert_eq!(
             published.with_changes(changes, now),
-            Err(DomainError::EventNotDraft)
+            Err(CatalogError::EventNotDraft)
         );
     }
 
@@ -354,7 +362,7 @@ mod tests {
         input.starts_at = now - Duration::minutes(1);
         assert_eq!(
             Event::new_draft(input, UserId::new("o"), now),
-            Err(DomainError::StartTimeInPast)
+            Err(CatalogError::StartTimeInPast)
         );
         let mut input = new_event(now);
         input.currency = "gbp".into();
@@ -371,7 +379,7 @@ mod tests {
         });
         assert!(matches!(
             Event::new_draft(input, UserId::new("o"), now),
-            Err(DomainError::InvalidLayout(_))
+            Err(CatalogError::InvalidLayout(_))
         ));
     }
 
@@ -380,7 +388,7 @@ mod tests {
         let now = Utc::now();
         let draft = Event::new_draft(new_event(now), UserId::new("o"), now).unwrap();
         let later = now + Duration::days(31);
-        assert_eq!(draft.published(later), Err(DomainError::StartTimeInPast));
+        assert_eq!(draft.published(later), Err(CatalogError::StartTimeInPast));
     }
 
     #[test]

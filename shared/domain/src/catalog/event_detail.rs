@@ -1,10 +1,11 @@
 //! An event with its live seat map. Drafts are visible only to who may manage them.
 
+use super::error::CatalogError;
 use super::event::{Event, EventStatus};
 use super::ports::EventCatalog;
 use super::seat_map::{SeatMap, seat_map};
 use crate::clock::Clock;
-use crate::error::{DomainError, Result, unavailable};
+use crate::error::unavailable;
 use crate::holds::ports::SeatInventory;
 use crate::identity::Actor;
 use crate::ids::EventId;
@@ -21,7 +22,7 @@ impl EventDetail {
         &self,
         viewer: Option<&Actor>,
         id: &EventId,
-    ) -> Result<(Event, SeatMap)> {
+    ) -> Result<(Event, SeatMap), CatalogError> {
         let event = self
             .catalog
             .get(id)
@@ -29,7 +30,7 @@ impl EventDetail {
             .filter(|e| {
                 e.status == EventStatus::Published || viewer.is_some_and(|v| v.may_manage(e))
             })
-            .ok_or_else(|| DomainError::EventNotFound(id.to_string()))?;
+            .ok_or_else(|| CatalogError::EventNotFound(id.to_string()))?;
         let now = self.clock.now();
         let records = self
             .inventory

@@ -4,7 +4,7 @@
 //! Layouts are stored compactly (a row says how many seats it has) so a 50,000-seat stadium
 //! stays a small record; seats are numbered 1..=n and named `SECTION-ROW-NUMBER`.
 
-use crate::error::{DomainError, Result};
+use super::error::CatalogError;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 
@@ -131,18 +131,18 @@ fn is_tier_id(s: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
-pub(crate) fn check_text(field: &str, value: &str, max: usize) -> Result<()> {
+pub(crate) fn check_text(field: &str, value: &str, max: usize) -> Result<(), CatalogError> {
     if value.trim().is_empty() {
-        return Err(DomainError::invalid(field, "must not be empty"));
+        return Err(CatalogError::invalid(field, "must not be empty"));
     }
     if value.chars().count() > max {
-        return Err(DomainError::invalid(
+        return Err(CatalogError::invalid(
             field,
             format!("must be at most {max} characters"),
         ));
     }
     if value.chars().any(|c| c.is_control()) {
-        return Err(DomainError::invalid(
+        return Err(CatalogError::invalid(
             field,
             "must not contain control characters",
         ));
@@ -151,9 +151,9 @@ pub(crate) fn check_text(field: &str, value: &str, max: usize) -> Result<()> {
 }
 
 /// Field-level rules for price tiers: always enforced, on drafts too.
-pub fn validate_tiers(tiers: &[PriceTier]) -> Result<()> {
+pub fn validate_tiers(tiers: &[PriceTier]) -> Result<(), CatalogError> {
     if tiers.len() > MAX_PRICE_TIERS {
-        return Err(DomainError::invalid(
+        return Err(CatalogError::invalid(
             "price_tiers",
             format!("at most {MAX_PRICE_TIERS} tiers"),
         ));
@@ -162,25 +162,25 @@ pub fn validate_tiers(tiers: &[PriceTier]) -> Result<()> {
     for (i, tier) in tiers.iter().enumerate() {
         let field = format!("price_tiers[{i}]");
         if !is_tier_id(&tier.id) {
-            return Err(DomainError::invalid(
+            return Err(CatalogError::invalid(
                 format!("{field}.id"),
                 "must be 1-32 characters of a-z, 0-9 and _",
             ));
         }
         if !seen.insert(tier.id.as_str()) {
-            return Err(DomainError::invalid(
+            return Err(CatalogError::invalid(
                 format!("{field}.id"),
                 format!("tier {} is defined twice", tier.id),
             ));
         }
         check_text(&format!("{field}.name"), &tier.name, 100)?;
         if tier.price < 0 {
-            return Err(DomainError::NegativePrice {
+            return Err(CatalogError::NegativePrice {
                 field: format!("{field}.price"),
             });
         }
         if tier.price > MAX_PRICE_MINOR {
-            return Err(DomainError::invalid(
+            return Err(CatalogError::invalid(
                 format!("{field}.price"),
                 format!("must be at most {MAX_PRICE_MINOR} minor units"),
             ));
@@ -191,8 +191,8 @@ pub fn validate_tiers(tiers: &[PriceTier]) -> Result<()> {
 
 impl Layout {
     /// Structural rules: unique names, sizes within bounds, every tier reference resolvable.
-    pub fn validate(&self, tiers: &[PriceTier]) -> Result<()> {
-        let bad = |m: String| Err(DomainError::InvalidLayout(m));
+    pub fn validate(&self, tiers: &[PriceTier]) -> Result<(), CatalogError> {
+        let bad = |m: String| Err(CatalogError::InvalidLayout(m));
         let tier_ids: HashSet<&str> = tiers.iter().map(|t| t.id.as_str()).collect();
         if self.sections.len() > MAX_SECTIONS {
             return bad(format!("at most {MAX_SECTIONS} sections"));
@@ -441,7 +441,7 @@ mod tests {
             let mut l = layout();
             mutate(&mut l);
             assert!(
-                matches!(l.validate(&tiers()), Err(DomainError::InvalidLayout(_))),
+                matches!(l.validate(&tiers()), Err(CatalogError::InvalidLayout(_))),
                 "{name}"
             );
         }
@@ -453,7 +453,7 @@ mod tests {
         t[1].price = -1;
         assert!(matches!(
             validate_tiers(&t),
-            Err(DomainError::NegativePrice { .. })
+            Err(CatalogError::NegativePrice { .. })
         ));
         let mut t = tiers();
         t[1].id = "std".into();

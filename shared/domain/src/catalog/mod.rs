@@ -2,6 +2,7 @@
 //! event.
 
 pub mod cancel_event;
+pub mod error;
 pub mod event;
 pub mod event_detail;
 pub mod layout;
@@ -11,8 +12,9 @@ pub mod search;
 pub mod seat_map;
 
 pub use cancel_event::CancelEvent;
+pub use error::CatalogError;
 pub use event::{Category, Event, EventChanges, EventStatus, NewEvent, Venue};
 pub use event_detail::EventDetail;
 pub use layout::{GaArea, Layout, PriceTier, Row, Section, UnitId};
 pub use organise::{Catalog, EventPage};
-pub use ports::{CatalogError, EventCatalog, ListingQuery};
+pub use ports::{CatalogStoreError, EventCatalog, ListingQuery};

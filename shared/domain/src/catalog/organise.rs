@@ -1,10 +1,10 @@
 //! Organisers create, edit and publish their events; anyone searches published ones.
 
+use super::error::CatalogError;
 use super::event::{Event, EventChanges, NewEvent};
 use super::ports::EventCatalog;
 use super::search::{SearchParams, encode_cursor};
 use crate::clock::Clock;
-use crate::error::{DomainError, Result};
 use crate::identity::Actor;
 use crate::ids::EventId;
 use std::sync::Arc;
@@ -20,7 +20,11 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    pub async fn create_event(&self, organiser: &Actor, input: NewEvent) -> Result<Event> {
+    pub async fn create_event(
+        &self,
+        organiser: &Actor,
+        input: NewEvent,
+    ) -> Result<Event, CatalogError> {
         let event = Event::new_draft(input, organiser.user.clone(), self.clock.now())?;
         self.catalog.insert(&event).await?;
         Ok(event)
@@ -31,21 +35,21 @@ impl Catalog {
         actor: &Actor,
         id: &EventId,
         changes: EventChanges,
-    ) -> Result<Event> {
+    ) -> Result<Event, CatalogError> {
         let current = managed_event(self.catalog.as_ref(), actor, id).await?;
         let next = current.with_changes(changes, self.clock.now())?;
         self.catalog.replace(&next, current.version).await?;
         Ok(next)
     }
 
-    pub async fn publish_event(&self, actor: &Actor, id: &EventId) -> Result<Event> {
+    pub async fn publish_event(&self, actor: &Actor, id: &EventId) -> Result<Event, CatalogError> {
         let current = managed_event(self.catalog.as_ref(), actor, id).await?;
         let next = current.published(self.clock.now())?;
         self.catalog.replace(&next, current.version).await?;
         Ok(next)
     }
 
-    pub async fn search(&self, params: &SearchParams) -> Result<EventPage> {
+    pub async fn search(&self, params: &SearchParams) -> Result<EventPage, CatalogError> {
         let (query, limit) = params.to_query(self.clock.now())?;
         let mut events = self.catalog.list_published(&query).await?;
         let next_cursor = if events.len() > limit {
@@ -66,9 +70,9 @@ pub async fn managed_event(
     catalog: &dyn EventCatalog,
     actor: &Actor,
     id: &EventId,
-) -> Result<Event> {
+) -> Result<Event, CatalogError> {
     match catalog.get(id).await? {
         Some(e) if actor.may_manage(&e) => Ok(e),
-        _ => Err(DomainError::EventNotFound(id.to_string())),
+        _ => Err(CatalogError::EventNotFound(id.to_string())),
     }
 }

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use thiserror::Error;
 
 #[derive(Debug, Error, Clone, PartialEq)]
-pub enum CatalogError {
+pub enum CatalogStoreError {
     #[error("an event with this id already exists")]
     AlreadyExists,
     #[error("the stored event is not at the expected version")]
@@ -31,15 +31,15 @@ pub struct ListingQuery {
 #[async_trait]
 pub trait EventCatalog: Send + Sync {
     /// Stores a new event. Errors: `AlreadyExists` if the id is taken.
-    async fn insert(&self, event: &Event) -> Result<(), CatalogError>;
+    async fn insert(&self, event: &Event) -> Result<(), CatalogStoreError>;
 
     /// A strongly consistent read of one event.
-    async fn get(&self, id: &EventId) -> Result<Option<Event>, CatalogError>;
+    async fn get(&self, id: &EventId) -> Result<Option<Event>, CatalogStoreError>;
 
     /// Replaces an event, but only if the stored one is at `expected_version`.
     /// Errors: `VersionConflict` otherwise (including when it does not exist).
-    async fn replace(&self, event: &Event, expected_version: u64) -> Result<(), CatalogError>;
+    async fn replace(&self, event: &Event, expected_version: u64) -> Result<(), CatalogStoreError>;
 
     /// Up to `query.limit` published events matching the query, ordered by start key.
-    async fn list_published(&self, query: &ListingQuery) -> Result<Vec<Event>, CatalogError>;
+    async fn list_published(&self, query: &ListingQuery) -> Result<Vec<Event>, CatalogStoreError>;
 }

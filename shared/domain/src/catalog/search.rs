@@ -1,8 +1,8 @@
 //! Search parameters for published events, and the opaque pagination cursor.
 
+use super::error::CatalogError;
 use super::ports::ListingQuery;
 use crate::catalog::event::{Category, city_key, timestamp_key};
-use crate::error::{DomainError, Result};
 use crate::ids::EventId;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -22,11 +22,11 @@ pub struct SearchParams {
     pub cursor: Option<String>,
 }
 
-fn parse_time(field: &str, raw: &str) -> Result<DateTime<Utc>> {
+fn parse_time(field: &str, raw: &str) -> Result<DateTime<Utc>, CatalogError> {
     DateTime::parse_from_rfc3339(raw)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|_| {
-            DomainError::invalid(
+            CatalogError::invalid(
                 field,
                 "must be an RFC 3339 time such as 2027-03-01T19:30:00Z",
             )
@@ -36,10 +36,10 @@ fn parse_time(field: &str, raw: &str) -> Result<DateTime<Utc>> {
 impl SearchParams {
     /// Builds the store query. `limit + 1` events are asked for so the caller knows whether
     /// another page exists. Without `from`, only events that have not started are listed.
-    pub fn to_query(&self, now: DateTime<Utc>) -> Result<(ListingQuery, usize)> {
+    pub fn to_query(&self, now: DateTime<Utc>) -> Result<(ListingQuery, usize), CatalogError> {
         let city_key = match self.city.as_deref().map(city_key) {
             Some(c) if c.is_empty() || c.chars().count() > 100 => {
-                return Err(DomainError::invalid("city", "must be 1-100 characters"));
+                return Err(CatalogError::invalid("city", "must be 1-100 characters"));
             }
             other => other,
         };
@@ -48,7 +48,7 @@ impl SearchParams {
             .as_deref()
             .map(|c| {
                 Category::parse(c).ok_or_else(|| {
-                    DomainError::invalid(
+                    CatalogError::invalid(
                         "category",
                         "must be one of concert, sports, theatre, comedy, festival, other",
                     )
@@ -67,7 +67,7 @@ impl SearchParams {
         if let Some(to) = to
             && to < from
         {
-            return Err(DomainError::invalid("to", "must not be before from"));
+            return Err(CatalogError::invalid("to", "must not be before from"));
         }
         let limit = match &self.limit {
             None => DEFAULT_PAGE_SIZE,
@@ -76,7 +76,7 @@ impl SearchParams {
                 .ok()
                 .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
                 .ok_or_else(|| {
-                    DomainError::invalid(
+                    CatalogError::invalid(
                         "limit",
                         format!("must be a whole number from 1 to {MAX_PAGE_SIZE}"),
                     )
@@ -107,19 +107,19 @@ pub fn encode_cursor(start_key: &str) -> String {
 }
 
 /// A cursor is only ever a start key we made: anything else is refused, not passed to a store.
-pub fn decode_cursor(cursor: &str) -> Result<String> {
+pub fn decode_cursor(cursor: &str) -> Result<String, CatalogError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(cursor)
-        .map_err(|_| DomainError::InvalidCursor)?;
-    let key = String::from_utf8(bytes).map_err(|_| DomainError::InvalidCursor)?;
-    let (time, id) = key.split_once('#').ok_or(DomainError::InvalidCursor)?;
+        .map_err(|_| CatalogError::InvalidCursor)?;
+    let key = String::from_utf8(bytes).map_err(|_| CatalogError::InvalidCursor)?;
+    let (time, id) = key.split_once('#').ok_or(CatalogError::InvalidCursor)?;
     let valid = DateTime::parse_from_rfc3339(time).is_ok()
         && time.len() == 20
         && EventId::parse(id).is_some();
     if valid {
         Ok(key)
     } else {
-        Err(DomainError::InvalidCursor)
+        Err(CatalogError::InvalidCursor)
     }
 }
 
@@ -140,7 +140,7 @@ mod tests {
         ] {
             assert_eq!(
                 decode_cursor(junk),
-                Err(DomainError::InvalidCursor),
+                Err(CatalogError::InvalidCursor),
                 "{junk}"
             );
         }

@@ -1,12 +1,13 @@
 //! Holding seats and general-admission places, all or nothing, for a short while.
 
+use super::error::HoldError;
 use super::models::{Hold, HoldRequest, HoldStatus, PricedRequest};
-use super::ports::{InventoryError, SeatInventory};
+use super::ports::{InventoryStoreError, SeatInventory};
 use crate::catalog::layout::UnitId;
 use crate::catalog::ports::EventCatalog;
 use crate::catalog::{Event, EventStatus};
 use crate::clock::Clock;
-use crate::error::{DomainError, Result, unavailable};
+use crate::error::unavailable;
 use crate::ids::{EventId, HoldId, UserId};
 use chrono::Duration;
 use rand::seq::IteratorRandom;
@@ -74,7 +75,7 @@ impl HoldSeats {
     }
 
     /// A published event for the hold path, from a short per-process cache.
-    async fn on_sale_event(&self, id: &EventId) -> Result<Arc<Event>> {
+    async fn on_sale_event(&self, id: &EventId) -> Result<Arc<Event>, HoldError> {
         let ttl = self.settings.published_cache_ttl;
         if let Some((at, e)) = self.published.lock().expect("cache lock").get(id)
             && at.elapsed() < ttl
@@ -84,10 +85,11 @@ impl HoldSeats {
         let event = self
             .catalog
             .get(id)
-            .await?
-            .ok_or_else(|| DomainError::EventNotFound(id.to_string()))?;
+            .await
+            .map_err(unavailable)?
+            .ok_or_else(|| HoldError::EventNotFound(id.to_string()))?;
         if event.status != EventStatus::Published {
-            return Err(DomainError::EventNotOnSale);
+            return Err(HoldError::EventNotOnSale);
         }
         let event = Arc::new(event);
         let mut cache = self.published.lock().expect("cache lock");
@@ -108,7 +110,7 @@ impl HoldSeats {
         event_id: &EventId,
         request: &HoldRequest,
         idempotency_key: Option<&str>,
-    ) -> Result<HoldOutcome> {
+    ) -> Result<HoldOutcome, HoldError> {
         let event = self.on_sale_event(event_id).await?;
         let priced = request.price(&event, self.settings.max_units_per_hold)?;
         let hold_id = match idempotency_key {
@@ -119,7 +121,7 @@ impl HoldSeats {
         for attempt in 0..MAX_GA_ATTEMPTS {
             let now = self.clock.now();
             if !event.is_on_sale(now) {
-                return Err(DomainError::EventNotOnSale);
+                return Err(HoldError::EventNotOnSale);
             }
             let places = if attempt < RANDOM_GA_ATTEMPTS {
                 self.pick_places(&event, &priced, &known_taken)?
@@ -147,7 +149,7 @@ impl HoldSeats {
                         created: true,
                     });
                 }
-                Err(InventoryError::HoldExists(existing)) => {
+                Err(InventoryStoreError::HoldExists(existing)) => {
                     return if existing.holder == *holder
                         && existing.request_fingerprint == priced.fingerprint
                     {
@@ -156,10 +158,10 @@ impl HoldSeats {
                             created: false,
                         })
                     } else {
-                        Err(DomainError::IdempotencyKeyReused)
+                        Err(HoldError::IdempotencyKeyReused)
                     };
                 }
-                Err(InventoryError::Taken(units)) => {
+                Err(InventoryStoreError::Taken(units)) => {
                     let mut seats: Vec<String> = units
                         .iter()
                         .filter(|u| !u.is_ga())
@@ -167,18 +169,18 @@ impl HoldSeats {
                         .collect();
                     seats.sort();
                     if !seats.is_empty() {
-                        return Err(DomainError::SeatsUnavailable { seats });
+                        return Err(HoldError::SeatsUnavailable { seats });
                     }
                     // Only general-admission places collided: pick others and try again.
                     known_taken.extend(units);
                 }
-                Err(e) => return Err(unavailable(e)),
+                Err(e) => return Err(unavailable(e).into()),
             }
         }
         // Every attempt collided with other buyers: report what is left now.
         match self.pick_free_places(&event, &priced).await {
             Err(e) => Err(e),
-            Ok(_) => Err(DomainError::SeatsUnavailable {
+            Ok(_) => Err(HoldError::SeatsUnavailable {
                 seats: priced.ga.keys().cloned().collect(),
             }),
         }
@@ -192,7 +194,7 @@ impl HoldSeats {
         event: &Event,
         priced: &PricedRequest,
         taken: &BTreeSet<UnitId>,
-    ) -> Result<Vec<UnitId>> {
+    ) -> Result<Vec<UnitId>, HoldError> {
         let mut rng = rand::rng();
         let mut out = Vec::new();
         for (area_id, &quantity) in &priced.ga {
@@ -209,7 +211,7 @@ impl HoldSeats {
                 .collect();
             let free = area.capacity as usize - taken_slots.len();
             if free < quantity as usize {
-                return Err(DomainError::NotEnoughPlaces {
+                return Err(HoldError::NotEnoughPlaces {
                     area: area_id.clone(),
                     available: free as u32,
                 });
@@ -227,7 +229,11 @@ impl HoldSeats {
     }
 
     /// When random picks collide, read which places are really taken and pick among the rest.
-    async fn pick_free_places(&self, event: &Event, priced: &PricedRequest) -> Result<Vec<UnitId>> {
+    async fn pick_free_places(
+        &self,
+        event: &Event,
+        priced: &PricedRequest,
+    ) -> Result<Vec<UnitId>, HoldError> {
         let areas: Vec<String> = priced.ga.keys().cloned().collect();
         let live = self
             .inventory

@@ -1,8 +1,8 @@
 //! Seat holds: a fan's short claim on seats or general-admission places, all or nothing.
 
+use super::error::HoldError;
 use crate::catalog::event::Event;
 use crate::catalog::layout::{UnitId, tier_prices};
-use crate::error::{DomainError, Result};
 use crate::ids::{EventId, HoldId, UserId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -115,16 +115,16 @@ impl HoldRequest {
 
     /// Checks the request against the layout and prices it. Order of checks: shape, then
     /// existence, so a client learns about every unknown seat at once.
-    pub fn price(&self, event: &Event, max_units: usize) -> Result<PricedRequest> {
+    pub fn price(&self, event: &Event, max_units: usize) -> Result<PricedRequest, HoldError> {
         if self.ga.iter().any(|g| g.quantity == 0) {
-            return Err(DomainError::invalid("ga.quantity", "must be at least 1"));
+            return Err(HoldError::invalid("ga.quantity", "must be at least 1"));
         }
         let asked = self.unit_count();
         if asked == 0 {
-            return Err(DomainError::EmptySeatList);
+            return Err(HoldError::EmptySeatList);
         }
         if asked > max_units {
-            return Err(DomainError::TooManySeats {
+            return Err(HoldError::TooManySeats {
                 max: max_units,
                 asked,
             });
@@ -137,7 +137,7 @@ impl HoldRequest {
             .cloned()
             .collect();
         if !duplicates.is_empty() {
-            return Err(DomainError::DuplicateSeats {
+            return Err(HoldError::DuplicateSeats {
                 seats: duplicates.into_iter().collect(),
             });
         }
@@ -161,14 +161,14 @@ impl HoldRequest {
                 continue;
             };
             if ga.insert(area.id.clone(), g.quantity).is_some() {
-                return Err(DomainError::DuplicateSeats {
+                return Err(HoldError::DuplicateSeats {
                     seats: vec![g.area.clone()],
                 });
             }
             total += prices[area.tier.as_str()] * i64::from(g.quantity);
         }
         if !unknown.is_empty() {
-            return Err(DomainError::UnknownSeats { seats: unknown });
+            return Err(HoldError::UnknownSeats { seats: unknown });
         }
         let mut sorted_seats: Vec<&str> = self.seats.iter().map(String::as_str).collect();
         sorted_seats.sort_unstable();
@@ -285,26 +285,26 @@ mod tests {
     #[test]
     fn bad_requests_are_named() {
         let e = event();
-        assert_eq!(req(&[], &[]).price(&e, 10), Err(DomainError::EmptySeatList));
+        assert_eq!(req(&[], &[]).price(&e, 10), Err(HoldError::EmptySeatList));
         assert_eq!(
             req(&["A-1-1", "A-1-1"], &[]).price(&e, 10),
-            Err(DomainError::DuplicateSeats {
+            Err(HoldError::DuplicateSeats {
                 seats: vec!["A-1-1".into()]
             })
         );
         assert_eq!(
             req(&["A-1-9", "Z-1-1"], &[("pit", 1)]).price(&e, 10),
-            Err(DomainError::UnknownSeats {
+            Err(HoldError::UnknownSeats {
                 seats: vec!["A-1-9".into(), "Z-1-1".into(), "pit".into()]
             })
         );
         assert_eq!(
             req(&["A-1-1"], &[("floor", 10)]).price(&e, 10),
-            Err(DomainError::TooManySeats { max: 10, asked: 11 })
+            Err(HoldError::TooManySeats { max: 10, asked: 11 })
         );
         assert_eq!(
             req(&[], &[("floor", u32::MAX), ("floor", u32::MAX)]).price(&e, 10),
-            Err(DomainError::TooManySeats {
+            Err(HoldError::TooManySeats {
                 max: 10,
                 asked: 2 * u32::MAX as usize
             })

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use thiserror::Error;
 
 #[derive(Debug, Error, Clone, PartialEq)]
-pub enum InventoryError {
+pub enum InventoryStoreError {
     /// Units that are sold or held by a live hold. Every such unit of the request is named.
     #[error("units taken: {0:?}")]
     Taken(Vec<UnitId>),
@@ -32,29 +32,32 @@ pub trait SeatInventory: Send + Sync {
     /// when it has no record or its record is a hold that expired at or before `now`.
     /// Errors: `Taken` naming every unit that is not free (nothing is written);
     /// `HoldExists` with the stored hold if `hold.id` is already recorded.
-    async fn place_hold(&self, hold: &Hold, now: DateTime<Utc>) -> Result<(), InventoryError>;
+    async fn place_hold(&self, hold: &Hold, now: DateTime<Utc>) -> Result<(), InventoryStoreError>;
 
-    async fn find_hold(&self, id: &HoldId) -> Result<Option<Hold>, InventoryError>;
+    async fn find_hold(&self, id: &HoldId) -> Result<Option<Hold>, InventoryStoreError>;
 
     /// Marks an active hold released and frees those of its units it still claims.
     /// Returns the released hold. Errors: `HoldNotFound`; `HoldNotActive` if already released.
-    async fn release_hold(&self, id: &HoldId) -> Result<Hold, InventoryError>;
+    async fn release_hold(&self, id: &HoldId) -> Result<Hold, InventoryStoreError>;
 
     /// Marks a live active hold `checked_out`: its holder can no longer release it and it
     /// becomes one booking. Checking out a checked-out hold again returns it unchanged.
     /// Errors: `HoldNotFound`; `HoldNotActive` if released; `HoldExpired` if expired at `now`.
-    async fn check_out_hold(&self, id: &HoldId, now: DateTime<Utc>)
-    -> Result<Hold, InventoryError>;
+    async fn check_out_hold(
+        &self,
+        id: &HoldId,
+        now: DateTime<Utc>,
+    ) -> Result<Hold, InventoryStoreError>;
 
     /// Marks every unit of the hold sold, all or nothing. A unit can be sold if it has no
     /// record, is claimed by this hold (even after the hold expired: a late payment), or is
     /// claimed by another hold that has expired. Selling again is not an error.
     /// Errors: `Taken` naming every unit another live hold or sale has (nothing is written).
-    async fn sell_hold(&self, hold: &Hold, now: DateTime<Utc>) -> Result<(), InventoryError>;
+    async fn sell_hold(&self, hold: &Hold, now: DateTime<Utc>) -> Result<(), InventoryStoreError>;
 
     /// Frees every unit this hold still claims, held or sold (compensation, cancellation).
     /// Units another hold has since taken are left alone. Freeing again is not an error.
-    async fn free_hold_units(&self, hold: &Hold) -> Result<(), InventoryError>;
+    async fn free_hold_units(&self, hold: &Hold) -> Result<(), InventoryStoreError>;
 
     /// Records of the event's units in the given blocks that are live at `now`.
     async fn live_units(
@@ -62,5 +65,5 @@ pub trait SeatInventory: Send + Sync {
         event: &EventId,
         blocks: &[String],
         now: DateTime<Utc>,
-    ) -> Result<Vec<UnitRecord>, InventoryError>;
+    ) -> Result<Vec<UnitRecord>, InventoryStoreError>;
 }

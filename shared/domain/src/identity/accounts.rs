@@ -2,10 +2,11 @@
 //! the brute-force limits around them. Access tokens are signed by the HTTP layer; this module
 //! decides who someone is and hands back a [`Session`].
 
+use super::error::IdentityError;
 use super::models::{Account, Email, Password, RefreshToken, Role, hash_refresh_token};
-use super::ports::{IdentityError, IdentityStore, RateLimiter, RateWindow};
+use super::ports::{IdentityStore, IdentityStoreError, RateLimiter, RateWindow};
 use crate::clock::Clock;
-use crate::error::{DomainError, Result};
+use crate::error::InfraError;
 use crate::identity::Actor;
 use crate::ids::UserId;
 use argon2::Argon2;
@@ -57,41 +58,33 @@ pub struct Accounts {
     settings: IdentitySettings,
 }
 
-fn from_store(e: IdentityError) -> DomainError {
-    match e {
-        IdentityError::EmailTaken => DomainError::EmailTaken,
-        IdentityError::UnknownToken | IdentityError::TokenExpired => {
-            DomainError::RefreshTokenInvalid
-        }
-        IdentityError::TokenReused { .. } => DomainError::RefreshTokenReused,
-        IdentityError::FamilyRevoked => DomainError::SessionRevoked,
-        IdentityError::Unavailable(m) => DomainError::Unavailable(m),
-    }
+fn parse_email(raw: &str) -> Result<Email, IdentityError> {
+    Email::parse(raw).ok_or(IdentityError::InvalidEmail)
 }
 
-fn parse_email(raw: &str) -> Result<Email> {
-    Email::parse(raw).ok_or(DomainError::InvalidEmail)
-}
-
-fn parse_password(raw: &str) -> Result<Password> {
-    Password::parse(raw).map_err(DomainError::WeakPassword)
+fn parse_password(raw: &str) -> Result<Password, IdentityError> {
+    Password::parse(raw).map_err(IdentityError::WeakPassword)
 }
 
 /// Argon2id with the crate defaults (19 MiB, 2 passes, 1 lane: the OWASP minimum). Runs on a
 /// blocking thread so a busy local server keeps answering other requests.
-pub async fn hash_password(password: &Password) -> Result<String> {
+pub async fn hash_password(password: &Password) -> Result<String, IdentityError> {
     let password = password.as_str().to_string();
     tokio::task::spawn_blocking(move || argon2id(&password))
         .await
-        .map_err(|e| DomainError::Unavailable(format!("password hashing failed: {e}")))?
+        .map_err(|e| {
+            IdentityError::Unavailable(InfraError(format!("password hashing failed: {e}")))
+        })?
 }
 
 /// The PHC string of `password` with a fresh random salt.
-fn argon2id(password: &str) -> Result<String> {
+fn argon2id(password: &str) -> Result<String, IdentityError> {
     Argon2::default()
         .hash_password(password.as_bytes())
         .map(|h| h.to_string())
-        .map_err(|e| DomainError::Unavailable(format!("password hashing failed: {e}")))
+        .map_err(|e| {
+            IdentityError::Unavailable(InfraError(format!("password hashing failed: {e}")))
+        })
 }
 
 /// True if `password` matches the PHC string. A hash that cannot be read never matches.
@@ -144,25 +137,20 @@ impl Accounts {
         }
     }
 
-    fn limited(&self, window: &RateWindow) -> DomainError {
+    fn limited(&self, window: &RateWindow) -> IdentityError {
         let millis = (window.expires_at - self.clock.now())
             .num_milliseconds()
             .max(0);
-        DomainError::RateLimited {
+        IdentityError::RateLimited {
             retry_after_secs: (millis as u64).div_ceil(1000).max(1),
         }
     }
 
     /// Counts one use of the named counter's current window, or refuses with `RateLimited`
     /// once it holds `limit`. Returns the window, to give the use back later.
-    async fn take(&self, name: &str, limit: u32) -> Result<RateWindow> {
+    async fn take(&self, name: &str, limit: u32) -> Result<RateWindow, IdentityError> {
         let window = self.window(name);
-        if self
-            .limiter
-            .acquire(&window, limit)
-            .await
-            .map_err(from_store)?
-        {
+        if self.limiter.acquire(&window, limit).await? {
             Ok(window)
         } else {
             Err(self.limited(&window))
@@ -170,13 +158,13 @@ impl Accounts {
     }
 
     /// One more attempt from a client address at `action` (login, register, guest).
-    async fn count_client(&self, action: &str, client: &str) -> Result<()> {
+    async fn count_client(&self, action: &str, client: &str) -> Result<(), IdentityError> {
         let limit = self.settings.client_attempts_per_window;
         self.take(&format!("{action}:{client}"), limit).await?;
         Ok(())
     }
 
-    async fn start_session(&self, account: &Account) -> Result<Session> {
+    async fn start_session(&self, account: &Account) -> Result<Session, IdentityError> {
         let family = uuid::Uuid::new_v4().to_string();
         self.issue_refresh(
             account.id.clone(),
@@ -193,7 +181,7 @@ impl Accounts {
         roles: Vec<Role>,
         email: &Email,
         family: String,
-    ) -> Result<Session> {
+    ) -> Result<Session, IdentityError> {
         use base64::Engine;
         use rand::Rng;
         let secret: [u8; 32] = rand::rng().random();
@@ -211,10 +199,7 @@ impl Accounts {
             issued_at: now,
             expires_at: now + self.settings.refresh_ttl,
         };
-        self.store
-            .store_refresh(&stored)
-            .await
-            .map_err(from_store)?;
+        self.store.store_refresh(&stored).await?;
         Ok(Session {
             user,
             roles,
@@ -230,7 +215,7 @@ impl Accounts {
         email: Email,
         password: &Password,
         roles: Vec<Role>,
-    ) -> Result<Account> {
+    ) -> Result<Account, IdentityError> {
         let account = Account {
             id: UserId::new(uuid::Uuid::new_v4().to_string()),
             email,
@@ -238,16 +223,18 @@ impl Accounts {
             roles,
             created_at: self.clock.now(),
         };
-        self.store
-            .create_account(&account)
-            .await
-            .map_err(from_store)?;
+        self.store.create_account(&account).await?;
         Ok(account)
     }
 
     /// A fan signs up and is logged in. Errors: `InvalidEmail`, `WeakPassword`, `EmailTaken`,
     /// `RateLimited` (per client address).
-    pub async fn register(&self, email: &str, password: &str, client: &str) -> Result<Session> {
+    pub async fn register(
+        &self,
+        email: &str,
+        password: &str,
+        client: &str,
+    ) -> Result<Session, IdentityError> {
         let email = parse_email(email)?;
         let password = parse_password(password)?;
         self.count_client("register", client).await?;
@@ -259,8 +246,13 @@ impl Accounts {
     /// Errors: `InvalidCredentials` (unknown email and wrong password look the same),
     /// `RateLimited` once an account has had too many wrong passwords in the window, or a client
     /// address too many attempts; a right password is refused too until the window ends.
-    pub async fn login(&self, email: &str, password: &str, client: &str) -> Result<Session> {
-        let email = Email::parse(email).ok_or(DomainError::InvalidCredentials)?;
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        client: &str,
+    ) -> Result<Session, IdentityError> {
+        let email = Email::parse(email).ok_or(IdentityError::InvalidCredentials)?;
         self.count_client("login", client).await?;
         // Count the attempt first, atomically, and give it back if the password was right:
         // parallel guesses cannot slip past the limit between a check and an increment.
@@ -271,76 +263,66 @@ impl Accounts {
             )
             .await
             .inspect_err(|e| {
-                if matches!(e, DomainError::RateLimited { .. }) {
+                if matches!(e, IdentityError::RateLimited { .. }) {
                     tracing::warn!("login refused: too many wrong passwords for one account");
                 }
             })?;
-        let account = self
-            .store
-            .account_by_email(&email)
-            .await
-            .map_err(from_store)?;
+        let account = self.store.account_by_email(&email).await?;
         let phc = account
             .as_ref()
             .map_or_else(|| decoy_hash().to_string(), |a| a.password_hash.clone());
         let matches = verify_password(password, &phc).await;
         match account {
             Some(account) if matches => {
-                self.limiter
-                    .give_back(&failures)
-                    .await
-                    .map_err(from_store)?;
+                self.limiter.give_back(&failures).await?;
                 self.start_session(&account).await
             }
-            _ => Err(DomainError::InvalidCredentials),
+            _ => Err(IdentityError::InvalidCredentials),
         }
     }
 
     /// Spends a refresh token and issues the next one of its family. Errors:
     /// `RefreshTokenInvalid`, `RefreshTokenReused` (the family is revoked as a result),
     /// `SessionRevoked`.
-    pub async fn refresh(&self, token: &str) -> Result<Session> {
+    pub async fn refresh(&self, token: &str) -> Result<Session, IdentityError> {
         if token.is_empty() || token.len() > 256 {
-            return Err(DomainError::RefreshTokenInvalid);
+            return Err(IdentityError::RefreshTokenInvalid);
         }
         let spent = self
             .store
             .use_refresh(&hash_refresh_token(token), self.clock.now())
             .await
             .map_err(|e| {
-                if let IdentityError::TokenReused { family } = &e {
+                if let IdentityStoreError::TokenReused { family } = &e {
                     tracing::warn!(%family, "refresh token reused: family revoked");
                 }
-                from_store(e)
+                IdentityError::from(e)
             })?;
         let email = spent
             .email
             .clone()
-            .ok_or(DomainError::RefreshTokenInvalid)?;
+            .ok_or(IdentityError::RefreshTokenInvalid)?;
         self.issue_refresh(spent.user, spent.roles, &email, spent.family)
             .await
     }
 
     /// Revokes every refresh token of a login. Access tokens already issued stay valid until
     /// they expire (at most their lifetime), which is why that lifetime is short.
-    pub async fn logout(&self, family: &str) -> Result<()> {
-        self.store.revoke_family(family).await.map_err(from_store)
+    pub async fn logout(&self, family: &str) -> Result<(), IdentityError> {
+        self.store
+            .revoke_family(family)
+            .await
+            .map_err(IdentityError::from)
     }
 
     /// A buyer without an account: a session bound to an email, with a fresh user id each
     /// time (nobody can take over another guest's holds by asking for their email), and no
     /// refresh token. Errors: `InvalidEmail`, `AccountExists`, `RateLimited`.
-    pub async fn guest(&self, email: &str, client: &str) -> Result<Session> {
+    pub async fn guest(&self, email: &str, client: &str) -> Result<Session, IdentityError> {
         let email = parse_email(email)?;
         self.count_client("guest", client).await?;
-        if self
-            .store
-            .account_by_email(&email)
-            .await
-            .map_err(from_store)?
-            .is_some()
-        {
-            return Err(DomainError::AccountExists);
+        if self.store.account_by_email(&email).await?.is_some() {
+            return Err(IdentityError::AccountExists);
         }
         Ok(Session {
             user: UserId::new(format!("guest-{}", uuid::Uuid::new_v4())),
@@ -361,9 +343,9 @@ impl Accounts {
         email: &str,
         password: &str,
         roles: &[Role],
-    ) -> Result<Account> {
+    ) -> Result<Account, IdentityError> {
         if !actor.admin {
-            return Err(DomainError::NotAllowed(
+            return Err(IdentityError::NotAllowed(
                 "only an admin may create accounts".into(),
             ));
         }
@@ -373,7 +355,7 @@ impl Accounts {
         roles.sort_by_key(|r| *r as u8);
         roles.dedup();
         if roles.is_empty() || !roles.iter().all(|r| r.for_accounts()) {
-            return Err(DomainError::invalid(
+            return Err(IdentityError::invalid(
                 "roles",
                 "give one or more of fan, organiser, door, admin",
             ));
@@ -389,14 +371,9 @@ impl Accounts {
         email: &str,
         password: &str,
         roles: &[Role],
-    ) -> Result<(Account, bool)> {
+    ) -> Result<(Account, bool), IdentityError> {
         let parsed = parse_email(email)?;
-        if let Some(existing) = self
-            .store
-            .account_by_email(&parsed)
-            .await
-            .map_err(from_store)?
-        {
+        if let Some(existing) = self.store.account_by_email(&parsed).await? {
             return Ok((existing, false));
         }
         let account = self

@@ -3,10 +3,12 @@
 
 pub mod accounts;
 pub mod actor;
+pub mod error;
 pub mod models;
 pub mod ports;
 
 pub use accounts::{Accounts, IdentitySettings, Session};
 pub use actor::Actor;
+pub use error::IdentityError;
 pub use models::{Account, Email, Password, RefreshToken, Role, hash_refresh_token};
-pub use ports::{IdentityError, IdentityStore, RateLimiter, RateWindow};
+pub use ports::{IdentityStore, IdentityStoreError, RateLimiter, RateWindow};

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use thiserror::Error;
 
 #[derive(Debug, Error, Clone, PartialEq)]
-pub enum IdentityError {
+pub enum IdentityStoreError {
     #[error("an account with this email already exists")]
     EmailTaken,
     /// No such refresh token (never issued, or cleaned up after expiry).
@@ -28,12 +28,12 @@ pub enum IdentityError {
 #[async_trait]
 pub trait IdentityStore: Send + Sync {
     /// Stores a new account. Errors: `EmailTaken` if another account has this email.
-    async fn create_account(&self, account: &Account) -> Result<(), IdentityError>;
+    async fn create_account(&self, account: &Account) -> Result<(), IdentityStoreError>;
 
-    async fn account_by_email(&self, email: &Email) -> Result<Option<Account>, IdentityError>;
+    async fn account_by_email(&self, email: &Email) -> Result<Option<Account>, IdentityStoreError>;
 
     /// Records a freshly issued refresh token, in a new family or an existing active one.
-    async fn store_refresh(&self, token: &RefreshToken) -> Result<(), IdentityError>;
+    async fn store_refresh(&self, token: &RefreshToken) -> Result<(), IdentityStoreError>;
 
     /// Spends a refresh token, once. Errors, checked in this order: `UnknownToken`;
     /// `FamilyRevoked`; `TokenReused` (and the family is revoked before returning);
@@ -42,10 +42,10 @@ pub trait IdentityStore: Send + Sync {
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
-    ) -> Result<RefreshToken, IdentityError>;
+    ) -> Result<RefreshToken, IdentityStoreError>;
 
     /// Revokes every token of a family (logout). Revoking twice is not an error.
-    async fn revoke_family(&self, family: &str) -> Result<(), IdentityError>;
+    async fn revoke_family(&self, family: &str) -> Result<(), IdentityStoreError>;
 }
 
 /// One fixed-window counter: `bucket` names what is counted and in which window (for example
@@ -61,8 +61,8 @@ pub struct RateWindow {
 pub trait RateLimiter: Send + Sync {
     /// Counts one use of the window unless it already has `limit`: true if counted. Concurrent
     /// calls never count past `limit`. Errors: `Unavailable` only.
-    async fn acquire(&self, window: &RateWindow, limit: u32) -> Result<bool, IdentityError>;
+    async fn acquire(&self, window: &RateWindow, limit: u32) -> Result<bool, IdentityStoreError>;
 
     /// Takes one use back (a login that succeeded is not a failure). Never below zero.
-    async fn give_back(&self, window: &RateWindow) -> Result<(), IdentityError>;
+    async fn give_back(&self, window: &RateWindow) -> Result<(), IdentityStoreError>;
 }

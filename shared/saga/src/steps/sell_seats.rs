@@ -3,7 +3,7 @@ use crate::{SagaStep, StepInput};
 use async_trait::async_trait;
 use stagepass_domain::bookings::changes::{hold_of, load};
 use stagepass_domain::{
-    BookingStatus, BookingStore, Clock, InventoryError, PaymentState, SeatInventory,
+    BookingStatus, BookingStore, Clock, InventoryStoreError, PaymentState, SeatInventory,
 };
 use std::sync::Arc;
 
@@ -28,7 +28,7 @@ impl SagaStep for SellSeats {
         let hold = hold_of(self.inventory.as_ref(), &booking).await?;
         match self.inventory.sell_hold(&hold, self.clock.now()).await {
             Ok(()) => Ok(()),
-            Err(InventoryError::Taken(units)) => Err(StepError::SeatsTaken(
+            Err(InventoryStoreError::Taken(units)) => Err(StepError::SeatsTaken(
                 units
                     .iter()
                     .map(|u| u.to_string())

@@ -1,0 +1,75 @@
+//! What can go wrong checking out a hold, reading a booking or cancelling it.
+
+use crate::error::{ErrorKind, Failure, InfraError};
+use thiserror::Error;
+
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum BookingError {
+    #[error("payment method: {0}")]
+    InvalidPaymentMethod(String),
+    /// Also what anyone but the holder is told about a hold.
+    #[error("hold {0} not found")]
+    HoldNotFound(String),
+    #[error("the hold expired at {0}: hold the seats again")]
+    HoldExpired(String),
+    #[error("hold is already {0}")]
+    HoldNotActive(String),
+    #[error("event {0} not found")]
+    EventNotFound(String),
+    #[error("event is not on sale")]
+    EventNotOnSale,
+    #[error("the event has already started")]
+    EventStarted,
+    #[error("event is already cancelled")]
+    EventCancelled,
+    /// Also what anyone but the buyer (or an admin) is told about a booking.
+    #[error("booking {0} not found")]
+    BookingNotFound(String),
+    #[error("booking is {0} and cannot be cancelled")]
+    BookingNotCancellable(String),
+    #[error("storage is unavailable: {0}")]
+    Unavailable(#[from] InfraError),
+}
+
+impl Failure for BookingError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidPaymentMethod(_) => "invalid_payment_method",
+            Self::HoldNotFound(_) => "hold_not_found",
+            Self::HoldExpired(_) => "hold_expired",
+            Self::HoldNotActive(_) => "hold_not_active",
+            Self::EventNotFound(_) => "event_not_found",
+            Self::EventNotOnSale => "event_not_on_sale",
+            Self::EventStarted => "event_started",
+            Self::EventCancelled => "event_cancelled",
+            Self::BookingNotFound(_) => "booking_not_found",
+            Self::BookingNotCancellable(_) => "booking_not_cancellable",
+            Self::Unavailable(_) => "service_unavailable",
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::InvalidPaymentMethod(_) => ErrorKind::Invalid,
+            Self::HoldNotFound(_) | Self::EventNotFound(_) | Self::BookingNotFound(_) => {
+                ErrorKind::NotFound
+            }
+            Self::HoldExpired(_)
+            | Self::HoldNotActive(_)
+            | Self::EventNotOnSale
+            | Self::EventStarted
+            | Self::EventCancelled
+            | Self::BookingNotCancellable(_) => ErrorKind::Conflict,
+            Self::Unavailable(_) => ErrorKind::Unavailable,
+        }
+    }
+}
+
+impl From<crate::bookings::BookingStoreError> for BookingError {
+    /// Checkout and the queries only read and create; the one conflict that can happen there
+    /// (a concurrent checkout of the same hold) is handled where it happens, so what is left
+    /// is a store failure.
+    fn from(e: crate::bookings::BookingStoreError) -> Self {
+        Self::Unavailable(InfraError(e.to_string()))
+    }
+}
