@@ -50,8 +50,14 @@ pub async fn seed(ports: &Ports) -> Result<Demo, Box<dyn std::error::Error>> {
 }
 
 fn demo_event() -> NewEvent {
+    serde_json::from_value(demo_event_body()).expect("the demo event is a valid draft")
+}
+
+/// The demo event a first run publishes, as a create-event body (`make run-aws` seeds it
+/// through its API).
+pub fn demo_event_body() -> serde_json::Value {
     let starts_at = chrono::Utc::now() + chrono::Duration::days(30);
-    serde_json::from_value(json!({
+    json!({
         "title": "Stagepass Demo Night",
         "description": "A seated show with a standing floor, seeded by make run",
         "category": "concert",
@@ -74,6 +80,5 @@ fn demo_event() -> NewEvent {
             }],
             "ga_areas": [{ "id": "floor", "name": "Standing", "tier": "std", "capacity": 200 }]
         }
-    }))
-    .expect("the demo event is a valid draft")
+    })
 }
