@@ -5,16 +5,26 @@ VENV ?= .venv
 PYTHON ?= python3
 CARGO ?= cargo
 
-.PHONY: run test lint cfn-lint unit bench sam-build clean
+.PHONY: run run-aws test lint cfn-lint unit bench sam-build clean
 
 ## Run the whole system locally on http://127.0.0.1:3000 (embedded store in ./.data).
 run:
 	$(CARGO) run -q -p stagepass-local --bin stagepass-local
 
+## The cloud-shaped stack on http://127.0.0.1:3000: every resource of template.yaml on moto,
+## every function's real binary under a local Lambda Runtime API with its template environment,
+## API Gateway, the saga, the queue and the stream as AWS runs them. Same demo data as `make run`.
+run-aws: $(VENV)/.installed
+	$(CARGO) build -q --workspace --bins
+	bash infra/with-test-endpoint.sh ./target/debug/stagepass-cloud
+
 ## Every test: formatting, clippy, template lint, unit, contract (embedded + DynamoDB on moto),
-## and end-to-end over HTTP. Starts and stops moto itself unless AWS_ENDPOINT_URL is set.
+## end-to-end over HTTP on the embedded stack, and the journey on the cloud-shaped stack (the
+## function binaries, built first) with every AWS call judged against the template's policies.
+## Starts and stops moto itself unless AWS_ENDPOINT_URL is set.
 test: lint cfn-lint
 	mkdir -p target
+	$(CARGO) build --workspace --bins
 	bash infra/with-test-endpoint.sh $(CARGO) test --workspace --all-targets 2>&1 | tee target/test-output.log
 	@awk '/^test result:/ {p += $$4; f += $$6} END {printf "summary: %d passed, %d failed\n", p, f}' target/test-output.log
 

@@ -429,3 +429,13 @@ async fn organisers_manage_only_their_own_events() {
         200
     );
 }
+
+/// The journey the cloud-shaped stack runs (`tests/cloud`), here on the embedded stack: the
+/// same requests through every function, the same answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_function_journey_on_the_embedded_stack() {
+    let app = TestApp::spawn().await;
+    let walked = stagepass_tests::journey::every_function(&app).await;
+    assert!(walked.requests > 25);
+    app.stop().await;
+}

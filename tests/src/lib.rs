@@ -486,6 +486,104 @@ impl Service {
     }
 }
 
+pub mod journey;
+
+#[async_trait::async_trait]
+impl journey::Stack for TestApp {
+    fn base_url(&self) -> String {
+        self.base_url.clone()
+    }
+
+    async fn staff_token(&self, role: Role) -> String {
+        self.account_token(role).await
+    }
+
+    async fn mail_contains(&self, needle: &str) -> bool {
+        self.emails().iter().any(|m| m.contains(needle))
+    }
+}
+
+/// The cloud-shaped stack (every function's binary) as the journey drives it.
+pub mod cloud {
+    use super::{Role, TEST_PASSWORD};
+    use serde_json::{Value, json};
+    pub use stagepass_cloud::{CloudOptions, CloudStack};
+
+    pub struct CloudApp {
+        pub stack: CloudStack,
+        pub endpoint: String,
+        pub http: reqwest::Client,
+    }
+
+    impl CloudApp {
+        async fn login(&self, email: &str) -> String {
+            let session: Value = self
+                .http
+                .post(format!("{}/auth/login", self.stack.base_url))
+                .json(&json!({"email": email, "password": TEST_PASSWORD}))
+                .send()
+                .await
+                .expect("login")
+                .json()
+                .await
+                .expect("session");
+            session["access_token"]
+                .as_str()
+                .unwrap_or_else(|| panic!("login {email}: {session}"))
+                .to_string()
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl super::journey::Stack for CloudApp {
+        fn base_url(&self) -> String {
+            self.stack.base_url.clone()
+        }
+
+        /// The admin is made in the identity table as `stagepass-admin` does in a deployment;
+        /// the account itself by that admin through create-account.
+        async fn staff_token(&self, role: Role) -> String {
+            let admin = "admin@cloud.example";
+            self.stack
+                .ensure_admin(admin, TEST_PASSWORD)
+                .await
+                .expect("admin");
+            let admin = self.login(admin).await;
+            let email =
+                format!("{role:?}-{}@cloud.example", uuid::Uuid::new_v4().simple()).to_lowercase();
+            let response = self
+                .http
+                .post(format!("{}/admin/accounts", self.stack.base_url))
+                .bearer_auth(&admin)
+                .json(&json!({"email": email, "password": TEST_PASSWORD, "roles": [role]}))
+                .send()
+                .await
+                .expect("create account");
+            assert_eq!(
+                response.status().as_u16(),
+                201,
+                "{:?}",
+                response.text().await
+            );
+            self.login(&email).await
+        }
+
+        /// Mail the endpoint's SES accepted (moto keeps every raw message).
+        async fn mail_contains(&self, needle: &str) -> bool {
+            let data = self
+                .http
+                .get(format!("{}/moto-api/data.json", self.endpoint))
+                .send()
+                .await
+                .expect("moto data")
+                .text()
+                .await
+                .unwrap_or_default();
+            data.contains(needle)
+        }
+    }
+}
+
 pub mod aws {
     //! DynamoDB on an AWS-compatible endpoint (`AWS_ENDPOINT_URL`): moto here, LocalStack
     //! where Docker exists. Tables are made from `template.yaml`, one pair per test.

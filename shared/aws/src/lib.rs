@@ -85,6 +85,7 @@ impl TicketFiles for S3Files {
 pub struct SesMailer {
     client: aws_sdk_sesv2::Client,
     from: String,
+    configuration_set: Option<String>,
 }
 
 impl SesMailer {
@@ -92,7 +93,15 @@ impl SesMailer {
         Self {
             client,
             from: from.into(),
+            configuration_set: None,
         }
+    }
+
+    /// Sends through an SES configuration set (its event destinations see bounces and
+    /// complaints; its reputation metrics are kept).
+    pub fn with_configuration_set(mut self, name: Option<String>) -> Self {
+        self.configuration_set = name;
+        self
     }
 }
 
@@ -109,6 +118,7 @@ impl Mailer for SesMailer {
             .client
             .send_email()
             .from_email_address(&self.from)
+            .set_configuration_set_name(self.configuration_set.clone())
             .destination(Destination::builder().to_addresses(&email.to).build())
             .content(EmailContent::builder().raw(raw).build())
             .send()

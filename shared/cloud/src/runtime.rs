@@ -51,6 +51,8 @@ pub struct Container {
     busy: AsyncMutex<()>,
     /// Milliseconds from spawn to the first `next` of the last start (its init time).
     pub init_ms: Arc<Mutex<Option<f64>>>,
+    /// Invocations so far.
+    pub invocations: std::sync::atomic::AtomicU64,
 }
 
 pub struct ContainerSpec {
@@ -88,6 +90,7 @@ impl Container {
             child: AsyncMutex::new(None),
             busy: AsyncMutex::new(()),
             init_ms: init_ms.clone(),
+            invocations: Default::default(),
         });
         let state = Arc::new(ApiState {
             receiver: AsyncMutex::new(receiver),
@@ -126,6 +129,8 @@ impl Container {
     /// Runs one invocation and returns the function's answer.
     pub async fn invoke(&self, payload: &Value) -> Result<Value, InvokeError> {
         let _one_at_a_time = self.busy.lock().await;
+        self.invocations
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.ensure_running().await?;
         let id = uuid::Uuid::new_v4().to_string();
         let (tx, rx) = oneshot::channel();

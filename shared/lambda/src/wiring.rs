@@ -223,12 +223,14 @@ impl Wiring for EnvWiring {
         Err(missing_feature("s3"))
     }
 
-    /// `MAIL_FROM`: a verified SES identity.
+    /// `MAIL_FROM`: a verified SES identity; `MAIL_CONFIGURATION_SET`, if set, the SES
+    /// configuration set mail is sent through.
     #[cfg(feature = "ses")]
     fn mailer(&self) -> Result<(Arc<dyn Mailer>, String), WiringError> {
         let from = self.required("MAIL_FROM")?;
         let mailer =
-            stagepass_aws::SesMailer::new(aws_sdk_sesv2::Client::new(&self.config), from.clone());
+            stagepass_aws::SesMailer::new(aws_sdk_sesv2::Client::new(&self.config), from.clone())
+                .with_configuration_set(self.optional("MAIL_CONFIGURATION_SET"));
         Ok((Arc::new(mailer), from))
     }
     #[cfg(not(feature = "ses"))]

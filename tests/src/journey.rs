@@ -1,0 +1,375 @@
+//! One journey through every function, over HTTP only, run on both stacks: the embedded one
+//! (`make run`, [`crate::TestApp`]) and the cloud-shaped one (`make run-aws`, every function's
+//! real binary). What a stack must offer besides its URL is in [`Stack`].
+
+use serde_json::{Value, json};
+use stagepass_api::Role;
+use std::time::Duration;
+
+#[async_trait::async_trait]
+pub trait Stack: Send + Sync {
+    fn base_url(&self) -> String;
+    /// An access token for a new account with `role`, created by an admin through the API.
+    async fn staff_token(&self, role: Role) -> String;
+    /// Whether any email sent so far contains `needle`.
+    async fn mail_contains(&self, needle: &str) -> bool;
+}
+
+/// What the journey saw, for the caller to report.
+#[derive(Debug, Default)]
+pub struct Walked {
+    /// Every route called, as `METHOD /path` (with ids in place).
+    pub requests: usize,
+    pub booking: String,
+    pub declined: String,
+}
+
+struct Client<'a> {
+    stack: &'a dyn Stack,
+    http: reqwest::Client,
+    requests: usize,
+}
+
+impl Client<'_> {
+    async fn call(
+        &mut self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        self.requests += 1;
+        let mut req = self.http.request(
+            method.parse().expect("method"),
+            format!("{}{path}", self.stack.base_url()),
+        );
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(k) = key {
+            req = req.header("idempotency-key", k);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.expect("request sent");
+        let status = res.status().as_u16();
+        let text = res.text().await.expect("body");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// `GET /bookings/{id}` until the saga has settled it.
+    async fn settled(&mut self, token: &str, id: &str) -> Value {
+        for _ in 0..600 {
+            let (status, b) = self
+                .call("GET", &format!("/bookings/{id}"), Some(token), None, None)
+                .await;
+            assert_eq!(status, 200, "{b}");
+            if b["status"] != "pending" {
+                return b;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("booking {id} stayed pending for 60 s");
+    }
+}
+
+async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    for _ in 0..300 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{what} did not happen within 30 s");
+}
+
+/// Every function at least once: identity (register, login, refresh, logout, guest, jwks, the
+/// authorizer, create-account), the catalog (create, update, publish, search, get), holds
+/// (hold and release, both with an `Idempotency-Key`), checkout and the saga's seven steps
+/// (a paid booking and a declined one), bookings (get, mine, the ticket link, cancel), the
+/// door (check-in), the organiser's cancel-event, and the relay and notify behind them.
+pub async fn every_function(stack: &dyn Stack) -> Walked {
+    let mut c = Client {
+        stack,
+        http: reqwest::Client::new(),
+        requests: 0,
+    };
+    let run = uuid::Uuid::new_v4().simple().to_string();
+
+    let (status, jwks) = c
+        .call("GET", "/.well-known/jwks.json", None, None, None)
+        .await;
+    assert_eq!(status, 200, "{jwks}");
+    assert!(!jwks["keys"].as_array().expect("keys").is_empty());
+
+    // A fan signs up, refreshes, logs in again elsewhere and logs that session out.
+    let fan_email = format!("fan-{run}@fans.example");
+    let password = "a long passphrase";
+    let creds = json!({"email": fan_email, "password": password});
+    let (status, session) = c
+        .call("POST", "/auth/register", None, None, Some(creds.clone()))
+        .await;
+    assert_eq!(status, 201, "{session}");
+    let (status, refreshed) = c
+        .call(
+            "POST",
+            "/auth/refresh",
+            None,
+            None,
+            Some(json!({"refresh_token": session["refresh_token"]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{refreshed}");
+    let fan = refreshed["access_token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    let (status, other) = c.call("POST", "/auth/login", None, None, Some(creds)).await;
+    assert_eq!(status, 200, "{other}");
+    let other_token = other["access_token"].as_str().expect("token").to_string();
+    let (status, out) = c
+        .call("POST", "/auth/logout", Some(&other_token), None, None)
+        .await;
+    assert!(status == 204 || status == 200, "{status} {out}");
+    let (status, dead) = c
+        .call(
+            "POST",
+            "/auth/refresh",
+            None,
+            None,
+            Some(json!({"refresh_token": other["refresh_token"]})),
+        )
+        .await;
+    assert_eq!(status, 401, "a logged-out session cannot refresh: {dead}");
+    let (status, guest) = c
+        .call(
+            "POST",
+            "/auth/guest",
+            None,
+            None,
+            Some(json!({"email": format!("guest-{run}@fans.example")})),
+        )
+        .await;
+    assert_eq!(status, 201, "{guest}");
+    let (status, refused) = c
+        .call("GET", "/me/bookings", Some("not-a-token"), None, None)
+        .await;
+    assert_eq!(status, 401, "the authorizer refuses a bad token: {refused}");
+
+    // Staff accounts come from an admin (create-account).
+    let organiser = stack.staff_token(Role::Organiser).await;
+    let door = stack.staff_token(Role::Door).await;
+
+    // The organiser's event: draft, edit, publish; fans find and open it.
+    let city = format!("Journeyville{}", &run[..6]);
+    let body = crate::event_body(&city, "concert", crate::in_days(30), 2, 10, 50);
+    let (status, created) = c
+        .call("POST", "/events", Some(&organiser), None, Some(body))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let event = created["id"].as_str().expect("id").to_string();
+    let (status, updated) = c
+        .call(
+            "PATCH",
+            &format!("/events/{event}"),
+            Some(&organiser),
+            None,
+            Some(json!({"title": "Journey Night"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{updated}");
+    let (status, published) = c
+        .call(
+            "POST",
+            &format!("/events/{event}/publish"),
+            Some(&organiser),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{published}");
+    let (status, found) = c
+        .call(
+            "GET",
+            &format!("/events?city={}", city.to_lowercase()),
+            None,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(found["events"][0]["id"], json!(event), "{found}");
+    let (status, detail) = c
+        .call("GET", &format!("/events/{event}"), None, None, None)
+        .await;
+    assert_eq!(status, 200, "{detail}");
+
+    // Holds with an Idempotency-Key (the README's own example), released with one too.
+    let hold_body = json!({"seats": ["A-1-1", "A-1-2"], "ga": [{"area": "floor", "quantity": 2}]});
+    let (status, hold) = c
+        .call(
+            "POST",
+            &format!("/events/{event}/holds"),
+            Some(&fan),
+            Some("journey-hold-1"),
+            Some(hold_body.clone()),
+        )
+        .await;
+    assert_eq!(status, 201, "{hold}");
+    let (status, again) = c
+        .call(
+            "POST",
+            &format!("/events/{event}/holds"),
+            Some(&fan),
+            Some("journey-hold-1"),
+            Some(hold_body),
+        )
+        .await;
+    assert_eq!(
+        (status, &again["id"]),
+        (201, &hold["id"]),
+        "a retried hold is the same hold"
+    );
+    let hold_id = hold["id"].as_str().expect("id").to_string();
+    let (status, released) = c
+        .call(
+            "DELETE",
+            &format!("/holds/{hold_id}"),
+            Some(&fan),
+            Some("journey-release-1"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{released}");
+
+    // A paid booking: checkout, the saga confirms it, tickets and email follow.
+    let (status, hold) = c
+        .call(
+            "POST",
+            &format!("/events/{event}/holds"),
+            Some(&fan),
+            None,
+            Some(json!({"seats": ["A-2-5"]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{hold}");
+    let checkout = json!({"hold_id": hold["id"], "payment_method": {"card": "4242424242424242"}});
+    let (status, pending) = c
+        .call(
+            "POST",
+            "/bookings",
+            Some(&fan),
+            Some("journey-checkout-1"),
+            Some(checkout),
+        )
+        .await;
+    assert_eq!(status, 202, "{pending}");
+    let booking = pending["id"].as_str().expect("id").to_string();
+    let confirmed = c.settled(&fan, &booking).await;
+    assert_eq!(confirmed["status"], "confirmed", "{confirmed}");
+    let ticket = &confirmed["tickets"][0];
+    let link = ticket["url"].as_str().expect("a ticket link").to_string();
+    // A presigned S3 link in the cloud, a file locally.
+    let pdf = match link.strip_prefix("file://") {
+        Some(path) => std::fs::read(path).expect("the ticket file"),
+        None => {
+            let response = c.http.get(&link).send().await.expect("ticket link");
+            assert_eq!(
+                response.status().as_u16(),
+                200,
+                "the ticket link works: {link}"
+            );
+            response.bytes().await.expect("pdf").to_vec()
+        }
+    };
+    assert!(pdf.starts_with(b"%PDF"), "{link} is a PDF");
+    let (status, mine) = c.call("GET", "/me/bookings", Some(&fan), None, None).await;
+    assert_eq!(status, 200, "{mine}");
+    assert!(
+        mine["bookings"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|b| b["id"] == json!(booking))
+    );
+    eventually(
+        "the confirmation email (relay → bus → queue → notify)",
+        async || stack.mail_contains(&fan_email).await,
+    )
+    .await;
+
+    // The door admits the ticket once.
+    let scan = json!({"qr": ticket["qr"], "gate": "North"});
+    let (status, admitted) = c
+        .call(
+            "POST",
+            "/checkins",
+            Some(&door),
+            Some("journey-scan-1"),
+            Some(scan.clone()),
+        )
+        .await;
+    assert_eq!(status, 200, "{admitted}");
+    let (status, twice) = c
+        .call("POST", "/checkins", Some(&door), None, Some(scan))
+        .await;
+    assert_eq!(status, 409, "{twice}");
+
+    // A declined card: the saga compensates (refund, release, fail).
+    let (status, hold) = c
+        .call(
+            "POST",
+            &format!("/events/{event}/holds"),
+            Some(&fan),
+            None,
+            Some(json!({"seats": ["A-2-6"]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{hold}");
+    let checkout = json!({"hold_id": hold["id"], "payment_method": {"card": "4000000000000002"}});
+    let (status, pending) = c
+        .call("POST", "/bookings", Some(&fan), None, Some(checkout))
+        .await;
+    assert_eq!(status, 202, "{pending}");
+    let declined = pending["id"].as_str().expect("id").to_string();
+    let failed = c.settled(&fan, &declined).await;
+    assert_eq!(
+        (&failed["status"], &failed["reason"]),
+        (&json!("failed"), &json!("card_declined")),
+        "{failed}"
+    );
+
+    // The fan cancels the paid booking; the organiser then cancels the event.
+    let (status, cancelled) = c
+        .call(
+            "POST",
+            &format!("/bookings/{booking}/cancel"),
+            Some(&fan),
+            Some("journey-cancel-1"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{cancelled}");
+    assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
+    let (status, off) = c
+        .call(
+            "POST",
+            &format!("/events/{event}/cancel"),
+            Some(&organiser),
+            Some("journey-cancel-event-1"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{off}");
+
+    Walked {
+        requests: c.requests,
+        booking,
+        declined,
+    }
+}
