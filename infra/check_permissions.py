@@ -216,6 +216,15 @@ def main():
     cfn = transform(sam, parameters, NoManagedPolicies())
     resolve = resolver(names)
     policies = function_policies(cfn, resolve)
+    # SAM's implicit `Stage` stage (no OpenApiVersion) would skip every MethodSettings throttle.
+    # (a Deployment with a StageName creates that stage too).
+    stages = sorted(
+        resolve(r["Properties"]["StageName"])
+        for r in cfn["Resources"].values()
+        if r["Type"] in ("AWS::ApiGateway::Stage", "AWS::ApiGateway::Deployment")
+        and "StageName" in r.get("Properties", {})
+    )
+    print("API stages deployed: " + ", ".join(stages))
 
     refused, used, judged = [], set(), 0
     seen = set()
@@ -254,7 +263,7 @@ def main():
     if never:
         print("functions that made no AWS call: " + ", ".join(never))
     print(f"{judged} distinct (function, action, resource) judged; {len(refused)} refused; {len(unused)} grants unused")
-    return 1 if refused else 0
+    return 1 if refused or stages != [names["refs"].get("StageName")] else 0
 
 
 if __name__ == "__main__":

@@ -88,6 +88,10 @@ async fn every_function_runs_as_deployed_and_within_its_permissions() {
         ok,
         "a function made an AWS call its policies do not allow:\n{report}"
     );
+    assert!(
+        report.contains("API stages deployed: live\n"),
+        "only the configured stage, no stray `Stage`: {report}"
+    );
 
     // The check can fail: without checkout's grant to start the saga, it names the call.
     let template = std::fs::read_to_string(repo_root().join("template.yaml")).unwrap();
