@@ -1,10 +1,6 @@
 //! Test harness: a local server per test (own temp store, own clock), DynamoDB tables per test
 //! created from the definitions in `template.yaml`, and builders for sample events.
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
-};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use stagepass_api::{KeySet, Ports, Principal, Role, Tokens};
@@ -617,90 +613,14 @@ pub mod aws {
         serde_yaml::from_str(&text).expect("template.yaml parses")
     }
 
-    fn str_of(v: &serde_yaml::Value) -> String {
-        v.as_str().expect("string in table definition").to_string()
-    }
-
-    fn key_schema(v: &serde_yaml::Value) -> Vec<KeySchemaElement> {
-        v.as_sequence()
-            .expect("KeySchema")
-            .iter()
-            .map(|k| {
-                KeySchemaElement::builder()
-                    .attribute_name(str_of(&k["AttributeName"]))
-                    .key_type(KeyType::from(str_of(&k["KeyType"]).as_str()))
-                    .build()
-                    .expect("key element")
-            })
-            .collect()
-    }
-
-    /// Creates the template's table `logical_id` under `name`, with its GSIs and TTL.
+    /// Creates the template's table `logical_id` under `name`, with its GSIs, stream and TTL
+    /// (the cloud-shaped stack's provisioning, one table at a time).
     pub async fn create_table(client: &aws_sdk_dynamodb::Client, logical_id: &str, name: &str) {
         let template = template();
         let props = &template["Resources"][logical_id]["Properties"];
-        let attributes = props["AttributeDefinitions"]
-            .as_sequence()
-            .expect("AttributeDefinitions")
-            .iter()
-            .map(|a| {
-                AttributeDefinition::builder()
-                    .attribute_name(str_of(&a["AttributeName"]))
-                    .attribute_type(ScalarAttributeType::from(
-                        str_of(&a["AttributeType"]).as_str(),
-                    ))
-                    .build()
-                    .expect("attribute")
-            })
-            .collect();
-        let gsis = props["GlobalSecondaryIndexes"].as_sequence().map(|seq| {
-            seq.iter()
-                .map(|g| {
-                    GlobalSecondaryIndex::builder()
-                        .index_name(str_of(&g["IndexName"]))
-                        .set_key_schema(Some(key_schema(&g["KeySchema"])))
-                        .projection(
-                            Projection::builder()
-                                .projection_type(ProjectionType::from(
-                                    str_of(&g["Projection"]["ProjectionType"]).as_str(),
-                                ))
-                                .build(),
-                        )
-                        .build()
-                        .expect("gsi")
-                })
-                .collect()
-        });
-        client
-            .create_table()
-            .table_name(name)
-            .billing_mode(BillingMode::PayPerRequest)
-            .set_attribute_definitions(Some(attributes))
-            .set_key_schema(Some(key_schema(&props["KeySchema"])))
-            .set_global_secondary_indexes(gsis)
-            .send()
+        stagepass_cloud::provision::create_table(client, props, name)
             .await
-            .unwrap_or_else(|e| {
-                panic!(
-                    "create table {name}: {}",
-                    aws_sdk_dynamodb::error::DisplayErrorContext(e)
-                )
-            });
-        if let Some(ttl) = props.get("TimeToLiveSpecification") {
-            client
-                .update_time_to_live()
-                .table_name(name)
-                .time_to_live_specification(
-                    TimeToLiveSpecification::builder()
-                        .attribute_name(str_of(&ttl["AttributeName"]))
-                        .enabled(ttl["Enabled"].as_bool().expect("Enabled"))
-                        .build()
-                        .expect("ttl"),
-                )
-                .send()
-                .await
-                .expect("enable TTL");
-        }
+            .unwrap_or_else(|e| panic!("{e}"));
     }
 
     /// A fresh events table and inventory table for one test.

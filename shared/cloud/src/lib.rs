@@ -199,18 +199,7 @@ impl CloudStack {
             .collect();
         let sfn = aws_sdk_sfn::Client::new(&config);
         for (id, r) in template.resources_of("AWS::Serverless::StateMachine") {
-            let p = &r["Properties"];
-            let file = p["DefinitionUri"].as_str().unwrap_or_default();
-            let mut definition = std::fs::read_to_string(repo_root().join(file))
-                .map_err(|e| format!("{file}: {e}"))?;
-            for (key, value) in p["DefinitionSubstitutions"]
-                .as_mapping()
-                .into_iter()
-                .flatten()
-            {
-                let key = key.as_str().unwrap_or_default();
-                definition = definition.replace(&format!("${{{key}}}"), &names.resolve(value)?);
-            }
+            let definition = provision::state_machine_definition(r, &names)?;
             let machine = Arc::new(StateMachine::parse(&definition)?);
             tasks.push(tokio::spawn(triggers::run_executions(
                 sfn.clone(),

@@ -381,18 +381,7 @@ pub async fn provision(
 
     let sfn = aws_sdk_sfn::Client::new(config);
     for (id, r) in template.resources_of("AWS::Serverless::StateMachine") {
-        let p = &r["Properties"];
-        let file = str_of(&p["DefinitionUri"]);
-        let mut definition =
-            std::fs::read_to_string(crate::repo_root().join(&file)).map_err(|e| err(&file, e))?;
-        for (key, value) in p["DefinitionSubstitutions"]
-            .as_mapping()
-            .into_iter()
-            .flatten()
-        {
-            definition =
-                definition.replace(&format!("${{{}}}", str_of(key)), &names.resolve(value)?);
-        }
+        let definition = state_machine_definition(r, &names)?;
         sfn.create_state_machine()
             .name(names.get_att(&id, "Name")?)
             .definition(definition)
@@ -438,6 +427,23 @@ pub async fn provision(
         );
     }
     Ok(names)
+}
+
+/// A state machine's ASL as deployed: its `DefinitionUri` file with `DefinitionSubstitutions`
+/// resolved to this stack's resources.
+pub fn state_machine_definition(resource: &Yaml, names: &Names) -> Result<String, String> {
+    let p = &resource["Properties"];
+    let file = str_of(&p["DefinitionUri"]);
+    let mut definition =
+        std::fs::read_to_string(crate::repo_root().join(&file)).map_err(|e| err(&file, e))?;
+    for (key, value) in p["DefinitionSubstitutions"]
+        .as_mapping()
+        .into_iter()
+        .flatten()
+    {
+        definition = definition.replace(&format!("${{{}}}", str_of(key)), &names.resolve(value)?);
+    }
+    Ok(definition)
 }
 
 /// A YAML value as JSON (event patterns, which have no intrinsic functions).

@@ -163,11 +163,7 @@ impl Container {
     }
 
     async fn ensure_running(&self) -> Result<(), InvokeError> {
-        let alive = match self.child.lock().await.as_mut() {
-            Some(child) => child.try_wait().map(|s| s.is_none()).unwrap_or(false),
-            None => false,
-        };
-        if !alive {
+        if !self.running().await {
             let started = Arc::new(Mutex::new(std::time::Instant::now()));
             self.spawn_process(&started)
                 .await
@@ -176,14 +172,18 @@ impl Container {
         Ok(())
     }
 
+    /// Whether the binary is started and has not exited.
+    async fn running(&self) -> bool {
+        match self.child.lock().await.as_mut() {
+            Some(child) => matches!(child.try_wait(), Ok(None)),
+            None => false,
+        }
+    }
+
     /// Resolves when the process has exited.
     async fn exited(&self) {
         loop {
-            let gone = match self.child.lock().await.as_mut() {
-                Some(child) => !matches!(child.try_wait(), Ok(None)),
-                None => true,
-            };
-            if gone {
+            if !self.running().await {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -204,11 +204,7 @@ impl Container {
             if self.init_ms.lock().expect("lock").is_some() {
                 return Ok(());
             }
-            let exited = match self.child.lock().await.as_mut() {
-                Some(child) => !matches!(child.try_wait(), Ok(None)),
-                None => true,
-            };
-            if exited || std::time::Instant::now() > deadline {
+            if !self.running().await || std::time::Instant::now() > deadline {
                 let log = std::fs::read_to_string(&self.log).unwrap_or_default();
                 let tail: String = log.lines().rev().take(5).collect::<Vec<_>>().join("\n");
                 return Err(format!(
