@@ -161,6 +161,77 @@ pub async fn the_outbox_keeps_events_until_delivered_and_once_per_id(a: Adapters
     assert_eq!(a.bookings.undelivered(10).await.unwrap(), vec![third]);
 }
 
+/// The bus the sweeper publishes to: the local one, made to refuse while `down` is set.
+#[derive(Default)]
+struct Bus {
+    local: stagepass_local::adapters::LocalBus,
+    down: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl stagepass_domain::EventBus for Bus {
+    async fn publish(
+        &self,
+        events: &[stagepass_domain::IntegrationEvent],
+    ) -> Result<(), stagepass_domain::InfraError> {
+        match self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            true => Err(stagepass_domain::InfraError("bus unavailable".into())),
+            false => self.local.publish(events).await,
+        }
+    }
+}
+
+/// What the stream relay left in the outbox is published by the sweeper once it is a few
+/// minutes old, oldest first, over more than one page; younger events are left to the relay;
+/// nothing leaves the outbox unless the bus took it.
+pub async fn the_sweeper_publishes_what_the_relay_left_once_it_is_old_enough(a: Adapters) {
+    use stagepass_domain::integration::OutboxRelay;
+    use stagepass_domain::integration::outbox::stranded_after;
+    let t0 = now();
+    let event = EventId::generate();
+    // 103 stranded events from 10 minutes ago to 6.6 minutes ago, one from a minute ago.
+    let mut old = Vec::new();
+    for i in 0..103 {
+        let at = t0 - Duration::minutes(10) + Duration::seconds(2 * i);
+        old.push(integration::booking_failed(&booking(
+            &format!("f{i}"),
+            &event,
+            at,
+        )));
+    }
+    let young = integration::booking_failed(&booking("young", &event, t0 - Duration::minutes(1)));
+    a.bookings.record_events(&old).await.unwrap();
+    a.bookings
+        .record_events(std::slice::from_ref(&young))
+        .await
+        .unwrap();
+    let clock = Arc::new(stagepass_domain::ManualClock::new(t0));
+    let bus = Arc::new(Bus::default());
+    let sweeper = OutboxRelay {
+        store: a.bookings.clone(),
+        bus: bus.clone(),
+        clock: clock.clone(),
+    };
+
+    bus.down.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(sweeper.publish_older_than(stranded_after()).await.is_err());
+    assert_eq!(a.bookings.undelivered(200).await.unwrap().len(), 104);
+
+    bus.down.store(false, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(sweeper.publish_older_than(stranded_after()).await, Ok(103));
+    assert_eq!(bus.local.published(), old);
+    assert_eq!(
+        a.bookings.undelivered(200).await.unwrap(),
+        vec![young.clone()]
+    );
+    assert_eq!(sweeper.publish_older_than(stranded_after()).await, Ok(0));
+
+    clock.advance(stranded_after());
+    assert_eq!(sweeper.publish_older_than(stranded_after()).await, Ok(1));
+    assert_eq!(bus.local.published().last(), Some(&young));
+    assert!(a.bookings.undelivered(200).await.unwrap().is_empty());
+}
+
 fn lease(t: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
     (t + Duration::seconds(60), t + Duration::hours(24))
 }

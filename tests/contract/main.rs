@@ -140,6 +140,7 @@ mod contract_bookings {
         an_update_needs_the_expected_version_and_writes_its_events_with_it,
         buyers_see_their_bookings_newest_first_and_events_list_theirs,
         the_outbox_keeps_events_until_delivered_and_once_per_id,
+        the_sweeper_publishes_what_the_relay_left_once_it_is_old_enough,
         concurrent_claims_of_one_key_start_once,
         a_key_replays_refuses_another_request_and_expires,
         a_stale_claim_is_taken_over_and_an_abandoned_one_is_free,

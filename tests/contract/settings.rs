@@ -7,14 +7,12 @@ use serde_yaml::Value as Yaml;
 use stagepass_lambda::EnvWiring;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Each function folder's `Environment.Variables` in the template, with stand-in values.
-fn template_environments(secret: &str) -> BTreeMap<String, BTreeMap<String, String>> {
+/// Each function folder's template variables (the global ones merged in, as SAM does), with
+/// their unresolved template values.
+fn template_variables() -> BTreeMap<String, BTreeMap<String, Yaml>> {
     let text = std::fs::read_to_string(stagepass_tests::repo_root().join("template.yaml")).unwrap();
     let template: Yaml = serde_yaml::from_str(&text).unwrap();
-    assert!(
-        template["Globals"]["Function"]["Environment"].is_null(),
-        "no setting is given to every function"
-    );
+    let globals = &template["Globals"]["Function"]["Environment"]["Variables"];
     let mut out = BTreeMap::new();
     for (_, resource) in template["Resources"].as_mapping().unwrap() {
         if resource["Type"] != "AWS::Serverless::Function" {
@@ -23,21 +21,40 @@ fn template_environments(secret: &str) -> BTreeMap<String, BTreeMap<String, Stri
         let properties = &resource["Properties"];
         let name = properties["CodeUri"].as_str().unwrap();
         let name = name.trim_start_matches("functions/").to_string();
-        let mut env = BTreeMap::new();
-        if let Some(vars) = properties["Environment"]["Variables"].as_mapping() {
-            for (key, _) in vars {
-                let key = key.as_str().unwrap().to_string();
-                let value = match key.as_str() {
-                    "STAGEPASS_SIGNING_KEYS_SECRET" => secret.to_string(),
-                    "STAGEPASS_HOLD_TTL_SECONDS" => "600".to_string(),
-                    _ => format!("stand-in-{}", key.to_lowercase()),
-                };
-                env.insert(key, value);
-            }
-        }
+        let own = &properties["Environment"]["Variables"];
+        let env = [globals, own]
+            .into_iter()
+            .filter_map(|v| v.as_mapping())
+            .flatten()
+            .map(|(k, v)| (k.as_str().unwrap().to_string(), v.clone()))
+            .collect();
         out.insert(name, env);
     }
     out
+}
+
+/// Each function's template variables with stand-in values as deployed: the signing keys in
+/// the secret, inline keys and endpoint override empty (unset).
+fn template_environments(secret: &str) -> BTreeMap<String, BTreeMap<String, String>> {
+    template_variables()
+        .into_iter()
+        .map(|(name, vars)| {
+            let env = vars
+                .into_keys()
+                .map(|key| {
+                    let value = match key.as_str() {
+                        "STAGEPASS_SIGNING_KEYS_SECRET" => secret.to_string(),
+                        "STAGEPASS_SIGNING_KEYS" | "STAGEPASS_AWS_ENDPOINT_URL" => String::new(),
+                        "STAGEPASS_HOLD_TTL_SECONDS" => "600".to_string(),
+                        "PUBLIC_URL" => "https://api.example.com/live".to_string(),
+                        _ => format!("stand-in-{}", key.to_lowercase()),
+                    };
+                    (key, value)
+                })
+                .collect();
+            (name, env)
+        })
+        .collect()
 }
 
 async fn wire(
@@ -97,4 +114,54 @@ async fn every_function_reads_exactly_the_environment_the_template_gives_it() {
             }
         }
     }
+}
+
+/// `sam local invoke <Function> -n events/env.json` passes a function only the variables its
+/// template declares: env.json's value where it has one, else the template's own literal (an
+/// unresolved reference is taken as empty here, the strict reading). Every function must start
+/// on that, with the inline sample keys and no secret.
+#[tokio::test]
+async fn every_function_starts_on_what_sam_local_invoke_passes_it() {
+    let text = std::fs::read_to_string(stagepass_tests::repo_root().join("events/env.json"))
+        .expect("events/env.json");
+    let file: serde_json::Value = serde_json::from_str(&text).expect("env.json is JSON");
+    let parameters = file["Parameters"].as_object().expect("Parameters");
+    let config = stagepass_tests::aws::sdk_config().await;
+    for function in stagepass_local::functions::ALL {
+        let vars = &template_variables()[function.name];
+        let env: BTreeMap<String, String> = vars
+            .iter()
+            .map(|(key, template_value)| {
+                let value = match (parameters.get(key), template_value) {
+                    (Some(v), _) => v.as_str().expect("env.json values are strings").to_string(),
+                    (None, Yaml::String(literal)) => literal.clone(),
+                    (None, _) => String::new(),
+                };
+                (key.clone(), value)
+            })
+            .collect();
+        let (wiring, outcome) = wire(&config, function, env).await;
+        outcome.unwrap_or_else(|e| {
+            panic!(
+                "{}: does not start under sam local invoke with events/env.json: {e}",
+                function.name
+            )
+        });
+        let (_, optional) = wiring.settings_read();
+        assert!(
+            optional.contains(stagepass_lambda::ENDPOINT),
+            "{}",
+            function.name
+        );
+    }
+    // Nothing in env.json that no function declares (SAM would silently drop it).
+    let declared: BTreeSet<String> = template_variables()
+        .into_values()
+        .flat_map(|v| v.into_keys())
+        .collect();
+    let given: BTreeSet<String> = parameters.keys().cloned().collect();
+    assert_eq!(
+        given.difference(&declared).collect::<Vec<_>>(),
+        Vec::<&String>::new()
+    );
 }

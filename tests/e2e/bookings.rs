@@ -78,6 +78,14 @@ async fn a_fan_checks_out_and_gets_pdf_tickets_with_a_verifiable_qr_by_email() {
     assert_eq!(app.emails_to("fan-happy@fans.example", "Your tickets"), 1);
     let mail = &app.emails()[0];
     assert_eq!(mail.matches("Content-Type: application/pdf").count(), 2);
+    // The email links to the booking (which mints fresh ticket links when opened), never to
+    // a ticket file: a presigned link would outlive the credentials that signed it.
+    let text = stagepass_tests::mail_text(mail);
+    assert!(text.contains(&format!("/bookings/{id}\n")), "{text}");
+    assert!(
+        !text.contains("file://") && !text.contains("X-Amz"),
+        "{text}"
+    );
     let kinds = app.published_about(&id);
     assert_eq!(
         kinds,
@@ -165,7 +173,7 @@ async fn a_late_payment_gets_the_seats_if_still_free_and_is_refunded_if_not() {
     let options = stagepass_local::LocalOptions {
         auto_run_saga: false,
         delay_scale: 0.0,
-        payments: None,
+        ..Default::default()
     };
     let app = TestApp::start_system(
         dir.path(),

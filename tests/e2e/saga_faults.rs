@@ -25,6 +25,7 @@ async fn manual_saga_app(dir: &Path, payments: Option<Arc<SimulatedPayments>>) -
             auto_run_saga: false,
             delay_scale: 0.0,
             payments,
+            ..Default::default()
         },
     )
     .await

@@ -4,6 +4,7 @@
 
 use serde_json::{Value, json};
 use stagepass_api::Role;
+use stagepass_domain::IntegrationEvent;
 use std::time::Duration;
 
 #[async_trait::async_trait]
@@ -13,6 +14,22 @@ pub trait Stack: Send + Sync {
     async fn staff_token(&self, role: Role) -> String;
     /// Whether any email sent so far contains `needle`.
     async fn mail_contains(&self, needle: &str) -> bool;
+    /// Leaves `event` in the outbox as a stream relay that gave up on it would, then runs the
+    /// outbox sweeper (deployed: `sweep-outbox` on its schedule; locally the relay loop).
+    async fn strand_in_outbox(&self, event: IntegrationEvent);
+}
+
+/// A second `BookingConfirmed` for `booking` with its own id, recorded 10 minutes ago: what a
+/// sweeper finds when the stream relay gave up on an event. (Its own id, so it is mailed.)
+pub fn stranded_confirmation(booking: &str, event: &str) -> IntegrationEvent {
+    let id = uuid::Uuid::new_v4().to_string();
+    IntegrationEvent {
+        id: id.clone(),
+        kind: "BookingConfirmed".into(),
+        schema_version: 1,
+        time: chrono::Utc::now() - chrono::Duration::minutes(10),
+        detail: json!({"id": id, "type": "BookingConfirmed", "booking_id": booking, "event_id": event}),
+    }
 }
 
 /// What the journey saw, for the caller to report.
@@ -300,6 +317,25 @@ pub async fn every_function(stack: &dyn Stack) -> Walked {
     eventually(
         "the confirmation email (relay → bus → queue → notify)",
         async || stack.mail_contains(&fan_email).await,
+    )
+    .await;
+    // Ticket links are minted when the booking is opened, and short-lived (deployed: a
+    // 15-minute presigned URL; the email links to the booking instead).
+    if let Some((_, expires)) = link.split_once("X-Amz-Expires=") {
+        let seconds: u64 = expires
+            .split('&')
+            .next()
+            .unwrap_or_default()
+            .parse()
+            .unwrap();
+        assert!(seconds <= 900, "{link}");
+    }
+    // An event the stream relay gave up on is published by the sweeper, and mailed.
+    let stranded = stranded_confirmation(&booking, &event);
+    stack.strand_in_outbox(stranded.clone()).await;
+    eventually(
+        "the stranded event's email (sweeper → bus → queue → notify)",
+        async || stack.mail_contains(&stranded.id).await,
     )
     .await;
 

@@ -409,6 +409,22 @@ pub fn event_body(
     })
 }
 
+/// The plain-text body of a MIME email as `to_mime` writes it (base64 after its header).
+pub fn mail_text(mail: &str) -> String {
+    use base64::Engine;
+    let header =
+        "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n";
+    let start = mail.find(header).expect("a text part") + header.len();
+    let encoded: String = mail[start..]
+        .lines()
+        .take_while(|l| !l.is_empty() && !l.starts_with("--"))
+        .collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .expect("base64 text");
+    String::from_utf8(bytes).expect("utf-8 text")
+}
+
 pub fn in_days(days: i64) -> DateTime<Utc> {
     Utc::now() + chrono::Duration::days(days)
 }
@@ -497,6 +513,18 @@ impl journey::Stack for TestApp {
     async fn mail_contains(&self, needle: &str) -> bool {
         self.emails().iter().any(|m| m.contains(needle))
     }
+
+    /// Locally the relay loop is also the sweeper (every event is due): it publishes the
+    /// stranded event; the deployed sweeper's handler runs too, over the same store.
+    async fn strand_in_outbox(&self, event: stagepass_domain::IntegrationEvent) {
+        let bookings = self.ports.bookings.clone().expect("bookings");
+        bookings.record_events(&[event]).await.expect("outbox");
+        let sweeper = stagepass_local::functions::named("sweep-outbox").expect("sweep-outbox");
+        let Ok(stagepass_api::Handler::Scheduled(sweep)) = (sweeper.wire)(&self.ports).await else {
+            panic!("sweep-outbox runs on a schedule");
+        };
+        sweep(serde_json::json!({})).await.expect("sweep");
+    }
 }
 
 /// The cloud-shaped stack (every function's binary) as the journey drives it.
@@ -576,6 +604,27 @@ pub mod cloud {
                 .await
                 .unwrap_or_default();
             data.contains(needle)
+        }
+
+        /// With the stream relay stopped, the event is written to the outbox and the
+        /// sweeper's binary is invoked as its schedule would: it must publish exactly it.
+        async fn strand_in_outbox(&self, event: stagepass_domain::IntegrationEvent) {
+            use std::sync::atomic::Ordering;
+            self.stack.streams_paused.store(true, Ordering::SeqCst);
+            let table = self.stack.names.get_ref("BookingsTable").expect("table");
+            let bookings = stagepass_dynamo::DynamoBookings::new(
+                aws_sdk_dynamodb::Client::new(&self.stack.config),
+                table,
+            );
+            use stagepass_domain::BookingStore;
+            bookings.record_events(&[event]).await.expect("outbox");
+            let sweeper = &self.stack.functions["SweepOutboxFunction"];
+            let answer = sweeper
+                .invoke(&stagepass_cloud::triggers::scheduled_event("sweep"))
+                .await
+                .unwrap_or_else(|e| panic!("sweep-outbox: {}", e.message));
+            self.stack.streams_paused.store(false, Ordering::SeqCst);
+            assert_eq!(answer, json!({"published": 1}));
         }
     }
 }

@@ -21,6 +21,7 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
             dedupe: w.idempotency()?,
             clock: w.clock(),
             from,
+            public_url: w.public_url()?,
         });
         Ok(Handler::Queue(Arc::new(move |batch| {
             let notifier = notifier.clone();

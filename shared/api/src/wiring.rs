@@ -76,6 +76,10 @@ pub type HttpFn = Arc<dyn Fn(Request) -> BoxFuture<'static, Response<Body>> + Se
 pub type QueueFn = Arc<dyn Fn(SqsEvent) -> BoxFuture<'static, SqsBatchResponse> + Send + Sync>;
 pub type StreamFn =
     Arc<dyn Fn(DynamoDbEvent) -> BoxFuture<'static, DynamoDbEventResponse> + Send + Sync>;
+/// Runs on a schedule (an EventBridge rule); the event says only when. Answers what it did,
+/// or fails (Lambda then reports an error, and the next run tries again).
+pub type ScheduledFn =
+    Arc<dyn Fn(Value) -> BoxFuture<'static, Result<Value, String>> + Send + Sync>;
 pub type AuthorizerFn = Arc<
     dyn Fn(
             ApiGatewayCustomAuthorizerRequest,
@@ -95,6 +99,8 @@ pub enum Handler {
     Queue(QueueFn),
     /// A DynamoDB stream batch, answered with the first record that failed.
     Stream(StreamFn),
+    /// An EventBridge schedule.
+    Scheduled(ScheduledFn),
     /// API Gateway's TOKEN authorizer.
     Authorizer(AuthorizerFn),
 }
@@ -151,6 +157,8 @@ pub trait Wiring: Send + Sync {
     fn files(&self) -> Result<Arc<dyn TicketFiles>, WiringError>;
     /// The mailer and the From address it sends as.
     fn mailer(&self) -> Result<(Arc<dyn Mailer>, String), WiringError>;
+    /// The public base URL buyers open their bookings at (emails link there).
+    fn public_url(&self) -> Result<String, WiringError>;
     fn bus(&self) -> Result<Arc<dyn EventBus>, WiringError>;
     fn workflow(&self) -> Result<Arc<dyn Workflow>, WiringError>;
     /// Ticket documents (PDF): needs no setting, the same deployed and locally.
@@ -203,6 +211,8 @@ pub struct Ports {
     pub hold_settings: HoldSettings,
     pub identity_settings: IdentitySettings,
     pub limits: Limits,
+    /// Where buyers open their bookings (the local server's own address).
+    pub public_url: String,
 }
 
 impl Ports {
@@ -225,6 +235,7 @@ impl Ports {
             hold_settings: HoldSettings::default(),
             identity_settings: IdentitySettings::default(),
             limits: Limits::default(),
+            public_url: "http://127.0.0.1:3000".into(),
         }
     }
 }
@@ -262,6 +273,9 @@ impl Wiring for Ports {
     }
     fn mailer(&self) -> Result<(Arc<dyn Mailer>, String), WiringError> {
         given(&self.mailer, "mailer")
+    }
+    fn public_url(&self) -> Result<String, WiringError> {
+        Ok(self.public_url.clone())
     }
     fn bus(&self) -> Result<Arc<dyn EventBus>, WiringError> {
         given(&self.bus, "event bus")

@@ -15,8 +15,10 @@ fn infra(e: impl std::fmt::Display) -> InfraError {
     InfraError(e.to_string())
 }
 
-/// How long a ticket link in a booking or an email works.
-pub const TICKET_LINK_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+/// How long a ticket link works. Links are minted each time a booking is viewed, with the
+/// function role's session credentials, which expire within hours: a long-lived link would
+/// die with them anyway. Emails link to the booking instead.
+pub const TICKET_LINK_TTL: Duration = Duration::from_secs(15 * 60);
 
 /// Ticket PDFs in an S3 bucket (private; buyers get presigned links).
 pub struct S3Files {

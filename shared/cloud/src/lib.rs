@@ -23,6 +23,7 @@ use stagepass_api::KeySet;
 use stagepass_local::asl::{Outcome, StateMachine};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use template::{ACCOUNT, Names, REGION, Template, Trigger};
@@ -55,6 +56,9 @@ pub struct CloudStack {
     pub functions: HashMap<String, Arc<Container>>,
     /// Finished saga executions, by execution ARN.
     pub executions: Arc<Mutex<HashMap<String, Outcome>>>,
+    /// While set, stream event sources read nothing (as when a trigger is disabled or its
+    /// function keeps failing): tests strand outbox events for the sweeper this way.
+    pub streams_paused: Arc<AtomicBool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -155,6 +159,7 @@ impl CloudStack {
 
         let mut routes = Vec::new();
         let mut tasks = Vec::new();
+        let streams_paused = Arc::new(AtomicBool::new(false));
         let sqs = aws_sdk_sqs::Client::new(&config);
         for f in &definitions {
             let function = functions[&f.logical_id].clone();
@@ -186,7 +191,18 @@ impl CloudStack {
                         *batch_size,
                         filters.clone(),
                         function.clone(),
+                        streams_paused.clone(),
                     ))),
+                    Trigger::Schedule { every } => {
+                        tasks.push(tokio::spawn(triggers::run_schedule(
+                            *every,
+                            format!(
+                                "arn:aws:events:{REGION}:{ACCOUNT}:rule/{stack}-{}",
+                                f.logical_id
+                            ),
+                            function.clone(),
+                        )))
+                    }
                 }
             }
         }
@@ -239,6 +255,7 @@ impl CloudStack {
             dir: options.dir,
             functions,
             executions,
+            streams_paused,
             tasks,
         })
     }

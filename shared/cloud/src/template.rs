@@ -38,6 +38,10 @@ pub enum Trigger {
         /// Lambda event filter patterns; a record is passed on when any matches.
         filters: Vec<serde_json::Value>,
     },
+    /// An EventBridge schedule, `rate(...)` only.
+    Schedule {
+        every: std::time::Duration,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -94,9 +98,10 @@ impl Template {
                 .as_str()
                 .ok_or_else(|| format!("{id}: no Metadata.BuildProperties.Binary"))?
                 .to_string();
-            let environment = props["Environment"]["Variables"]
-                .as_mapping()
+            // SAM merges the global variables with the function's own (the function wins).
+            let environment = [globals, props]
                 .into_iter()
+                .filter_map(|p| p["Environment"]["Variables"].as_mapping())
                 .flatten()
                 .map(|(k, v)| (k.as_str().unwrap_or_default().to_string(), v.clone()))
                 .collect();
@@ -137,6 +142,10 @@ impl Template {
                                     .map_err(|e| format!("{id}: filter pattern: {e}"))
                             })
                             .collect::<Result<_, _>>()?,
+                    }),
+                    Some("Schedule") => triggers.push(Trigger::Schedule {
+                        every: rate(p["Schedule"].as_str().unwrap_or_default())
+                            .map_err(|e| format!("{id}: {e}"))?,
                     }),
                     other => return Err(format!("{id}: event type {other:?} is not run here")),
                 }
@@ -246,6 +255,27 @@ pub fn referenced(v: &Yaml) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// `rate(5 minutes)`, as EventBridge writes a fixed-rate schedule.
+pub fn rate(expression: &str) -> Result<std::time::Duration, String> {
+    let inner = expression
+        .strip_prefix("rate(")
+        .and_then(|r| r.strip_suffix(')'))
+        .ok_or_else(|| format!("schedule {expression:?}: only rate(...) is run here"))?;
+    let (value, unit) = inner
+        .split_once(' ')
+        .ok_or_else(|| format!("schedule {expression:?}"))?;
+    let value: u64 = value
+        .parse()
+        .map_err(|_| format!("schedule {expression:?}"))?;
+    let seconds = match unit.trim_end_matches('s') {
+        "minute" => 60,
+        "hour" => 3600,
+        "day" => 86400,
+        _ => return Err(format!("schedule {expression:?}: unit {unit}")),
+    };
+    Ok(std::time::Duration::from_secs(value * seconds))
 }
 
 fn scalar(v: &Yaml) -> Option<String> {

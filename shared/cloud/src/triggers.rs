@@ -1,7 +1,8 @@
 //! What invokes functions besides the API, run as AWS runs it: the state machine's executions
 //! (started by checkout through the Step Functions API, each Task invoking its function's
 //! binary), an SQS event source (batches, partial batch failures, redrive by the queue), and a
-//! DynamoDB stream event source (filter criteria, batches, retried from the first failure).
+//! DynamoDB stream event source (filter criteria, batches, retried from the first failure), and
+//! EventBridge schedules.
 
 use crate::runtime::Container;
 use crate::template::REGION;
@@ -9,6 +10,7 @@ use serde_json::{Value, json};
 use stagepass_local::asl::{StateMachine, TaskError, TaskFailure, TaskFuture, TaskRunner};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 const POLL: Duration = Duration::from_millis(100);
@@ -225,6 +227,32 @@ pub fn pattern_matches(pattern: &Value, value: &Value) -> bool {
     }
 }
 
+/// An EventBridge schedule: invokes the function every `every` with a `Scheduled Event`
+/// (the first run after one period, as in AWS). A failed run is logged; the next one retries.
+pub async fn run_schedule(every: Duration, rule_arn: String, function: Arc<Container>) {
+    loop {
+        tokio::time::sleep(every).await;
+        if let Err(e) = function.invoke(&scheduled_event(&rule_arn)).await {
+            tracing::warn!(function = %function.function, error = %e.message, "scheduled run failed");
+        }
+    }
+}
+
+/// What EventBridge sends a function on a schedule.
+pub fn scheduled_event(rule_arn: &str) -> Value {
+    json!({
+        "version": "0",
+        "id": uuid::Uuid::new_v4().to_string(),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": crate::template::ACCOUNT,
+        "time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "region": crate::template::REGION,
+        "resources": [rule_arn],
+        "detail": {}
+    })
+}
+
 /// Lambda's DynamoDB stream event source from the oldest record: records that pass the
 /// filters, in batches; a failed batch (or the part from the first reported failure on) is
 /// retried until it succeeds, as `MaximumRetryAttempts: -1` does.
@@ -235,10 +263,15 @@ pub async fn poll_stream(
     batch_size: usize,
     filters: Vec<Value>,
     function: Arc<Container>,
+    paused: Arc<AtomicBool>,
 ) {
     let mut iterators: HashMap<String, String> = HashMap::new();
     let mut pending: Vec<Value> = Vec::new();
     loop {
+        if paused.load(Ordering::Relaxed) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        }
         if let Ok(described) = streams_call(
             &http,
             &endpoint,

@@ -5,7 +5,7 @@
 
 mod wiring;
 
-pub use wiring::EnvWiring;
+pub use wiring::{ENDPOINT, EnvWiring};
 
 use lambda_http::lambda_runtime::{self, Diagnostic, LambdaEvent};
 use lambda_http::{Error, Request, service_fn};
@@ -90,6 +90,15 @@ async fn serve(name: &'static str, handler: Handler) -> Result<(), Error> {
                 let f = f.clone();
                 async move { Ok::<_, Error>(f(event.payload).await) }
             }))
+            .await
+        }
+        Handler::Scheduled(f) => {
+            lambda_runtime::run(lambda_runtime::service_fn(
+                move |event: LambdaEvent<Value>| {
+                    let f = f.clone();
+                    async move { f(event.payload).await.map_err(Error::from) }
+                },
+            ))
             .await
         }
         Handler::Authorizer(f) => {

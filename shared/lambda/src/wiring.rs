@@ -17,6 +17,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 type Env = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
+/// An AWS endpoint for every client, when set (LocalStack or moto). `sam local invoke` passes
+/// a function only the variables its template declares, and `AWS_ENDPOINT_URL` cannot be
+/// declared empty (the SDK would refuse it), so the template declares this one, empty.
+pub const ENDPOINT: &str = "STAGEPASS_AWS_ENDPOINT_URL";
+
 pub struct EnvWiring {
     config: aws_config::SdkConfig,
     env: Env,
@@ -28,7 +33,7 @@ pub struct EnvWiring {
 
 impl EnvWiring {
     /// The process environment, and the SDK configuration it implies (`AWS_ENDPOINT_URL`
-    /// points the SDK at LocalStack or moto).
+    /// points the SDK at LocalStack or moto; see [`ENDPOINT`] for `sam local invoke`).
     pub async fn from_env() -> Self {
         let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         Self::new(config, |name| std::env::var(name).ok())
@@ -40,14 +45,18 @@ impl EnvWiring {
         config: aws_config::SdkConfig,
         env: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
     ) -> Self {
-        Self {
+        let mut wiring = Self {
             config,
             env: Box::new(env),
             required: Mutex::default(),
             optional: Mutex::default(),
             #[cfg(feature = "dynamodb")]
             dynamodb: OnceLock::new(),
+        };
+        if let Some(endpoint) = wiring.optional(ENDPOINT) {
+            wiring.config = wiring.config.into_builder().endpoint_url(endpoint).build();
         }
+        wiring
     }
 
     /// Every setting the function read so far: (required, optional).
@@ -97,17 +106,28 @@ impl EnvWiring {
     }
 
     /// The key set from the Secrets Manager secret named by `STAGEPASS_SIGNING_KEYS_SECRET`
-    /// (the deployed way), or inline JSON in `STAGEPASS_SIGNING_KEYS` (`sam local invoke`).
+    /// (the deployed way), or inline JSON in `STAGEPASS_SIGNING_KEYS` (`sam local invoke`,
+    /// `cargo lambda watch`). The template declares both, the unused one empty.
     async fn load_tokens(&self) -> Result<Tokens, WiringError> {
-        // Whichever of the two is set is the one required.
-        if (self.env)("STAGEPASS_SIGNING_KEYS_SECRET").is_some() {
-            let secret_id = self.required("STAGEPASS_SIGNING_KEYS_SECRET")?;
-            return self.tokens_from_secret(&secret_id).await;
+        const SECRET: &str = "STAGEPASS_SIGNING_KEYS_SECRET";
+        const INLINE: &str = "STAGEPASS_SIGNING_KEYS";
+        let set = |name: &str| (self.env)(name).is_some_and(|v| !v.trim().is_empty());
+        // Whichever of the two is set is the one required; both set is a mistake.
+        match (set(SECRET), set(INLINE)) {
+            (true, true) => Err(WiringError(format!("set {SECRET} or {INLINE}, not both"))),
+            (true, false) => {
+                self.optional(INLINE);
+                let secret_id = self.required(SECRET)?;
+                self.tokens_from_secret(&secret_id).await
+            }
+            (false, _) => {
+                self.optional(SECRET);
+                let text = self
+                    .required(INLINE)
+                    .map_err(|_| WiringError(format!("set {SECRET} (or {INLINE})")))?;
+                Tokens::from_json(&text).map_err(|e| WiringError(format!("{INLINE}: {e}")))
+            }
         }
-        let text = self.required("STAGEPASS_SIGNING_KEYS").map_err(|_| {
-            WiringError("set STAGEPASS_SIGNING_KEYS_SECRET (or STAGEPASS_SIGNING_KEYS)".into())
-        })?;
-        Tokens::from_json(&text).map_err(|e| WiringError(format!("STAGEPASS_SIGNING_KEYS: {e}")))
     }
 
     #[cfg(feature = "secrets")]
@@ -238,6 +258,17 @@ impl Wiring for EnvWiring {
         Err(missing_feature("ses"))
     }
 
+    /// `PUBLIC_URL`: an absolute http(s) URL (deployed: the API's stage URL).
+    fn public_url(&self) -> Result<String, WiringError> {
+        let url = self.required("PUBLIC_URL")?;
+        match url.starts_with("https://") || url.starts_with("http://") {
+            true => Ok(url),
+            false => Err(WiringError(format!(
+                "PUBLIC_URL must be an absolute http(s) URL, not {url:?}"
+            ))),
+        }
+    }
+
     #[cfg(feature = "eventbridge")]
     fn bus(&self) -> Result<Arc<dyn EventBus>, WiringError> {
         Ok(Arc::new(stagepass_aws::EventBridgeBus::new(
@@ -282,5 +313,30 @@ impl Wiring for EnvWiring {
 
     fn limits(&self) -> Limits {
         Limits::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wiring(endpoint: Option<&str>) -> EnvWiring {
+        let endpoint = endpoint.map(str::to_string);
+        EnvWiring::new(aws_config::SdkConfig::builder().build(), move |name| {
+            (name == ENDPOINT).then(|| endpoint.clone()).flatten()
+        })
+    }
+
+    /// `sam local invoke` reaches LocalStack through the declared variable; empty is unset.
+    #[test]
+    fn the_endpoint_variable_points_every_client_at_it_and_empty_means_unset() {
+        let local = wiring(Some("http://host.docker.internal:4566"));
+        assert_eq!(
+            local.config.endpoint_url(),
+            Some("http://host.docker.internal:4566")
+        );
+        assert_eq!(wiring(Some("")).config.endpoint_url(), None);
+        assert_eq!(wiring(None).config.endpoint_url(), None);
+        assert!(wiring(None).settings_read().1.contains(ENDPOINT));
     }
 }

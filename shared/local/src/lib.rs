@@ -20,8 +20,9 @@ use stagepass_api::error::ApiError;
 use stagepass_api::wiring::{Handler, HttpFn};
 use stagepass_api::{Access, KeySet, Ports, Principal, Route, Tokens};
 use stagepass_domain::bookings::payments::SimulatedPayments;
+use stagepass_domain::integration::OutboxRelay;
 use stagepass_domain::notifications::Notifier;
-use stagepass_domain::{BookingStore, Clock, EventBus, HoldSettings, IdentitySettings};
+use stagepass_domain::{Clock, HoldSettings, IdentitySettings};
 use stagepass_embedded::EmbeddedStore;
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -86,6 +87,8 @@ pub struct LocalOptions {
     /// The payment provider outlives a restart of our process (it is someone else's
     /// service): tests pass the same one to the restarted system.
     pub payments: Option<Arc<SimulatedPayments>>,
+    /// The server's own address: emails link to bookings there.
+    pub public_url: String,
 }
 
 impl Default for LocalOptions {
@@ -94,6 +97,7 @@ impl Default for LocalOptions {
             auto_run_saga: true,
             delay_scale: 1.0,
             payments: None,
+            public_url: "http://127.0.0.1:3000".into(),
         }
     }
 }
@@ -147,6 +151,7 @@ pub async fn build_system(
     ports.tokens = Some(tokens.clone());
     ports.hold_settings = hold_settings;
     ports.identity_settings = identity_settings;
+    ports.public_url = options.public_url.clone();
 
     let steps = saga::wire_steps(&ports).await?;
     let saga = LocalSaga::new(
@@ -173,6 +178,7 @@ pub async fn build_system(
         dedupe: shared,
         clock,
         from: LOCAL_MAIL_FROM.into(),
+        public_url: options.public_url,
     });
     bus.subscribe(&notifier);
     Ok(LocalSystem {
@@ -266,40 +272,40 @@ impl LocalApi {
 }
 
 impl LocalSystem {
-    /// Publishes what the outbox holds, once: the local twin of the stream relay Lambda.
+    /// The local twin of the stream relay and the sweeper: everything in the outbox is due.
+    fn relay(&self, bus: Arc<LocalBus>) -> OutboxRelay {
+        OutboxRelay {
+            store: Arc::new(self.store.clone()),
+            bus,
+            clock: self.ports.clock.clone(),
+        }
+    }
+
+    /// Publishes what the outbox holds, once.
     pub async fn relay_once(&self) -> Result<usize, String> {
-        relay_outbox(&self.store, self.bus.as_ref()).await
+        let relay = self.relay(self.bus.clone());
+        relay.publish_all().await.map_err(|e| e.0)
     }
 
     /// Relays the outbox every 50 ms until the system is dropped.
     pub fn spawn_relay(&self) -> tokio::task::JoinHandle<()> {
-        let store = self.store.clone();
+        let (store, clock) = (Arc::new(self.store.clone()), self.ports.clock.clone());
         let bus = Arc::downgrade(&self.bus);
         tokio::spawn(async move {
-            loop {
-                let Some(bus) = bus.upgrade() else { return };
-                if let Err(e) = relay_outbox(&store, bus.as_ref()).await {
+            // The system owns the bus: once it is gone, so is the relay.
+            while let Some(bus) = bus.upgrade() {
+                let relay = OutboxRelay {
+                    store: store.clone(),
+                    bus,
+                    clock: clock.clone(),
+                };
+                if let Err(e) = relay.publish_all().await {
                     tracing::warn!(error = %e, "outbox relay will retry");
                 }
-                drop(bus);
+                drop(relay);
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
         })
-    }
-}
-
-/// Reads undelivered outbox events, publishes them, and removes them once published.
-pub async fn relay_outbox(store: &EmbeddedStore, bus: &dyn EventBus) -> Result<usize, String> {
-    let mut total = 0;
-    loop {
-        let events = store.undelivered(100).await.map_err(|e| e.to_string())?;
-        if events.is_empty() {
-            return Ok(total);
-        }
-        bus.publish(&events).await.map_err(|e| e.0)?;
-        let ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
-        store.delivered(&ids).await.map_err(|e| e.to_string())?;
-        total += ids.len();
     }
 }
 

@@ -43,6 +43,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .and_then(|p| p.parse().ok())
         .unwrap_or(3000);
     let keys = stagepass_local::load_or_create_keys(&dir)?;
+    let base = format!("http://127.0.0.1:{port}");
     // The same optional STAGEPASS_* settings the functions read from their environment.
     let env: settings::Lookup = &|name| std::env::var(name).ok();
     let system = stagepass_local::build_system(
@@ -51,7 +52,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         settings::hold_settings(env)?,
         settings::identity_settings(env)?,
         &keys,
-        stagepass_local::LocalOptions::default(),
+        stagepass_local::LocalOptions {
+            public_url: base.clone(),
+            ..Default::default()
+        },
     )
     .await?;
     let demo = stagepass_local::demo::seed(&system.ports).await?;
@@ -62,7 +66,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let _relay = system.spawn_relay();
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    let base = format!("http://127.0.0.1:{port}");
     println!("Stagepass is running on {base} (data in {})", dir.display());
     if let Some(id) = &demo.event_id {
         println!("Seeded a published demo event: {base}/events/{id}");

@@ -28,6 +28,10 @@ pub struct Notifier {
     pub clock: Arc<dyn Clock>,
     /// The From address (a verified SES identity when deployed).
     pub from: String,
+    /// Where buyers open a booking: the email links to `<public_url>/bookings/<id>`, which
+    /// mints fresh ticket links when opened. (A presigned link in an email would outlive the
+    /// credentials that signed it; the PDFs are attached anyway.)
+    pub public_url: String,
 }
 
 /// Consumers keep an event's id this long: far beyond any redelivery.
@@ -87,6 +91,14 @@ impl Notifier {
         }
     }
 
+    fn booking_link(&self, booking: &Booking) -> String {
+        format!(
+            "{}/bookings/{}",
+            self.public_url.trim_end_matches('/'),
+            booking.id
+        )
+    }
+
     async fn compose_and_send(
         &self,
         event: &IntegrationEvent,
@@ -102,23 +114,21 @@ impl Notifier {
         match event.kind.as_str() {
             "BookingConfirmed" => {
                 message.subject = format!("Your tickets: {}", booking.event_title);
-                let mut links = String::new();
                 for t in &booking.tickets {
                     let pdf =
                         self.files.get(&t.file_key).await?.ok_or_else(|| {
                             InfraError(format!("ticket file {} missing", t.file_key))
                         })?;
-                    let link = self.files.link(&t.file_key).await?;
-                    links.push_str(&format!("  Seat {}: {link}\n", t.unit));
                     message.attach(&format!("ticket-{}.pdf", t.id), "application/pdf", pdf);
                 }
                 message.text = format!(
-                    "{}\n\nYour booking {} is confirmed: {} ticket(s), {} paid with {}.\n\nYour tickets are attached, and here:\n{links}\nShow the QR code at the door.\n",
+                    "{}\n\nYour booking {} is confirmed: {} ticket(s), {} paid with {}.\n\nYour tickets are attached. Your booking, with each ticket's QR code and PDF:\n  {}\n\nShow the QR code at the door.\n",
                     headline(&booking),
                     booking.id,
                     booking.tickets.len(),
                     money(&booking),
                     booking.payment_label,
+                    self.booking_link(&booking),
                 );
             }
             "BookingFailed" => {
