@@ -2,10 +2,11 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 VENV ?= .venv
+PACKAGE_VENV ?= .venv-package
 PYTHON ?= python3
 CARGO ?= cargo
 
-.PHONY: run run-aws test lint cfn-lint unit bench sam-build clean
+.PHONY: run run-aws test lint cfn-lint unit bench package sam-build clean
 
 ## Run the whole system locally on http://127.0.0.1:3000 (embedded store in ./.data).
 run:
@@ -48,9 +49,24 @@ test: $(VENV)/.installed
 ## size and init time. Each function is built on its own, as SAM builds it, so it carries only
 ## the adapters its Cargo.toml enables.
 bench: $(VENV)/.installed
-	$(CARGO) build --release -p stagepass-tests --bin bench
+	$(CARGO) build --release -p stagepass-tests --bin bench --bin bare-lambda
 	for f in functions/*/; do $(CARGO) build -q --release -p $$(basename $$f) || exit 1; done
 	bash infra/with-test-endpoint.sh ./target/release/bench --functions ./target/release
+
+## Deployable artifacts, no Docker: `sam validate --lint`, then every function's arm64 `bootstrap`
+## in one workspace build (cargo-lambda, zig as the linker), zipped in
+## target/lambda/<function>/bootstrap.zip, each checked to be an arm64 executable.
+package: $(PACKAGE_VENV)/.installed
+	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(PACKAGE_VENV)/bin/sam validate --lint
+	rustup target add aarch64-unknown-linux-gnu
+	PATH="$(abspath $(PACKAGE_VENV))/bin:$$PATH" $(CARGO) lambda build --release --arm64 \
+		--output-format zip $(foreach f,$(wildcard functions/*/Cargo.toml),-p $(notdir $(patsubst %/,%,$(dir $(f)))))
+	$(PYTHON) infra/check_artifacts.py
+
+$(PACKAGE_VENV)/.installed: infra/requirements-package.txt
+	$(PYTHON) -m venv $(PACKAGE_VENV)
+	$(PACKAGE_VENV)/bin/pip install -q --disable-pip-version-check -r infra/requirements-package.txt
+	touch $@
 
 ## Deployable arm64 artifacts with AWS SAM (needs `pip install aws-sam-cli cargo-lambda`).
 sam-build:

@@ -3,8 +3,9 @@
 //! 1. Holds through the local HTTP server: a 5,000-seat event, N contenders (1,000 and 10,000)
 //!    each asking for 1-4 random seats, at most 256 requests in flight. Reports holds/s
 //!    (answered requests, 201 or 409), how many won, and p50/p99 latency.
-//! 2. Init time of one function binary: spawned against a minimal fake Lambda Runtime API,
-//!    measured from spawn to its first `GET /runtime/invocation/next`. Median of 20 starts.
+//! 2. Init time of every function binary: spawned against a minimal fake Lambda Runtime API,
+//!    measured from spawn to its first `GET /runtime/invocation/next`. Median of 20 starts,
+//!    against a bare `lambda_runtime` binary that loads the AWS config, in the same run.
 //! 3. Identity: login latency through the local server (Argon2id dominates), and the cost of
 //!    verifying one access token, which the authorizer pays per uncached token.
 //! 4. Bookings through the local saga: N fans hold a seat and check out at once; bookings/s
@@ -139,6 +140,7 @@ fn init_time(binary: &std::path::Path) -> Duration {
         )
         .env("EVENT_BUS_NAME", "stagepass")
         .env("MAIL_FROM", "tickets@example.com")
+        .env("PUBLIC_URL", "https://api.example.com/live")
         .env(
             "STAGEPASS_SIGNING_KEYS",
             stagepass_tests::test_keys().to_json(),
@@ -416,38 +418,53 @@ async fn dynamo_writes(n: usize) {
     );
 }
 
-/// Size and init time (median of 20 starts) of every function binary in `dir`.
+/// Size and init time (median of 20 starts) of every function binary in `dir`, and of the
+/// baseline (`bare-lambda`: loads the AWS config, runs `lambda_runtime`) in the same run.
 fn init_times(dir: &std::path::Path) {
     let mut names: Vec<String> = std::fs::read_dir(stagepass_tests::repo_root().join("functions"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
+    let measure = |binary: &std::path::Path| {
+        let size = std::fs::metadata(binary)
+            .unwrap_or_else(|_| panic!("no binary {}", binary.display()))
+            .len() as f64
+            / (1024.0 * 1024.0);
+        let _ = init_time(binary); // warm the page cache
+        let mut times: Vec<Duration> = (0..20).map(|_| init_time(binary)).collect();
+        times.sort();
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        (
+            size,
+            ms(percentile(&times, 0.5)),
+            ms(percentile(&times, 0.9)),
+        )
+    };
+    let (size, base, p90) = measure(&dir.join("bare-lambda"));
+    println!(
+        "function: {:<16} {size:>6.2} MiB  init median {base:>5.1} ms, p90 {p90:>5.1} ms (baseline: AWS config + lambda_runtime)",
+        "(bare-lambda)"
+    );
     let (mut sizes, mut medians) = (Vec::new(), Vec::new());
     for name in &names {
-        let binary = dir.join(name);
-        let size = std::fs::metadata(&binary)
-            .unwrap_or_else(|_| panic!("no binary {}", binary.display()))
-            .len();
-        let _ = init_time(&binary); // warm the page cache
-        let mut times: Vec<Duration> = (0..20).map(|_| init_time(&binary)).collect();
-        times.sort();
-        let median = percentile(&times, 0.5);
+        let (size, median, p90) = measure(&dir.join(name));
         println!(
-            "function: {name:<16} {:>6.2} MiB  init median {:>5.1} ms, p90 {:>5.1} ms (20 starts, spawn to first /next)",
-            size as f64 / (1024.0 * 1024.0),
-            median.as_secs_f64() * 1e3,
-            percentile(&times, 0.9).as_secs_f64() * 1e3,
+            "function: {name:<16} {size:>6.2} MiB  init median {median:>5.1} ms, p90 {p90:>5.1} ms (20 starts, spawn to first /next; {:+.1} ms over the baseline)",
+            median - base
         );
-        sizes.push(size as f64 / (1024.0 * 1024.0));
-        medians.push(median.as_secs_f64() * 1e3);
+        sizes.push(size);
+        medians.push(median);
     }
+    let mut sorted = medians.clone();
+    sorted.sort_by(f64::total_cmp);
     println!(
-        "functions: {} binaries, {:.1} MiB in all, init medians {:.1}-{:.1} ms",
+        "functions: {} binaries, {:.1} MiB in all, init medians {:.1}-{:.1} ms (median of medians {:.1} ms; baseline {base:.1} ms)",
         names.len(),
         sizes.iter().sum::<f64>(),
-        medians.iter().cloned().fold(f64::MAX, f64::min),
-        medians.iter().cloned().fold(0.0, f64::max),
+        sorted[0],
+        sorted[sorted.len() - 1],
+        sorted[sorted.len() / 2],
     );
 }
 
