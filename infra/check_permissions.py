@@ -90,6 +90,9 @@ def resolver(names):
                 return a[0].join(resolve(x) for x in a[1])
             if k == "Fn::Select":
                 return resolve_list(a[1])[int(a[0])]
+            if k == "Fn::If":
+                condition, yes, no = a
+                return resolve(yes if names["conditions"][condition] else no)
         raise ValueError(f"cannot resolve {v!r}")
 
     def resolve_list(v):

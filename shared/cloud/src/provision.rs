@@ -142,6 +142,7 @@ pub async fn provision(
 ) -> Result<Names, String> {
     let mut names = Names {
         stack: stack.to_string(),
+        conditions: template.conditions()?,
         ..Names::default()
     };
     let arn = |service: &str, rest: &str| format!("arn:aws:{service}:{REGION}:{ACCOUNT}:{rest}");
@@ -179,6 +180,11 @@ pub async fn provision(
     for (id, r) in template.doc["Resources"].as_mapping().into_iter().flatten() {
         let id = str_of(id);
         let kind = r["Type"].as_str().unwrap_or_default();
+        if let Some(c) = r["Condition"].as_str()
+            && !names.conditions.get(c).copied().unwrap_or(false)
+        {
+            continue;
+        }
         let physical = format!("{stack}-{id}");
         match kind {
             "AWS::Serverless::Function" => {

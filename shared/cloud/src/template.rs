@@ -74,15 +74,65 @@ impl Template {
         Ok(Self { doc })
     }
 
-    /// `(logical id, resource)` of every resource of one type.
+    /// `(logical id, resource)` of every resource of one type that the stack creates (a
+    /// resource whose `Condition` is false with the parameters' defaults is left out).
     pub fn resources_of(&self, kind: &str) -> Vec<(String, &Yaml)> {
+        let conditions = self.conditions().unwrap_or_default();
         self.doc["Resources"]
             .as_mapping()
             .into_iter()
             .flatten()
             .filter(|(_, r)| r["Type"].as_str() == Some(kind))
+            .filter(|(_, r)| match r["Condition"].as_str() {
+                Some(c) => conditions.get(c).copied().unwrap_or(false),
+                None => true,
+            })
             .map(|(id, r)| (id.as_str().unwrap_or_default().to_string(), r))
             .collect()
+    }
+
+    /// Every condition of the template, evaluated with the parameters' defaults
+    /// (`Fn::Equals`, `Fn::Not`, `Fn::And`, `Fn::Or` over `Ref`s of parameters and strings).
+    pub fn conditions(&self) -> Result<BTreeMap<String, bool>, String> {
+        let mut out = BTreeMap::new();
+        for (name, condition) in self.doc["Conditions"].as_mapping().into_iter().flatten() {
+            let name = name.as_str().unwrap_or_default().to_string();
+            out.insert(
+                name.clone(),
+                self.condition(condition)
+                    .map_err(|e| format!("condition {name}: {e}"))?,
+            );
+        }
+        Ok(out)
+    }
+
+    fn condition(&self, v: &Yaml) -> Result<bool, String> {
+        let (name, arg) = intrinsic(v).ok_or_else(|| format!("{v:?}"))?;
+        let args = arg.as_sequence().cloned().unwrap_or_default();
+        match name.as_str() {
+            "Equals" => {
+                let value = |v: &Yaml| match intrinsic(v) {
+                    Some((f, a)) if f == "Ref" => {
+                        let p = a.as_str().unwrap_or_default();
+                        self.parameter_default(p)
+                            .ok_or_else(|| format!("parameter {p} has no default"))
+                    }
+                    _ => scalar(v).ok_or_else(|| format!("{v:?}")),
+                };
+                Ok(value(&args[0])? == value(&args[1])?)
+            }
+            "Not" => Ok(!self.condition(&args[0])?),
+            "And" => args
+                .iter()
+                .try_fold(true, |all, c| Ok(all && self.condition(c)?)),
+            "Or" => args
+                .iter()
+                .try_fold(false, |any, c| Ok(any || self.condition(c)?)),
+            "Condition" => {
+                self.condition(&self.doc["Conditions"][arg.as_str().unwrap_or_default()])
+            }
+            other => Err(format!("Fn::{other} in a condition")),
+        }
     }
 
     pub fn parameter_default(&self, name: &str) -> Option<String> {
@@ -278,6 +328,20 @@ pub fn rate(expression: &str) -> Result<std::time::Duration, String> {
     Ok(std::time::Duration::from_secs(value * seconds))
 }
 
+/// An intrinsic function's name without `Fn::` or `!`, and its argument.
+fn intrinsic(v: &Yaml) -> Option<(String, Yaml)> {
+    let (name, arg) = match v {
+        Yaml::Tagged(t) => (t.tag.to_string(), t.value.clone()),
+        Yaml::Mapping(m) if m.len() == 1 => {
+            let (k, v) = m.iter().next()?;
+            (k.as_str()?.to_string(), v.clone())
+        }
+        _ => return None,
+    };
+    let name = name.trim_start_matches('!').trim_start_matches("Fn::");
+    Some((name.to_string(), arg))
+}
+
 fn scalar(v: &Yaml) -> Option<String> {
     match v {
         Yaml::String(s) => Some(s.clone()),
@@ -296,6 +360,8 @@ pub struct Names {
     pub refs: BTreeMap<String, String>,
     /// `"Logical.Attr"` → value (`Arn`, `StreamArn`, ...).
     pub attrs: BTreeMap<String, String>,
+    /// The template's conditions, as evaluated for this stack.
+    pub conditions: BTreeMap<String, bool>,
 }
 
 impl Names {
@@ -351,6 +417,18 @@ impl Names {
                 self.get_att(&id, &attr)
             }
             "Sub" | "Fn::Sub" => self.sub(arg.as_str().ok_or("!Sub takes a string here")?),
+            "If" | "Fn::If" => {
+                let [condition, yes, no] = arg.as_sequence().map(Vec::as_slice).unwrap_or_default()
+                else {
+                    return Err(format!("!If {arg:?}"));
+                };
+                let name = condition.as_str().unwrap_or_default();
+                match self.conditions.get(name) {
+                    Some(true) => self.resolve(yes),
+                    Some(false) => self.resolve(no),
+                    None => Err(format!("condition {name} is not known to the stack")),
+                }
+            }
             other => Err(format!("intrinsic {other} is not supported")),
         }
     }
@@ -374,5 +452,66 @@ impl Names {
         }
         out.push_str(rest);
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template(text: &str) -> Template {
+        Template {
+            doc: serde_yaml::from_str(text).unwrap(),
+        }
+    }
+
+    const MAIL: &str = r#"
+Parameters:
+  SetName: {Type: String, Default: ""}
+  AlarmEmail: {Type: String, Default: ""}
+Conditions:
+  CreateSet: !Equals [!Ref SetName, ""]
+  HasAlarmEmail: !Not [!Equals [!Ref AlarmEmail, ""]]
+  Both: !And [!Condition CreateSet, !Condition HasAlarmEmail]
+Resources:
+  Set: {Type: AWS::SES::ConfigurationSet, Condition: CreateSet}
+  Subscription: {Type: AWS::SNS::Subscription, Condition: HasAlarmEmail}
+"#;
+
+    /// Conditions follow the parameters' defaults: a resource whose condition is false is not
+    /// created, and `!If` picks the branch its condition names.
+    #[test]
+    fn conditions_decide_which_resources_exist_and_which_branch_if_takes() {
+        let t = template(MAIL);
+        let conditions = t.conditions().unwrap();
+        assert!(conditions["CreateSet"]);
+        assert!(!conditions["HasAlarmEmail"]);
+        assert!(!conditions["Both"]);
+        assert_eq!(t.resources_of("AWS::SES::ConfigurationSet").len(), 1);
+        assert!(t.resources_of("AWS::SNS::Subscription").is_empty());
+        let mut names = Names {
+            conditions,
+            ..Names::default()
+        };
+        names.refs.insert("Set".into(), "created-set".into());
+        names.refs.insert("SetName".into(), "".into());
+        let choice: Yaml = serde_yaml::from_str("!If [CreateSet, !Ref Set, !Ref SetName]").unwrap();
+        assert_eq!(names.resolve(&choice).unwrap(), "created-set");
+        names.conditions.insert("CreateSet".into(), false);
+        assert_eq!(names.resolve(&choice).unwrap(), "");
+    }
+
+    #[test]
+    fn rates_are_read_as_eventbridge_writes_them() {
+        assert_eq!(
+            rate("rate(5 minutes)"),
+            Ok(std::time::Duration::from_secs(300))
+        );
+        assert_eq!(
+            rate("rate(1 hour)"),
+            Ok(std::time::Duration::from_secs(3600))
+        );
+        assert!(rate("cron(0 12 * * ? *)").is_err());
+        assert!(rate("rate(five minutes)").is_err());
     }
 }
