@@ -127,8 +127,9 @@ async fn every_function_starts_on_what_sam_local_invoke_passes_it() {
     let file: serde_json::Value = serde_json::from_str(&text).expect("env.json is JSON");
     let parameters = file["Parameters"].as_object().expect("Parameters");
     let config = stagepass_tests::aws::sdk_config().await;
+    let variables = template_variables();
     for function in stagepass_local::functions::ALL {
-        let vars = &template_variables()[function.name];
+        let vars = &variables[function.name];
         let env: BTreeMap<String, String> = vars
             .iter()
             .map(|(key, template_value)| {
@@ -155,7 +156,7 @@ async fn every_function_starts_on_what_sam_local_invoke_passes_it() {
         );
     }
     // Nothing in env.json that no function declares (SAM would silently drop it).
-    let declared: BTreeSet<String> = template_variables()
+    let declared: BTreeSet<String> = variables
         .into_values()
         .flat_map(|v| v.into_keys())
         .collect();

@@ -79,6 +79,30 @@ impl Client<'_> {
         )
     }
 
+    /// Holds `seat` and checks it out with `card` (the checkout with `key` as its
+    /// Idempotency-Key, if given); the id of the pending booking.
+    async fn hold_and_check_out(
+        &mut self,
+        token: &str,
+        event: &str,
+        seat: &str,
+        card: &str,
+        key: Option<&str>,
+    ) -> String {
+        let path = format!("/events/{event}/holds");
+        let seats = json!({ "seats": [seat] });
+        let (status, hold) = self
+            .call("POST", &path, Some(token), None, Some(seats))
+            .await;
+        assert_eq!(status, 201, "{hold}");
+        let checkout = json!({"hold_id": hold["id"], "payment_method": {"card": card}});
+        let (status, pending) = self
+            .call("POST", "/bookings", Some(token), key, Some(checkout))
+            .await;
+        assert_eq!(status, 202, "{pending}");
+        pending["id"].as_str().expect("id").to_string()
+    }
+
     /// `GET /bookings/{id}` until the saga has settled it.
     async fn settled(&mut self, token: &str, id: &str) -> Value {
         for _ in 0..600 {
@@ -265,28 +289,15 @@ pub async fn every_function(stack: &dyn Stack) -> Walked {
     assert_eq!(status, 200, "{released}");
 
     // A paid booking: checkout, the saga confirms it, tickets and email follow.
-    let (status, hold) = c
-        .call(
-            "POST",
-            &format!("/events/{event}/holds"),
-            Some(&fan),
-            None,
-            Some(json!({"seats": ["A-2-5"]})),
-        )
-        .await;
-    assert_eq!(status, 201, "{hold}");
-    let checkout = json!({"hold_id": hold["id"], "payment_method": {"card": "4242424242424242"}});
-    let (status, pending) = c
-        .call(
-            "POST",
-            "/bookings",
-            Some(&fan),
+    let booking = c
+        .hold_and_check_out(
+            &fan,
+            &event,
+            "A-2-5",
+            "4242424242424242",
             Some("journey-checkout-1"),
-            Some(checkout),
         )
         .await;
-    assert_eq!(status, 202, "{pending}");
-    let booking = pending["id"].as_str().expect("id").to_string();
     let confirmed = c.settled(&fan, &booking).await;
     assert_eq!(confirmed["status"], "confirmed", "{confirmed}");
     let ticket = &confirmed["tickets"][0];
@@ -357,22 +368,9 @@ pub async fn every_function(stack: &dyn Stack) -> Walked {
     assert_eq!(status, 409, "{twice}");
 
     // A declined card: the saga compensates (refund, release, fail).
-    let (status, hold) = c
-        .call(
-            "POST",
-            &format!("/events/{event}/holds"),
-            Some(&fan),
-            None,
-            Some(json!({"seats": ["A-2-6"]})),
-        )
+    let declined = c
+        .hold_and_check_out(&fan, &event, "A-2-6", "4000000000000002", None)
         .await;
-    assert_eq!(status, 201, "{hold}");
-    let checkout = json!({"hold_id": hold["id"], "payment_method": {"card": "4000000000000002"}});
-    let (status, pending) = c
-        .call("POST", "/bookings", Some(&fan), None, Some(checkout))
-        .await;
-    assert_eq!(status, 202, "{pending}");
-    let declined = pending["id"].as_str().expect("id").to_string();
     let failed = c.settled(&fan, &declined).await;
     assert_eq!(
         (&failed["status"], &failed["reason"]),

@@ -215,6 +215,9 @@ pub struct Ports {
     pub public_url: String,
 }
 
+/// `make run`'s address, where buyers open their bookings locally (unless `PORT` moves it).
+pub const LOCAL_PUBLIC_URL: &str = "http://127.0.0.1:3000";
+
 impl Ports {
     /// No adapters yet, default settings.
     pub fn new(clock: Arc<dyn Clock>) -> Self {
@@ -235,7 +238,7 @@ impl Ports {
             hold_settings: HoldSettings::default(),
             identity_settings: IdentitySettings::default(),
             limits: Limits::default(),
-            public_url: "http://127.0.0.1:3000".into(),
+            public_url: LOCAL_PUBLIC_URL.into(),
         }
     }
 }

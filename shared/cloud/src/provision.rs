@@ -142,7 +142,7 @@ pub async fn provision(
 ) -> Result<Names, String> {
     let mut names = Names {
         stack: stack.to_string(),
-        conditions: template.conditions()?,
+        conditions: template.conditions.clone(),
         ..Names::default()
     };
     let arn = |service: &str, rest: &str| format!("arn:aws:{service}:{REGION}:{ACCOUNT}:{rest}");
@@ -180,9 +180,7 @@ pub async fn provision(
     for (id, r) in template.doc["Resources"].as_mapping().into_iter().flatten() {
         let id = str_of(id);
         let kind = r["Type"].as_str().unwrap_or_default();
-        if let Some(c) = r["Condition"].as_str()
-            && !names.conditions.get(c).copied().unwrap_or(false)
-        {
+        if !template.creates(r) {
             continue;
         }
         let physical = format!("{stack}-{id}");

@@ -65,35 +65,47 @@ pub struct Authorizer {
 
 pub struct Template {
     pub doc: Yaml,
+    /// The template's conditions, evaluated once with the parameters' defaults.
+    pub conditions: BTreeMap<String, bool>,
 }
 
 impl Template {
     pub fn load(path: &std::path::Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let doc = serde_yaml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        Ok(Self { doc })
+        Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 
-    /// `(logical id, resource)` of every resource of one type that the stack creates (a
-    /// resource whose `Condition` is false with the parameters' defaults is left out).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut template = Self {
+            doc: serde_yaml::from_str(text).map_err(|e| e.to_string())?,
+            conditions: BTreeMap::new(),
+        };
+        template.conditions = template.evaluate_conditions()?;
+        Ok(template)
+    }
+
+    /// Whether the stack creates `resource`: no `Condition`, or one that holds.
+    pub fn creates(&self, resource: &Yaml) -> bool {
+        match resource["Condition"].as_str() {
+            Some(c) => self.conditions.get(c).copied().unwrap_or(false),
+            None => true,
+        }
+    }
+
+    /// `(logical id, resource)` of every resource of one type that the stack creates.
     pub fn resources_of(&self, kind: &str) -> Vec<(String, &Yaml)> {
-        let conditions = self.conditions().unwrap_or_default();
         self.doc["Resources"]
             .as_mapping()
             .into_iter()
             .flatten()
-            .filter(|(_, r)| r["Type"].as_str() == Some(kind))
-            .filter(|(_, r)| match r["Condition"].as_str() {
-                Some(c) => conditions.get(c).copied().unwrap_or(false),
-                None => true,
-            })
+            .filter(|(_, r)| r["Type"].as_str() == Some(kind) && self.creates(r))
             .map(|(id, r)| (id.as_str().unwrap_or_default().to_string(), r))
             .collect()
     }
 
     /// Every condition of the template, evaluated with the parameters' defaults
     /// (`Fn::Equals`, `Fn::Not`, `Fn::And`, `Fn::Or` over `Ref`s of parameters and strings).
-    pub fn conditions(&self) -> Result<BTreeMap<String, bool>, String> {
+    fn evaluate_conditions(&self) -> Result<BTreeMap<String, bool>, String> {
         let mut out = BTreeMap::new();
         for (name, condition) in self.doc["Conditions"].as_mapping().into_iter().flatten() {
             let name = name.as_str().unwrap_or_default().to_string();
@@ -460,9 +472,7 @@ mod tests {
     use super::*;
 
     fn template(text: &str) -> Template {
-        Template {
-            doc: serde_yaml::from_str(text).unwrap(),
-        }
+        Template::parse(text).unwrap()
     }
 
     const MAIL: &str = r#"
@@ -483,7 +493,7 @@ Resources:
     #[test]
     fn conditions_decide_which_resources_exist_and_which_branch_if_takes() {
         let t = template(MAIL);
-        let conditions = t.conditions().unwrap();
+        let conditions = t.conditions.clone();
         assert!(conditions["CreateSet"]);
         assert!(!conditions["HasAlarmEmail"]);
         assert!(!conditions["Both"]);

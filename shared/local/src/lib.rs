@@ -97,7 +97,7 @@ impl Default for LocalOptions {
             auto_run_saga: true,
             delay_scale: 1.0,
             payments: None,
-            public_url: "http://127.0.0.1:3000".into(),
+            public_url: stagepass_api::wiring::LOCAL_PUBLIC_URL.into(),
         }
     }
 }
@@ -272,33 +272,20 @@ impl LocalApi {
 }
 
 impl LocalSystem {
-    /// The local twin of the stream relay and the sweeper: everything in the outbox is due.
-    fn relay(&self, bus: Arc<LocalBus>) -> OutboxRelay {
-        OutboxRelay {
-            store: Arc::new(self.store.clone()),
-            bus,
-            clock: self.ports.clock.clone(),
-        }
-    }
-
     /// Publishes what the outbox holds, once.
     pub async fn relay_once(&self) -> Result<usize, String> {
-        let relay = self.relay(self.bus.clone());
+        let relay = local_relay(&self.store, &self.ports.clock, self.bus.clone());
         relay.publish_all().await.map_err(|e| e.0)
     }
 
     /// Relays the outbox every 50 ms until the system is dropped.
     pub fn spawn_relay(&self) -> tokio::task::JoinHandle<()> {
-        let (store, clock) = (Arc::new(self.store.clone()), self.ports.clock.clone());
+        let (store, clock) = (self.store.clone(), self.ports.clock.clone());
         let bus = Arc::downgrade(&self.bus);
         tokio::spawn(async move {
             // The system owns the bus: once it is gone, so is the relay.
             while let Some(bus) = bus.upgrade() {
-                let relay = OutboxRelay {
-                    store: store.clone(),
-                    bus,
-                    clock: clock.clone(),
-                };
+                let relay = local_relay(&store, &clock, bus);
                 if let Err(e) = relay.publish_all().await {
                     tracing::warn!(error = %e, "outbox relay will retry");
                 }
@@ -306,6 +293,15 @@ impl LocalSystem {
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
         })
+    }
+}
+
+/// The local twin of the stream relay and the sweeper: everything in the outbox is due.
+fn local_relay(store: &EmbeddedStore, clock: &Arc<dyn Clock>, bus: Arc<LocalBus>) -> OutboxRelay {
+    OutboxRelay {
+        store: Arc::new(store.clone()),
+        bus,
+        clock: clock.clone(),
     }
 }
 
