@@ -332,7 +332,10 @@ async fn dynamo_writes(n: usize) {
         counted.clone(),
         &names[1].1,
     ));
-    let store = Arc::new(stagepass_dynamo::DynamoBookings::new(counted, &names[2].1));
+    let store = Arc::new(
+        stagepass_dynamo::DynamoBookings::new(counted, &names[2].1)
+            .with_events_table(Some(names[0].1.clone())),
+    );
     let files = tempfile::tempdir().unwrap();
     let clock = stagepass_tests::system_clock();
     let mut ports = stagepass_api::Ports::new(clock.clone());

@@ -1,18 +1,14 @@
 use crate::Adapters;
 use crate::inventory::{hold, seats};
 use chrono::{DateTime, Duration, Utc};
-use serde_json::json;
 use stagepass_domain::bookings::models::BookingDraft;
-use stagepass_domain::bookings::payments::{SimulatedPayments, cards};
-use stagepass_domain::bookings::{Buyer, Checkout};
+use stagepass_domain::bookings::payments::cards;
 use stagepass_domain::integration::events as integration;
 use stagepass_domain::{
     Booking, BookingId, BookingStatus, BookingStoreError, Claim, EventId, HoldStatus,
     PaymentMethod, SavedResponse, UserId,
 };
 use stagepass_domain::{InventoryStoreError, to_millis};
-use stagepass_local::asl::{Outcome, StateMachine};
-use stagepass_tests::saga::{StartedSagas, Steps};
 use std::sync::Arc;
 
 fn now() -> DateTime<Utc> {
@@ -328,10 +324,14 @@ pub async fn checkout_sell_and_free_follow_the_hold(a: Adapters) {
     let t = now();
     let h = hold(&event, seats(&["A-1-1", "A-1-2"]), t, Duration::minutes(10));
     a.inventory.place_hold(&h, t).await.unwrap();
-    let out = a.inventory.check_out_hold(&h.id, t).await.unwrap();
+    let until = t + Duration::minutes(15);
+    let out = a.inventory.check_out_hold(&h.id, t, until).await.unwrap();
     assert_eq!(out.status, HoldStatus::CheckedOut);
     // Again: the same checked-out hold; releasing it is refused.
-    assert_eq!(a.inventory.check_out_hold(&h.id, t).await.unwrap(), out);
+    assert_eq!(
+        a.inventory.check_out_hold(&h.id, t, until).await.unwrap(),
+        out
+    );
     assert_eq!(
         a.inventory.release_hold(&h.id).await,
         Err(InventoryStoreError::HoldNotActive)
@@ -364,13 +364,15 @@ pub async fn checkout_sell_and_free_follow_the_hold(a: Adapters) {
     a.inventory.place_hold(&old, t).await.unwrap();
     assert_eq!(
         a.inventory
-            .check_out_hold(&old.id, t + Duration::minutes(2))
+            .check_out_hold(&old.id, t + Duration::minutes(2), t + Duration::minutes(17))
             .await,
         Err(InventoryStoreError::HoldExpired)
     );
     a.inventory.release_hold(&old.id).await.unwrap();
     assert_eq!(
-        a.inventory.check_out_hold(&old.id, t).await,
+        a.inventory
+            .check_out_hold(&old.id, t, t + Duration::minutes(15))
+            .await,
         Err(InventoryStoreError::HoldNotActive)
     );
 }
@@ -410,109 +412,47 @@ pub async fn a_late_sale_takes_free_seats_but_never_another_live_hold(a: Adapter
     ));
 }
 
-/// The booking use cases and the real ASL over the adapters under test: checkout, then the
-/// saga confirms with tickets, or (the seat taken meanwhile) refunds and releases.
-pub async fn the_saga_runs_over_these_adapters_from_checkout_to_confirmed(a: Adapters) {
-    let files_dir = tempfile::tempdir().unwrap();
-    let payments = Arc::new(SimulatedPayments::new());
-    let started = Arc::new(StartedSagas::default());
-    let clock = Arc::new(stagepass_domain::ManualClock::new(Utc::now()));
-    // The step functions of `functions/`, wired with the adapters under test.
-    let mut ports = stagepass_api::Ports::new(clock.clone());
-    ports.catalog = Some(a.catalog.clone());
-    ports.inventory = Some(a.inventory.clone());
-    ports.bookings = Some(a.bookings.clone());
-    ports.payments = Some(payments.clone());
-    ports.files = Some(Arc::new(stagepass_local::adapters::FolderFiles::new(
-        files_dir.path(),
-    )));
-    ports.tokens = Some(stagepass_tests::shared_tokens());
-    let steps = Steps::wire(&ports).await;
-    let bookings = Checkout {
-        catalog: a.catalog.clone(),
-        inventory: a.inventory.clone(),
-        bookings: a.bookings.clone(),
-        workflow: started.clone(),
-        clock: clock.clone(),
-    };
-    let service = stagepass_tests::service(a.catalog.clone(), a.inventory.clone(), clock.clone());
-    let organiser = stagepass_domain::Actor {
-        user: UserId::new("org"),
-        admin: false,
-    };
-    let draft: stagepass_domain::NewEvent = serde_json::from_value(stagepass_tests::event_body(
-        "Derby",
-        "concert",
-        stagepass_tests::in_days(9),
-        1,
-        4,
-        0,
-    ))
-    .unwrap();
-    let event = service.create_event(&organiser, draft).await.unwrap();
-    service.publish_event(&organiser, &event.id).await.unwrap();
-    let machine = StateMachine::parse(stagepass_local::saga::SAGA_ASL).unwrap();
-    let request = |seat: &str| stagepass_domain::HoldRequest {
-        seats: vec![seat.to_string()],
-        ga: vec![],
-    };
-    let buyer = |name: &str| Buyer {
-        user: UserId::new(name),
-        email: format!("{name}@x.example"),
-    };
-    let card = || PaymentMethod::parse(cards::SUCCESS).unwrap();
-
-    let ann = service
-        .hold(&UserId::new("ann"), &event.id, &request("A-1-1"), None)
-        .await
-        .unwrap()
-        .hold;
-    let out = bookings
-        .checkout(&buyer("ann"), &ann.id, card())
+/// Checking out keeps the hold's seats until the saga's deadline, not the hold's expiry: a
+/// buyer accepted at checkout cannot lose them to someone else while the saga is charging.
+/// Before, the seats stayed on the hold's expiry and anyone could take them after it.
+pub async fn a_checked_out_hold_keeps_its_seats_until_the_saga_deadline(a: Adapters) {
+    let event = EventId::generate();
+    let t = now();
+    let h = hold(&event, seats(&["A-1-1", "A-1-2"]), t, Duration::minutes(10));
+    a.inventory.place_hold(&h, t).await.unwrap();
+    let until = t + Duration::minutes(15);
+    a.inventory
+        .check_out_hold(&h.id, t + Duration::minutes(9), until)
         .await
         .unwrap();
-    assert!(out.created);
+    let after_expiry = t + Duration::minutes(11);
+    let rival = hold(
+        &event,
+        seats(&["A-1-2"]),
+        after_expiry,
+        Duration::minutes(10),
+    );
     assert_eq!(
-        started.0.lock().unwrap().clone(),
-        vec![out.booking.id.clone()]
+        a.inventory.place_hold(&rival, after_expiry).await,
+        Err(InventoryStoreError::Taken(seats(&["A-1-2"])))
     );
-    let run = machine
-        .execute(json!({"booking_id": out.booking.id}), &steps, 0.0)
-        .await;
-    assert!(matches!(run.outcome, Outcome::Succeeded(_)), "{run:?}");
-    let done = a.bookings.get(&out.booking.id).await.unwrap().unwrap();
-    assert_eq!(done.status, BookingStatus::Confirmed);
-    assert_eq!(done.tickets.len(), 1);
-    assert_eq!(payments.net(out.booking.id.as_str()), 4500);
-    let events = a.bookings.undelivered(10).await.unwrap();
-    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
-    assert_eq!(kinds, ["BookingConfirmed", "TicketIssued"]);
-
-    // Bob pays after his hold expired and Cy took the seat: refunded, Cy keeps it.
-    let bob = service
-        .hold(&UserId::new("bob"), &event.id, &request("A-1-2"), None)
-        .await
-        .unwrap()
-        .hold;
-    let late = bookings
-        .checkout(&buyer("bob"), &bob.id, card())
+    let live = a
+        .inventory
+        .live_units(&event, &["A".to_string()], after_expiry)
         .await
         .unwrap();
-    clock.advance(Duration::minutes(11));
-    service
-        .hold(&UserId::new("cy"), &event.id, &request("A-1-2"), None)
-        .await
-        .unwrap();
-    let run = machine
-        .execute(json!({"booking_id": late.booking.id}), &steps, 0.0)
-        .await;
+    assert_eq!(live.len(), 2);
     assert!(
-        matches!(&run.outcome, Outcome::Failed { error, .. } if error == "BookingFailed"),
-        "{run:?}"
+        live.iter()
+            .all(|r| r.hold_id == h.id && r.expires_at == until)
     );
-    let failed = a.bookings.get(&late.booking.id).await.unwrap().unwrap();
-    assert_eq!(failed.status, BookingStatus::Failed);
-    assert_eq!(failed.reason.as_deref(), Some("seats_taken"));
-    assert_eq!(payments.net(late.booking.id.as_str()), 0);
-    assert_eq!(payments.totals().refunds, 1);
+    // Checking out again (a retried checkout) keeps the first deadline.
+    a.inventory
+        .check_out_hold(&h.id, after_expiry, until + Duration::minutes(5))
+        .await
+        .unwrap();
+    // Past the deadline the seats are free to others, like any expired claim.
+    let past = until + Duration::seconds(1);
+    let later = hold(&event, seats(&["A-1-2"]), past, Duration::minutes(10));
+    a.inventory.place_hold(&later, past).await.unwrap();
 }

@@ -8,6 +8,7 @@ mod catalog;
 mod identity;
 mod infra;
 mod inventory;
+mod saga;
 mod service;
 mod settings;
 mod signing_keys;
@@ -48,7 +49,9 @@ pub async fn dynamo() -> Adapters {
     let identity = Arc::new(DynamoIdentity::new(client.clone(), identity));
     let bookings = format!("bookings-{}", uuid::Uuid::new_v4().simple());
     stagepass_tests::aws::create_table(&client, "BookingsTable", &bookings).await;
-    let bookings = Arc::new(DynamoBookings::new(client.clone(), bookings));
+    let bookings = Arc::new(
+        DynamoBookings::new(client.clone(), bookings).with_events_table(Some(events.clone())),
+    );
     Adapters {
         bookings: bookings.clone(),
         keys: bookings,
@@ -145,7 +148,18 @@ mod contract_bookings {
         a_key_replays_refuses_another_request_and_expires,
         a_stale_claim_is_taken_over_and_an_abandoned_one_is_free,
         checkout_sell_and_free_follow_the_hold,
+        a_checked_out_hold_keeps_its_seats_until_the_saga_deadline,
         a_late_sale_takes_free_seats_but_never_another_live_hold,
+    );
+}
+
+mod contract_saga {
+    contract!(saga:
         the_saga_runs_over_these_adapters_from_checkout_to_confirmed,
+        a_booking_charged_before_its_event_is_cancelled_is_refunded_not_confirmed,
+        a_confirmation_racing_the_event_cancellation_is_refused_in_its_own_write,
+        a_checked_out_buyer_keeps_the_seat_while_the_saga_runs,
+        a_saga_past_its_deadline_refunds_if_the_seat_was_taken,
+        a_cancellation_cut_short_leaves_no_valid_ticket_for_a_seat_on_sale,
     );
 }

@@ -164,8 +164,10 @@ async fn every_test_card_ends_confirmed_or_failed_with_money_and_seats_settled()
     assert_eq!((t.charges, t.refunds), (2, 0));
 }
 
-/// The payment lands after the hold expired: if nobody took the seats they are sold anyway;
-/// if someone did, the buyer is refunded automatically and the other fan keeps the seats.
+/// Checkout keeps the seats past the hold's expiry while the saga runs; a saga that only gets
+/// to them after that deadline (the provider was down for a quarter of an hour) sells them if
+/// nobody took them, and if someone did, the buyer is refunded automatically and the other fan
+/// keeps the seats.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_late_payment_gets_the_seats_if_still_free_and_is_refunded_if_not() {
     let dir = tempfile::tempdir().unwrap();
@@ -196,8 +198,19 @@ async fn a_late_payment_gets_the_seats_if_still_free_and_is_refunded_if_not() {
         .checkout(&unlucky, &taken_hold, cards::SUCCESS, None)
         .await;
 
-    // Both holds expire before the saga runs; a rival takes one of the seats.
+    // Both holds expire before the saga runs, but checkout kept the seats.
     clock.advance(Duration::minutes(11));
+    let (status, refused) = app
+        .send(
+            "POST",
+            &format!("/events/{event}/holds"),
+            Some(&rival),
+            Some(&serde_json::json!({ "seats": ["A-1-2"] })),
+        )
+        .await;
+    assert_eq!(status, 409, "{refused}");
+    // Past the saga's deadline a rival takes one of the seats.
+    clock.advance(stagepass_domain::bookings::checkout::SEATS_KEPT_FOR_SAGA);
     let rival_hold = app.hold(&rival, &event, &["A-1-2"]).await;
 
     for b in [&free, &taken] {

@@ -13,6 +13,7 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
     Box::pin(async move {
         Ok(Handler::Step(Arc::new(SellSeats {
             bookings: w.bookings()?,
+            catalog: w.catalog()?,
             inventory: w.inventory()?,
             clock: w.clock(),
         })))

@@ -13,9 +13,9 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem};
 use chrono::{DateTime, Duration, Utc};
-use stagepass_domain::{Booking, BookingId, EventId, IntegrationEvent, UserId};
+use stagepass_domain::{Booking, BookingId, EventId, EventStatus, IntegrationEvent, UserId};
 use stagepass_domain::{
     BookingStore, BookingStoreError, Claim, IdempotencyStore, InfraError, SavedResponse,
 };
@@ -27,6 +27,10 @@ const OUTBOX_TTL_DAYS: i64 = 30;
 pub struct DynamoBookings {
     client: Client,
     table: String,
+    /// The events table, for writes conditional on a booking's event (see
+    /// [`BookingStore::update_unless_event_cancelled`]); only the functions making those
+    /// are given it.
+    events_table: Option<String>,
 }
 
 fn unavailable(e: impl Into<String>) -> BookingStoreError {
@@ -47,6 +51,53 @@ impl DynamoBookings {
         Self {
             client,
             table: table.into(),
+            events_table: None,
+        }
+    }
+
+    /// Lets writes check the booking's event (its item in `events_table`) in the same
+    /// transaction.
+    pub fn with_events_table(mut self, events_table: Option<String>) -> Self {
+        self.events_table = events_table;
+        self
+    }
+
+    /// Saves `booking` at `expected_version` with its outbox events, and with `guard` (a
+    /// condition on another item) in the same transaction.
+    async fn save(
+        &self,
+        booking: &Booking,
+        expected_version: u64,
+        events: &[IntegrationEvent],
+        guard: Option<ConditionCheck>,
+    ) -> Result<(), BookingStoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(self.booking_item(booking)))
+            .condition_expression("version = :expected")
+            .expression_attribute_values(":expected", n(expected_version))
+            .build()
+            .expect("table and item set");
+        let mut items = vec![TransactWriteItem::builder().put(put).build()];
+        items.extend(events.iter().enumerate().map(|(n, e)| {
+            TransactWriteItem::builder()
+                .put(self.outbox_put(e, n))
+                .build()
+        }));
+        let guarded = guard.is_some();
+        items.extend(guard.map(|c| TransactWriteItem::builder().condition_check(c).build()));
+        match transact(&self.client, items).await.map_err(unavailable)? {
+            Outcome::Done => Ok(()),
+            // A failed version condition or a write racing ours: both mean reload.
+            Outcome::Cancelled(per_item) if per_item.first().is_some_and(|(f, c)| *f || *c) => {
+                Err(BookingStoreError::VersionConflict)
+            }
+            Outcome::Cancelled(per_item) if guarded && per_item.last().is_some_and(|r| r.0) => {
+                Err(BookingStoreError::EventCancelled)
+            }
+            Outcome::Cancelled(per_item) => Err(unavailable(format!(
+                "booking update cancelled by another of its items: {per_item:?}"
+            ))),
         }
     }
 
@@ -184,29 +235,29 @@ impl BookingStore for DynamoBookings {
         expected_version: u64,
         events: &[IntegrationEvent],
     ) -> Result<(), BookingStoreError> {
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(self.booking_item(booking)))
-            .condition_expression("version = :expected")
-            .expression_attribute_values(":expected", n(expected_version))
+        self.save(booking, expected_version, events, None).await
+    }
+
+    async fn update_unless_event_cancelled(
+        &self,
+        booking: &Booking,
+        expected_version: u64,
+        events: &[IntegrationEvent],
+    ) -> Result<(), BookingStoreError> {
+        let events_table = self.events_table.as_deref().ok_or_else(|| {
+            unavailable("no events table given (EVENTS_TABLE): cannot check the booking's event")
+        })?;
+        // A missing status reads as not cancelled, as a missing event does.
+        let check = ConditionCheck::builder()
+            .table_name(events_table)
+            .key("pk", s(booking.event_id.as_str()))
+            .condition_expression("NOT #status = :cancelled")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":cancelled", s(EventStatus::Cancelled.as_str()))
             .build()
-            .expect("table and item set");
-        let mut items = vec![TransactWriteItem::builder().put(put).build()];
-        items.extend(events.iter().enumerate().map(|(n, e)| {
-            TransactWriteItem::builder()
-                .put(self.outbox_put(e, n))
-                .build()
-        }));
-        match transact(&self.client, items).await.map_err(unavailable)? {
-            Outcome::Done => Ok(()),
-            // A failed version condition or a write racing ours: both mean reload.
-            Outcome::Cancelled(per_item) if per_item.first().is_some_and(|(f, c)| *f || *c) => {
-                Err(BookingStoreError::VersionConflict)
-            }
-            Outcome::Cancelled(per_item) => Err(unavailable(format!(
-                "booking update cancelled by its outbox items: {per_item:?}"
-            ))),
-        }
+            .expect("table, key and condition set");
+        self.save(booking, expected_version, events, Some(check))
+            .await
     }
 
     async fn for_buyer(

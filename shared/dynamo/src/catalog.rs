@@ -33,6 +33,8 @@ fn to_item(event: &Event) -> Item {
             s(serde_json::to_string(event).expect("events serialise")),
         ),
         ("version".to_string(), n(event.version)),
+        // Top level so a booking's confirmation can check it in its own transaction.
+        ("status".to_string(), s(event.status.as_str())),
     ]);
     // Only published events carry the index keys, so the GSIs hold nothing else.
     if event.status == EventStatus::Published {

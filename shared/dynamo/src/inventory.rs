@@ -251,6 +251,7 @@ impl SeatInventory for DynamoInventory {
         &self,
         id: &HoldId,
         now: DateTime<Utc>,
+        until: DateTime<Utc>,
     ) -> Result<Hold, InventoryStoreError> {
         let mut hold = self
             .read_hold(id)
@@ -265,9 +266,7 @@ impl SeatInventory for DynamoInventory {
             HoldStatus::Active => {}
         }
         hold.status = HoldStatus::CheckedOut;
-        let result = self
-            .client
-            .update_item()
+        let mark = Update::builder()
             .table_name(&self.table)
             .key("pk", s(hold_pk(id)))
             .key("sk", s("HOLD"))
@@ -282,24 +281,54 @@ impl SeatInventory for DynamoInventory {
                 ":data",
                 s(serde_json::to_string(&hold).expect("holds serialise")),
             )
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(hold),
-            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+            .build()
+            .expect("table, key, expression set");
+        let mut items = vec![TransactWriteItem::builder().update(mark).build()];
+        // The hold is live, so its units are its own: keep them until the saga's deadline.
+        items.extend(hold.units.iter().map(|u| {
+            let keep = Update::builder()
+                .table_name(&self.table)
+                .key("pk", s(unit_pk(&hold.event_id, u.block())))
+                .key("sk", s(u.as_str()))
+                .update_expression("SET expires_at = :until, #ttl = :ttl")
+                .condition_expression("hold_id = :hold AND #state = :held")
+                .expression_attribute_names("#ttl", "ttl")
+                .expression_attribute_names("#state", "state")
+                .expression_attribute_values(":until", n(until.timestamp_millis()))
+                .expression_attribute_values(":ttl", n(until.timestamp()))
+                .expression_attribute_values(":hold", s(id.as_str()))
+                .expression_attribute_values(":held", s("held"))
+                .build()
+                .expect("table, key, expression set");
+            TransactWriteItem::builder().update(keep).build()
+        }));
+        for attempt in 0..=CONFLICT_RETRIES {
+            let per_item = match self.transact(items.clone()).await? {
+                Outcome::Done => return Ok(hold),
+                Outcome::Cancelled(r) => r,
+            };
+            if per_item.first().is_some_and(|(failed, _)| *failed) {
                 // Released, expired or checked out by a concurrent request: say which.
                 let stored = self
                     .read_hold(id)
                     .await?
                     .ok_or(InventoryStoreError::HoldNotFound)?;
-                match stored.status {
+                return match stored.status {
                     HoldStatus::CheckedOut => Ok(stored),
                     HoldStatus::Released => Err(InventoryStoreError::HoldNotActive),
                     HoldStatus::Active => Err(InventoryStoreError::HoldExpired),
-                }
+                };
             }
-            Err(e) => Err(unavailable(describe(e.into_service_error()))),
+            if per_item.iter().any(|(failed, _)| *failed) {
+                return Err(unavailable(format!(
+                    "a unit of live hold {id} is not claimed by it"
+                )));
+            }
+            backoff(attempt + 1).await;
         }
+        Err(unavailable(
+            "checkout kept colliding with other transactions",
+        ))
     }
 
     async fn sell_hold(&self, hold: &Hold, now: DateTime<Utc>) -> Result<(), InventoryStoreError> {

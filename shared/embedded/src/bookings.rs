@@ -68,6 +68,45 @@ fn append_events(txn: &WriteTransaction, events: &[IntegrationEvent]) -> Result<
     Ok(())
 }
 
+impl EmbeddedStore {
+    /// Replaces a booking at `expected_version` with its outbox events, in one transaction;
+    /// with `unless_event_cancelled`, only while its event is not cancelled.
+    async fn update_booking(
+        &self,
+        booking: &Booking,
+        expected_version: u64,
+        events: &[IntegrationEvent],
+        unless_event_cancelled: bool,
+    ) -> Result<(), BookingStoreError> {
+        let booking = booking.clone();
+        let events = events.to_vec();
+        self.write(move |txn| -> Result<(), BookingStoreError> {
+            if unless_event_cancelled
+                && crate::catalog::is_cancelled(txn, &booking.event_id)
+                    .map_err(BookingStoreError::store)?
+            {
+                return Err(BookingStoreError::EventCancelled);
+            }
+            let mut bookings = txn.open_table(BOOKINGS).map_err(BookingStoreError::store)?;
+            let current: Option<Booking> = bookings
+                .get(booking.id.as_str())
+                .map_err(BookingStoreError::store)?
+                .map(|v| decode(v.value()))
+                .transpose()
+                .map_err(BookingStoreError::store)?;
+            if current.is_none_or(|c| c.version != expected_version) {
+                return Err(BookingStoreError::VersionConflict);
+            }
+            bookings
+                .insert(booking.id.as_str(), encode(&booking).as_slice())
+                .map_err(BookingStoreError::store)?;
+            append_events(txn, &events).map_err(BookingStoreError::store)?;
+            Ok(())
+        })
+        .await
+    }
+}
+
 #[async_trait]
 impl BookingStore for EmbeddedStore {
     async fn create(&self, booking: &Booking) -> Result<(), BookingStoreError> {
@@ -123,26 +162,18 @@ impl BookingStore for EmbeddedStore {
         expected_version: u64,
         events: &[IntegrationEvent],
     ) -> Result<(), BookingStoreError> {
-        let booking = booking.clone();
-        let events = events.to_vec();
-        self.write(move |txn| -> Result<(), BookingStoreError> {
-            let mut bookings = txn.open_table(BOOKINGS).map_err(BookingStoreError::store)?;
-            let current: Option<Booking> = bookings
-                .get(booking.id.as_str())
-                .map_err(BookingStoreError::store)?
-                .map(|v| decode(v.value()))
-                .transpose()
-                .map_err(BookingStoreError::store)?;
-            if current.is_none_or(|c| c.version != expected_version) {
-                return Err(BookingStoreError::VersionConflict);
-            }
-            bookings
-                .insert(booking.id.as_str(), encode(&booking).as_slice())
-                .map_err(BookingStoreError::store)?;
-            append_events(txn, &events).map_err(BookingStoreError::store)?;
-            Ok(())
-        })
-        .await
+        self.update_booking(booking, expected_version, events, false)
+            .await
+    }
+
+    async fn update_unless_event_cancelled(
+        &self,
+        booking: &Booking,
+        expected_version: u64,
+        events: &[IntegrationEvent],
+    ) -> Result<(), BookingStoreError> {
+        self.update_booking(booking, expected_version, events, true)
+            .await
     }
 
     async fn for_buyer(

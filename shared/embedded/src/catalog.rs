@@ -18,6 +18,16 @@ pub(crate) fn create_tables(txn: &redb::WriteTransaction) -> Result<(), String> 
     Ok(())
 }
 
+/// Whether the event is cancelled, read inside another write (a booking's confirmation).
+pub(crate) fn is_cancelled(txn: &redb::WriteTransaction, id: &EventId) -> Result<bool, String> {
+    let events = txn.open_table(EVENTS).map_err(fail)?;
+    let found = events.get(id.as_str()).map_err(fail)?;
+    Ok(match found {
+        Some(v) => decode::<Event>(v.value())?.status == EventStatus::Cancelled,
+        None => false,
+    })
+}
+
 #[async_trait]
 impl EventCatalog for EmbeddedStore {
     async fn insert(&self, event: &Event) -> Result<(), CatalogStoreError> {

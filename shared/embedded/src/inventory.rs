@@ -82,6 +82,39 @@ fn free_units(txn: &redb::WriteTransaction, hold: &Hold) -> Result<(), String> {
     Ok(())
 }
 
+/// Moves the expiry of every unit a live hold claims to `until`. The hold is live, so each of
+/// its units is still its own: one that is not means the store is inconsistent.
+fn keep_units_until(
+    txn: &redb::WriteTransaction,
+    hold: &Hold,
+    until: DateTime<Utc>,
+) -> Result<(), InventoryStoreError> {
+    let mut units = txn.open_table(UNITS).map_err(InventoryStoreError::store)?;
+    for unit in &hold.units {
+        let key = unit_key(&hold.event_id, unit.as_str());
+        let stored: Option<UnitRecord> = units
+            .get(key.as_str())
+            .map_err(InventoryStoreError::store)?
+            .map(|bytes| decode(bytes.value()))
+            .transpose()
+            .map_err(InventoryStoreError::store)?;
+        let mut record = match stored {
+            Some(r) if r.hold_id == hold.id && r.state == UnitState::Held => r,
+            _ => {
+                return Err(InventoryStoreError::Unavailable(format!(
+                    "unit {unit} of live hold {} is not claimed by it",
+                    hold.id
+                )));
+            }
+        };
+        record.expires_at = until;
+        units
+            .insert(key.as_str(), encode(&record).as_slice())
+            .map_err(InventoryStoreError::store)?;
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl SeatInventory for EmbeddedStore {
     async fn place_hold(&self, hold: &Hold, now: DateTime<Utc>) -> Result<(), InventoryStoreError> {
@@ -144,6 +177,7 @@ impl SeatInventory for EmbeddedStore {
         &self,
         id: &HoldId,
         now: DateTime<Utc>,
+        until: DateTime<Utc>,
     ) -> Result<Hold, InventoryStoreError> {
         let id = id.clone();
         self.write(move |txn| -> Result<Hold, InventoryStoreError> {
@@ -164,6 +198,7 @@ impl SeatInventory for EmbeddedStore {
             holds
                 .insert(hold.id.as_str(), encode(&hold).as_slice())
                 .map_err(InventoryStoreError::store)?;
+            keep_units_until(txn, &hold, until)?;
             Ok(hold)
         })
         .await

@@ -89,12 +89,17 @@ impl EnvWiring {
             .clone()
     }
 
+    /// `EVENTS_TABLE`, where a function is given it, lets its booking writes check the
+    /// booking's event in the same transaction (confirm-booking needs that).
     #[cfg(feature = "dynamodb")]
     fn bookings_table(&self) -> Result<Arc<stagepass_dynamo::DynamoBookings>, WiringError> {
-        Ok(Arc::new(stagepass_dynamo::DynamoBookings::new(
-            self.dynamodb(),
-            self.required("BOOKINGS_TABLE")?,
-        )))
+        Ok(Arc::new(
+            stagepass_dynamo::DynamoBookings::new(
+                self.dynamodb(),
+                self.required("BOOKINGS_TABLE")?,
+            )
+            .with_events_table(self.optional("EVENTS_TABLE")),
+        ))
     }
 
     #[cfg(feature = "dynamodb")]

@@ -74,6 +74,7 @@ impl From<ChangeError> for StepError {
         match e {
             ChangeError::NotFound(id) => StepError::BookingNotFound(id),
             ChangeError::Unavailable(m) => StepError::Unavailable(m),
+            ChangeError::EventCancelled => StepError::EventCancelled,
         }
     }
 }

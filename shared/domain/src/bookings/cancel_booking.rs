@@ -22,9 +22,31 @@ pub struct Settlement {
 }
 
 impl Settlement {
-    /// Refund, free the seats, void the tickets and record the cancellation. Refund and
-    /// release come first and are idempotent, so a crash part-way is finished by a retry.
+    /// Cancels a confirmed booking in three writes, each safe to repeat: `cancelling` with
+    /// every ticket void, then the refund and the seats back on sale, then `cancelled` with
+    /// `BookingCancelled`. Voiding comes first so a crash anywhere can never leave a seat on
+    /// sale that a valid ticket still names; a retry (or the sweeper) finishes the rest.
+    /// A booking that is not confirmed or cancelling is returned as it is.
     pub async fn settle(&self, booking: Booking, reason: &str) -> Result<Booking, InfraError> {
+        let (store, clock) = (self.bookings.as_ref(), self.clock.as_ref());
+        let booking = change(store, clock, &booking.id, |b, now| {
+            (b.status == BookingStatus::Confirmed).then(|| {
+                let next = b.next(now, |n| {
+                    n.status = BookingStatus::Cancelling;
+                    n.reason = Some(reason.to_string());
+                    for t in &mut n.tickets {
+                        t.status = TicketStatus::Void;
+                    }
+                });
+                (next, vec![])
+            })
+        })
+        .await
+        .map_err(unavailable)?;
+        if booking.status != BookingStatus::Cancelling {
+            return Ok(booking);
+        }
+        // Refund by key: idempotent, and it finds a charge whatever the booking recorded.
         let refund_id = match booking.charge_id() {
             Some(_) => self
                 .payments
@@ -40,30 +62,19 @@ impl Settlement {
             .free_hold_units(&hold)
             .await
             .map_err(unavailable)?;
-        let reason = reason.to_string();
-        change(
-            self.bookings.as_ref(),
-            self.clock.as_ref(),
-            &booking.id,
-            |b, now| {
-                if b.status == BookingStatus::Cancelled {
-                    return None;
-                }
+        change(store, clock, &booking.id, |b, now| {
+            (b.status == BookingStatus::Cancelling).then(|| {
                 let next = b.next(now, |n| {
                     n.status = BookingStatus::Cancelled;
-                    n.reason = Some(reason.clone());
                     n.payment = PaymentState::Refunded {
                         charge_id: b.charge_id().map(str::to_string),
                         refund_id: refund_id.clone(),
                     };
-                    for t in &mut n.tickets {
-                        t.status = TicketStatus::Void;
-                    }
                 });
                 let events = vec![integration::booking_cancelled(&next)];
-                Some((next, events))
-            },
-        )
+                (next, events)
+            })
+        })
         .await
         .map_err(unavailable)
     }
@@ -79,8 +90,11 @@ impl CancelBooking {
     pub async fn cancel(&self, viewer: &Actor, id: &BookingId) -> Result<Booking, BookingError> {
         let s = &self.settlement;
         let booking = visible_booking(s.bookings.as_ref(), viewer, id).await?;
-        if booking.status == BookingStatus::Cancelled {
-            // A retry: make sure the money and seats are settled, then answer the same.
+        if matches!(
+            booking.status,
+            BookingStatus::Cancelling | BookingStatus::Cancelled
+        ) {
+            // A retry: finish whatever a failed attempt left, then answer the same.
             return Ok(s.settle(booking, "cancelled_by_buyer").await?);
         }
         if booking.status != BookingStatus::Confirmed {

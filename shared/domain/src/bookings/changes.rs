@@ -18,6 +18,9 @@ const UPDATE_ATTEMPTS: usize = 5;
 pub enum ChangeError {
     #[error("booking not found: {0}")]
     NotFound(String),
+    /// Only from [`change_unless_event_cancelled`].
+    #[error("the booking's event is cancelled")]
+    EventCancelled,
     #[error("{0}")]
     Unavailable(String),
 }
@@ -50,6 +53,27 @@ pub async fn change(
     store: &dyn BookingStore,
     clock: &dyn Clock,
     id: &BookingId,
+    change: impl FnMut(&Booking, DateTime<Utc>) -> Option<(Booking, Vec<IntegrationEvent>)>,
+) -> Result<Booking, ChangeError> {
+    apply(store, clock, id, false, change).await
+}
+
+/// [`change`], saved only while the booking's event is not cancelled (checked in the same
+/// write). Errors: `EventCancelled` as well.
+pub async fn change_unless_event_cancelled(
+    store: &dyn BookingStore,
+    clock: &dyn Clock,
+    id: &BookingId,
+    change: impl FnMut(&Booking, DateTime<Utc>) -> Option<(Booking, Vec<IntegrationEvent>)>,
+) -> Result<Booking, ChangeError> {
+    apply(store, clock, id, true, change).await
+}
+
+async fn apply(
+    store: &dyn BookingStore,
+    clock: &dyn Clock,
+    id: &BookingId,
+    unless_event_cancelled: bool,
     mut change: impl FnMut(&Booking, DateTime<Utc>) -> Option<(Booking, Vec<IntegrationEvent>)>,
 ) -> Result<Booking, ChangeError> {
     for _ in 0..UPDATE_ATTEMPTS {
@@ -57,9 +81,18 @@ pub async fn change(
         let Some((next, events)) = change(&current, clock.now()) else {
             return Ok(current);
         };
-        match store.update(&next, current.version, &events).await {
+        let saved = match unless_event_cancelled {
+            false => store.update(&next, current.version, &events).await,
+            true => {
+                store
+                    .update_unless_event_cancelled(&next, current.version, &events)
+                    .await
+            }
+        };
+        match saved {
             Ok(()) => return Ok(next),
             Err(BookingStoreError::VersionConflict) => continue,
+            Err(BookingStoreError::EventCancelled) => return Err(ChangeError::EventCancelled),
             Err(e) => return Err(ChangeError::Unavailable(e.to_string())),
         }
     }

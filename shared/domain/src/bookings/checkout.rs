@@ -11,6 +11,11 @@ use crate::holds::ports::{InventoryStoreError, SeatInventory};
 use crate::ids::{HoldId, UserId};
 use std::sync::Arc;
 
+/// How long a checkout keeps its seats for the saga, whatever the hold's own expiry: longer
+/// than the saga's forward path can take with every retry (see `infra/booking-saga.asl.json`).
+/// A saga still charging after that may find them taken, and then refunds.
+pub const SEATS_KEPT_FOR_SAGA: chrono::Duration = chrono::Duration::minutes(15);
+
 /// A buyer as checkout sees them: who, and where their tickets go.
 pub struct Buyer {
     pub user: UserId,
@@ -74,8 +79,10 @@ impl Checkout {
                 _ => BookingError::EventNotOnSale,
             });
         }
-        // The hold is marked first, so its holder cannot release the seats from under the saga.
-        let hold = match self.inventory.check_out_hold(hold_id, now).await {
+        // The hold is marked first, so its holder cannot release the seats from under the saga,
+        // and its seats are kept until the saga's deadline: nobody may take them while it runs.
+        let until = now + SEATS_KEPT_FOR_SAGA;
+        let hold = match self.inventory.check_out_hold(hold_id, now, until).await {
             Ok(h) => h,
             Err(InventoryStoreError::HoldExpired) => {
                 return Err(BookingError::HoldExpired(hold.expires_at.to_rfc3339()));

@@ -45,16 +45,26 @@ pub enum BookingStatus {
     Confirmed,
     /// The saga compensated: nothing is charged and the seats are free.
     Failed,
+    /// Being cancelled: its tickets are void already; the refund and the seats follow. A
+    /// crash here is finished by a retry of the cancellation or by the sweeper.
+    Cancelling,
     /// Cancelled after confirmation (by the fan or with the event): refunded, seats free.
     Cancelled,
 }
 
 impl BookingStatus {
+    /// Confirmed at some point: from then on only its cancellation refunds it or frees its
+    /// seats, never the saga's compensation.
+    pub fn was_confirmed(self) -> bool {
+        matches!(self, Self::Confirmed | Self::Cancelling | Self::Cancelled)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
             Self::Confirmed => "confirmed",
             Self::Failed => "failed",
+            Self::Cancelling => "cancelling",
             Self::Cancelled => "cancelled",
         }
     }
@@ -171,6 +181,10 @@ pub struct Booking {
     /// Why the booking failed or was cancelled: a machine-readable code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Set on a pending booking that must not go ahead (its event was cancelled), with the
+    /// reason code: the saga's next step refuses, so it compensates instead of confirming.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancel_requested: Option<String>,
     pub payment: PaymentState,
     #[serde(default)]
     pub tickets: Vec<Ticket>,
@@ -209,6 +223,7 @@ impl Booking {
             payment_method: Some(draft.payment_method),
             status: BookingStatus::Pending,
             reason: None,
+            cancel_requested: None,
             payment: PaymentState::NotCharged,
             tickets: Vec::new(),
             created_at: now,

@@ -15,6 +15,9 @@ pub enum BookingStoreError {
     Exists(Box<Booking>),
     #[error("the stored booking is not at the expected version")]
     VersionConflict,
+    /// The booking's event is cancelled: a write conditional on it was refused.
+    #[error("the booking's event is cancelled")]
+    EventCancelled,
     #[error("booking store unavailable: {0}")]
     Unavailable(String),
 }
@@ -32,6 +35,17 @@ pub trait BookingStore: Send + Sync {
     /// the outbox in the same transaction: a state change and its events are never apart.
     /// Errors: `VersionConflict` (nothing is written).
     async fn update(
+        &self,
+        booking: &Booking,
+        expected_version: u64,
+        events: &[IntegrationEvent],
+    ) -> Result<(), BookingStoreError>;
+
+    /// `update`, but only while the booking's event is not cancelled, checked in the same
+    /// write (the event's own record, not a copy): a confirmation can never land after the
+    /// organiser's cancellation, however the two race.
+    /// Errors: `VersionConflict`; `EventCancelled` (nothing is written either way).
+    async fn update_unless_event_cancelled(
         &self,
         booking: &Booking,
         expected_version: u64,

@@ -5,12 +5,16 @@ use super::error::CatalogError;
 use super::event::{Event, EventStatus};
 use super::organise::managed_event;
 use super::ports::{CatalogStoreError, EventCatalog};
+use crate::bookings::changes::change;
 use crate::bookings::{BookingStatus, Settlement};
 use crate::error::unavailable;
 use crate::identity::Actor;
 use crate::ids::EventId;
 use crate::integration::events as integration;
 use std::sync::Arc;
+
+/// The reason code a cancelled event's bookings carry.
+const REASON: &str = "event_cancelled";
 
 pub struct CancelEvent {
     pub catalog: Arc<dyn EventCatalog>,
@@ -44,18 +48,34 @@ impl CancelEvent {
             .await
             .map_err(unavailable)?;
         let mut cancelled = 0;
-        for booking in s.bookings.for_event(id).await.map_err(unavailable)? {
+        for listed in s.bookings.for_event(id).await.map_err(unavailable)? {
+            // A pending booking is told to stop: its saga's next step refuses and compensates
+            // (and its confirmation checks the event anyway). One that confirmed meanwhile is
+            // what this call reads back, and is settled like the others.
+            let booking = change(
+                s.bookings.as_ref(),
+                s.clock.as_ref(),
+                &listed.id,
+                |b, now| {
+                    (b.status == BookingStatus::Pending && b.cancel_requested.is_none()).then(
+                        || {
+                            let next = b.next(now, |n| n.cancel_requested = Some(REASON.into()));
+                            (next, vec![])
+                        },
+                    )
+                },
+            )
+            .await
+            .map_err(unavailable)?;
             match booking.status {
-                BookingStatus::Confirmed | BookingStatus::Cancelled => {
+                BookingStatus::Confirmed | BookingStatus::Cancelling => {
                     let was = booking.status;
-                    s.settle(booking, "event_cancelled").await?;
+                    s.settle(booking, REASON).await?;
                     if was == BookingStatus::Confirmed {
                         cancelled += 1;
                     }
                 }
-                // Pending sagas fail at their next step (the event is off sale) or, if they
-                // confirm first, are caught by a retry of this call.
-                BookingStatus::Pending | BookingStatus::Failed => {}
+                BookingStatus::Pending | BookingStatus::Failed | BookingStatus::Cancelled => {}
             }
         }
         Ok((event, cancelled))

@@ -40,13 +40,16 @@ pub trait SeatInventory: Send + Sync {
     /// Returns the released hold. Errors: `HoldNotFound`; `HoldNotActive` if already released.
     async fn release_hold(&self, id: &HoldId) -> Result<Hold, InventoryStoreError>;
 
-    /// Marks a live active hold `checked_out`: its holder can no longer release it and it
-    /// becomes one booking. Checking out a checked-out hold again returns it unchanged.
+    /// Marks a live active hold `checked_out` and, in the same write, keeps its units claimed
+    /// until `until` (the saga's deadline) instead of the hold's expiry: its holder can no
+    /// longer release it, nobody else can take its seats while the saga runs, and it becomes
+    /// one booking. Checking out a checked-out hold again returns it unchanged.
     /// Errors: `HoldNotFound`; `HoldNotActive` if released; `HoldExpired` if expired at `now`.
     async fn check_out_hold(
         &self,
         id: &HoldId,
         now: DateTime<Utc>,
+        until: DateTime<Utc>,
     ) -> Result<Hold, InventoryStoreError>;
 
     /// Marks every unit of the hold sold, all or nothing. A unit can be sold if it has no

@@ -21,6 +21,9 @@ impl SagaStep for ChargePayment {
     async fn run(&self, input: &StepInput) -> Result<(), StepError> {
         let id = &input.booking;
         let booking = load(self.bookings.as_ref(), id).await?;
+        if booking.cancel_requested.is_some() {
+            return Err(StepError::EventCancelled);
+        }
         match (&booking.payment, booking.status) {
             (PaymentState::Charged { .. }, _) => return Ok(()),
             (PaymentState::Refunded { .. }, _) => return Err(StepError::BookingCompensated),

@@ -1,7 +1,8 @@
+use super::going_ahead;
 use crate::error::StepError;
 use crate::{SagaStep, StepInput};
 use async_trait::async_trait;
-use stagepass_domain::bookings::changes::change;
+use stagepass_domain::bookings::changes::change_unless_event_cancelled;
 use stagepass_domain::integration::events as integration;
 use stagepass_domain::{BookingStatus, BookingStore, Clock};
 use std::sync::Arc;
@@ -16,12 +17,14 @@ pub struct ConfirmBooking {
 #[async_trait]
 impl SagaStep for ConfirmBooking {
     async fn run(&self, input: &StepInput) -> Result<(), StepError> {
-        let booking = change(
+        // Conditional on the event in the same write: an organiser's cancellation that lands
+        // first makes this refuse, and the saga compensates.
+        let booking = change_unless_event_cancelled(
             self.bookings.as_ref(),
             self.clock.as_ref(),
             &input.booking,
             |b, now| {
-                if b.status != BookingStatus::Pending {
+                if b.status != BookingStatus::Pending || b.cancel_requested.is_some() {
                     return None;
                 }
                 let next = b.next(now, |n| {
@@ -36,7 +39,10 @@ impl SagaStep for ConfirmBooking {
         .await?;
         match booking.status {
             BookingStatus::Confirmed => Ok(()),
-            _ => Err(StepError::BookingCompensated),
+            _ => {
+                going_ahead(&booking)?;
+                Err(StepError::BookingCompensated)
+            }
         }
     }
 }

@@ -1,3 +1,4 @@
+use super::going_ahead;
 use crate::error::{StepError, unavailable};
 use crate::{SagaStep, StepInput};
 use async_trait::async_trait;
@@ -22,9 +23,7 @@ pub struct IssueTickets {
 impl SagaStep for IssueTickets {
     async fn run(&self, input: &StepInput) -> Result<(), StepError> {
         let booking = load(self.bookings.as_ref(), &input.booking).await?;
-        if booking.status != BookingStatus::Pending {
-            return Err(StepError::BookingCompensated);
-        }
+        going_ahead(&booking)?;
         if booking.tickets.len() == booking.units.len() {
             return Ok(());
         }

@@ -15,3 +15,18 @@ pub use issue_tickets::IssueTickets;
 pub use refund_payment::RefundPayment;
 pub use release_seats::ReleaseSeats;
 pub use sell_seats::SellSeats;
+
+use crate::error::StepError;
+use stagepass_domain::{Booking, BookingStatus};
+
+/// Whether a forward step may act on this booking: it must still be pending, and nobody may
+/// have asked for it to stop (the organiser cancelling its event marks it so).
+pub(crate) fn going_ahead(booking: &Booking) -> Result<(), StepError> {
+    if booking.cancel_requested.is_some() {
+        return Err(StepError::EventCancelled);
+    }
+    match booking.status {
+        BookingStatus::Pending => Ok(()),
+        _ => Err(StepError::BookingCompensated),
+    }
+}

@@ -2,7 +2,7 @@ use crate::error::StepError;
 use crate::{SagaStep, StepInput};
 use async_trait::async_trait;
 use stagepass_domain::bookings::changes::{change, load};
-use stagepass_domain::{BookingStatus, BookingStore, Clock, PaymentProvider, PaymentState};
+use stagepass_domain::{BookingStore, Clock, PaymentProvider, PaymentState};
 use std::sync::Arc;
 
 /// Compensation: refunds whatever was charged, and stops any later charge.
@@ -17,7 +17,7 @@ impl SagaStep for RefundPayment {
     async fn run(&self, input: &StepInput) -> Result<(), StepError> {
         let (store, clock, id) = (self.bookings.as_ref(), self.clock.as_ref(), &input.booking);
         let booking = load(store, id).await?;
-        if booking.status == BookingStatus::Confirmed {
+        if booking.status.was_confirmed() {
             // Confirmed bookings are only refunded by cancelling them.
             return Ok(());
         }

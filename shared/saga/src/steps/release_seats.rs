@@ -2,7 +2,7 @@ use crate::error::{StepError, unavailable};
 use crate::{SagaStep, StepInput};
 use async_trait::async_trait;
 use stagepass_domain::bookings::changes::{hold_of, load};
-use stagepass_domain::{BookingStatus, BookingStore, SeatInventory};
+use stagepass_domain::{BookingStore, SeatInventory};
 use std::sync::Arc;
 
 /// Compensation: puts the booking's seats back on sale.
@@ -15,7 +15,7 @@ pub struct ReleaseSeats {
 impl SagaStep for ReleaseSeats {
     async fn run(&self, input: &StepInput) -> Result<(), StepError> {
         let booking = load(self.bookings.as_ref(), &input.booking).await?;
-        if booking.status == BookingStatus::Confirmed {
+        if booking.status.was_confirmed() {
             return Ok(());
         }
         let hold = hold_of(self.inventory.as_ref(), &booking).await?;

@@ -1,9 +1,11 @@
+use super::going_ahead;
 use crate::error::{StepError, unavailable};
 use crate::{SagaStep, StepInput};
 use async_trait::async_trait;
 use stagepass_domain::bookings::changes::{hold_of, load};
 use stagepass_domain::{
-    BookingStatus, BookingStore, Clock, InventoryStoreError, PaymentState, SeatInventory,
+    BookingStore, Clock, EventCatalog, EventStatus, InventoryStoreError, PaymentState,
+    SeatInventory,
 };
 use std::sync::Arc;
 
@@ -11,6 +13,7 @@ use std::sync::Arc;
 /// if nobody took them; if someone did, this fails and the saga refunds.
 pub struct SellSeats {
     pub bookings: Arc<dyn BookingStore>,
+    pub catalog: Arc<dyn EventCatalog>,
     pub inventory: Arc<dyn SeatInventory>,
     pub clock: Arc<dyn Clock>,
 }
@@ -19,11 +22,19 @@ pub struct SellSeats {
 impl SagaStep for SellSeats {
     async fn run(&self, input: &StepInput) -> Result<(), StepError> {
         let booking = load(self.bookings.as_ref(), &input.booking).await?;
-        if booking.status != BookingStatus::Pending || booking.charge_id().is_none() {
+        going_ahead(&booking)?;
+        if !matches!(booking.payment, PaymentState::Charged { .. }) {
             return Err(StepError::BookingCompensated);
         }
-        if matches!(booking.payment, PaymentState::Refunded { .. }) {
-            return Err(StepError::BookingCompensated);
+        // Seats of a cancelled event are never sold: compensate (the refund follows).
+        let event = self
+            .catalog
+            .get(&booking.event_id)
+            .await
+            .map_err(unavailable)?
+            .ok_or_else(|| unavailable(format!("event {} is missing", booking.event_id)))?;
+        if event.status == EventStatus::Cancelled {
+            return Err(StepError::EventCancelled);
         }
         let hold = hold_of(self.inventory.as_ref(), &booking).await?;
         match self.inventory.sell_hold(&hold, self.clock.now()).await {

@@ -1,0 +1,399 @@
+//! The booking use cases, the saga's step functions and the real ASL over the adapters under
+//! test: checkout, then the saga confirms with tickets or compensates, whatever races it.
+
+use crate::Adapters;
+use async_trait::async_trait;
+use chrono::Duration;
+use serde_json::json;
+use stagepass_domain::bookings::payments::{SimulatedPayments, cards};
+use stagepass_domain::bookings::{Buyer, CancelBooking, Checkout, Settlement};
+use stagepass_domain::catalog::CancelEvent;
+use stagepass_domain::{
+    Actor, Booking, BookingId, BookingStatus, BookingStore, BookingStoreError, Clock, Event,
+    EventId, HoldRequest, IntegrationEvent, ManualClock, PaymentMethod, TicketStatus, UnitState,
+    UserId,
+};
+use stagepass_local::asl::{Outcome, StateMachine};
+use stagepass_local::saga::{Steps, invoke, wire_steps};
+use stagepass_tests::Service;
+use stagepass_tests::saga::StartedSagas;
+use std::sync::Arc;
+
+/// One published event (one row of four seats) and everything a saga over `a` needs.
+struct Rig {
+    a: Adapters,
+    payments: Arc<SimulatedPayments>,
+    clock: Arc<ManualClock>,
+    started: Arc<StartedSagas>,
+    /// By function name, to run one at a time.
+    steps: Steps,
+    /// By the ASL's resource names, for the state machine.
+    tasks: stagepass_tests::saga::Steps,
+    machine: StateMachine,
+    service: Service,
+    checkout: Checkout,
+    organiser: Actor,
+    event: Event,
+    _files: tempfile::TempDir,
+}
+
+impl Rig {
+    async fn new(a: Adapters) -> Self {
+        let files = tempfile::tempdir().unwrap();
+        let payments = Arc::new(SimulatedPayments::new());
+        let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+        // The step functions of `functions/`, wired with the adapters under test.
+        let mut ports = stagepass_api::Ports::new(clock.clone());
+        ports.catalog = Some(a.catalog.clone());
+        ports.inventory = Some(a.inventory.clone());
+        ports.bookings = Some(a.bookings.clone());
+        ports.payments = Some(payments.clone());
+        ports.files = Some(Arc::new(stagepass_local::adapters::FolderFiles::new(
+            files.path(),
+        )));
+        ports.tokens = Some(stagepass_tests::shared_tokens());
+        let steps = wire_steps(&ports).await.expect("the steps wire");
+        let tasks = stagepass_tests::saga::Steps::wire(&ports).await;
+        let started = Arc::new(StartedSagas::default());
+        let checkout = Checkout {
+            catalog: a.catalog.clone(),
+            inventory: a.inventory.clone(),
+            bookings: a.bookings.clone(),
+            workflow: started.clone(),
+            clock: clock.clone(),
+        };
+        let service =
+            stagepass_tests::service(a.catalog.clone(), a.inventory.clone(), clock.clone());
+        let organiser = Actor {
+            user: UserId::new("org"),
+            admin: false,
+        };
+        let draft = serde_json::from_value(stagepass_tests::event_body(
+            "Derby",
+            "concert",
+            stagepass_tests::in_days(9),
+            1,
+            4,
+            0,
+        ))
+        .unwrap();
+        let event = service.create_event(&organiser, draft).await.unwrap();
+        let event = service.publish_event(&organiser, &event.id).await.unwrap();
+        Self {
+            a,
+            payments,
+            clock,
+            started,
+            steps,
+            tasks,
+            machine: StateMachine::parse(stagepass_local::saga::SAGA_ASL).unwrap(),
+            service,
+            checkout,
+            organiser,
+            event,
+            _files: files,
+        }
+    }
+
+    /// `buyer` holds `seat` and checks out: the pending booking.
+    async fn pending(&self, buyer: &str, seat: &str) -> Booking {
+        let hold = self.hold(buyer, seat).await.expect("the seat is free");
+        let out = self
+            .checkout
+            .checkout(
+                &Buyer {
+                    user: UserId::new(buyer),
+                    email: format!("{buyer}@x.example"),
+                },
+                &hold,
+                PaymentMethod::parse(cards::SUCCESS).unwrap(),
+            )
+            .await
+            .unwrap();
+        assert!(out.created);
+        out.booking
+    }
+
+    async fn hold(&self, buyer: &str, seat: &str) -> Result<stagepass_domain::HoldId, String> {
+        let request = HoldRequest {
+            seats: vec![seat.to_string()],
+            ga: vec![],
+        };
+        self.service
+            .hold(&UserId::new(buyer), &self.event.id, &request, None)
+            .await
+            .map(|o| o.hold.id)
+            .map_err(|e| format!("{e:?}"))
+    }
+
+    /// Runs one step function, as its Task would.
+    async fn step(&self, name: &str, booking: &BookingId) -> Result<(), String> {
+        invoke(self.steps[name].as_ref(), json!({"booking_id": booking}))
+            .await
+            .map(|_| ())
+            .map_err(|e| e.error)
+    }
+
+    /// Runs the whole saga: `true` if it confirmed.
+    async fn run(&self, booking: &BookingId) -> bool {
+        let run = self
+            .machine
+            .execute(json!({"booking_id": booking}), &self.tasks, 0.0)
+            .await;
+        match &run.outcome {
+            Outcome::Succeeded(_) => true,
+            Outcome::Failed { error, .. } if error == "BookingFailed" => false,
+            _ => panic!("the saga neither confirmed nor compensated: {run:?}"),
+        }
+    }
+
+    async fn booking(&self, id: &BookingId) -> Booking {
+        self.a.bookings.get(id).await.unwrap().unwrap()
+    }
+
+    /// The unit's live record now: (state, holder), or `None` if it is free.
+    async fn seat(&self, seat: &str) -> Option<(UnitState, stagepass_domain::HoldId)> {
+        let live = self
+            .a
+            .inventory
+            .live_units(&self.event.id, &["A".to_string()], self.clock.now())
+            .await
+            .unwrap();
+        live.into_iter()
+            .find(|r| r.unit.as_str() == seat)
+            .map(|r| (r.state, r.hold_id))
+    }
+
+    fn cancel_event(&self) -> CancelEvent {
+        CancelEvent {
+            catalog: self.a.catalog.clone(),
+            settlement: Settlement {
+                inventory: self.a.inventory.clone(),
+                bookings: self.a.bookings.clone(),
+                payments: self.payments.clone(),
+                clock: self.clock.clone(),
+            },
+        }
+    }
+
+    /// The event's record cancelled, and nothing else: as a cancellation that lands between
+    /// two steps of a saga, before anybody has told its booking.
+    async fn cancel_event_record_only(&self, id: &EventId) {
+        let current = self.a.catalog.get(id).await.unwrap().unwrap();
+        let next = current.cancelled(self.clock.now()).unwrap();
+        self.a
+            .catalog
+            .replace(&next, current.version)
+            .await
+            .unwrap();
+    }
+
+    /// A failed booking kept no money and holds no seat.
+    async fn assert_compensated(&self, id: &BookingId, seat: &str, reason: &str) {
+        let b = self.booking(id).await;
+        assert_eq!(b.status, BookingStatus::Failed, "{b:?}");
+        assert_eq!(b.reason.as_deref(), Some(reason));
+        assert_eq!(self.payments.net(id.as_str()), 0, "nothing kept");
+        assert_eq!(self.seat(seat).await, None, "{seat} is free again");
+    }
+}
+
+pub async fn the_saga_runs_over_these_adapters_from_checkout_to_confirmed(a: Adapters) {
+    let rig = Rig::new(a).await;
+    let ann = rig.pending("ann", "A-1-1").await;
+    assert_eq!(rig.started.0.lock().unwrap().clone(), vec![ann.id.clone()]);
+    assert!(rig.run(&ann.id).await);
+    let done = rig.booking(&ann.id).await;
+    assert_eq!(done.status, BookingStatus::Confirmed);
+    assert_eq!(done.tickets.len(), 1);
+    assert_eq!(rig.payments.net(ann.id.as_str()), 4500);
+    let events = rig.a.bookings.undelivered(10).await.unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["BookingConfirmed", "TicketIssued"]);
+    assert!(matches!(
+        rig.seat("A-1-1").await,
+        Some((UnitState::Sold, _))
+    ));
+}
+
+/// The organiser cancels after the charge: the next step refuses, the money goes back and
+/// the seat is freed. Before, the charged saga went on to confirm, ticket and email.
+pub async fn a_booking_charged_before_its_event_is_cancelled_is_refunded_not_confirmed(
+    a: Adapters,
+) {
+    let rig = Rig::new(a).await;
+    let bob = rig.pending("bob", "A-1-2").await;
+    rig.step("charge-payment", &bob.id).await.unwrap();
+    assert_eq!(rig.payments.net(bob.id.as_str()), 4500);
+    let (_, confirmed) = rig
+        .cancel_event()
+        .cancel_event(&rig.organiser, &rig.event.id)
+        .await
+        .unwrap();
+    assert_eq!(confirmed, 0);
+    let marked = rig.booking(&bob.id).await;
+    assert_eq!(marked.cancel_requested.as_deref(), Some("event_cancelled"));
+    assert!(!rig.run(&bob.id).await, "the saga compensates");
+    rig.assert_compensated(&bob.id, "A-1-2", "event_cancelled")
+        .await;
+    assert_eq!(rig.payments.totals().refunds, 1);
+}
+
+/// The cancellation lands between the tickets and the confirmation, and nobody has told the
+/// booking: the confirmation itself checks the event in its write, and refuses.
+pub async fn a_confirmation_racing_the_event_cancellation_is_refused_in_its_own_write(a: Adapters) {
+    let rig = Rig::new(a).await;
+    let cy = rig.pending("cy", "A-1-3").await;
+    for step in ["charge-payment", "sell-seats", "issue-tickets"] {
+        rig.step(step, &cy.id).await.unwrap();
+    }
+    rig.cancel_event_record_only(&rig.event.id).await;
+    assert_eq!(
+        rig.step("confirm-booking", &cy.id).await,
+        Err("EventCancelled".to_string())
+    );
+    let b = rig.booking(&cy.id).await;
+    assert_eq!(b.status, BookingStatus::Pending, "nothing was written");
+    assert!(rig.a.bookings.undelivered(10).await.unwrap().is_empty());
+    assert!(!rig.run(&cy.id).await);
+    rig.assert_compensated(&cy.id, "A-1-3", "event_cancelled")
+        .await;
+}
+
+/// A buyer accepted at checkout keeps the seat while the saga runs, even past the hold's
+/// expiry. Before, anyone could take it then, and the paying buyer was refunded.
+pub async fn a_checked_out_buyer_keeps_the_seat_while_the_saga_runs(a: Adapters) {
+    let rig = Rig::new(a).await;
+    let bob = rig.pending("bob", "A-1-2").await;
+    rig.clock.advance(Duration::minutes(11));
+    assert!(rig.hold("cy", "A-1-2").await.unwrap_err().contains("A-1-2"));
+    assert!(rig.run(&bob.id).await, "the saga confirms");
+    assert_eq!(rig.payments.net(bob.id.as_str()), 4500);
+    assert!(matches!(rig.seat("A-1-2").await, Some((UnitState::Sold, h)) if h == bob.hold_id));
+}
+
+/// Past the saga's deadline the seat is anyone's again; a saga that only gets to it then finds
+/// it taken and refunds, and the new holder keeps it.
+pub async fn a_saga_past_its_deadline_refunds_if_the_seat_was_taken(a: Adapters) {
+    let rig = Rig::new(a).await;
+    let bob = rig.pending("bob", "A-1-2").await;
+    rig.clock
+        .advance(stagepass_domain::bookings::checkout::SEATS_KEPT_FOR_SAGA + Duration::seconds(1));
+    let cy = rig.hold("cy", "A-1-2").await.unwrap();
+    assert!(!rig.run(&bob.id).await);
+    let b = rig.booking(&bob.id).await;
+    assert_eq!(b.status, BookingStatus::Failed);
+    assert_eq!(b.reason.as_deref(), Some("seats_taken"));
+    assert_eq!(rig.payments.net(bob.id.as_str()), 0);
+    assert_eq!(rig.payments.totals().refunds, 1);
+    assert!(matches!(rig.seat("A-1-2").await, Some((UnitState::Held, h)) if h == cy));
+}
+
+/// The bookings store with one fault: the write that would mark a booking `cancelled` fails
+/// (the process dies just before it, as far as the store can tell).
+struct CancelledWriteFails(Arc<dyn BookingStore>);
+
+#[async_trait]
+impl BookingStore for CancelledWriteFails {
+    async fn create(&self, b: &Booking) -> Result<(), BookingStoreError> {
+        self.0.create(b).await
+    }
+    async fn get(&self, id: &BookingId) -> Result<Option<Booking>, BookingStoreError> {
+        self.0.get(id).await
+    }
+    async fn update(
+        &self,
+        b: &Booking,
+        version: u64,
+        events: &[IntegrationEvent],
+    ) -> Result<(), BookingStoreError> {
+        if b.status == BookingStatus::Cancelled {
+            return Err(BookingStoreError::Unavailable("injected: died here".into()));
+        }
+        self.0.update(b, version, events).await
+    }
+    async fn update_unless_event_cancelled(
+        &self,
+        b: &Booking,
+        version: u64,
+        events: &[IntegrationEvent],
+    ) -> Result<(), BookingStoreError> {
+        self.0
+            .update_unless_event_cancelled(b, version, events)
+            .await
+    }
+    async fn for_buyer(&self, u: &UserId, n: usize) -> Result<Vec<Booking>, BookingStoreError> {
+        self.0.for_buyer(u, n).await
+    }
+    async fn for_event(&self, e: &EventId) -> Result<Vec<Booking>, BookingStoreError> {
+        self.0.for_event(e).await
+    }
+    async fn record_events(&self, e: &[IntegrationEvent]) -> Result<(), BookingStoreError> {
+        self.0.record_events(e).await
+    }
+    async fn undelivered(&self, n: usize) -> Result<Vec<IntegrationEvent>, BookingStoreError> {
+        self.0.undelivered(n).await
+    }
+    async fn delivered(&self, ids: &[String]) -> Result<(), BookingStoreError> {
+        self.0.delivered(ids).await
+    }
+}
+
+/// A buyer's cancellation dies before its last write. Whatever it did by then, a seat back on
+/// sale must have no valid ticket naming it; a retry finishes the cancellation, once. Before,
+/// the seat was freed and the money refunded while the booking stayed confirmed with valid
+/// tickets: resold, that seat had two.
+pub async fn a_cancellation_cut_short_leaves_no_valid_ticket_for_a_seat_on_sale(a: Adapters) {
+    let rig = Rig::new(a).await;
+    let ann = rig.pending("ann", "A-1-1").await;
+    assert!(rig.run(&ann.id).await);
+    let fan = Actor {
+        user: UserId::new("ann"),
+        admin: false,
+    };
+    let cancel = |store: Arc<dyn BookingStore>| CancelBooking {
+        settlement: Settlement {
+            inventory: rig.a.inventory.clone(),
+            bookings: store,
+            payments: rig.payments.clone(),
+            clock: rig.clock.clone(),
+        },
+    };
+    let cut = Arc::new(CancelledWriteFails(rig.a.bookings.clone()));
+    assert!(cancel(cut).cancel(&fan, &ann.id).await.is_err());
+    let b = rig.booking(&ann.id).await;
+    if rig.seat("A-1-1").await.is_none() {
+        assert!(
+            b.tickets.iter().all(|t| t.status == TicketStatus::Void),
+            "the seat is on sale but a ticket for it is valid: {b:?}"
+        );
+    }
+    assert_eq!(b.status, BookingStatus::Cancelling);
+
+    // The buyer (or the sweeper) tries again: finished, refunded once, reported once.
+    for _ in 0..2 {
+        let done = cancel(rig.a.bookings.clone())
+            .cancel(&fan, &ann.id)
+            .await
+            .unwrap();
+        assert_eq!(done.status, BookingStatus::Cancelled);
+        assert_eq!(done.reason.as_deref(), Some("cancelled_by_buyer"));
+    }
+    assert_eq!(rig.payments.net(ann.id.as_str()), 0);
+    assert_eq!(rig.payments.totals().refunds, 1);
+    assert_eq!(rig.seat("A-1-1").await, None);
+    let kinds: Vec<String> = rig
+        .a
+        .bookings
+        .undelivered(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "BookingCancelled").count(),
+        1,
+        "{kinds:?}"
+    );
+}
