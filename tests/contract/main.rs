@@ -161,5 +161,8 @@ mod contract_saga {
         a_checked_out_buyer_keeps_the_seat_while_the_saga_runs,
         a_saga_past_its_deadline_refunds_if_the_seat_was_taken,
         a_cancellation_cut_short_leaves_no_valid_ticket_for_a_seat_on_sale,
+        lambda_failures_are_retried_not_compensated,
+        declines_succeed_as_executions_and_the_happy_path_is_five_transitions,
+        a_compensation_that_keeps_failing_ends_in_needs_attention,
     );
 }

@@ -13,11 +13,42 @@ use stagepass_domain::{
     EventId, HoldRequest, IntegrationEvent, ManualClock, PaymentMethod, TicketStatus, UnitState,
     UserId,
 };
-use stagepass_local::asl::{Outcome, StateMachine};
-use stagepass_local::saga::{Steps, invoke, wire_steps};
+use stagepass_local::asl::{
+    Execution, Outcome, StateMachine, TaskError, TaskFailure, TaskFuture, TaskRunner,
+};
+use stagepass_local::saga::{Steps, invoke, resource_of, wire_steps};
 use stagepass_tests::Service;
 use stagepass_tests::saga::StartedSagas;
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::Mutex;
+
+/// The saga's tasks with faults injected by resource: (error, calls left to fail).
+struct Faulty<'a> {
+    tasks: &'a stagepass_tests::saga::Steps,
+    faults: Mutex<HashMap<String, (String, u32)>>,
+}
+
+impl TaskRunner for Faulty<'_> {
+    fn run<'a>(&'a self, resource: &'a str, input: serde_json::Value) -> TaskFuture<'a> {
+        let injected = match self.faults.lock().unwrap().get_mut(resource) {
+            Some((error, left)) if *left > 0 => {
+                *left = left.saturating_sub(u32::from(*left != u32::MAX));
+                Some(error.clone())
+            }
+            _ => None,
+        };
+        match injected {
+            Some(error) => Box::pin(async move {
+                Err(TaskFailure::Error(TaskError {
+                    cause: json!({"errorType": error, "errorMessage": "injected"}).to_string(),
+                    error,
+                }))
+            }),
+            None => self.tasks.run(resource, input),
+        }
+    }
+}
 
 /// One published event (one row of four seats) and everything a saga over `a` needs.
 struct Rig {
@@ -95,8 +126,12 @@ impl Rig {
         }
     }
 
-    /// `buyer` holds `seat` and checks out: the pending booking.
+    /// `buyer` holds `seat` and checks out with a card that pays: the pending booking.
     async fn pending(&self, buyer: &str, seat: &str) -> Booking {
+        self.pending_with(buyer, seat, cards::SUCCESS).await
+    }
+
+    async fn pending_with(&self, buyer: &str, seat: &str, card: &str) -> Booking {
         let hold = self.hold(buyer, seat).await.expect("the seat is free");
         let out = self
             .checkout
@@ -106,7 +141,7 @@ impl Rig {
                     email: format!("{buyer}@x.example"),
                 },
                 &hold,
-                PaymentMethod::parse(cards::SUCCESS).unwrap(),
+                PaymentMethod::parse(card).unwrap(),
             )
             .await
             .unwrap();
@@ -134,17 +169,36 @@ impl Rig {
             .map_err(|e| e.error)
     }
 
-    /// Runs the whole saga: `true` if it confirmed.
+    /// Runs the whole saga: `true` if it confirmed, `false` if it compensated. Either way the
+    /// execution itself succeeds: a compensated booking is a business outcome.
     async fn run(&self, booking: &BookingId) -> bool {
-        let run = self
-            .machine
-            .execute(json!({"booking_id": booking}), &self.tasks, 0.0)
-            .await;
-        match &run.outcome {
-            Outcome::Succeeded(_) => true,
-            Outcome::Failed { error, .. } if error == "BookingFailed" => false,
-            _ => panic!("the saga neither confirmed nor compensated: {run:?}"),
+        let run = self.execute(booking, &[]).await;
+        assert!(
+            matches!(run.outcome, Outcome::Succeeded(_)),
+            "the execution failed: {run:?}"
+        );
+        match self.booking(booking).await.status {
+            BookingStatus::Confirmed => true,
+            BookingStatus::Failed => false,
+            other => panic!("the saga left the booking {other:?}"),
         }
+    }
+
+    /// Runs the whole saga with `faults`: (step function, error it fails with, how many
+    /// times; `u32::MAX` for every time).
+    async fn execute(&self, booking: &BookingId, faults: &[(&str, &str, u32)]) -> Execution {
+        let faulty = Faulty {
+            tasks: &self.tasks,
+            faults: Mutex::new(
+                faults
+                    .iter()
+                    .map(|(step, error, n)| (resource_of(step), (error.to_string(), *n)))
+                    .collect(),
+            ),
+        };
+        self.machine
+            .execute(json!({"booking_id": booking}), &faulty, 0.0)
+            .await
     }
 
     async fn booking(&self, id: &BookingId) -> Booking {
@@ -396,4 +450,76 @@ pub async fn a_cancellation_cut_short_leaves_no_valid_ticket_for_a_seat_on_sale(
         1,
         "{kinds:?}"
     );
+}
+
+/// Failures Lambda itself reports (a timeout, out of memory, a client-side timeout) are
+/// retried like any transient error: one slow cold start no longer refunds a good booking.
+pub async fn lambda_failures_are_retried_not_compensated(a: Adapters) {
+    let rig = Rig::new(a).await;
+    let forward = [
+        "charge-payment",
+        "sell-seats",
+        "issue-tickets",
+        "confirm-booking",
+    ];
+    let errors = [
+        "Sandbox.Timedout",
+        "Lambda.Unknown",
+        "Lambda.ClientExecutionTimeoutException",
+        "States.Timeout",
+    ];
+    for (n, error) in errors.iter().enumerate() {
+        let b = rig
+            .pending(&format!("fan{n}"), &format!("A-1-{}", n + 1))
+            .await;
+        let faults: Vec<_> = forward.iter().map(|s| (*s, *error, 1)).collect();
+        let run = rig.execute(&b.id, &faults).await;
+        assert!(
+            matches!(run.outcome, Outcome::Succeeded(_)),
+            "{error}: {run:?}"
+        );
+        assert_eq!(
+            rig.booking(&b.id).await.status,
+            BookingStatus::Confirmed,
+            "{error}"
+        );
+        assert_eq!(rig.payments.net(b.id.as_str()), 4500, "{error}");
+    }
+}
+
+/// A confirmed booking takes five transitions (billed per transition); a declined card ends
+/// the execution succeeded with the booking failed, so failed executions mean real trouble.
+pub async fn declines_succeed_as_executions_and_the_happy_path_is_five_transitions(a: Adapters) {
+    let rig = Rig::new(a).await;
+    let ok = rig.pending("ann", "A-1-1").await;
+    let run = rig.execute(&ok.id, &[]).await;
+    assert!(matches!(run.outcome, Outcome::Succeeded(_)), "{run:?}");
+    assert_eq!(run.transitions, 5, "charge, sell, issue, confirm, succeed");
+    let declined = rig.pending_with("bob", "A-1-2", cards::DECLINED).await;
+    let run = rig.execute(&declined.id, &[]).await;
+    assert!(matches!(run.outcome, Outcome::Succeeded(_)), "{run:?}");
+    rig.assert_compensated(&declined.id, "A-1-2", "card_declined")
+        .await;
+}
+
+/// Compensation that keeps failing is capped: the booking is marked needs_attention and the
+/// execution fails (the alarm), instead of looping until the execution history limit.
+pub async fn a_compensation_that_keeps_failing_ends_in_needs_attention(a: Adapters) {
+    let rig = Rig::new(a).await;
+    let b = rig.pending_with("cy", "A-1-3", cards::DECLINED).await;
+    let run = rig
+        .execute(
+            &b.id,
+            &[("release-seats", "DependencyUnavailable", u32::MAX)],
+        )
+        .await;
+    assert!(
+        matches!(&run.outcome, Outcome::Failed { error, .. } if error == "CompensationFailed"),
+        "{run:?}"
+    );
+    assert!(run.transitions < 20, "{run:?}");
+    let stuck = rig.booking(&b.id).await;
+    assert_eq!(stuck.status, BookingStatus::NeedsAttention);
+    assert_eq!(stuck.reason.as_deref(), Some("compensation_failed"));
+    assert_eq!(rig.payments.net(b.id.as_str()), 0, "nothing was charged");
 }

@@ -166,3 +166,74 @@ async fn every_function_starts_on_what_sam_local_invoke_passes_it() {
         Vec::<&String>::new()
     );
 }
+
+/// The saga's definition against the functions it calls: each Task's `TimeoutSeconds` is its
+/// function's `Timeout` plus 5 s (so the function's own timeout, which Step Functions reports
+/// as `Sandbox.Timedout`, comes first), every forward Task retries what Lambda itself reports,
+/// and the forward path's worst case (every attempt timing out, every backoff at its cap)
+/// ends inside the time checkout keeps the seats.
+#[test]
+fn the_saga_outwaits_its_functions_and_finishes_inside_the_seat_deadline() {
+    let root = stagepass_tests::repo_root();
+    let template = stagepass_cloud::template::Template::load(&root.join("template.yaml")).unwrap();
+    let timeouts: BTreeMap<String, u64> = template
+        .functions()
+        .unwrap()
+        .into_iter()
+        .map(|f| (f.logical_id, f.timeout_secs))
+        .collect();
+    let asl: serde_json::Value = serde_json::from_str(stagepass_local::saga::SAGA_ASL).unwrap();
+    let states = asl["States"].as_object().unwrap();
+    for (name, state) in states {
+        if state["Type"] != "Task" {
+            continue;
+        }
+        let resource = state["Resource"].as_str().unwrap();
+        let function = resource.trim_start_matches("${").trim_end_matches("Arn}");
+        assert_eq!(
+            state["TimeoutSeconds"].as_u64(),
+            Some(timeouts[function] + 5),
+            "{name}: TimeoutSeconds vs {function}'s Timeout"
+        );
+    }
+    let mut worst = 0.0;
+    let mut at = asl["StartAt"].as_str().unwrap();
+    while states[at]["Type"] == "Task" {
+        let state = &states[at];
+        let retry = &state["Retry"][0];
+        let named: Vec<&str> = retry["ErrorEquals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e.as_str().unwrap())
+            .collect();
+        for lambda in [
+            "Lambda.Unknown",
+            "Lambda.ClientExecutionTimeoutException",
+            "Sandbox.Timedout",
+            "States.Timeout",
+        ] {
+            assert!(named.contains(&lambda), "{at} does not retry {lambda}");
+        }
+        let attempts = retry["MaxAttempts"].as_u64().unwrap();
+        let (interval, rate) = (
+            retry["IntervalSeconds"].as_f64().unwrap(),
+            retry["BackoffRate"].as_f64().unwrap(),
+        );
+        let cap = retry["MaxDelaySeconds"].as_f64().unwrap_or(f64::MAX);
+        worst += (attempts + 1) as f64 * state["TimeoutSeconds"].as_f64().unwrap();
+        worst += (0..attempts)
+            .map(|k| (interval * rate.powi(k as i32)).min(cap))
+            .sum::<f64>();
+        at = state["Next"].as_str().unwrap();
+    }
+    assert_eq!(
+        states[at]["Type"], "Succeed",
+        "the forward path ends in {at}"
+    );
+    let deadline = stagepass_domain::bookings::checkout::SEATS_KEPT_FOR_SAGA.num_seconds() as f64;
+    assert!(
+        worst < deadline,
+        "worst forward path {worst} s vs seats kept {deadline} s"
+    );
+}

@@ -116,6 +116,7 @@ async fn every_forward_step_fault_ends_confirmed_or_refunded_and_released() {
         (Fault::Permanent, "failed"),
         (Fault::CrashBefore, "confirmed"),
         (Fault::CrashAfter, "confirmed"),
+        (Fault::Lambda("Sandbox.Timedout"), "confirmed"),
     ];
     let mut n = 0;
     let mut expected_kept = 0;

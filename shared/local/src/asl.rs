@@ -2,11 +2,12 @@
 //! `make run` executes the very file Step Functions runs when deployed.
 //!
 //! The definition is parsed into typed Rust (one enum variant per state type, structs for
-//! Retry, Catch and Choice rules, each refusing fields it does not know). Supported: Task,
-//! Choice, Pass, Wait, Succeed, Fail; Retry (ErrorEquals, IntervalSeconds,
-//! MaxAttempts, BackoffRate) and Catch (ErrorEquals, ResultPath, Next); InputPath,
-//! Parameters, ResultPath and OutputPath with plain `$.a.b` paths. Anything else in a
-//! definition is refused when it is loaded, not half-run.
+//! Retry, Catch and Choice rules, each refusing fields it does not know). Supported: Task
+//! (with TimeoutSeconds), Choice, Pass, Wait, Succeed, Fail; Retry (ErrorEquals,
+//! IntervalSeconds, MaxAttempts, BackoffRate, MaxDelaySeconds, JitterStrategy) and Catch
+//! (ErrorEquals, ResultPath, Next); InputPath, Parameters, ResultPath and OutputPath with
+//! plain `$.a.b` paths. Anything else in a definition is refused when it is loaded, not
+//! half-run.
 
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
@@ -111,6 +112,9 @@ enum State {
         resource: String,
         #[serde(default)]
         parameters: Option<Value>,
+        /// Real seconds (never scaled): a task still running then fails with `States.Timeout`.
+        #[serde(default)]
+        timeout_seconds: Option<u64>,
         #[serde(default, deserialize_with = "path_field")]
         input_path: PathField,
         #[serde(default, deserialize_with = "path_field")]
@@ -203,8 +207,36 @@ struct Retrier {
     max_attempts: u32,
     #[serde(default = "two")]
     backoff_rate: f64,
+    #[serde(default)]
+    max_delay_seconds: Option<f64>,
+    #[serde(default)]
+    jitter_strategy: Jitter,
     #[serde(default, rename = "Comment")]
     _comment: Option<String>,
+}
+
+/// `FULL` waits a random time up to the backoff interval, so executions that failed together
+/// do not all retry together (an on-sale's worth of charges against a struggling provider).
+#[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "UPPERCASE")]
+enum Jitter {
+    Full,
+    #[default]
+    None,
+}
+
+impl Retrier {
+    /// Seconds to wait before retry number `attempt` (0-based).
+    fn delay(&self, attempt: u32) -> f64 {
+        let backoff = self.interval_seconds * self.backoff_rate.powi(attempt as i32);
+        let capped = self
+            .max_delay_seconds
+            .map_or(backoff, |max| backoff.min(max));
+        match self.jitter_strategy {
+            Jitter::Full => rand::random_range(0.0..=capped),
+            Jitter::None => capped,
+        }
+    }
 }
 
 fn one() -> f64 {
@@ -429,15 +461,17 @@ impl StateMachine {
         Ok(())
     }
 
-    /// Every Task's `Resource`.
+    /// Every Task's `Resource`, each once.
     pub fn task_resources(&self) -> Vec<String> {
-        self.states
+        let each_once: std::collections::BTreeSet<String> = self
+            .states
             .values()
             .filter_map(|s| match s {
                 State::Task { resource, .. } => Some(resource.clone()),
                 _ => None,
             })
-            .collect()
+            .collect();
+        each_once.into_iter().collect()
     }
 
     /// Runs one execution. `delay_scale` multiplies every Wait and retry interval (1.0 for
@@ -515,6 +549,7 @@ impl StateMachine {
                 State::Task {
                     resource,
                     parameters,
+                    timeout_seconds,
                     input_path,
                     result_path,
                     retry,
@@ -524,6 +559,7 @@ impl StateMachine {
                     let input = effective_input(input_path, parameters.as_ref(), &data);
                     let task = Task {
                         resource,
+                        timeout: timeout_seconds.map(Duration::from_secs),
                         retry,
                         catch,
                     };
@@ -573,6 +609,7 @@ impl StateMachine {
 /// A Task state's invocation with its retriers and catchers.
 struct Task<'a> {
     resource: &'a str,
+    timeout: Option<Duration>,
     retry: &'a [Retrier],
     catch: &'a [Catcher],
 }
@@ -588,7 +625,17 @@ impl<'a> Task<'a> {
         let mut attempts = vec![0u32; self.retry.len()];
         loop {
             run.task_calls += 1;
-            let error = match tasks.run(self.resource, input.clone()).await {
+            let call = tasks.run(self.resource, input.clone());
+            let outcome = match self.timeout {
+                Some(limit) => tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
+                    Err(TaskFailure::Error(TaskError {
+                        error: "States.Timeout".into(),
+                        cause: format!("{} ran longer than {limit:?}", self.resource),
+                    }))
+                }),
+                None => call.await,
+            };
+            let error = match outcome {
                 Ok(result) => return TaskStep::Done(result),
                 Err(TaskFailure::Crash) => return TaskStep::Crash,
                 Err(TaskFailure::Error(e)) => e,
@@ -600,8 +647,7 @@ impl<'a> Task<'a> {
             if let Some(i) = retrier {
                 let r = &self.retry[i];
                 if attempts[i] < r.max_attempts {
-                    let wait = r.interval_seconds * r.backoff_rate.powi(attempts[i] as i32);
-                    sleep(wait * delay_scale).await;
+                    sleep(r.delay(attempts[i]) * delay_scale).await;
                     attempts[i] += 1;
                     continue;
                 }
@@ -882,11 +928,68 @@ mod tests {
             refused(r#"{"Type":"Task","Resource":"r","Parameters":{"id.$":"$..id"},"End":true}"#);
         assert!(e.contains("Parameters"), "{e}");
         let e = refused(
-            r#"{"Type":"Task","Resource":"r","Retry":[{"ErrorEquals":["E"],"JitterStrategy":"FULL"}],"End":true}"#,
+            r#"{"Type":"Task","Resource":"r","Retry":[{"ErrorEquals":["E"],"JitterStrategy":"HALF"}],"End":true}"#,
         );
-        assert!(e.contains("JitterStrategy"), "{e}");
+        assert!(e.contains("HALF"), "{e}");
+        let e = refused(r#"{"Type":"Task","Resource":"r","HeartbeatSeconds":5,"End":true}"#);
+        assert!(e.contains("HeartbeatSeconds"), "{e}");
         // The deployed saga loads.
         StateMachine::parse(crate::saga::SAGA_ASL).unwrap();
+    }
+
+    /// A task that outlives its TimeoutSeconds fails with `States.Timeout`, which a retrier
+    /// can name; the late answer is ignored.
+    #[tokio::test]
+    async fn a_task_past_its_timeout_fails_with_states_timeout_and_is_retried() {
+        struct Slow(Mutex<u32>);
+        impl TaskRunner for Slow {
+            fn run<'a>(&'a self, _: &'a str, _: Value) -> TaskFuture<'a> {
+                Box::pin(async move {
+                    let first = {
+                        let mut n = self.0.lock().unwrap();
+                        *n += 1;
+                        *n == 1
+                    };
+                    if first {
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                    }
+                    Ok(json!("done"))
+                })
+            }
+        }
+        let def = |retry: &str| {
+            format!(
+                r#"{{"StartAt":"T","States":{{"T":{{"Type":"Task","Resource":"r","TimeoutSeconds":1,
+                "Retry":[{retry}],"End":true}}}}}}"#
+            )
+        };
+        let m = StateMachine::parse(&def(
+            r#"{"ErrorEquals":["States.Timeout"],"MaxDelaySeconds":0.5,"JitterStrategy":"FULL"}"#,
+        ))
+        .unwrap();
+        let run = m.execute(json!({}), &Slow(Mutex::new(0)), 1.0).await;
+        assert_eq!(run.outcome, Outcome::Succeeded(json!("done")));
+        assert_eq!(run.task_calls, 2);
+        let m = StateMachine::parse(&def(r#"{"ErrorEquals":["Other"]}"#)).unwrap();
+        let run = m.execute(json!({}), &Slow(Mutex::new(0)), 1.0).await;
+        assert!(
+            matches!(&run.outcome, Outcome::Failed { error, .. } if error == "States.Timeout"),
+            "{run:?}"
+        );
+    }
+
+    #[test]
+    fn retry_delays_back_off_up_to_their_cap_with_jitter_below_it() {
+        let r: Retrier = serde_json::from_value(json!({"ErrorEquals": ["E"],
+            "IntervalSeconds": 5, "BackoffRate": 2, "MaxDelaySeconds": 600}))
+        .unwrap();
+        let waits: Vec<f64> = (0..10).map(|n| r.delay(n)).collect();
+        assert_eq!(waits[..4], [5.0, 10.0, 20.0, 40.0]);
+        assert_eq!(waits[7..], [600.0, 600.0, 600.0]);
+        let r: Retrier = serde_json::from_value(json!({"ErrorEquals": ["E"],
+            "IntervalSeconds": 5, "MaxDelaySeconds": 8, "JitterStrategy": "FULL"}))
+        .unwrap();
+        assert!((0..100).all(|n| (0.0..=8.0).contains(&r.delay(n % 5))));
     }
 
     #[test]

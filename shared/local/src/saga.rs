@@ -28,6 +28,10 @@ pub enum Fault {
     CrashBefore,
     /// The step runs, then the process dies before the state machine hears back (once).
     CrashAfter,
+    /// The next call fails before running with this error, as Lambda reports it to Step
+    /// Functions: `Sandbox.Timedout` (the function timed out), `Lambda.Unknown` (out of
+    /// memory), `Lambda.ClientExecutionTimeoutException` (once).
+    Lambda(&'static str),
 }
 
 /// The ASL `Resource` placeholder that `DefinitionSubstitutions` fills with a function's ARN:
@@ -226,6 +230,7 @@ impl TaskRunner for Inner {
                 }
                 Some(Fault::Permanent) => return fail("InjectedFault", "injected permanent fault"),
                 Some(Fault::CrashBefore) => return Err(TaskFailure::Crash),
+                Some(Fault::Lambda(error)) => return fail(error, "injected Lambda failure"),
                 _ => {}
             }
             let result = invoke(step.as_ref(), input).await;

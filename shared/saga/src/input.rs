@@ -9,6 +9,8 @@ pub struct StepInput {
     pub booking: BookingId,
     /// What a Catch with `ResultPath: "$.error"` put in the state (compensation steps).
     pub error: Option<CaughtError>,
+    /// Set by the saga's `NeedsAttention` state: compensation itself kept failing.
+    pub needs_attention: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -24,6 +26,8 @@ struct RawInput {
     booking_id: String,
     #[serde(default)]
     error: Option<CaughtError>,
+    #[serde(default)]
+    needs_attention: bool,
 }
 
 impl StepInput {
@@ -37,6 +41,7 @@ impl StepInput {
         Ok(Self {
             booking,
             error: raw.error,
+            needs_attention: raw.needs_attention,
         })
     }
 }

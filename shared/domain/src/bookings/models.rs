@@ -45,6 +45,10 @@ pub enum BookingStatus {
     Confirmed,
     /// The saga compensated: nothing is charged and the seats are free.
     Failed,
+    /// The saga could not compensate (the refund or the release kept failing for about 40
+    /// minutes): money or seats may be unsettled. The saga-failure alarm has fired; a person
+    /// settles it.
+    NeedsAttention,
     /// Being cancelled: its tickets are void already; the refund and the seats follow. A
     /// crash here is finished by a retry of the cancellation or by the sweeper.
     Cancelling,
@@ -64,6 +68,7 @@ impl BookingStatus {
             Self::Pending => "pending",
             Self::Confirmed => "confirmed",
             Self::Failed => "failed",
+            Self::NeedsAttention => "needs_attention",
             Self::Cancelling => "cancelling",
             Self::Cancelled => "cancelled",
         }

@@ -75,7 +75,11 @@ impl CancelEvent {
                         cancelled += 1;
                     }
                 }
-                BookingStatus::Pending | BookingStatus::Failed | BookingStatus::Cancelled => {}
+                // Pending: its saga compensates. Needs attention: a person settles it.
+                BookingStatus::Pending
+                | BookingStatus::Failed
+                | BookingStatus::NeedsAttention
+                | BookingStatus::Cancelled => {}
             }
         }
         Ok((event, cancelled))
