@@ -144,6 +144,10 @@ samples["sweep-outbox"] = {
     "version": "0", "id": "5a3e0000-0000-4000-8000-0000000000c1", "detail-type": "Scheduled Event",
     "source": "aws.events", "account": "123456789012", "time": "2026-01-01T00:05:00Z", "region": "eu-west-1",
     "resources": ["arn:aws:events:eu-west-1:123456789012:rule/stagepass-SweepOutbox"], "detail": {}}
+samples["sweep-bookings"] = {
+    "version": "0", "id": "5a3e0000-0000-4000-8000-0000000000c2", "detail-type": "Scheduled Event",
+    "source": "aws.events", "account": "123456789012", "time": "2026-01-01T00:05:00Z", "region": "eu-west-1",
+    "resources": ["arn:aws:events:eu-west-1:123456789012:rule/stagepass-SweepBookings"], "detail": {}}
 # A TOKEN authorizer event. The token is well formed but signed by a key nobody has.
 _header = b64(json.dumps({"alg": "EdDSA", "typ": "JWT", "kid": "sample-kid"}).encode())
 _claims = b64(json.dumps({"sub": FAN, "roles": ["fan"], "iss": "stagepass", "aud": "stagepass-api",

@@ -456,3 +456,44 @@ pub async fn a_checked_out_hold_keeps_its_seats_until_the_saga_deadline(a: Adapt
     let later = hold(&event, seats(&["A-1-2"]), past, Duration::minutes(10));
     a.inventory.place_hold(&later, past).await.unwrap();
 }
+
+/// The sweeper's listing: pending and cancelling bookings by their last change, oldest first,
+/// paged by the last one seen; a settled booking drops out, a changed one moves to the end.
+pub async fn only_bookings_in_motion_are_unsettled_oldest_change_first_in_pages(a: Adapters) {
+    let event = EventId::generate();
+    let t = now();
+    let at = |m: i64| t + Duration::minutes(m);
+    let mut stored = Vec::new();
+    for (n, name) in ["ann", "bob", "cy", "dee"].iter().enumerate() {
+        let b = booking(name, &event, at(n as i64));
+        a.bookings.create(&b).await.unwrap();
+        stored.push(b);
+    }
+    // bob confirms (settled), dee starts cancelling, ann changes last.
+    let bob = stored[1].next(at(5), |n| n.status = BookingStatus::Confirmed);
+    a.bookings.update(&bob, 1, &[]).await.unwrap();
+    let dee = stored[3].next(at(6), |n| n.status = BookingStatus::Cancelling);
+    a.bookings.update(&dee, 1, &[]).await.unwrap();
+    let ann = stored[0].next(at(7), |n| n.payment_label = "changed".into());
+    a.bookings.update(&ann, 1, &[]).await.unwrap();
+    let ids = |page: &[Booking]| page.iter().map(|b| b.buyer.to_string()).collect::<Vec<_>>();
+    // GSIs are eventually consistent: the listing settles within moments.
+    let mut all = Vec::new();
+    for _ in 0..50 {
+        all = a.bookings.unsettled(at(60), None, 10).await.unwrap();
+        if ids(&all) == ["cy", "dee", "ann"] {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(ids(&all), ["cy", "dee", "ann"]);
+    let first = a.bookings.unsettled(at(60), None, 2).await.unwrap();
+    assert_eq!(ids(&first), ["cy", "dee"]);
+    let rest = a.bookings.unsettled(at(60), first.last(), 2).await.unwrap();
+    assert_eq!(ids(&rest), ["ann"]);
+    let end = a.bookings.unsettled(at(60), rest.last(), 2).await.unwrap();
+    assert!(end.is_empty());
+    // Only changes before the bound.
+    let early = a.bookings.unsettled(at(6), None, 10).await.unwrap();
+    assert_eq!(ids(&early), ["cy"]);
+}

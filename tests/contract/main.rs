@@ -149,6 +149,7 @@ mod contract_bookings {
         a_stale_claim_is_taken_over_and_an_abandoned_one_is_free,
         checkout_sell_and_free_follow_the_hold,
         a_checked_out_hold_keeps_its_seats_until_the_saga_deadline,
+        only_bookings_in_motion_are_unsettled_oldest_change_first_in_pages,
         a_late_sale_takes_free_seats_but_never_another_live_hold,
     );
 }
@@ -164,5 +165,7 @@ mod contract_saga {
         lambda_failures_are_retried_not_compensated,
         declines_succeed_as_executions_and_the_happy_path_is_five_transitions,
         a_compensation_that_keeps_failing_ends_in_needs_attention,
+        a_checkout_that_died_before_its_saga_is_finished_by_the_sweeper,
+        a_booking_pending_past_any_saga_is_marked_needs_attention,
     );
 }

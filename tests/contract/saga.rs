@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use chrono::Duration;
 use serde_json::json;
 use stagepass_domain::bookings::payments::{SimulatedPayments, cards};
+use stagepass_domain::bookings::sweep::{STUCK_AFTER, SweepBookings, SweepReport};
 use stagepass_domain::bookings::{Buyer, CancelBooking, Checkout, Settlement};
 use stagepass_domain::catalog::CancelEvent;
 use stagepass_domain::{
@@ -218,16 +219,31 @@ impl Rig {
             .map(|r| (r.state, r.hold_id))
     }
 
+    fn settlement(&self) -> Settlement {
+        Settlement {
+            inventory: self.a.inventory.clone(),
+            bookings: self.a.bookings.clone(),
+            payments: self.payments.clone(),
+            clock: self.clock.clone(),
+        }
+    }
+
     fn cancel_event(&self) -> CancelEvent {
         CancelEvent {
             catalog: self.a.catalog.clone(),
-            settlement: Settlement {
-                inventory: self.a.inventory.clone(),
-                bookings: self.a.bookings.clone(),
-                payments: self.payments.clone(),
-                clock: self.clock.clone(),
-            },
+            settlement: self.settlement(),
         }
+    }
+
+    /// One pass of the booking sweeper; sagas it starts land in `started`.
+    async fn sweep(&self) -> SweepReport {
+        SweepBookings {
+            workflow: self.started.clone(),
+            settlement: self.settlement(),
+        }
+        .sweep()
+        .await
+        .unwrap()
     }
 
     /// The event's record cancelled, and nothing else: as a cancellation that lands between
@@ -382,6 +398,14 @@ impl BookingStore for CancelledWriteFails {
     async fn for_event(&self, e: &EventId) -> Result<Vec<Booking>, BookingStoreError> {
         self.0.for_event(e).await
     }
+    async fn unsettled(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+        after: Option<&Booking>,
+        n: usize,
+    ) -> Result<Vec<Booking>, BookingStoreError> {
+        self.0.unsettled(before, after, n).await
+    }
     async fn record_events(&self, e: &[IntegrationEvent]) -> Result<(), BookingStoreError> {
         self.0.record_events(e).await
     }
@@ -424,7 +448,14 @@ pub async fn a_cancellation_cut_short_leaves_no_valid_ticket_for_a_seat_on_sale(
     }
     assert_eq!(b.status, BookingStatus::Cancelling);
 
-    // The buyer (or the sweeper) tries again: finished, refunded once, reported once.
+    // Nobody retries: the sweeper finishes it once it has stopped moving.
+    assert_eq!(rig.sweep().await, SweepReport::default(), "too recent");
+    rig.clock.advance(STUCK_AFTER + Duration::seconds(1));
+    assert_eq!(rig.sweep().await.cancellations_finished, 1);
+    assert_eq!(rig.booking(&ann.id).await.status, BookingStatus::Cancelled);
+    assert_eq!(rig.sweep().await, SweepReport::default(), "nothing left");
+
+    // The buyer tries again anyway: the same answer, refunded once, reported once.
     for _ in 0..2 {
         let done = cancel(rig.a.bookings.clone())
             .cancel(&fan, &ann.id)
@@ -522,4 +553,56 @@ pub async fn a_compensation_that_keeps_failing_ends_in_needs_attention(a: Adapte
     assert_eq!(stuck.status, BookingStatus::NeedsAttention);
     assert_eq!(stuck.reason.as_deref(), Some("compensation_failed"));
     assert_eq!(rig.payments.net(b.id.as_str()), 0, "nothing was charged");
+}
+
+/// Checkout stored the booking and died before starting its saga: the sweeper starts it, well
+/// inside the time the seats are kept, and the booking confirms. Before, it stayed pending
+/// until the buyer retried.
+pub async fn a_checkout_that_died_before_its_saga_is_finished_by_the_sweeper(a: Adapters) {
+    let rig = Rig::new(a).await;
+    struct Down;
+    #[async_trait]
+    impl stagepass_domain::Workflow for Down {
+        async fn start(&self, _: &BookingId) -> Result<(), stagepass_domain::InfraError> {
+            Err(stagepass_domain::InfraError("injected: died here".into()))
+        }
+    }
+    let dying = Checkout {
+        catalog: rig.a.catalog.clone(),
+        inventory: rig.a.inventory.clone(),
+        bookings: rig.a.bookings.clone(),
+        workflow: Arc::new(Down),
+        clock: rig.clock.clone(),
+    };
+    let hold = rig.hold("eve", "A-1-4").await.unwrap();
+    let buyer = Buyer {
+        user: UserId::new("eve"),
+        email: "eve@x.example".into(),
+    };
+    let card = PaymentMethod::parse(cards::SUCCESS).unwrap();
+    assert!(dying.checkout(&buyer, &hold, card).await.is_err());
+    let id = BookingId::for_hold(&hold);
+    assert_eq!(rig.booking(&id).await.status, BookingStatus::Pending);
+
+    assert_eq!(rig.sweep().await, SweepReport::default(), "too recent");
+    rig.clock.advance(STUCK_AFTER + Duration::seconds(1));
+    assert_eq!(rig.sweep().await.sagas_started, 1);
+    assert_eq!(rig.started.0.lock().unwrap().clone(), vec![id.clone()]);
+    assert!(rig.run(&id).await, "the started saga confirms");
+    assert_eq!(rig.sweep().await, SweepReport::default());
+}
+
+/// A pending booking unchanged past any saga's lifetime (its execution ended without settling
+/// it) is marked needs_attention: visible, never silently stuck.
+pub async fn a_booking_pending_past_any_saga_is_marked_needs_attention(a: Adapters) {
+    let rig = Rig::new(a).await;
+    let b = rig.pending("fay", "A-1-1").await;
+    rig.clock
+        .advance(stagepass_domain::bookings::sweep::SAGA_LIFETIME);
+    let report = rig.sweep().await;
+    assert_eq!(report.marked_needs_attention, 1, "{report:?}");
+    let stuck = rig.booking(&b.id).await;
+    assert_eq!(stuck.status, BookingStatus::NeedsAttention);
+    assert_eq!(stuck.reason.as_deref(), Some("saga_lost"));
+    assert_eq!(rig.sweep().await, SweepReport::default());
 }

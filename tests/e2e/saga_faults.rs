@@ -247,3 +247,89 @@ async fn a_saga_for_an_event_cancelled_meanwhile_fails_without_keeping_money() {
     assert_eq!(app.payments.net(&id), 0);
     assert_eq!(app.payments.totals().charges, 0, "nothing was charged");
 }
+
+/// A restart with sagas cut short while the payment provider is down: the server answers at
+/// once and the sagas resume in the background, together. Before, `make run` replayed them
+/// one after another before binding its port (28 s of refused connections with 4 of them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_restarted_server_answers_at_once_and_resumes_sagas_in_the_background() {
+    use stagepass_domain::{BookingId, BookingStatus, BookingStore};
+    let dir = tempfile::tempdir().unwrap();
+    let app = manual_saga_app(dir.path(), None).await;
+    let org = app.account_token(Role::Organiser).await;
+    let event = app
+        .published_event(&org, &event_body("Leek", "concert", in_days(10), 1, 4, 0))
+        .await;
+    let mut ids = Vec::new();
+    for seat in ["A-1-1", "A-1-2", "A-1-3", "A-1-4"] {
+        // Started, never run: as if the process died at once.
+        ids.push(
+            pending_booking(&app, &event, seat, cards::PROVIDER_DOWN)
+                .await
+                .1,
+        );
+    }
+    app.stop().await;
+
+    // Restarted as `make run` does it, with real retry delays.
+    let system = stagepass_local::build_system(
+        dir.path(),
+        Arc::new(ManualClock::new(chrono::Utc::now())),
+        Default::default(),
+        Default::default(),
+        stagepass_tests::test_keys(),
+        LocalOptions {
+            delay_scale: 1.0,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let background = system.spawn_background(std::time::Duration::from_secs(3600));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(stagepass_local::serve(
+        listener,
+        system.api.clone(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let answer = reqwest::get(format!("{base}/events/{event}"))
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let status = |id: String| {
+        let store = system.store.clone();
+        async move {
+            let id = BookingId::parse(&id).unwrap();
+            store.get(&id).await.unwrap().unwrap().status
+        }
+    };
+    let mut pending = 0;
+    for id in &ids {
+        pending += usize::from(status(id.clone()).await == BookingStatus::Pending);
+    }
+    assert!(
+        pending > 0,
+        "the server answered only after every saga had run"
+    );
+    // Meanwhile the sagas go on, retry the provider, and compensate.
+    for id in &ids {
+        let mut settled = status(id.clone()).await;
+        for _ in 0..600 {
+            if settled != BookingStatus::Pending {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            settled = status(id.clone()).await;
+        }
+        assert_eq!(settled, BookingStatus::Failed, "{id}");
+    }
+    let _ = stop.send(());
+    server.await.unwrap();
+    for task in background {
+        task.abort();
+    }
+}

@@ -241,6 +241,17 @@ async fn every_sample_event_runs_through_its_handler() {
     };
     let answer = sweep(serde_json::from_str(&sample("sweep-outbox")).unwrap()).await;
     assert_eq!(answer, Ok(serde_json::json!({"published": 0})));
+    // So does the booking sweeper: the sample booking is settled.
+    let Handler::Scheduled(sweep) = wired(&system, "sweep-bookings").await else {
+        panic!("sweep-bookings runs on a schedule");
+    };
+    let answer = sweep(serde_json::from_str(&sample("sweep-bookings")).unwrap()).await;
+    assert_eq!(
+        answer,
+        Ok(
+            serde_json::json!({"sagas_started": 0, "cancellations_finished": 0, "marked_needs_attention": 0})
+        )
+    );
     run("cancel-booking", 200).await;
     run("cancel-event", 200).await;
     let samples = std::fs::read_dir(repo_root().join("events"))

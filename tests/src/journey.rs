@@ -17,6 +17,10 @@ pub trait Stack: Send + Sync {
     /// Leaves `event` in the outbox as a stream relay that gave up on it would, then runs the
     /// outbox sweeper (deployed: `sweep-outbox` on its schedule; locally the relay loop).
     async fn strand_in_outbox(&self, event: IntegrationEvent);
+    /// Checks out `hold` as a checkout that stored its booking ten minutes ago and died before
+    /// starting the saga would have, then runs the booking sweeper once (deployed:
+    /// `sweep-bookings` on its schedule). Returns the booking id.
+    async fn checkout_dies_then_sweep(&self, hold: &str, email: &str) -> String;
 }
 
 /// A second `BookingConfirmed` for `booking` with its own id, recorded 10 minutes ago: what a
@@ -341,6 +345,23 @@ pub async fn every_function(stack: &dyn Stack) -> Walked {
             .unwrap();
         assert!(seconds <= 900, "{link}");
     }
+    // A checkout that died before starting its saga: the booking sweeper starts it.
+    let (status, hold) = c
+        .call(
+            "POST",
+            &format!("/events/{event}/holds"),
+            Some(&fan),
+            None,
+            Some(json!({"seats": ["A-2-7"]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{hold}");
+    let swept = stack
+        .checkout_dies_then_sweep(hold["id"].as_str().expect("hold id"), &fan_email)
+        .await;
+    let b = c.settled(&fan, &swept).await;
+    assert_eq!(b["status"], "confirmed", "{b}");
+
     // An event the stream relay gave up on is published by the sweeper, and mailed.
     let stranded = stranded_confirmation(&booking, &event);
     stack.strand_in_outbox(stranded.clone()).await;

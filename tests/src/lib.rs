@@ -525,6 +525,71 @@ impl journey::Stack for TestApp {
         };
         sweep(serde_json::json!({})).await.expect("sweep");
     }
+
+    async fn checkout_dies_then_sweep(&self, hold: &str, email: &str) -> String {
+        let p = &self.ports;
+        let id = checkout_dying_before_the_saga(
+            p.catalog.clone().expect("catalog"),
+            p.inventory.clone().expect("inventory"),
+            p.bookings.clone().expect("bookings"),
+            hold,
+            email,
+        )
+        .await;
+        let sweeper = stagepass_local::functions::named("sweep-bookings").expect("sweeper");
+        let Ok(stagepass_api::Handler::Scheduled(sweep)) = (sweeper.wire)(p).await else {
+            panic!("sweep-bookings runs on a schedule");
+        };
+        let report = sweep(serde_json::json!({})).await.expect("sweep");
+        assert_eq!(report["sagas_started"], 1, "{report}");
+        id
+    }
+}
+
+/// Checks out `hold` as a checkout ten minutes ago that stored its booking and then died before
+/// starting the saga. Returns the booking id.
+pub async fn checkout_dying_before_the_saga(
+    catalog: Arc<dyn stagepass_domain::EventCatalog>,
+    inventory: Arc<dyn stagepass_domain::SeatInventory>,
+    bookings: Arc<dyn stagepass_domain::BookingStore>,
+    hold: &str,
+    email: &str,
+) -> String {
+    struct Dies;
+    #[async_trait::async_trait]
+    impl stagepass_domain::Workflow for Dies {
+        async fn start(
+            &self,
+            _: &stagepass_domain::BookingId,
+        ) -> Result<(), stagepass_domain::InfraError> {
+            Err(stagepass_domain::InfraError("died before starting".into()))
+        }
+    }
+    let hold = stagepass_domain::HoldId::parse(hold).expect("hold id");
+    let holder = inventory
+        .find_hold(&hold)
+        .await
+        .expect("inventory")
+        .expect("the hold")
+        .holder;
+    let then = chrono::Utc::now() - chrono::Duration::minutes(10);
+    let checkout = stagepass_domain::bookings::Checkout {
+        catalog,
+        inventory,
+        bookings,
+        workflow: Arc::new(Dies),
+        clock: Arc::new(ManualClock::new(then)),
+    };
+    let buyer = stagepass_domain::bookings::Buyer {
+        user: holder,
+        email: email.to_string(),
+    };
+    let card = stagepass_domain::PaymentMethod::parse(
+        stagepass_domain::bookings::payments::cards::SUCCESS,
+    )
+    .expect("card");
+    assert!(checkout.checkout(&buyer, &hold, card).await.is_err());
+    stagepass_domain::BookingId::for_hold(&hold).to_string()
 }
 
 /// The cloud-shaped stack (every function's binary) as the journey drives it.
@@ -625,6 +690,38 @@ pub mod cloud {
                 .unwrap_or_else(|e| panic!("sweep-outbox: {}", e.message));
             self.stack.streams_paused.store(false, Ordering::SeqCst);
             assert_eq!(answer, json!({"published": 1}));
+        }
+
+        async fn checkout_dies_then_sweep(&self, hold: &str, email: &str) -> String {
+            let (names, client) = (
+                &self.stack.names,
+                aws_sdk_dynamodb::Client::new(&self.stack.config),
+            );
+            let table = |id: &str| names.get_ref(id).expect("table");
+            let id = super::checkout_dying_before_the_saga(
+                std::sync::Arc::new(stagepass_dynamo::DynamoCatalog::new(
+                    client.clone(),
+                    table("EventsTable"),
+                )),
+                std::sync::Arc::new(stagepass_dynamo::DynamoInventory::new(
+                    client.clone(),
+                    table("InventoryTable"),
+                )),
+                std::sync::Arc::new(stagepass_dynamo::DynamoBookings::new(
+                    client,
+                    table("BookingsTable"),
+                )),
+                hold,
+                email,
+            )
+            .await;
+            let sweeper = &self.stack.functions["SweepBookingsFunction"];
+            let report = sweeper
+                .invoke(&stagepass_cloud::triggers::scheduled_event("sweep"))
+                .await
+                .unwrap_or_else(|e| panic!("sweep-bookings: {}", e.message));
+            assert_eq!(report["sagas_started"], 1, "{report}");
+            id
         }
     }
 }

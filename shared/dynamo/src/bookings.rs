@@ -2,6 +2,11 @@
 //! `pk`/`sk`, TTL on `ttl`):
 //! - booking: `BOOKING#<id>` / `BOOKING`, with `data` (JSON) and `version`; `buyer` and
 //!   `buyer_sk` feed the `by_buyer` GSI, `event_id` the `by_event` GSI.
+//!   While the booking is pending or cancelling it also carries `unsettled` =
+//!   `UNSETTLED#<shard>` and `unsettled_sk` = `<updated ms>#<id>`, feeding the sparse
+//!   `unsettled` GSI the sweeper reads. The shard is the id's first hex digit: every saga step
+//!   rewrites these keys, and 16 partitions keep an on-sale's rate of them under one GSI
+//!   partition's write limit.
 //! - outbox event: `OUTBOX#<event id>` / `OUTBOX`, with `data`, and `outbox` = `pending` and
 //!   `outbox_sk` feeding the sparse `outbox` GSI. Written in the same transaction as the
 //!   booking change it reports; the stream relay publishes and deletes it.
@@ -19,6 +24,13 @@ use stagepass_domain::{Booking, BookingId, EventId, EventStatus, IntegrationEven
 use stagepass_domain::{
     BookingStore, BookingStoreError, Claim, IdempotencyStore, InfraError, SavedResponse,
 };
+
+/// Shards of the `unsettled` index: one per hex digit a booking id starts with.
+const UNSETTLED_SHARDS: &str = "0123456789abcdef";
+
+fn unsettled_sk(b: &Booking) -> String {
+    format!("{:015}#{}", b.updated_at.timestamp_millis(), b.id)
+}
 
 /// Outbox items are normally deleted within seconds; TTL removes any left by a bug.
 const OUTBOX_TTL_DAYS: i64 = 30;
@@ -112,7 +124,7 @@ impl DynamoBookings {
     }
 
     fn booking_item(&self, b: &Booking) -> Item {
-        Item::from([
+        let mut item = Item::from([
             ("pk".into(), s(booking_pk(&b.id))),
             ("sk".into(), s("BOOKING")),
             (
@@ -126,7 +138,14 @@ impl DynamoBookings {
                 s(format!("{:015}#{}", b.created_at.timestamp_millis(), b.id)),
             ),
             ("event_id".into(), s(b.event_id.as_str())),
-        ])
+        ]);
+        // A put replaces the whole item, so a settled booking drops out of the index.
+        if b.status.is_unsettled() {
+            let shard = &b.id.as_str()[..1];
+            item.insert("unsettled".into(), s(format!("UNSETTLED#{shard}")));
+            item.insert("unsettled_sk".into(), s(unsettled_sk(b)));
+        }
+        item
     }
 
     /// `n` orders events recorded together (same time): the outbox lists them as written.
@@ -269,6 +288,53 @@ impl BookingStore for DynamoBookings {
             .query_all("by_buyer", "buyer", buyer.as_str(), false, Some(limit))
             .await?;
         items.iter().map(decode_booking).collect()
+    }
+
+    async fn unsettled(
+        &self,
+        before: DateTime<Utc>,
+        after: Option<&Booking>,
+        limit: usize,
+    ) -> Result<Vec<Booking>, BookingStoreError> {
+        // `{before ms}` sorts above every key of an earlier change; BETWEEN is inclusive, and
+        // `after` itself is dropped below.
+        let to = format!("{:015}", before.timestamp_millis());
+        let from = after.map(unsettled_sk);
+        if from.as_ref().is_some_and(|f| *f >= to) {
+            return Ok(Vec::new());
+        }
+        let mut found = Vec::new();
+        for shard in UNSETTLED_SHARDS.chars() {
+            let query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("unsettled")
+                .expression_attribute_values(":shard", s(format!("UNSETTLED#{shard}")))
+                .expression_attribute_values(":to", s(&to))
+                .limit(limit.clamp(1, 1000) as i32 + 1);
+            let query = match &from {
+                Some(from) => query
+                    .key_condition_expression(
+                        "unsettled = :shard AND unsettled_sk BETWEEN :from AND :to",
+                    )
+                    .expression_attribute_values(":from", s(from)),
+                None => query.key_condition_expression("unsettled = :shard AND unsettled_sk < :to"),
+            };
+            let page = query
+                .send()
+                .await
+                .map_err(|e| unavailable(describe(e.into_service_error())))?;
+            for item in page.items() {
+                let sk = get_s(item, "unsettled_sk").map_err(unavailable)?;
+                if from.as_deref() != Some(sk) {
+                    found.push((sk.to_string(), decode_booking(item)?));
+                }
+            }
+        }
+        // Each shard gave its oldest `limit`: the oldest `limit` of all are among them.
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(found.into_iter().take(limit).map(|(_, b)| b).collect())
     }
 
     async fn for_event(&self, event: &EventId) -> Result<Vec<Booking>, BookingStoreError> {

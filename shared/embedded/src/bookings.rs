@@ -19,6 +19,9 @@ const BOOKINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("bookings");
 const BY_BUYER: TableDefinition<&str, &str> = TableDefinition::new("bookings_by_buyer");
 /// `{event}/{booking}` → booking id.
 const BY_EVENT: TableDefinition<&str, &str> = TableDefinition::new("bookings_by_event");
+/// `{updated ms, zero-padded}\0{booking}` → booking id, for bookings still in motion
+/// (pending or cancelling): what the sweeper looks at.
+const UNSETTLED: TableDefinition<&str, &str> = TableDefinition::new("bookings_unsettled");
 /// Sequence number → event JSON, oldest first.
 const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 /// Event id → its sequence number, so recording an event twice keeps one copy.
@@ -34,11 +37,34 @@ pub(crate) fn create_tables(txn: &WriteTransaction) -> Result<(), String> {
     txn.open_table(BOOKINGS).map_err(fail)?;
     txn.open_table(BY_BUYER).map_err(fail)?;
     txn.open_table(BY_EVENT).map_err(fail)?;
+    txn.open_table(UNSETTLED).map_err(fail)?;
     txn.open_table(OUTBOX).map_err(fail)?;
     txn.open_table(OUTBOX_IDS).map_err(fail)?;
     txn.open_table(OUTBOX_NEXT).map_err(fail)?;
     txn.open_table(KEYS).map_err(fail)?;
     txn.open_table(EXECUTIONS).map_err(fail)?;
+    Ok(())
+}
+
+fn unsettled_key(b: &Booking) -> String {
+    format!("{:015}\0{}", b.updated_at.timestamp_millis(), b.id)
+}
+
+/// Keeps the unsettled index in step with a booking's change from `old` (if stored) to `new`.
+fn index_unsettled(
+    txn: &WriteTransaction,
+    old: Option<&Booking>,
+    new: &Booking,
+) -> Result<(), String> {
+    let mut index = txn.open_table(UNSETTLED).map_err(fail)?;
+    if let Some(old) = old.filter(|o| o.status.is_unsettled()) {
+        index.remove(unsettled_key(old).as_str()).map_err(fail)?;
+    }
+    if new.status.is_unsettled() {
+        index
+            .insert(unsettled_key(new).as_str(), new.id.as_str())
+            .map_err(fail)?;
+    }
     Ok(())
 }
 
@@ -94,12 +120,13 @@ impl EmbeddedStore {
                 .map(|v| decode(v.value()))
                 .transpose()
                 .map_err(BookingStoreError::store)?;
-            if current.is_none_or(|c| c.version != expected_version) {
+            let Some(current) = current.filter(|c| c.version == expected_version) else {
                 return Err(BookingStoreError::VersionConflict);
-            }
+            };
             bookings
                 .insert(booking.id.as_str(), encode(&booking).as_slice())
                 .map_err(BookingStoreError::store)?;
+            index_unsettled(txn, Some(&current), &booking).map_err(BookingStoreError::store)?;
             append_events(txn, &events).map_err(BookingStoreError::store)?;
             Ok(())
         })
@@ -135,6 +162,7 @@ impl BookingStore for EmbeddedStore {
                     booking.id.as_str(),
                 )
                 .map_err(BookingStoreError::store)?;
+            index_unsettled(txn, None, &booking).map_err(BookingStoreError::store)?;
             Ok(())
         })
         .await
@@ -220,6 +248,44 @@ impl BookingStore for EmbeddedStore {
                 .range(from.as_str()..to.as_str())
                 .map_err(BookingStoreError::store)?
             {
+                let (_, id) = entry.map_err(BookingStoreError::store)?;
+                if let Some(v) = bookings.get(id.value()).map_err(BookingStoreError::store)? {
+                    out.push(decode(v.value()).map_err(BookingStoreError::store)?);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn unsettled(
+        &self,
+        before: DateTime<Utc>,
+        after: Option<&Booking>,
+        limit: usize,
+    ) -> Result<Vec<Booking>, BookingStoreError> {
+        // Keys sort by change time; `{before ms}` sorts above every key of an earlier change.
+        let to = format!("{:015}", before.timestamp_millis());
+        let from = after.map(unsettled_key);
+        if from.as_ref().is_some_and(|f| *f >= to) {
+            return Ok(Vec::new());
+        }
+        self.run(move |db| -> Result<Vec<Booking>, BookingStoreError> {
+            let txn = db.begin_read().map_err(BookingStoreError::store)?;
+            let index = txn
+                .open_table(UNSETTLED)
+                .map_err(BookingStoreError::store)?;
+            let bookings = txn.open_table(BOOKINGS).map_err(BookingStoreError::store)?;
+            let range = match &from {
+                Some(from) => index.range::<&str>((
+                    std::ops::Bound::Excluded(from.as_str()),
+                    std::ops::Bound::Excluded(to.as_str()),
+                )),
+                None => index.range::<&str>(..to.as_str()),
+            }
+            .map_err(BookingStoreError::store)?;
+            let mut out = Vec::new();
+            for entry in range.take(limit) {
                 let (_, id) = entry.map_err(BookingStoreError::store)?;
                 if let Some(v) = bookings.get(id.value()).map_err(BookingStoreError::store)? {
                     out.push(decode(v.value()).map_err(BookingStoreError::store)?);

@@ -17,7 +17,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use lambda_http::Body;
 use saga::LocalSaga;
 use stagepass_api::error::ApiError;
-use stagepass_api::wiring::{Handler, HttpFn};
+use stagepass_api::wiring::{Handler, HttpFn, ScheduledFn};
 use stagepass_api::{Access, KeySet, Ports, Principal, Route, Tokens};
 use stagepass_domain::bookings::payments::SimulatedPayments;
 use stagepass_domain::integration::OutboxRelay;
@@ -113,6 +113,8 @@ pub struct LocalSystem {
     pub bus: Arc<LocalBus>,
     pub payments: Arc<SimulatedPayments>,
     pub notifier: Arc<Notifier>,
+    /// `sweep-bookings`, wired like the rest: [`LocalSystem::spawn_background`] runs it.
+    pub sweeper: ScheduledFn,
     pub data_dir: PathBuf,
 }
 
@@ -181,6 +183,13 @@ pub async fn build_system(
         public_url: options.public_url,
     });
     bus.subscribe(&notifier);
+    let sweeper = match functions::named("sweep-bookings").map(|f| wire(f, &ports)) {
+        Some(wiring) => match wiring.await? {
+            Handler::Scheduled(f) => f,
+            _ => return Err("sweep-bookings is not a scheduled function".into()),
+        },
+        None => return Err("no sweep-bookings function".into()),
+    };
     Ok(LocalSystem {
         api: Arc::new(api),
         ports,
@@ -189,6 +198,7 @@ pub async fn build_system(
         bus,
         payments,
         notifier,
+        sweeper,
         data_dir: data_dir.to_path_buf(),
     })
 }
@@ -276,6 +286,42 @@ impl LocalSystem {
     pub async fn relay_once(&self) -> Result<usize, String> {
         let relay = local_relay(&self.store, &self.ports.clock, self.bus.clone());
         relay.publish_all().await.map_err(|e| e.0)
+    }
+
+    /// One pass of the booking sweeper (deployed: `sweep-bookings` on its schedule).
+    pub async fn sweep_once(&self) -> Result<serde_json::Value, String> {
+        (self.sweeper)(serde_json::json!({"detail-type": "Scheduled Event"})).await
+    }
+
+    /// What `make run` runs beside the server, each in the background so the server listens
+    /// at once: the outbox relay, the sagas a stop or crash cut short (all at once), and the
+    /// booking sweeper every `sweep_every`. Dropping the handles does not stop them; aborting
+    /// does.
+    pub fn spawn_background(
+        &self,
+        sweep_every: std::time::Duration,
+    ) -> Vec<tokio::task::JoinHandle<()>> {
+        let saga = self.saga.clone();
+        let resume = tokio::spawn(async move {
+            match saga.resume().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(sagas = n, "resumed the sagas the last stop cut short"),
+                Err(e) => tracing::error!(error = %e, "resuming sagas failed"),
+            }
+        });
+        let sweeper = self.sweeper.clone();
+        let bus = Arc::downgrade(&self.bus);
+        let sweep = tokio::spawn(async move {
+            // Like the relay, it stops once the system is gone.
+            while bus.upgrade().is_some() {
+                tokio::time::sleep(sweep_every).await;
+                if let Err(e) = sweeper(serde_json::json!({"detail-type": "Scheduled Event"})).await
+                {
+                    tracing::warn!(error = %e, "booking sweep will retry");
+                }
+            }
+        });
+        vec![self.spawn_relay(), resume, sweep]
     }
 
     /// Relays the outbox every 50 ms until the system is dropped.

@@ -13,6 +13,9 @@ use stagepass_local::demo::{DEMO_ACCOUNTS, DEMO_PASSWORD};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// Deployed the sweeper runs every 2 minutes; locally it is as cheap to run it more often.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
 fn data_dir() -> PathBuf {
     std::env::var_os("STAGEPASS_DATA_DIR").map_or_else(|| PathBuf::from(".data"), PathBuf::from)
 }
@@ -59,13 +62,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     )
     .await?;
     let demo = stagepass_local::demo::seed(&system.ports).await?;
-    // Bookings whose saga was cut short by a stop or crash are finished now.
-    let resumed = system.saga.resume().await?;
-    if resumed > 0 {
-        println!("Resumed {resumed} booking saga(s) left running by the last stop");
-    }
-    let _relay = system.spawn_relay();
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    // Listening already: sagas a stop or crash cut short resume in the background, beside
+    // the outbox relay and the booking sweeper.
+    let _background = system.spawn_background(SWEEP_EVERY);
     println!("Stagepass is running on {base} (data in {})", dir.display());
     if let Some(id) = &demo.event_id {
         println!("Seeded a published demo event: {base}/events/{id}");

@@ -159,11 +159,17 @@ impl LocalSaga {
         self.inner.execute(booking).await
     }
 
-    /// Runs every execution still marked running (after a crash or a restart).
+    /// Runs every execution still marked running (after a crash or a restart), all at once:
+    /// one saga in payment retries does not hold up the others.
     pub async fn resume(&self) -> Result<usize, String> {
         let running = self.inner.store.running_executions().await?;
-        for name in &running {
-            self.inner.execute(name).await?;
+        let mut runs = tokio::task::JoinSet::new();
+        for name in running.clone() {
+            let inner = self.inner.clone();
+            runs.spawn(async move { inner.execute(&name).await });
+        }
+        while let Some(run) = runs.join_next().await {
+            run.map_err(|e| format!("a resumed saga panicked: {e}"))??;
         }
         Ok(running.len())
     }

@@ -9,6 +9,7 @@ pub mod models;
 pub mod payments;
 pub mod ports;
 pub mod queries;
+pub mod sweep;
 
 pub use cancel_booking::{CancelBooking, Settlement};
 pub use checkout::{Buyer, Checkout, CheckoutOutcome};

@@ -63,6 +63,12 @@ impl BookingStatus {
         matches!(self, Self::Confirmed | Self::Cancelling | Self::Cancelled)
     }
 
+    /// Still in motion: a saga or a cancellation has work left. The sweeper finishes these
+    /// if they stop moving.
+    pub fn is_unsettled(self) -> bool {
+        matches!(self, Self::Pending | Self::Cancelling)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",

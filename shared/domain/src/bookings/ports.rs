@@ -6,6 +6,7 @@ use crate::error::InfraError;
 use crate::ids::{EventId, UserId};
 use crate::integration::IntegrationEvent;
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use thiserror::Error;
 
 #[derive(Debug, Error, Clone, PartialEq)]
@@ -56,6 +57,16 @@ pub trait BookingStore: Send + Sync {
     async fn for_buyer(
         &self,
         buyer: &UserId,
+        limit: usize,
+    ) -> Result<Vec<Booking>, BookingStoreError>;
+
+    /// Bookings still in motion (pending or cancelling) whose last change was before `before`,
+    /// oldest change first, at most `limit`, starting after `after` (the last booking of the
+    /// previous page, as it was returned).
+    async fn unsettled(
+        &self,
+        before: DateTime<Utc>,
+        after: Option<&Booking>,
         limit: usize,
     ) -> Result<Vec<Booking>, BookingStoreError>;
 
