@@ -183,12 +183,9 @@ pub async fn build_system(
         public_url: options.public_url,
     });
     bus.subscribe(&notifier);
-    let sweeper = match functions::named("sweep-bookings").map(|f| wire(f, &ports)) {
-        Some(wiring) => match wiring.await? {
-            Handler::Scheduled(f) => f,
-            _ => return Err("sweep-bookings is not a scheduled function".into()),
-        },
-        None => return Err("no sweep-bookings function".into()),
+    let sweeper = functions::named("sweep-bookings").ok_or("no sweep-bookings function")?;
+    let Handler::Scheduled(sweeper) = wire(sweeper, &ports).await? else {
+        return Err("sweep-bookings is not a scheduled function".into());
     };
     Ok(LocalSystem {
         api: Arc::new(api),
@@ -286,11 +283,6 @@ impl LocalSystem {
     pub async fn relay_once(&self) -> Result<usize, String> {
         let relay = local_relay(&self.store, &self.ports.clock, self.bus.clone());
         relay.publish_all().await.map_err(|e| e.0)
-    }
-
-    /// One pass of the booking sweeper (deployed: `sweep-bookings` on its schedule).
-    pub async fn sweep_once(&self) -> Result<serde_json::Value, String> {
-        (self.sweeper)(serde_json::json!({"detail-type": "Scheduled Event"})).await
     }
 
     /// What `make run` runs beside the server, each in the background so the server listens

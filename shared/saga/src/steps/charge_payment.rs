@@ -1,10 +1,10 @@
-use crate::error::{StepError, unavailable};
+use super::event_not_cancelled;
+use crate::error::StepError;
 use crate::{SagaStep, StepInput};
 use async_trait::async_trait;
 use stagepass_domain::bookings::changes::{change, load};
 use stagepass_domain::{
-    BookingStatus, BookingStore, Clock, EventCatalog, EventStatus, PaymentError, PaymentProvider,
-    PaymentState,
+    BookingStatus, BookingStore, Clock, EventCatalog, PaymentError, PaymentProvider, PaymentState,
 };
 use std::sync::Arc;
 
@@ -31,15 +31,7 @@ impl SagaStep for ChargePayment {
             (PaymentState::NotCharged, _) => return Err(StepError::BookingCompensated),
         }
         // Never charge into an event the organiser cancelled meanwhile.
-        let event = self
-            .catalog
-            .get(&booking.event_id)
-            .await
-            .map_err(unavailable)?
-            .ok_or_else(|| unavailable(format!("event {} is missing", booking.event_id)))?;
-        if event.status == EventStatus::Cancelled {
-            return Err(StepError::EventCancelled);
-        }
+        event_not_cancelled(self.catalog.as_ref(), &booking).await?;
         let method = booking
             .payment_method
             .clone()

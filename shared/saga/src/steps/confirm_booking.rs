@@ -24,9 +24,7 @@ impl SagaStep for ConfirmBooking {
             self.clock.as_ref(),
             &input.booking,
             |b, now| {
-                if b.status != BookingStatus::Pending || b.cancel_requested.is_some() {
-                    return None;
-                }
+                going_ahead(b).ok()?;
                 let next = b.next(now, |n| {
                     n.status = BookingStatus::Confirmed;
                     n.payment_method = None;

@@ -16,8 +16,8 @@ pub use refund_payment::RefundPayment;
 pub use release_seats::ReleaseSeats;
 pub use sell_seats::SellSeats;
 
-use crate::error::StepError;
-use stagepass_domain::{Booking, BookingStatus};
+use crate::error::{StepError, unavailable};
+use stagepass_domain::{Booking, BookingStatus, EventCatalog, EventStatus};
 
 /// Whether a forward step may act on this booking: it must still be pending, and nobody may
 /// have asked for it to stop (the organiser cancelling its event marks it so).
@@ -28,5 +28,22 @@ pub(crate) fn going_ahead(booking: &Booking) -> Result<(), StepError> {
     match booking.status {
         BookingStatus::Pending => Ok(()),
         _ => Err(StepError::BookingCompensated),
+    }
+}
+
+/// Refuses with `EventCancelled` if the booking's event is cancelled (a strongly consistent
+/// read; a missing event is a store failure, to retry).
+pub(crate) async fn event_not_cancelled(
+    catalog: &dyn EventCatalog,
+    booking: &Booking,
+) -> Result<(), StepError> {
+    let event = catalog
+        .get(&booking.event_id)
+        .await
+        .map_err(unavailable)?
+        .ok_or_else(|| unavailable(format!("event {} is missing", booking.event_id)))?;
+    match event.status {
+        EventStatus::Cancelled => Err(StepError::EventCancelled),
+        _ => Ok(()),
     }
 }

@@ -1,11 +1,10 @@
-use super::going_ahead;
+use super::{event_not_cancelled, going_ahead};
 use crate::error::{StepError, unavailable};
 use crate::{SagaStep, StepInput};
 use async_trait::async_trait;
 use stagepass_domain::bookings::changes::{hold_of, load};
 use stagepass_domain::{
-    BookingStore, Clock, EventCatalog, EventStatus, InventoryStoreError, PaymentState,
-    SeatInventory,
+    BookingStore, Clock, EventCatalog, InventoryStoreError, PaymentState, SeatInventory,
 };
 use std::sync::Arc;
 
@@ -27,15 +26,7 @@ impl SagaStep for SellSeats {
             return Err(StepError::BookingCompensated);
         }
         // Seats of a cancelled event are never sold: compensate (the refund follows).
-        let event = self
-            .catalog
-            .get(&booking.event_id)
-            .await
-            .map_err(unavailable)?
-            .ok_or_else(|| unavailable(format!("event {} is missing", booking.event_id)))?;
-        if event.status == EventStatus::Cancelled {
-            return Err(StepError::EventCancelled);
-        }
+        event_not_cancelled(self.catalog.as_ref(), &booking).await?;
         let hold = hold_of(self.inventory.as_ref(), &booking).await?;
         match self.inventory.sell_hold(&hold, self.clock.now()).await {
             Ok(()) => Ok(()),
