@@ -126,6 +126,13 @@ samples["notify"] = {"Records": [{
     "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {}, "md5OfBody": "",
     "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:notifications",
     "awsRegion": "eu-west-1"}]}
+# What the cancellation queue delivers: a request to go on cancelling an event's bookings.
+samples["cancel-event-bookings"] = {"Records": [{
+    "messageId": "5a3e0000-0000-4000-8000-0000000000a2", "receiptHandle": "sample-receipt",
+    "body": json.dumps({"event_id": EVENT_ID}),
+    "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {}, "md5OfBody": "",
+    "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:cancellations",
+    "awsRegion": "eu-west-1"}]}
 # What the bookings table stream delivers when an outbox item is written.
 samples["relay-outbox"] = {"Records": [{
     "eventID": "1", "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb",

@@ -168,6 +168,10 @@ def requested(call, names):
             bus = entry.get("EventBusName", "default")
             buses.append(bus if bus.startswith("arn:") else f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{bus}")
         return [(f"events:{op}", b) for b in sorted(set(buses))]
+    if service == "sqs":
+        # JSON protocol: the queue by URL, `<endpoint>/<account>/<name>`.
+        name = body["QueueUrl"].rstrip("/").rsplit("/", 1)[1]
+        return [(f"sqs:{op}", f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}")]
     if service == "states":
         arn = body.get("stateMachineArn") or body.get("executionArn")
         return [(f"states:{op}", arn)]

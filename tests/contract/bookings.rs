@@ -105,9 +105,22 @@ pub async fn buyers_see_their_bookings_newest_first_and_events_list_theirs(a: Ad
             .len(),
         2
     );
-    let of_event = a.bookings.for_event(&event).await.unwrap();
+    let of_event = a.bookings.for_event(&event, None, 10).await.unwrap();
     assert_eq!(of_event.len(), 3);
     assert!(of_event.iter().all(|b| b.event_id == event));
+    // In id order, a page at a time from after the last one seen.
+    let mut in_order = ids.clone();
+    in_order.sort_by(|x, y| x.as_str().cmp(y.as_str()));
+    let first = a.bookings.for_event(&event, None, 2).await.unwrap();
+    let rest = a
+        .bookings
+        .for_event(&event, Some(&first[1].id), 2)
+        .await
+        .unwrap();
+    let paged: Vec<BookingId> = first.iter().chain(&rest).map(|b| b.id.clone()).collect();
+    assert_eq!(paged, in_order);
+    let after_last = a.bookings.for_event(&event, Some(&in_order[2]), 2);
+    assert!(after_last.await.unwrap().is_empty());
     assert!(
         a.bookings
             .for_buyer(&UserId::new("nobody"), 10)

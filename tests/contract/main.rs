@@ -4,6 +4,7 @@
 mod accounts;
 mod aws;
 mod bookings;
+mod cancellation;
 mod catalog;
 mod identity;
 mod infra;
@@ -128,6 +129,10 @@ mod contract_accounts {
         the_sixth_wrong_password_in_a_window_is_rate_limited,
         guests_and_staff_accounts,
     );
+}
+
+mod contract_cancellation {
+    contract!(cancellation: an_event_with_5000_bookings_is_cancelled_a_page_at_a_time);
 }
 
 mod contract_service {

@@ -8,7 +8,7 @@ use serde_json::json;
 use stagepass_domain::bookings::payments::{SimulatedPayments, cards};
 use stagepass_domain::bookings::sweep::{STUCK_AFTER, SweepBookings, SweepReport};
 use stagepass_domain::bookings::{Buyer, CancelBooking, Checkout, Settlement};
-use stagepass_domain::catalog::CancelEvent;
+use stagepass_domain::catalog::{CancelEvent, CancelEventBookings};
 use stagepass_domain::{
     Actor, Booking, BookingId, BookingStatus, BookingStore, BookingStoreError, Clock, Event,
     EventId, HoldRequest, IntegrationEvent, ManualClock, PaymentMethod, TicketStatus, UnitState,
@@ -19,7 +19,7 @@ use stagepass_local::asl::{
 };
 use stagepass_local::saga::{Steps, invoke, resource_of, wire_steps};
 use stagepass_tests::Service;
-use stagepass_tests::saga::StartedSagas;
+use stagepass_tests::saga::{QueuedCancellations, StartedSagas};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -57,6 +57,7 @@ struct Rig {
     payments: Arc<SimulatedPayments>,
     clock: Arc<ManualClock>,
     started: Arc<StartedSagas>,
+    cancellations: Arc<QueuedCancellations>,
     /// By function name, to run one at a time.
     steps: Steps,
     /// By the ASL's resource names, for the state machine.
@@ -116,6 +117,7 @@ impl Rig {
             payments,
             clock,
             started,
+            cancellations: Arc::default(),
             steps,
             tasks,
             machine: StateMachine::parse(stagepass_local::saga::SAGA_ASL).unwrap(),
@@ -231,8 +233,27 @@ impl Rig {
     fn cancel_event(&self) -> CancelEvent {
         CancelEvent {
             catalog: self.a.catalog.clone(),
-            settlement: self.settlement(),
+            bookings: self.a.bookings.clone(),
+            queue: self.cancellations.clone(),
+            clock: self.clock.clone(),
         }
+    }
+
+    /// The organiser cancels the event, and the worker gets through its bookings.
+    async fn cancel_event_and_its_bookings(&self) -> Event {
+        self.cancel_event()
+            .cancel_event(&self.organiser, &self.event.id)
+            .await
+            .unwrap();
+        let worker = CancelEventBookings {
+            catalog: self.a.catalog.clone(),
+            settlement: self.settlement(),
+            queue: self.cancellations.clone(),
+        };
+        while let Some(id) = self.cancellations.pop() {
+            worker.next_page(&id).await.unwrap();
+        }
+        self.a.catalog.get(&self.event.id).await.unwrap().unwrap()
     }
 
     /// One pass of the booking sweeper; sagas it starts land in `started`.
@@ -295,12 +316,9 @@ pub async fn a_booking_charged_before_its_event_is_cancelled_is_refunded_not_con
     let bob = rig.pending("bob", "A-1-2").await;
     rig.step("charge-payment", &bob.id).await.unwrap();
     assert_eq!(rig.payments.net(bob.id.as_str()), 4500);
-    let (_, confirmed) = rig
-        .cancel_event()
-        .cancel_event(&rig.organiser, &rig.event.id)
-        .await
-        .unwrap();
-    assert_eq!(confirmed, 0);
+    let event = rig.cancel_event_and_its_bookings().await;
+    let progress = event.cancellation.unwrap();
+    assert_eq!((progress.bookings, progress.stopped), (1, 1));
     let marked = rig.booking(&bob.id).await;
     assert_eq!(marked.cancel_requested.as_deref(), Some("event_cancelled"));
     assert!(!rig.run(&bob.id).await, "the saga compensates");
@@ -395,8 +413,13 @@ impl BookingStore for CancelledWriteFails {
     async fn for_buyer(&self, u: &UserId, n: usize) -> Result<Vec<Booking>, BookingStoreError> {
         self.0.for_buyer(u, n).await
     }
-    async fn for_event(&self, e: &EventId) -> Result<Vec<Booking>, BookingStoreError> {
-        self.0.for_event(e).await
+    async fn for_event(
+        &self,
+        e: &EventId,
+        after: Option<&BookingId>,
+        limit: usize,
+    ) -> Result<Vec<Booking>, BookingStoreError> {
+        self.0.for_event(e, after, limit).await
     }
     async fn unsettled(
         &self,

@@ -232,13 +232,11 @@ async fn a_saga_for_an_event_cancelled_meanwhile_fails_without_keeping_money() {
         .published_event(&org, &event_body("Ely", "concert", in_days(10), 1, 4, 0))
         .await;
     let (fan, id) = pending_booking(&app, &event, "A-1-2", cards::SUCCESS).await;
-    let (status, done) = app
-        .send("POST", &format!("/events/{event}/cancel"), Some(&org), None)
-        .await;
-    assert_eq!(status, 200, "{done}");
+    let progress = app.cancel_event(&org, &event).await;
     assert_eq!(
-        done["bookings_cancelled"], 0,
-        "a pending booking is left to its saga"
+        (&progress["cancelled"], &progress["stopped"]),
+        (&serde_json::json!(0), &serde_json::json!(1)),
+        "a pending booking is told to stop and left to its saga"
     );
     app.saga.execute(&id).await.unwrap();
     let b = app.settled_booking(&fan, &id).await;

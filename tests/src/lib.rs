@@ -339,6 +339,32 @@ impl TestApp {
         id
     }
 
+    /// Cancels an event as `organiser` (`202`, off sale at once) and waits for the worker to
+    /// get through its bookings; returns the event's `cancellation` progress.
+    pub async fn cancel_event(&self, organiser: &str, id: &str) -> Value {
+        let (status, answer) = self
+            .send(
+                "POST",
+                &format!("/events/{id}/cancel"),
+                Some(organiser),
+                None,
+            )
+            .await;
+        assert!(status == 202 || status == 200, "{answer}");
+        for _ in 0..300 {
+            let (status, event) = self
+                .send("GET", &format!("/events/{id}"), Some(organiser), None)
+                .await;
+            assert_eq!(status, 200, "{event}");
+            if event["status"] == "cancelled" {
+                return event["cancellation"].clone();
+            }
+            assert_eq!(event["status"], "cancelling", "{event}");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("event {id} stayed cancelling");
+    }
+
     /// Seat id → state, and area id → places available, from the public seat map.
     pub async fn seat_states(
         &self,
@@ -925,7 +951,9 @@ pub mod saga {
     use async_trait::async_trait;
     use serde_json::Value;
     use stagepass_api::Ports;
-    use stagepass_domain::{BookingId, InfraError, TicketClaims, TicketSigner, Workflow};
+    use stagepass_domain::{
+        BookingId, CancellationQueue, EventId, InfraError, TicketClaims, TicketSigner, Workflow,
+    };
     use stagepass_local::asl::{TaskFailure, TaskFuture, TaskRunner};
     use stagepass_local::saga::{invoke, resource_of, wire_steps};
     use stagepass_saga::SagaStep;
@@ -953,6 +981,32 @@ pub mod saga {
     impl Workflow for StartedSagas {
         async fn start(&self, booking: &BookingId) -> Result<(), InfraError> {
             self.0.lock().expect("lock").push(booking.clone());
+            Ok(())
+        }
+    }
+
+    /// Remembers the cancellation requests made; the caller hands them to the worker.
+    #[derive(Default)]
+    pub struct QueuedCancellations(pub Mutex<std::collections::VecDeque<EventId>>);
+
+    impl QueuedCancellations {
+        pub fn pop(&self) -> Option<EventId> {
+            self.0.lock().expect("lock").pop_front()
+        }
+
+        pub fn len(&self) -> usize {
+            self.0.lock().expect("lock").len()
+        }
+
+        pub fn is_empty(&self) -> bool {
+            self.len() == 0
+        }
+    }
+
+    #[async_trait]
+    impl CancellationQueue for QueuedCancellations {
+        async fn continue_cancellation(&self, event: &EventId) -> Result<(), InfraError> {
+            self.0.lock().expect("lock").push_back(event.clone());
             Ok(())
         }
     }

@@ -1,7 +1,9 @@
-//! POST /events/{eventId}/cancel — the organiser cancels the event; every booking is refunded.
+//! POST /events/{eventId}/cancel — the organiser cancels the event: off sale at once, 202;
+//! its bookings are refunded in the background (`cancel-event-bookings`), the progress on
+//! the event (`GET /events/{eventId}`). Asking again restarts a stalled cancellation.
 
 use stagepass_api::prelude::*;
-use stagepass_domain::bookings::Settlement;
+use stagepass_domain::EventStatus;
 use stagepass_domain::catalog::CancelEvent;
 
 pub const FUNCTION: Function = Function {
@@ -14,12 +16,9 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
     Box::pin(async move {
         let cancel = Arc::new(CancelEvent {
             catalog: w.catalog()?,
-            settlement: Settlement {
-                inventory: w.inventory()?,
-                bookings: w.bookings()?,
-                payments: w.payments()?,
-                clock: w.clock(),
-            },
+            bookings: w.bookings()?,
+            queue: w.cancellations()?,
+            clock: w.clock(),
         });
         let handler = http(move |req| handle(cancel.clone(), req));
         idempotent(w, handler)
@@ -31,10 +30,19 @@ async fn handle(cancel: Arc<CancelEvent>, req: Request) -> Response<Body> {
         async {
             let organiser = caller(&req)?.require_organiser()?;
             let id = event_id(&req)?;
-            let (event, refunded) = cancel.cancel_event(&organiser, &id).await?;
+            let event = cancel.cancel_event(&organiser, &id).await?;
+            // 202 while bookings are still being cancelled; 200 once every one has been.
+            let status = match event.status {
+                EventStatus::Cancelled => 200,
+                _ => 202,
+            };
             Ok(json(
-                200,
-                &json!({ "event_id": event.id, "status": event.status, "bookings_cancelled": refunded }),
+                status,
+                &json!({
+                    "event_id": event.id,
+                    "status": event.status,
+                    "cancellation": event.cancellation,
+                }),
             ))
         }
         .await,

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use stagepass_domain::catalog::event::CancellationProgress;
 use stagepass_domain::catalog::seat_map::SeatMap;
 use stagepass_domain::{Category, Event, EventStatus, GaRequest, Hold, Layout, PriceTier, Venue};
 
@@ -22,6 +23,9 @@ pub struct EventView<'a> {
     pub updated_at: DateTime<Utc>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub published_at: Option<DateTime<Utc>>,
+    /// While `cancelling` and after: how many bookings were looked at, refunded, stopped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancellation: Option<&'a CancellationProgress>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seat_map: Option<&'a SeatMap>,
 }
@@ -43,6 +47,7 @@ impl<'a> EventView<'a> {
             created_at: e.created_at,
             updated_at: e.updated_at,
             published_at: e.published_at,
+            cancellation: e.cancellation.as_ref(),
             seat_map,
         }
     }

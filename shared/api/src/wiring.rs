@@ -18,9 +18,9 @@ use aws_lambda_events::streams::DynamoDbEventResponse;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value};
 use stagepass_domain::{
-    BookingStore, Clock, EventBus, EventCatalog, HoldSettings, IdempotencyStore, IdentitySettings,
-    IdentityStore, Mailer, PaymentProvider, RateLimiter, SeatInventory, TicketFiles,
-    TicketRenderer, Workflow,
+    BookingStore, CancellationQueue, Clock, EventBus, EventCatalog, HoldSettings, IdempotencyStore,
+    IdentitySettings, IdentityStore, Mailer, PaymentProvider, RateLimiter, SeatInventory,
+    TicketFiles, TicketRenderer, Workflow,
 };
 use stagepass_saga::SagaStep;
 use std::future::Future;
@@ -161,6 +161,8 @@ pub trait Wiring: Send + Sync {
     fn public_url(&self) -> Result<String, WiringError>;
     fn bus(&self) -> Result<Arc<dyn EventBus>, WiringError>;
     fn workflow(&self) -> Result<Arc<dyn Workflow>, WiringError>;
+    /// Requests to cancel the next page of a cancelled event's bookings.
+    fn cancellations(&self) -> Result<Arc<dyn CancellationQueue>, WiringError>;
     /// Ticket documents (PDF): needs no setting, the same deployed and locally.
     fn ticket_renderer(&self) -> Arc<dyn TicketRenderer> {
         Arc::new(stagepass_render::PdfTickets)
@@ -206,6 +208,7 @@ pub struct Ports {
     pub mailer: Option<(Arc<dyn Mailer>, String)>,
     pub bus: Option<Arc<dyn EventBus>>,
     pub workflow: Option<Arc<dyn Workflow>>,
+    pub cancellations: Option<Arc<dyn CancellationQueue>>,
     pub tokens: Option<Arc<Tokens>>,
     pub clock: Arc<dyn Clock>,
     pub hold_settings: HoldSettings,
@@ -233,6 +236,7 @@ impl Ports {
             mailer: None,
             bus: None,
             workflow: None,
+            cancellations: None,
             tokens: None,
             clock,
             hold_settings: HoldSettings::default(),
@@ -285,6 +289,9 @@ impl Wiring for Ports {
     }
     fn workflow(&self) -> Result<Arc<dyn Workflow>, WiringError> {
         given(&self.workflow, "workflow")
+    }
+    fn cancellations(&self) -> Result<Arc<dyn CancellationQueue>, WiringError> {
+        given(&self.cancellations, "cancellation queue")
     }
     async fn tokens(&self) -> Result<Arc<Tokens>, WiringError> {
         given(&self.tokens, "signing keys")

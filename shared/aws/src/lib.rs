@@ -1,13 +1,16 @@
 //! AWS adapters beyond DynamoDB: ticket files in S3, mail through SESv2, integration events
-//! on EventBridge, the booking saga on Step Functions, and the notification queue on SQS.
+//! on EventBridge, the booking saga on Step Functions, and the notification and event
+//! cancellation queues on SQS.
 //! Every failure is reported with its cause; none is swallowed.
 
 use async_trait::async_trait;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
+use stagepass_domain::catalog::ports::CancellationRequest;
 use stagepass_domain::integration::events::SOURCE;
 use stagepass_domain::notifications::Email;
 use stagepass_domain::{
-    BookingId, EventBus, InfraError, IntegrationEvent, Mailer, TicketFiles, Workflow,
+    BookingId, CancellationQueue, EventBus, EventId, InfraError, IntegrationEvent, Mailer,
+    TicketFiles, Workflow,
 };
 use std::time::Duration;
 
@@ -313,6 +316,38 @@ impl SqsQueue {
             .delete_message()
             .queue_url(&self.url)
             .receipt_handle(receipt)
+            .send()
+            .await
+            .map_err(|e| infra(aws_sdk_sqs::error::DisplayErrorContext(e)))?;
+        Ok(())
+    }
+}
+
+/// Requests to cancel the next page of an event's bookings, as SQS messages the
+/// `cancel-event-bookings` function receives. The body names only the event: the worker reads
+/// where it got to from the event itself.
+pub struct SqsCancellationQueue {
+    client: aws_sdk_sqs::Client,
+    url: String,
+}
+
+impl SqsCancellationQueue {
+    pub fn new(client: aws_sdk_sqs::Client, url: impl Into<String>) -> Self {
+        Self {
+            client,
+            url: url.into(),
+        }
+    }
+}
+
+#[async_trait]
+impl CancellationQueue for SqsCancellationQueue {
+    async fn continue_cancellation(&self, event: &EventId) -> Result<(), InfraError> {
+        let body = CancellationRequest::body(event);
+        self.client
+            .send_message()
+            .queue_url(&self.url)
+            .message_body(body)
             .send()
             .await
             .map_err(|e| infra(aws_sdk_sqs::error::DisplayErrorContext(e)))?;

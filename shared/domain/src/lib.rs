@@ -20,8 +20,9 @@ pub use bookings::{
     TicketRenderer, TicketSigner, TicketStatus, Workflow,
 };
 pub use catalog::{
-    CatalogError, CatalogStoreError, Category, Event, EventCatalog, EventChanges, EventStatus,
-    GaArea, Layout, ListingQuery, NewEvent, PriceTier, Row, Section, UnitId, Venue,
+    CancellationQueue, CatalogError, CatalogStoreError, Category, Event, EventCatalog,
+    EventChanges, EventStatus, GaArea, Layout, ListingQuery, NewEvent, PriceTier, Row, Section,
+    UnitId, Venue,
 };
 pub use checkin::CheckInError;
 pub use clock::{Clock, ManualClock, SystemClock, to_millis};

@@ -270,8 +270,9 @@ impl BookingStore for DynamoBookings {
         let check = ConditionCheck::builder()
             .table_name(events_table)
             .key("pk", s(booking.event_id.as_str()))
-            .condition_expression("NOT #status = :cancelled")
+            .condition_expression("NOT #status IN (:cancelling, :cancelled)")
             .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":cancelling", s(EventStatus::Cancelling.as_str()))
             .expression_attribute_values(":cancelled", s(EventStatus::Cancelled.as_str()))
             .build()
             .expect("table, key and condition set");
@@ -337,11 +338,40 @@ impl BookingStore for DynamoBookings {
         Ok(found.into_iter().take(limit).map(|(_, b)| b).collect())
     }
 
-    async fn for_event(&self, event: &EventId) -> Result<Vec<Booking>, BookingStoreError> {
-        let items = self
-            .query_all("by_event", "event_id", event.as_str(), true, None)
-            .await?;
-        items.iter().map(decode_booking).collect()
+    async fn for_event(
+        &self,
+        event: &EventId,
+        after: Option<&BookingId>,
+        limit: usize,
+    ) -> Result<Vec<Booking>, BookingStoreError> {
+        // The index sorts an event's bookings by `pk`, so a page starts above the last one's.
+        // Every booking's `pk` sorts above the bare prefix.
+        let from = after.map(booking_pk).unwrap_or_else(|| "BOOKING#".into());
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        while out.len() < limit {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("by_event")
+                .key_condition_expression("event_id = :e AND pk > :after")
+                .expression_attribute_values(":e", s(event.as_str()))
+                .expression_attribute_values(":after", s(&from))
+                .limit((limit - out.len()).min(1000) as i32)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| unavailable(describe(e.into_service_error())))?;
+            for item in page.items() {
+                out.push(decode_booking(item)?);
+            }
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break,
+            }
+        }
+        Ok(out)
     }
 
     async fn record_events(&self, events: &[IntegrationEvent]) -> Result<(), BookingStoreError> {

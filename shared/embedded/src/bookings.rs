@@ -235,18 +235,31 @@ impl BookingStore for EmbeddedStore {
         .await
     }
 
-    async fn for_event(&self, event: &EventId) -> Result<Vec<Booking>, BookingStoreError> {
-        let event = event.clone();
+    async fn for_event(
+        &self,
+        event: &EventId,
+        after: Option<&BookingId>,
+        limit: usize,
+    ) -> Result<Vec<Booking>, BookingStoreError> {
+        // Keys are `<event>/<booking id>`: the event's run, in booking id order.
+        let from = match after {
+            Some(id) => std::ops::Bound::Excluded(format!("{event}/{id}")),
+            None => std::ops::Bound::Excluded(format!("{event}/")),
+        };
+        let to = std::ops::Bound::Excluded(format!("{event}0"));
         self.run(move |db| -> Result<Vec<Booking>, BookingStoreError> {
             let txn = db.begin_read().map_err(BookingStoreError::store)?;
             let index = txn.open_table(BY_EVENT).map_err(BookingStoreError::store)?;
             let bookings = txn.open_table(BOOKINGS).map_err(BookingStoreError::store)?;
-            let from = format!("{event}/");
-            let to = format!("{event}0");
+            let bounds = (
+                from.as_ref().map(String::as_str),
+                to.as_ref().map(String::as_str),
+            );
             let mut out = Vec::new();
             for entry in index
-                .range(from.as_str()..to.as_str())
+                .range::<&str>(bounds)
                 .map_err(BookingStoreError::store)?
+                .take(limit)
             {
                 let (_, id) = entry.map_err(BookingStoreError::store)?;
                 if let Some(v) = bookings.get(id.value()).map_err(BookingStoreError::store)? {

@@ -23,7 +23,7 @@ pub(crate) fn is_cancelled(txn: &redb::WriteTransaction, id: &EventId) -> Result
     let events = txn.open_table(EVENTS).map_err(fail)?;
     let found = events.get(id.as_str()).map_err(fail)?;
     Ok(match found {
-        Some(v) => decode::<Event>(v.value())?.status == EventStatus::Cancelled,
+        Some(v) => decode::<Event>(v.value())?.status.is_cancelled(),
         None => false,
     })
 }

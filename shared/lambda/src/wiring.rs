@@ -8,9 +8,9 @@ use stagepass_api::settings::{self, Lookup};
 use stagepass_api::wiring::{Limits, Wiring, WiringError};
 use stagepass_domain::bookings::payments::SimulatedPayments;
 use stagepass_domain::{
-    BookingStore, Clock, EventBus, EventCatalog, HoldSettings, IdempotencyStore, IdentitySettings,
-    IdentityStore, Mailer, PaymentProvider, RateLimiter, SeatInventory, SystemClock, TicketFiles,
-    Workflow,
+    BookingStore, CancellationQueue, Clock, EventBus, EventCatalog, HoldSettings, IdempotencyStore,
+    IdentitySettings, IdentityStore, Mailer, PaymentProvider, RateLimiter, SeatInventory,
+    SystemClock, TicketFiles, Workflow,
 };
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -296,6 +296,18 @@ impl Wiring for EnvWiring {
     #[cfg(not(feature = "sfn"))]
     fn workflow(&self) -> Result<Arc<dyn Workflow>, WiringError> {
         Err(missing_feature("sfn"))
+    }
+
+    #[cfg(feature = "sqs")]
+    fn cancellations(&self) -> Result<Arc<dyn CancellationQueue>, WiringError> {
+        Ok(Arc::new(stagepass_aws::SqsCancellationQueue::new(
+            aws_sdk_sqs::Client::new(&self.config),
+            self.required("CANCELLATION_QUEUE_URL")?,
+        )))
+    }
+    #[cfg(not(feature = "sqs"))]
+    fn cancellations(&self) -> Result<Arc<dyn CancellationQueue>, WiringError> {
+        Err(missing_feature("sqs"))
     }
 
     async fn tokens(&self) -> Result<Arc<Tokens>, WiringError> {

@@ -1,13 +1,18 @@
-//! Local stand-ins for S3, SES and EventBridge: ticket PDFs in a folder, emails as `.eml`
-//! files a developer can open, and a bus that hands events to the same subscriber code the
-//! notification Lambda runs.
+//! Local stand-ins for S3, SES, EventBridge and SQS: ticket PDFs in a folder, emails as
+//! `.eml` files a developer can open, a bus that hands events to the same subscriber code the
+//! notification Lambda runs, and a cancellation queue that runs the worker function.
 
 use async_trait::async_trait;
+use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
+use stagepass_api::wiring::QueueFn;
+use stagepass_domain::catalog::ports::CancellationRequest;
 use stagepass_domain::notifications::Email;
 use stagepass_domain::notifications::{Delivery, Notifier};
-use stagepass_domain::{EventBus, InfraError, IntegrationEvent, Mailer, TicketFiles};
+use stagepass_domain::{
+    CancellationQueue, EventBus, EventId, InfraError, IntegrationEvent, Mailer, TicketFiles,
+};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 fn io(e: std::io::Error) -> InfraError {
     InfraError(e.to_string())
@@ -143,6 +148,70 @@ impl EventBus for LocalBus {
                 }
             }
         }
+        Ok(())
+    }
+}
+
+/// The event cancellation queue, locally: each request is handed at once to the
+/// `cancel-event-bookings` function (as an SQS batch of one, as Lambda would), in a task of
+/// its own; a failed one is tried again a second later, up to [`LocalCancellations::TRIES`]
+/// times (deployed: the queue's redrive, then its dead-letter queue). Requests are not kept
+/// across a restart: asking to cancel the event again goes on from where it got to.
+#[derive(Default)]
+pub struct LocalCancellations {
+    worker: OnceLock<QueueFn>,
+}
+
+impl LocalCancellations {
+    pub const TRIES: u32 = 5;
+
+    /// Hands requests to `worker`, which must be wired with [`LocalCancellations::weak`] as
+    /// its own queue: a strong link back would keep the store open after the system is gone.
+    pub fn subscribe(&self, worker: QueueFn) {
+        let _ = self.worker.set(worker);
+    }
+
+    /// This queue, for the worker to ask for its next page with.
+    pub fn weak(self: &Arc<Self>) -> Arc<dyn CancellationQueue> {
+        Arc::new(WeakCancellations(Arc::downgrade(self)))
+    }
+}
+
+struct WeakCancellations(Weak<LocalCancellations>);
+
+#[async_trait]
+impl CancellationQueue for WeakCancellations {
+    async fn continue_cancellation(&self, event: &EventId) -> Result<(), InfraError> {
+        match self.0.upgrade() {
+            Some(queue) => queue.continue_cancellation(event).await,
+            None => Err(InfraError("the local system has stopped".into())),
+        }
+    }
+}
+
+#[async_trait]
+impl CancellationQueue for LocalCancellations {
+    async fn continue_cancellation(&self, event: &EventId) -> Result<(), InfraError> {
+        let worker = self
+            .worker
+            .get()
+            .cloned()
+            .ok_or_else(|| InfraError("no cancellation worker subscribed".into()))?;
+        let body = CancellationRequest::body(event);
+        tokio::spawn(async move {
+            for attempt in 1..=Self::TRIES {
+                let mut record = SqsMessage::default();
+                record.message_id = Some(format!("local-{attempt}"));
+                record.body = Some(body.clone());
+                let mut batch = SqsEvent::default();
+                batch.records = vec![record];
+                if worker(batch).await.batch_item_failures.is_empty() {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+            tracing::error!(request = %body, "cancellation request failed {} times; ask again to go on", Self::TRIES);
+        });
         Ok(())
     }
 }

@@ -7,7 +7,7 @@ pub mod demo;
 pub mod functions;
 pub mod saga;
 
-use adapters::{FolderFiles, LocalBus, MailFolder};
+use adapters::{FolderFiles, LocalBus, LocalCancellations, MailFolder};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
@@ -115,6 +115,7 @@ pub struct LocalSystem {
     pub notifier: Arc<Notifier>,
     /// `sweep-bookings`, wired like the rest: [`LocalSystem::spawn_background`] runs it.
     pub sweeper: ScheduledFn,
+
     pub data_dir: PathBuf,
 }
 
@@ -163,6 +164,8 @@ pub async fn build_system(
         options.delay_scale,
     )?;
     ports.workflow = Some(saga.clone());
+    let cancellations = Arc::new(LocalCancellations::default());
+    ports.cancellations = Some(cancellations.clone());
 
     let mut api = LocalApi::new(tokens);
     for function in functions::ALL {
@@ -183,6 +186,13 @@ pub async fn build_system(
         public_url: options.public_url,
     });
     bus.subscribe(&notifier);
+    let worker = functions::named("cancel-event-bookings").ok_or("no cancel-event-bookings")?;
+    let mut worker_ports = ports.clone();
+    worker_ports.cancellations = Some(cancellations.weak());
+    let Handler::Queue(worker) = wire(worker, &worker_ports).await? else {
+        return Err("cancel-event-bookings does not take SQS batches".into());
+    };
+    cancellations.subscribe(worker);
     let sweeper = functions::named("sweep-bookings").ok_or("no sweep-bookings function")?;
     let Handler::Scheduled(sweeper) = wire(sweeper, &ports).await? else {
         return Err("sweep-bookings is not a scheduled function".into());

@@ -14,6 +14,7 @@ use crate::integration::events as integration;
 use std::sync::Arc;
 
 /// What undoing a booking needs: the money back, the seats back, the tickets void.
+#[derive(Clone)]
 pub struct Settlement {
     pub inventory: Arc<dyn SeatInventory>,
     pub bookings: Arc<dyn BookingStore>,

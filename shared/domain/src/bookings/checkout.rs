@@ -3,7 +3,6 @@
 use super::error::BookingError;
 use super::models::{Booking, BookingDraft, BookingId, PaymentMethod};
 use super::ports::{BookingStore, BookingStoreError, Workflow};
-use crate::catalog::EventStatus;
 use crate::catalog::ports::EventCatalog;
 use crate::clock::Clock;
 use crate::error::unavailable;
@@ -74,7 +73,7 @@ impl Checkout {
         let now = self.clock.now();
         if !event.is_on_sale(now) {
             return Err(match event.status {
-                EventStatus::Cancelled => BookingError::EventCancelled,
+                s if s.is_cancelled() => BookingError::EventCancelled,
                 _ if event.starts_at <= now => BookingError::EventStarted,
                 _ => BookingError::EventNotOnSale,
             });

@@ -70,8 +70,14 @@ pub trait BookingStore: Send + Sync {
         limit: usize,
     ) -> Result<Vec<Booking>, BookingStoreError>;
 
-    /// Every booking of an event (for cancelling it).
-    async fn for_event(&self, event: &EventId) -> Result<Vec<Booking>, BookingStoreError>;
+    /// An event's bookings in id order, at most `limit`, starting after the booking `after`
+    /// (for cancelling the event a page at a time).
+    async fn for_event(
+        &self,
+        event: &EventId,
+        after: Option<&BookingId>,
+        limit: usize,
+    ) -> Result<Vec<Booking>, BookingStoreError>;
 
     /// Adds events to the outbox on their own (for changes outside a booking, such as an
     /// event being cancelled). Adding an event id that is already there is not an error.

@@ -1,6 +1,7 @@
 //! Events: what an organiser creates as a draft, edits, and publishes.
 
 use super::error::CatalogError;
+use crate::bookings::BookingId;
 use crate::catalog::layout::{Layout, PriceTier, check_text, validate_tiers};
 use crate::ids::{EventId, UserId};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -11,7 +12,9 @@ use serde::{Deserialize, Serialize};
 pub enum EventStatus {
     Draft,
     Published,
-    /// Off sale for good; every booking is refunded.
+    /// Off sale for good, its bookings being cancelled page by page ([`Event::cancellation`]).
+    Cancelling,
+    /// Off sale for good; every booking has been cancelled.
     Cancelled,
 }
 
@@ -20,9 +23,34 @@ impl EventStatus {
         match self {
             Self::Draft => "draft",
             Self::Published => "published",
+            Self::Cancelling => "cancelling",
             Self::Cancelled => "cancelled",
         }
     }
+
+    /// Cancelled by its organiser, whether or not every booking has been settled yet: no
+    /// booking of it may be sold, charged or confirmed from then on.
+    pub fn is_cancelled(self) -> bool {
+        matches!(self, Self::Cancelling | Self::Cancelled)
+    }
+}
+
+/// How far an event's cancellation has gone through its bookings (in the store's listing
+/// order), and what it did to them. Written by the worker with the event's version, so a
+/// page counts once however often its message is delivered.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancellationProgress {
+    /// The last booking of the pages done; none before the first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<BookingId>,
+    /// Bookings looked at.
+    pub bookings: u64,
+    /// Confirmed bookings cancelled and refunded because of this cancellation.
+    pub cancelled: u64,
+    /// Bookings still in their saga, told to stop: the saga refunds whatever it charged.
+    pub stopped: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -82,6 +110,9 @@ pub struct Event {
     pub updated_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published_at: Option<DateTime<Utc>>,
+    /// Set when the event is cancelled: its bookings' progress.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancellation: Option<CancellationProgress>,
 }
 
 /// What an organiser sends to create a draft. Unknown fields are refused so typos don't vanish.
@@ -150,6 +181,7 @@ impl Event {
             created_at: now,
             updated_at: now,
             published_at: None,
+            cancellation: None,
         };
         event.validate_draft(now)?;
         Ok(event)
@@ -223,13 +255,15 @@ impl Event {
         Ok(next)
     }
 
-    /// Cancelling takes the event off sale and out of search, for good.
+    /// Cancelling takes the event off sale and out of search, for good; its bookings are
+    /// cancelled after, a page at a time ([`Event::cancellation`]).
     pub fn cancelled(&self, now: DateTime<Utc>) -> Result<Self, CatalogError> {
-        if self.status == EventStatus::Cancelled {
+        if self.status.is_cancelled() {
             return Err(CatalogError::EventCancelled);
         }
         let mut next = self.clone();
-        next.status = EventStatus::Cancelled;
+        next.status = EventStatus::Cancelling;
+        next.cancellation = Some(CancellationProgress::default());
         next.version += 1;
         next.updated_at = now;
         Ok(next)

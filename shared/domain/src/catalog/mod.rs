@@ -11,10 +11,10 @@ pub mod ports;
 pub mod search;
 pub mod seat_map;
 
-pub use cancel_event::CancelEvent;
+pub use cancel_event::{CancelEvent, CancelEventBookings, PageDone};
 pub use error::CatalogError;
 pub use event::{Category, Event, EventChanges, EventStatus, NewEvent, Venue};
 pub use event_detail::EventDetail;
 pub use layout::{GaArea, Layout, PriceTier, Row, Section, UnitId};
 pub use organise::{Catalog, EventPage};
-pub use ports::{CatalogStoreError, EventCatalog, ListingQuery};
+pub use ports::{CancellationQueue, CatalogStoreError, EventCatalog, ListingQuery};

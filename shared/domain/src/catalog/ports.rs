@@ -1,6 +1,7 @@
 //! What the catalog needs from a store: events by id, versioned replaces, listings.
 
 use super::event::{Category, Event};
+use crate::error::InfraError;
 use crate::ids::EventId;
 use async_trait::async_trait;
 use thiserror::Error;
@@ -42,4 +43,33 @@ pub trait EventCatalog: Send + Sync {
 
     /// Up to `query.limit` published events matching the query, ordered by start key.
     async fn list_published(&self, query: &ListingQuery) -> Result<Vec<Event>, CatalogStoreError>;
+}
+
+/// A queued request to go on cancelling an event's bookings, as JSON: `{"event_id": "…"}`.
+/// It names only the event; the worker reads where it got to from the event itself.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CancellationRequest {
+    pub event_id: EventId,
+}
+
+impl CancellationRequest {
+    pub fn body(event: &EventId) -> String {
+        serde_json::json!({ "event_id": event }).to_string()
+    }
+
+    /// Errors: `InfraError` naming what is wrong (the message goes to the dead-letter queue).
+    pub fn parse(body: &str) -> Result<Self, InfraError> {
+        serde_json::from_str(body)
+            .map_err(|e| InfraError(format!("not a cancellation request: {e}")))
+    }
+}
+
+/// Asks for the next page of a cancelled event's bookings to be cancelled (deployed: an SQS
+/// message the `cancel-event-bookings` function receives; locally, a background task). A
+/// request may be delivered more than once: the worker does each page once however often.
+#[async_trait]
+pub trait CancellationQueue: Send + Sync {
+    /// Errors: `InfraError` if the request could not be queued.
+    async fn continue_cancellation(&self, event: &EventId) -> Result<(), InfraError>;
 }

@@ -246,6 +246,7 @@ mod tests {
             created_at: now,
             updated_at: now,
             published_at: Some(now),
+            cancellation: None,
         }
     }
 

@@ -17,7 +17,7 @@ pub use release_seats::ReleaseSeats;
 pub use sell_seats::SellSeats;
 
 use crate::error::{StepError, unavailable};
-use stagepass_domain::{Booking, BookingStatus, EventCatalog, EventStatus};
+use stagepass_domain::{Booking, BookingStatus, EventCatalog};
 
 /// Whether a forward step may act on this booking: it must still be pending, and nobody may
 /// have asked for it to stop (the organiser cancelling its event marks it so).
@@ -42,8 +42,8 @@ pub(crate) async fn event_not_cancelled(
         .await
         .map_err(unavailable)?
         .ok_or_else(|| unavailable(format!("event {} is missing", booking.event_id)))?;
-    match event.status {
-        EventStatus::Cancelled => Err(StepError::EventCancelled),
-        _ => Ok(()),
+    match event.status.is_cancelled() {
+        true => Err(StepError::EventCancelled),
+        false => Ok(()),
     }
 }
