@@ -93,7 +93,7 @@ samples = {
                             body={"email": "door-1@example.com", "password": "door-password-1", "roles": ["door"]}),
     "checkout": event("/bookings", "/bookings", "POST", who=caller(FAN, "fan", SAMPLE_EMAIL),
                       headers={"idempotency-key": "sample-checkout-1"},
-                      body={"hold_id": CHECKOUT_HOLD, "payment_method": {"card": "4242424242424242"}}),
+                      body={"hold_id": CHECKOUT_HOLD, "payment_method": "pm_card_visa"}),
     "get-booking": event("/bookings/{bookingId}", f"/bookings/{BOOKING_ID}", "GET",
                          params={"bookingId": BOOKING_ID}, who=caller(FAN, "fan", SAMPLE_EMAIL)),
     "my-bookings": event("/me/bookings", "/me/bookings", "GET", query={"limit": "10"},

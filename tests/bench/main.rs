@@ -395,7 +395,7 @@ async fn dynamo_writes(n: usize) {
             .checkout(
                 &buyer,
                 &hold.id,
-                PaymentMethod::parse("4242424242424242").unwrap(),
+                PaymentMethod::parse("pm_card_visa").unwrap(),
             )
             .await
             .unwrap();

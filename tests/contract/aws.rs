@@ -82,7 +82,7 @@ pub fn sample_event(n: usize) -> IntegrationEvent {
             event_title: format!("Show {n}"),
             venue: "Hall".into(),
             starts_at: chrono::Utc::now(),
-            payment_method: stagepass_domain::PaymentMethod::parse("4242424242424242").unwrap(),
+            payment_method: stagepass_domain::PaymentMethod::parse("pm_card_visa").unwrap(),
         },
         stagepass_domain::to_millis(chrono::Utc::now()),
     );

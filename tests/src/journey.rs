@@ -99,7 +99,7 @@ impl Client<'_> {
             .call("POST", &path, Some(token), None, Some(seats))
             .await;
         assert_eq!(status, 201, "{hold}");
-        let checkout = json!({"hold_id": hold["id"], "payment_method": {"card": card}});
+        let checkout = json!({"hold_id": hold["id"], "payment_method": card});
         let (status, pending) = self
             .call("POST", "/bookings", Some(token), key, Some(checkout))
             .await;
@@ -314,7 +314,7 @@ pub async fn every_function(stack: &dyn Stack) -> Walked {
             &fan,
             &event,
             "A-2-5",
-            "4242424242424242",
+            "pm_card_visa",
             Some("journey-checkout-1"),
         )
         .await;
@@ -406,7 +406,7 @@ pub async fn every_function(stack: &dyn Stack) -> Walked {
 
     // A declined card: the saga compensates (refund, release, fail).
     let declined = c
-        .hold_and_check_out(&fan, &event, "A-2-6", "4000000000000002", None)
+        .hold_and_check_out(&fan, &event, "A-2-6", "pm_card_chargeDeclined", None)
         .await;
     let failed = c.settled(&fan, &declined).await;
     assert_eq!(
@@ -414,6 +414,15 @@ pub async fn every_function(stack: &dyn Stack) -> Walked {
         (&json!("failed"), &json!("card_declined")),
         "{failed}"
     );
+
+    // A card number is refused and not repeated back: checkout takes provider tokens only.
+    let hostile = json!({"hold_id": "anything", "payment_method": "4242 4242 4242 4242"});
+    let (status, refused) = c
+        .call("POST", "/bookings", Some(&fan), None, Some(hostile))
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(refused["error"]["code"], "card_number_refused", "{refused}");
+    assert!(!refused.to_string().contains("4242"), "{refused}");
 
     // The fan cancels the paid booking; the organiser then cancels the event.
     let (status, cancelled) = c

@@ -846,7 +846,7 @@ pub mod booking {
             card: &str,
             key: Option<&str>,
         ) -> (u16, Value) {
-            let body = json!({ "hold_id": hold, "payment_method": { "card": card } });
+            let body = json!({ "hold_id": hold, "payment_method": card });
             let mut req = self
                 .http
                 .post(self.url("/bookings"))

@@ -15,13 +15,8 @@ pub const FUNCTION: Function = Function {
 #[serde(deny_unknown_fields)]
 struct CheckoutRequest {
     hold_id: String,
-    payment_method: PaymentInput,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PaymentInput {
-    card: String,
+    /// A payment method token (`pm_…`) from the provider's client SDK, never a card number.
+    payment_method: String,
 }
 
 struct Deps {
@@ -54,9 +49,10 @@ async fn handle(deps: Arc<Deps>, req: Request) -> Response<Body> {
             let who = caller(&req)?;
             who.require_buyer()?;
             let input: CheckoutRequest = json_body(&req, deps.limits.max_body_bytes)?;
+            // The payment method first: a card number is refused whatever else is wrong.
+            let method = PaymentMethod::parse(&input.payment_method)?;
             let hold_id = HoldId::parse(&input.hold_id)
                 .ok_or_else(|| BookingError::HoldNotFound(input.hold_id.clone()))?;
-            let method = PaymentMethod::parse(&input.payment_method.card)?;
             let email = who.email.as_ref().ok_or_else(|| {
                 ApiError::Forbidden("this token has no email to send the tickets to".into())
             })?;

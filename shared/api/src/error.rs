@@ -88,12 +88,14 @@ impl ApiError {
 
     pub fn into_response(self) -> Response<Body> {
         let status = self.status();
+        // serde's messages quote what they could not read: never a card number, here or in logs.
+        let message = redact_card_numbers(&self.to_string());
         if status >= 500 {
-            tracing::error!(code = self.code(), error = %self, "request failed");
+            tracing::error!(code = self.code(), error = %message, "request failed");
         } else {
-            tracing::info!(code = self.code(), status, error = %self, "request refused");
+            tracing::info!(code = self.code(), status, error = %message, "request refused");
         }
-        let mut error = json!({ "code": self.code(), "message": self.to_string() });
+        let mut error = json!({ "code": self.code(), "message": message });
         let details = match &self {
             Self::Domain(e) => e.details(),
             _ => Default::default(),
@@ -117,5 +119,63 @@ impl ApiError {
                 .insert("www-authenticate", http::HeaderValue::from_static("Bearer"));
         }
         response
+    }
+}
+
+/// `text` with every run of 13 to 19 digits (spaces or dashes between them allowed), what a
+/// card number looks like, replaced by `[redacted]`.
+pub fn redact_card_numbers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(|c: char| c.is_ascii_digit()) {
+        out.push_str(&rest[..start]);
+        let run = &rest[start..];
+        // The run: digits, and single separators followed by a digit.
+        let mut end = 0;
+        let bytes = run.as_bytes();
+        while end < bytes.len() {
+            let b = bytes[end];
+            let separator_then_digit =
+                (b == b' ' || b == b'-') && bytes.get(end + 1).is_some_and(u8::is_ascii_digit);
+            if !(b.is_ascii_digit() || separator_then_digit) {
+                break;
+            }
+            end += 1;
+        }
+        let digits = run[..end].bytes().filter(u8::is_ascii_digit).count();
+        if (13..=19).contains(&digits) {
+            out.push_str("[redacted]");
+        } else {
+            out.push_str(&run[..end]);
+        }
+        rest = &run[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_card_numbers;
+
+    #[test]
+    fn card_numbers_are_redacted_and_other_numbers_kept() {
+        assert_eq!(
+            redact_card_numbers("invalid type: integer `4242424242424242`, expected a string"),
+            "invalid type: integer `[redacted]`, expected a string"
+        );
+        assert_eq!(
+            redact_card_numbers("card 4242 4242 4242 4242."),
+            "card [redacted]."
+        );
+        assert_eq!(redact_card_numbers("4000-0000-0000-0002"), "[redacted]");
+        assert_eq!(
+            redact_card_numbers("seat A-1-12 at 2026-01-01, limit 262144 bytes"),
+            "seat A-1-12 at 2026-01-01, limit 262144 bytes"
+        );
+        assert_eq!(
+            redact_card_numbers("hold 0e1c7a52-1d2b-4c3d-8e4f-123456789012"),
+            "hold 0e1c7a52-1d2b-4c3d-8e4f-123456789012"
+        );
     }
 }

@@ -7,6 +7,11 @@ use thiserror::Error;
 pub enum BookingError {
     #[error("payment method: {0}")]
     InvalidPaymentMethod(String),
+    /// The number itself is never repeated back, nor logged.
+    #[error(
+        "payment_method: card numbers are not accepted; send the payment method token (pm_...) the payment provider's client SDK made from it"
+    )]
+    CardNumberRefused,
     /// Also what anyone but the holder is told about a hold.
     #[error("hold {0} not found")]
     HoldNotFound(String),
@@ -35,6 +40,7 @@ impl Failure for BookingError {
     fn code(&self) -> &'static str {
         match self {
             Self::InvalidPaymentMethod(_) => "invalid_payment_method",
+            Self::CardNumberRefused => "card_number_refused",
             Self::HoldNotFound(_) => "hold_not_found",
             Self::HoldExpired(_) => "hold_expired",
             Self::HoldNotActive(_) => "hold_not_active",
@@ -50,7 +56,7 @@ impl Failure for BookingError {
 
     fn kind(&self) -> ErrorKind {
         match self {
-            Self::InvalidPaymentMethod(_) => ErrorKind::Invalid,
+            Self::InvalidPaymentMethod(_) | Self::CardNumberRefused => ErrorKind::Invalid,
             Self::HoldNotFound(_) | Self::EventNotFound(_) | Self::BookingNotFound(_) => {
                 ErrorKind::NotFound
             }

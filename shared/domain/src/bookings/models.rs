@@ -121,52 +121,82 @@ pub struct Ticket {
     pub checked_in: Option<CheckIn>,
 }
 
-/// What a fan pays with. Only test card numbers mean anything to the simulated provider; a
-/// real provider would get a token from its own client-side SDK instead.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PaymentMethod {
-    pub card: String,
-}
+/// What a fan pays with: a payment method token made by the provider's client-side SDK in
+/// the buyer's browser (Stripe's `pm_…` ids; its test ones such as `pm_card_visa` work with the
+/// simulated provider too). Never a card number: the number goes from the browser to the
+/// provider, and nothing of ours (tables, their streams and backups, logs) ever holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct PaymentMethod(String);
 
 impl PaymentMethod {
-    /// Digits only (spaces allowed in input), 12 to 19 of them, passing the Luhn check.
+    /// `pm_` then letters, digits and `_`, as the provider makes them. Something that looks
+    /// like a card number is refused with its own error, and never repeated back.
     pub fn parse(raw: &str) -> Result<Self, BookingError> {
-        let digits: String = raw.chars().filter(|c| *c != ' ').collect();
-        if !(12..=19).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        if looks_like_card_number(raw) {
+            return Err(BookingError::CardNumberRefused);
+        }
+        let well_formed = raw.len() <= 255
+            && raw.strip_prefix("pm_").is_some_and(|rest| {
+                !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            });
+        if !well_formed {
             return Err(BookingError::InvalidPaymentMethod(
-                "card must be 12-19 digits".into(),
+                "must be a payment method token from the payment provider, such as pm_card_visa"
+                    .into(),
             ));
         }
-        if !luhn(&digits) {
-            return Err(BookingError::InvalidPaymentMethod(
-                "card number fails its check digit".into(),
-            ));
-        }
-        Ok(Self { card: digits })
+        Ok(Self(raw.to_string()))
     }
 
-    /// What may be shown or stored beside the booking: never the whole number.
-    pub fn masked(&self) -> String {
-        format!("card ending {}", &self.card[self.card.len() - 4..])
+    /// The token, as the provider knows it.
+    pub fn id(&self) -> &str {
+        &self.0
+    }
+
+    /// What the booking shows about it.
+    pub fn label(&self) -> String {
+        match self.0.strip_prefix("pm_card_") {
+            Some(kind) => format!("card ({kind})"),
+            None => "card".into(),
+        }
     }
 }
 
-fn luhn(digits: &str) -> bool {
-    let sum: u32 = digits
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| {
-            let d = u32::from(b - b'0');
-            if i % 2 == 1 {
-                let doubled = d * 2;
-                if doubled > 9 { doubled - 9 } else { doubled }
-            } else {
-                d
-            }
+/// Bookings stored before tokens held `{"card": "<test card number>"}`: each is read as the
+/// token for the same test behaviour, and the number is gone at the booking's next write.
+impl<'de> Deserialize<'de> for PaymentMethod {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Stored {
+            Token(String),
+            Card { card: String },
+        }
+        Ok(match Stored::deserialize(d)? {
+            Stored::Token(token) => Self(token),
+            Stored::Card { card } => Self(
+                match card.as_str() {
+                    "4000000000000002" => "pm_card_chargeDeclined",
+                    "4000000000009995" => "pm_card_chargeDeclinedInsufficientFunds",
+                    "4000000000000119" => "pm_card_chargeDeclinedProcessingError",
+                    "4000000000000077" => "pm_sim_timeoutAfterCharge",
+                    "4000000000000101" => "pm_sim_providerDown",
+                    _ => "pm_card_visa",
+                }
+                .into(),
+            ),
         })
-        .sum();
-    sum.is_multiple_of(10)
+    }
+}
+
+/// 13 to 19 digits, spaces or dashes between them allowed: what a card number looks like.
+pub fn looks_like_card_number(raw: &str) -> bool {
+    let digits = raw.bytes().filter(u8::is_ascii_digit).count();
+    (13..=19).contains(&digits)
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b' ' || b == b'-')
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -230,7 +260,7 @@ impl Booking {
             units: hold.units.clone(),
             total: hold.total,
             currency: hold.currency.clone(),
-            payment_label: draft.payment_method.masked(),
+            payment_label: draft.payment_method.label(),
             payment_method: Some(draft.payment_method),
             status: BookingStatus::Pending,
             reason: None,
@@ -304,21 +334,44 @@ mod tests {
     }
 
     #[test]
-    fn cards_are_checked() {
-        assert!(PaymentMethod::parse("4242 4242 4242 4242").is_ok());
+    fn payment_methods_are_tokens_and_card_numbers_are_refused() {
+        let visa = PaymentMethod::parse("pm_card_visa").unwrap();
         assert_eq!(
-            PaymentMethod::parse("4242424242424242").unwrap().masked(),
-            "card ending 4242"
+            (visa.id(), visa.label().as_str()),
+            ("pm_card_visa", "card (visa)")
         );
+        for pan in [
+            "4242424242424242",
+            "4242 4242 4242 4242",
+            "4000-0000-0000-0002",
+        ] {
+            assert_eq!(
+                PaymentMethod::parse(pan),
+                Err(BookingError::CardNumberRefused)
+            );
+        }
         for bad in [
             "",
-            "4242",
-            "4242424242424241",
-            "4242x24242424242",
-            "1".repeat(25).as_str(),
+            "pm_",
+            "card_visa",
+            "pm_card visa",
+            "pm_<script>",
+            &"pm_x".repeat(70),
         ] {
-            assert!(PaymentMethod::parse(bad).is_err(), "{bad}");
+            let refused = PaymentMethod::parse(bad).unwrap_err();
+            assert!(
+                matches!(refused, BookingError::InvalidPaymentMethod(_)),
+                "{bad}"
+            );
         }
+        // A booking stored before tokens is read as the same test behaviour's token.
+        let stored: PaymentMethod =
+            serde_json::from_str(r#"{"card": "4000000000000002"}"#).unwrap();
+        assert_eq!(stored.id(), "pm_card_chargeDeclined");
+        assert_eq!(
+            serde_json::to_string(&stored).unwrap(),
+            r#""pm_card_chargeDeclined""#
+        );
     }
 }
 

@@ -1,5 +1,6 @@
-//! The simulated payment provider for `make run` and the tests: test card numbers choose what
-//! happens, and every charge and refund is counted so tests can prove nobody paid twice.
+//! The simulated payment provider for `make run` and the tests: test payment method tokens
+//! (Stripe's, plus two of its own) choose what happens, and every charge and refund is counted
+//! so tests can prove nobody paid twice.
 //!
 //! It keeps Stripe's rule that one idempotency key acts once. A real provider is another
 //! adapter of [`PaymentProvider`]; nothing else changes.
@@ -10,18 +11,20 @@ use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-/// Test cards (any other valid number is also accepted and succeeds).
+/// Test payment methods (any other `pm_…` token is also accepted and succeeds). The first
+/// four are Stripe's test ids; the last two exist only here, for failures Stripe's test mode
+/// cannot be asked for.
 pub mod cards {
-    pub const SUCCESS: &str = "4242424242424242";
-    pub const DECLINED: &str = "4000000000000002";
-    pub const INSUFFICIENT_FUNDS: &str = "4000000000009995";
+    pub const SUCCESS: &str = "pm_card_visa";
+    pub const DECLINED: &str = "pm_card_chargeDeclined";
+    pub const INSUFFICIENT_FUNDS: &str = "pm_card_chargeDeclinedInsufficientFunds";
     /// The first attempt of each charge fails with a processing error; a retry succeeds.
-    pub const TRANSIENT_ERROR: &str = "4000000000000119";
+    pub const TRANSIENT_ERROR: &str = "pm_card_chargeDeclinedProcessingError";
     /// The first attempt charges the card but the answer times out; a retry with the same
     /// key returns that charge (the case idempotency keys exist for).
-    pub const TIMEOUT: &str = "4000000000000077";
-    /// The provider is down for this card: every attempt fails.
-    pub const PROVIDER_DOWN: &str = "4000000000000101";
+    pub const TIMEOUT: &str = "pm_sim_timeoutAfterCharge";
+    /// The provider is down for this method: every attempt fails.
+    pub const PROVIDER_DOWN: &str = "pm_sim_providerDown";
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,7 +111,7 @@ impl PaymentProvider for SimulatedPayments {
             *a += 1;
             *a
         };
-        match method.card.as_str() {
+        match method.id() {
             cards::DECLINED => return Err(PaymentError::Declined("card_declined".into())),
             cards::INSUFFICIENT_FUNDS => {
                 return Err(PaymentError::Declined("insufficient_funds".into()));
@@ -132,7 +135,7 @@ impl PaymentProvider for SimulatedPayments {
                 refund: None,
             },
         );
-        if method.card == cards::TIMEOUT && attempt == 1 {
+        if method.id() == cards::TIMEOUT && attempt == 1 {
             return Err(PaymentError::Timeout);
         }
         Ok(id)
