@@ -2,7 +2,6 @@
 //! cancelled event's bookings to be cancelled; this cancels it, records the progress on the
 //! event and queues the next, until the event is `cancelled`.
 
-use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use stagepass_api::prelude::*;
 use stagepass_domain::bookings::Settlement;
 use stagepass_domain::catalog::CancelEventBookings;
@@ -26,35 +25,17 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
             },
             queue: w.cancellations()?,
         });
-        Ok(Handler::Queue(Arc::new(move |batch| {
+        Ok(queue(move |body| {
             let worker = worker.clone();
-            Box::pin(async move { work(&worker, batch).await })
-        })))
-    })
-}
-
-/// Works through a batch. A message that failed is reported, so only it comes back (after
-/// `maxReceiveCount`, to the dead-letter queue); an unreadable one fails for the same end.
-async fn work(worker: &CancelEventBookings, batch: SqsEvent) -> SqsBatchResponse {
-    let mut response = SqsBatchResponse::default();
-    for record in batch.records {
-        let message_id = record.message_id.unwrap_or_default();
-        let outcome = match CancellationRequest::parse(record.body.as_deref().unwrap_or_default()) {
-            Ok(request) => worker
-                .next_page(&request.event_id)
-                .await
-                .map(|done| (request.event_id, done)),
-            Err(e) => Err(e),
-        };
-        match outcome {
-            Ok((event, done)) => tracing::info!(%event, ?done, "cancellation page"),
-            Err(e) => {
-                tracing::warn!(record = %message_id, error = %e, "cancellation page failed");
-                let mut failure = BatchItemFailure::default();
-                failure.item_identifier = message_id;
-                response.batch_item_failures.push(failure);
+            async move {
+                let request = CancellationRequest::parse(&body).map_err(|e| e.to_string())?;
+                let done = worker
+                    .next_page(&request.event_id)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                tracing::info!(event = %request.event_id, ?done, "cancellation page");
+                Ok(())
             }
-        }
-    }
-    response
+        }))
+    })
 }

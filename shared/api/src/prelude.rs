@@ -7,7 +7,7 @@ pub use crate::request::{booking_id, event_id, hold_id, json_body, path_param, q
 pub use crate::response::{Reply, json, no_store, respond, session_reply, with_location};
 pub use crate::views::{BookingView, BookingViews, EventSummary, EventView, HoldView};
 pub use crate::wiring::{
-    Access, BoxFuture, Function, Handler, Limits, Route, Wiring, WiringError, http,
+    Access, BoxFuture, Function, Handler, Limits, Route, Wiring, WiringError, http, queue,
 };
 pub use lambda_http::{Body, Request, Response};
 pub use serde::Deserialize;

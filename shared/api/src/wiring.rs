@@ -13,7 +13,7 @@ use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerResponse,
 };
 use aws_lambda_events::dynamodb::Event as DynamoDbEvent;
-use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use aws_lambda_events::streams::DynamoDbEventResponse;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value};
@@ -112,6 +112,33 @@ where
     Fut: Future<Output = Response<Body>> + Send + 'static,
 {
     Handler::Http(Arc::new(move |req| Box::pin(f(req))))
+}
+
+/// Wraps an async handler of one SQS message's body. Messages it fails are reported as batch
+/// item failures (logged with their id), so only they come back, and after the queue's
+/// `maxReceiveCount` go to its dead-letter queue; an unreadable one fails to the same end.
+pub fn queue<F, Fut>(f: F) -> Handler
+where
+    F: Fn(String) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), String>> + Send + 'static,
+{
+    let f = Arc::new(f);
+    Handler::Queue(Arc::new(move |batch: SqsEvent| {
+        let f = f.clone();
+        Box::pin(async move {
+            let mut response = SqsBatchResponse::default();
+            for record in batch.records {
+                let id = record.message_id.unwrap_or_default();
+                if let Err(e) = f(record.body.unwrap_or_default()).await {
+                    tracing::warn!(record = %id, error = %e, "message failed; it comes back");
+                    let mut failure = BatchItemFailure::default();
+                    failure.item_identifier = id;
+                    response.batch_item_failures.push(failure);
+                }
+            }
+            response
+        })
+    }))
 }
 
 pub type Wire = for<'a> fn(&'a dyn Wiring) -> BoxFuture<'a, Result<Handler, WiringError>>;

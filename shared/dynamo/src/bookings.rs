@@ -173,27 +173,37 @@ impl DynamoBookings {
             .expect("table and item set")
     }
 
+    /// Items of `index` whose `key` is `value`, in sort key order (or its reverse), at most
+    /// `limit`; with `above`, only those whose sort key attribute is greater than its value.
     async fn query_all(
         &self,
         index: &str,
         key: &str,
         value: &str,
+        above: Option<(&str, String)>,
         forward: bool,
         limit: Option<usize>,
     ) -> Result<Vec<Item>, BookingStoreError> {
         let mut out = Vec::new();
         let mut start: Option<Item> = None;
         loop {
-            let page = self
+            let query = self
                 .client
                 .query()
                 .table_name(&self.table)
                 .index_name(index)
-                .key_condition_expression("#k = :v")
                 .expression_attribute_names("#k", key)
-                .expression_attribute_values(":v", s(value))
+                .expression_attribute_values(":v", s(value));
+            let query = match &above {
+                Some((sort_key, after)) => query
+                    .key_condition_expression("#k = :v AND #sk > :after")
+                    .expression_attribute_names("#sk", *sort_key)
+                    .expression_attribute_values(":after", s(after)),
+                None => query.key_condition_expression("#k = :v"),
+            };
+            let page = query
                 .scan_index_forward(forward)
-                .set_limit(limit.map(|l| l.min(1000) as i32))
+                .set_limit(limit.map(|l| (l - out.len()).min(1000) as i32))
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
@@ -286,7 +296,14 @@ impl BookingStore for DynamoBookings {
         limit: usize,
     ) -> Result<Vec<Booking>, BookingStoreError> {
         let items = self
-            .query_all("by_buyer", "buyer", buyer.as_str(), false, Some(limit))
+            .query_all(
+                "by_buyer",
+                "buyer",
+                buyer.as_str(),
+                None,
+                false,
+                Some(limit),
+            )
             .await?;
         items.iter().map(decode_booking).collect()
     }
@@ -344,34 +361,20 @@ impl BookingStore for DynamoBookings {
         after: Option<&BookingId>,
         limit: usize,
     ) -> Result<Vec<Booking>, BookingStoreError> {
-        // The index sorts an event's bookings by `pk`, so a page starts above the last one's.
-        // Every booking's `pk` sorts above the bare prefix.
-        let from = after.map(booking_pk).unwrap_or_else(|| "BOOKING#".into());
-        let mut out = Vec::new();
-        let mut start: Option<Item> = None;
-        while out.len() < limit {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name("by_event")
-                .key_condition_expression("event_id = :e AND pk > :after")
-                .expression_attribute_values(":e", s(event.as_str()))
-                .expression_attribute_values(":after", s(&from))
-                .limit((limit - out.len()).min(1000) as i32)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| unavailable(describe(e.into_service_error())))?;
-            for item in page.items() {
-                out.push(decode_booking(item)?);
-            }
-            match page.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => break,
-            }
-        }
-        Ok(out)
+        // The index sorts an event's bookings by `pk`, so a page starts above the last one's;
+        // every booking's `pk` sorts above the bare prefix.
+        let after = after.map(booking_pk).unwrap_or_else(|| "BOOKING#".into());
+        let items = self
+            .query_all(
+                "by_event",
+                "event_id",
+                event.as_str(),
+                Some(("pk", after)),
+                true,
+                Some(limit),
+            )
+            .await?;
+        items.iter().map(decode_booking).collect()
     }
 
     async fn record_events(&self, events: &[IntegrationEvent]) -> Result<(), BookingStoreError> {
@@ -390,7 +393,7 @@ impl BookingStore for DynamoBookings {
 
     async fn undelivered(&self, limit: usize) -> Result<Vec<IntegrationEvent>, BookingStoreError> {
         let items = self
-            .query_all("outbox", "outbox", "pending", true, Some(limit))
+            .query_all("outbox", "outbox", "pending", None, true, Some(limit))
             .await?;
         items
             .iter()

@@ -12,6 +12,7 @@ use stagepass_domain::{Booking, BookingId, EventId, IntegrationEvent, UserId};
 use stagepass_domain::{
     BookingStore, BookingStoreError, Claim, IdempotencyStore, InfraError, SavedResponse,
 };
+use std::ops::Bound;
 
 /// Booking id → booking JSON.
 const BOOKINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("bookings");
@@ -134,6 +135,54 @@ impl EmbeddedStore {
     }
 }
 
+/// Which way an index range is read.
+#[derive(Clone, Copy)]
+enum Order {
+    Ascending,
+    Descending,
+}
+
+impl EmbeddedStore {
+    /// Up to `limit` bookings an index (key → booking id) names within `range`, in key order
+    /// or its reverse, read in one transaction.
+    async fn indexed(
+        &self,
+        index: TableDefinition<'static, &'static str, &'static str>,
+        range: (Bound<String>, Bound<String>),
+        order: Order,
+        limit: usize,
+    ) -> Result<Vec<Booking>, BookingStoreError> {
+        self.run(move |db| -> Result<Vec<Booking>, BookingStoreError> {
+            let txn = db.begin_read().map_err(BookingStoreError::store)?;
+            let index = txn.open_table(index).map_err(BookingStoreError::store)?;
+            let bookings = txn.open_table(BOOKINGS).map_err(BookingStoreError::store)?;
+            let bounds = (
+                range.0.as_ref().map(String::as_str),
+                range.1.as_ref().map(String::as_str),
+            );
+            let entries = index
+                .range::<&str>(bounds)
+                .map_err(BookingStoreError::store)?;
+            let entries: Box<dyn Iterator<Item = _>> = match order {
+                Order::Ascending => Box::new(entries),
+                Order::Descending => Box::new(entries.rev()),
+            };
+            let mut out = Vec::new();
+            for entry in entries {
+                if out.len() >= limit {
+                    break;
+                }
+                let (_, id) = entry.map_err(BookingStoreError::store)?;
+                if let Some(v) = bookings.get(id.value()).map_err(BookingStoreError::store)? {
+                    out.push(decode(v.value()).map_err(BookingStoreError::store)?);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+}
+
 #[async_trait]
 impl BookingStore for EmbeddedStore {
     async fn create(&self, booking: &Booking) -> Result<(), BookingStoreError> {
@@ -209,30 +258,12 @@ impl BookingStore for EmbeddedStore {
         buyer: &UserId,
         limit: usize,
     ) -> Result<Vec<Booking>, BookingStoreError> {
-        let buyer = buyer.clone();
-        self.run(move |db| -> Result<Vec<Booking>, BookingStoreError> {
-            let txn = db.begin_read().map_err(BookingStoreError::store)?;
-            let index = txn.open_table(BY_BUYER).map_err(BookingStoreError::store)?;
-            let bookings = txn.open_table(BOOKINGS).map_err(BookingStoreError::store)?;
-            let from = format!("{buyer}\0");
-            let to = format!("{buyer}\u{1}");
-            let mut out = Vec::new();
-            for entry in index
-                .range(from.as_str()..to.as_str())
-                .map_err(BookingStoreError::store)?
-                .rev()
-            {
-                let (_, id) = entry.map_err(BookingStoreError::store)?;
-                if let Some(v) = bookings.get(id.value()).map_err(BookingStoreError::store)? {
-                    out.push(decode(v.value()).map_err(BookingStoreError::store)?);
-                }
-                if out.len() >= limit {
-                    break;
-                }
-            }
-            Ok(out)
-        })
-        .await
+        let range = (
+            Bound::Included(format!("{buyer}\0")),
+            Bound::Excluded(format!("{buyer}\u{1}")),
+        );
+        self.indexed(BY_BUYER, range, Order::Descending, limit)
+            .await
     }
 
     async fn for_event(
@@ -243,32 +274,11 @@ impl BookingStore for EmbeddedStore {
     ) -> Result<Vec<Booking>, BookingStoreError> {
         // Keys are `<event>/<booking id>`: the event's run, in booking id order.
         let from = match after {
-            Some(id) => std::ops::Bound::Excluded(format!("{event}/{id}")),
-            None => std::ops::Bound::Excluded(format!("{event}/")),
+            Some(id) => format!("{event}/{id}"),
+            None => format!("{event}/"),
         };
-        let to = std::ops::Bound::Excluded(format!("{event}0"));
-        self.run(move |db| -> Result<Vec<Booking>, BookingStoreError> {
-            let txn = db.begin_read().map_err(BookingStoreError::store)?;
-            let index = txn.open_table(BY_EVENT).map_err(BookingStoreError::store)?;
-            let bookings = txn.open_table(BOOKINGS).map_err(BookingStoreError::store)?;
-            let bounds = (
-                from.as_ref().map(String::as_str),
-                to.as_ref().map(String::as_str),
-            );
-            let mut out = Vec::new();
-            for entry in index
-                .range::<&str>(bounds)
-                .map_err(BookingStoreError::store)?
-                .take(limit)
-            {
-                let (_, id) = entry.map_err(BookingStoreError::store)?;
-                if let Some(v) = bookings.get(id.value()).map_err(BookingStoreError::store)? {
-                    out.push(decode(v.value()).map_err(BookingStoreError::store)?);
-                }
-            }
-            Ok(out)
-        })
-        .await
+        let range = (Bound::Excluded(from), Bound::Excluded(format!("{event}0")));
+        self.indexed(BY_EVENT, range, Order::Ascending, limit).await
     }
 
     async fn unsettled(
@@ -279,33 +289,17 @@ impl BookingStore for EmbeddedStore {
     ) -> Result<Vec<Booking>, BookingStoreError> {
         // Keys sort by change time; `{before ms}` sorts above every key of an earlier change.
         let to = format!("{:015}", before.timestamp_millis());
-        let from = after.map(unsettled_key);
-        if from.as_ref().is_some_and(|f| *f >= to) {
-            return Ok(Vec::new());
-        }
-        self.run(move |db| -> Result<Vec<Booking>, BookingStoreError> {
-            let txn = db.begin_read().map_err(BookingStoreError::store)?;
-            let index = txn
-                .open_table(UNSETTLED)
-                .map_err(BookingStoreError::store)?;
-            let bookings = txn.open_table(BOOKINGS).map_err(BookingStoreError::store)?;
-            let range = match &from {
-                Some(from) => index.range::<&str>((
-                    std::ops::Bound::Excluded(from.as_str()),
-                    std::ops::Bound::Excluded(to.as_str()),
-                )),
-                None => index.range::<&str>(..to.as_str()),
-            }
-            .map_err(BookingStoreError::store)?;
-            let mut out = Vec::new();
-            for entry in range.take(limit) {
-                let (_, id) = entry.map_err(BookingStoreError::store)?;
-                if let Some(v) = bookings.get(id.value()).map_err(BookingStoreError::store)? {
-                    out.push(decode(v.value()).map_err(BookingStoreError::store)?);
-                }
-            }
-            Ok(out)
-        })
+        let from = match after.map(unsettled_key) {
+            Some(from) if from >= to => return Ok(Vec::new()),
+            Some(from) => Bound::Excluded(from),
+            None => Bound::Unbounded,
+        };
+        self.indexed(
+            UNSETTLED,
+            (from, Bound::Excluded(to)),
+            Order::Ascending,
+            limit,
+        )
         .await
     }
 
