@@ -259,7 +259,7 @@ pub async fn concurrent_claims_of_one_key_start_once(a: Adapters) {
     let mut started = 0;
     for task in tasks {
         match task.await.unwrap() {
-            Claim::Started => started += 1,
+            Claim::Started(_) => started += 1,
             Claim::InFlight => {}
             other => panic!("unexpected {other:?}"),
         }
@@ -267,13 +267,18 @@ pub async fn concurrent_claims_of_one_key_start_once(a: Adapters) {
     assert_eq!(started, 1);
 }
 
+fn started(claim: Claim) -> stagepass_domain::Lease {
+    match claim {
+        Claim::Started(lease) => lease,
+        other => panic!("expected Started, got {other:?}"),
+    }
+}
+
 pub async fn a_key_replays_refuses_another_request_and_expires(a: Adapters) {
     let t = now();
     let (l, e) = lease(t);
-    assert_eq!(
-        a.keys.claim("k1", "fp", t, l, e).await.unwrap(),
-        Claim::Started
-    );
+    let first = started(a.keys.claim("k1", "fp", t, l, e).await.unwrap());
+    assert_eq!(first.since, t);
     assert_eq!(
         a.keys.claim("k1", "fp", t, l, e).await.unwrap(),
         Claim::InFlight
@@ -287,48 +292,118 @@ pub async fn a_key_replays_refuses_another_request_and_expires(a: Adapters) {
         body: "{\"id\":1}".into(),
         location: Some("/bookings/1".into()),
     };
-    a.keys.complete("k1", &saved).await.unwrap();
+    assert!(a.keys.complete("k1", &first.token, &saved).await.unwrap());
     assert_eq!(
         a.keys.claim("k1", "fp", t, l, e).await.unwrap(),
         Claim::Done(saved.clone())
     );
     // Abandoning an answered key keeps the answer.
-    a.keys.abandon("k1").await.unwrap();
+    a.keys.abandon("k1", &first.token).await.unwrap();
     assert_eq!(
         a.keys.claim("k1", "fp", t, l, e).await.unwrap(),
         Claim::Done(saved)
     );
-    // After 24 hours the key is forgotten: any request may use it again.
+    // After 24 hours the key is forgotten: any request may use it again, and it is a new
+    // use of the key (ids derived from it differ from the first use's).
     let later = t + Duration::hours(25);
     let (l2, e2) = lease(later);
-    assert_eq!(
-        a.keys.claim("k1", "another", later, l2, e2).await.unwrap(),
-        Claim::Started
+    let again = started(a.keys.claim("k1", "another", later, l2, e2).await.unwrap());
+    assert_eq!(again.since, later);
+    // The same request again after expiry is new too, not the first use's replay.
+    let much_later = later + Duration::hours(25);
+    let (l3, e3) = lease(much_later);
+    let third = started(
+        a.keys
+            .claim("k1", "another", much_later, l3, e3)
+            .await
+            .unwrap(),
     );
+    assert_eq!(third.since, much_later);
 }
 
 pub async fn a_stale_claim_is_taken_over_and_an_abandoned_one_is_free(a: Adapters) {
     let t = now();
     let (l, e) = lease(t);
-    assert_eq!(
-        a.keys.claim("k2", "fp", t, l, e).await.unwrap(),
-        Claim::Started
-    );
-    // The first attempt died: once its lease is over, a retry takes the key over.
+    let first = started(a.keys.claim("k2", "fp", t, l, e).await.unwrap());
+    // The first attempt died: once its lease is over, a retry takes the key over, and it is
+    // still the same use of the key.
     let later = t + Duration::seconds(61);
     let (l2, e2) = lease(later);
+    let second = started(a.keys.claim("k2", "fp", later, l2, e2).await.unwrap());
     assert_eq!(
-        a.keys.claim("k2", "fp", later, l2, e2).await.unwrap(),
-        Claim::Started
+        second.since, first.since,
+        "a takeover keeps when the use began"
     );
+    assert_ne!(second.token, first.token);
     assert_eq!(
         a.keys.claim("k2", "other", later, l2, e2).await.unwrap(),
         Claim::Mismatch
     );
-    a.keys.abandon("k2").await.unwrap();
+    // The first attempt's late abandon does not free its successor's claim...
+    a.keys.abandon("k2", &first.token).await.unwrap();
     assert_eq!(
         a.keys.claim("k2", "other", later, l2, e2).await.unwrap(),
-        Claim::Started
+        Claim::Mismatch
+    );
+    // ...the holder's own does.
+    a.keys.abandon("k2", &second.token).await.unwrap();
+    started(a.keys.claim("k2", "other", later, l2, e2).await.unwrap());
+}
+
+/// An attempt that outlived its lease cannot save its answer over its successor's (the
+/// fencing token): before, whichever completed last won, so a retry could be replayed an
+/// answer the client never got from the attempt it retried.
+pub async fn only_the_attempt_holding_a_key_saves_its_answer(a: Adapters) {
+    let t = now();
+    let (l, e) = lease(t);
+    let slow = started(a.keys.claim("k3", "fp", t, l, e).await.unwrap());
+    let later = t + Duration::seconds(61);
+    let (l2, e2) = lease(later);
+    let retry = started(a.keys.claim("k3", "fp", later, l2, e2).await.unwrap());
+    let answer = |body: &str| SavedResponse {
+        status: 201,
+        body: body.into(),
+        location: None,
+    };
+    assert!(
+        a.keys
+            .complete("k3", &retry.token, &answer("retry"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !a.keys
+            .complete("k3", &slow.token, &answer("slow"))
+            .await
+            .unwrap(),
+        "the attempt whose lease was taken over saves nothing"
+    );
+    assert_eq!(
+        a.keys.claim("k3", "fp", later, l2, e2).await.unwrap(),
+        Claim::Done(answer("retry"))
+    );
+    // The other order: the slow attempt answers before its successor, which then cannot.
+    let (l, e) = lease(t);
+    let slow = started(a.keys.claim("k4", "fp", t, l, e).await.unwrap());
+    let retry = started(a.keys.claim("k4", "fp", later, l2, e2).await.unwrap());
+    assert!(
+        !a.keys
+            .complete("k4", &slow.token, &answer("slow"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        a.keys
+            .complete("k4", &retry.token, &answer("retry"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !a.keys
+            .complete("k4", &retry.token, &answer("again"))
+            .await
+            .unwrap(),
+        "an answer is saved once"
     );
 }
 

@@ -139,6 +139,7 @@ mod contract_service {
     contract!(service:
         concurrent_buyers_through_the_service_never_share_a_seat,
         general_admission_is_never_oversold,
+        a_key_used_again_after_it_expired_holds_anew,
     );
 }
 
@@ -152,6 +153,7 @@ mod contract_bookings {
         concurrent_claims_of_one_key_start_once,
         a_key_replays_refuses_another_request_and_expires,
         a_stale_claim_is_taken_over_and_an_abandoned_one_is_free,
+        only_the_attempt_holding_a_key_saves_its_answer,
         checkout_sell_and_free_follow_the_hold,
         a_checked_out_hold_keeps_its_seats_until_the_saga_deadline,
         only_bookings_in_motion_are_unsettled_oldest_change_first_in_pages,

@@ -169,3 +169,83 @@ pub async fn general_admission_is_never_oversold(a: Adapters) {
     let (_, map) = svc.event_detail(None, &event).await.unwrap();
     assert_eq!(map.ga_areas[0].available, 0);
 }
+
+/// A key used again after its 24 hours is a new request (as the idempotency store treats
+/// it), not a replay: before, the hold id came from (holder, key) alone, so the reused key
+/// found the first use's hold, checked out long ago, and handed it back (or refused another
+/// request with `idempotency_key_reused`).
+pub async fn a_key_used_again_after_it_expired_holds_anew(a: Adapters) {
+    use stagepass_domain::{Clock, KeyUse, ManualClock};
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let svc = stagepass_tests::service(a.catalog.clone(), a.inventory.clone(), clock.clone());
+    let layout = Layout {
+        sections: vec![Section {
+            id: "A".into(),
+            name: "A".into(),
+            tier: "std".into(),
+            rows: vec![Row {
+                label: "1".into(),
+                seats: 4,
+                tier: None,
+            }],
+        }],
+        ga_areas: vec![],
+    };
+    let event = on_sale(&svc, layout).await;
+    let fan = UserId::new("fan");
+    let seat = |s: &str| HoldRequest {
+        seats: vec![s.into()],
+        ga: vec![],
+    };
+    let first_use = KeyUse {
+        key: "k".into(),
+        since: clock.now(),
+    };
+    let first = svc
+        .hold(&fan, &event, &seat("A-1-1"), Some(&first_use))
+        .await
+        .unwrap();
+    assert!(first.created);
+    let retry = svc
+        .hold(&fan, &event, &seat("A-1-1"), Some(&first_use))
+        .await
+        .unwrap();
+    assert!(!retry.created, "a retry of one use finds its hold");
+    assert_eq!(retry.hold.id, first.hold.id);
+    let now = clock.now();
+    let checked_out = a
+        .inventory
+        .check_out_hold(&first.hold.id, now, now + Duration::minutes(15))
+        .await
+        .unwrap();
+    a.inventory.sell_hold(&checked_out, now).await.unwrap();
+
+    clock.advance(Duration::hours(25));
+    let second_use = KeyUse {
+        key: "k".into(),
+        since: clock.now(),
+    };
+    // The same request again: A-1-1 is sold (to the first use's booking), so it is refused
+    // like anyone else's, not answered with the old hold.
+    let same = svc
+        .hold(&fan, &event, &seat("A-1-1"), Some(&second_use))
+        .await;
+    match same {
+        Err(HoldError::SeatsUnavailable { .. }) => {}
+        Err(e) => panic!("expected seats_unavailable, got {e:?}"),
+        Ok(old) => panic!("the reused key was answered with hold {}", old.hold.id),
+    }
+    // Another request under the reused key is simply a new hold.
+    let other = svc
+        .hold(&fan, &event, &seat("A-1-2"), Some(&second_use))
+        .await
+        .unwrap();
+    assert!(other.created);
+    assert_ne!(other.hold.id, first.hold.id);
+    let retry = svc
+        .hold(&fan, &event, &seat("A-1-2"), Some(&second_use))
+        .await
+        .unwrap();
+    assert!(!retry.created, "and its retries find it");
+    assert_eq!(retry.hold.id, other.hold.id);
+}

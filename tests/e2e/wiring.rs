@@ -198,7 +198,10 @@ async fn every_sample_event_runs_through_its_handler() {
         &stagepass_domain::UserId::new("sample-fan"),
         &event_id,
         &request,
-        Some("sample-hold-2"),
+        Some(&stagepass_domain::KeyUse {
+            key: "sample-hold-2".into(),
+            since: chrono::Utc::now(),
+        }),
     )
     .await
     .unwrap();

@@ -514,7 +514,7 @@ impl Service {
         holder: &UserId,
         event: &EventId,
         request: &HoldRequest,
-        key: Option<&str>,
+        key: Option<&stagepass_domain::KeyUse>,
     ) -> Result<HoldOutcome, HoldError> {
         self.holds.hold(holder, event, request, key).await
     }

@@ -1,8 +1,8 @@
 //! POST /events/{eventId}/holds — hold seats and/or GA places, all or nothing.
 
 use stagepass_api::prelude::*;
-use stagepass_domain::HoldRequest;
 use stagepass_domain::holds::HoldSeats;
+use stagepass_domain::{HoldRequest, KeyUse};
 
 pub const FUNCTION: Function = Function {
     name: "hold-seats",
@@ -30,12 +30,12 @@ async fn handle(holds: Arc<HoldSeats>, limits: Limits, req: Request) -> Response
             let holder = caller(&req)?;
             holder.require_buyer()?;
             let id = event_id(&req)?;
-            // The hold id is derived from the key, so even without the stored answer a retry
-            // finds the hold the first attempt made.
-            let key = stagepass_api::request::idempotency_key(&req)?;
+            // The hold id is derived from this use of the Idempotency-Key (set by `idempotent`),
+            // so even without the stored answer a retry finds the hold the first attempt made.
+            let key = req.extensions().get::<KeyUse>().cloned();
             let request: HoldRequest = json_body(&req, limits.max_body_bytes)?;
             let outcome = holds
-                .hold(&holder.user, &id, &request, key.as_deref())
+                .hold(&holder.user, &id, &request, key.as_ref())
                 .await?;
             let status = if outcome.created { 201 } else { 200 };
             Ok(json(status, &HoldView::new(&outcome.hold, holds.now())))

@@ -10,7 +10,7 @@ use crate::request::idempotency_key;
 use crate::wiring::{Handler, HttpFn, Wiring, WiringError};
 use chrono::Duration;
 use lambda_http::{Body, Request, Response};
-use stagepass_domain::{Claim, Clock, IdempotencyError, IdempotencyStore, SavedResponse};
+use stagepass_domain::{Claim, Clock, IdempotencyError, IdempotencyStore, KeyUse, SavedResponse};
 use std::sync::Arc;
 
 /// How long a key is remembered.
@@ -81,7 +81,7 @@ pub fn idempotent(w: &dyn Wiring, inner: Handler) -> Result<Handler, WiringError
 }
 
 /// Runs `handler` under the request's Idempotency-Key, if it has one.
-pub async fn run(idempotency: &Idempotency, req: Request, handler: &HttpFn) -> Response<Body> {
+pub async fn run(idempotency: &Idempotency, mut req: Request, handler: &HttpFn) -> Response<Body> {
     let key = match idempotency_key(&req) {
         Ok(Some(k)) => k,
         Ok(None) => return handler(req).await,
@@ -94,7 +94,7 @@ pub async fn run(idempotency: &Idempotency, req: Request, handler: &HttpFn) -> R
     let scoped = format!("{}#{key}", who.user);
     let print = fingerprint(&req);
     let deadline = std::time::Instant::now() + idempotency.wait;
-    loop {
+    let lease = loop {
         let now = idempotency.clock.now();
         let claim = idempotency
             .store
@@ -118,13 +118,19 @@ pub async fn run(idempotency: &Idempotency, req: Request, handler: &HttpFn) -> R
             Ok(Claim::InFlight) => {
                 return ApiError::from(IdempotencyError::InFlight).into_response();
             }
-            Ok(Claim::Started) => break,
+            Ok(Claim::Started(lease)) => break lease,
         }
-    }
+    };
+    // The use case sees which use of the key this is (ids derived from it include when it
+    // began).
+    req.extensions_mut().insert(KeyUse {
+        key,
+        since: lease.since,
+    });
     let response = handler(req).await;
     let status = response.status().as_u16();
     if status >= 500 {
-        let _ = idempotency.store.abandon(&scoped).await;
+        let _ = idempotency.store.abandon(&scoped, &lease.token).await;
         return response;
     }
     let saved = SavedResponse {
@@ -136,10 +142,19 @@ pub async fn run(idempotency: &Idempotency, req: Request, handler: &HttpFn) -> R
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
     };
-    if let Err(e) = idempotency.store.complete(&scoped, &saved).await {
+    match idempotency
+        .store
+        .complete(&scoped, &lease.token, &saved)
+        .await
+    {
+        Ok(true) => {}
+        // This attempt outlived its lease and another took the key over: its answer is the
+        // one kept. Both ran the same use of the key, so the use case's own idempotency (ids
+        // derived from the key) made them act once.
+        Ok(false) => tracing::warn!("idempotency lease lost: the answer was not saved"),
         // The effect happened; a retry will run again and the use case's own idempotency
-        // (hold ids, booking ids) makes that harmless.
-        tracing::warn!(error = %e, "could not save the idempotent response");
+        // makes that harmless.
+        Err(e) => tracing::warn!(error = %e, "could not save the idempotent response"),
     }
     response
 }

@@ -13,10 +13,39 @@ pub struct SavedResponse {
     pub location: Option<String>,
 }
 
+/// The right to answer a claimed key, held by one attempt at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// Names this attempt: `complete` and `abandon` act only while it still holds the key,
+    /// so an attempt whose lease was taken over cannot overwrite its successor's answer.
+    pub token: String,
+    /// When this use of the key began: kept when a crashed attempt's lease is taken over,
+    /// new once an expired key is used again. Ids derived from a key include it, so a key
+    /// reused after it expired is a new request, not a replay of an old one.
+    pub since: DateTime<Utc>,
+}
+
+impl Lease {
+    pub fn new(since: DateTime<Utc>) -> Self {
+        Self {
+            token: uuid::Uuid::new_v4().simple().to_string(),
+            since,
+        }
+    }
+}
+
+/// One use of an Idempotency-Key, as a use case sees it: retries of the request share it,
+/// and a key used again after it expired is a new use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyUse {
+    pub key: String,
+    pub since: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
     /// First time (or the previous attempt's lease ran out): go ahead, then `complete`.
-    Started,
+    Started(Lease),
     /// Already done: this is what the first one answered.
     Done(SavedResponse),
     /// Another attempt holds the key right now.
@@ -64,9 +93,16 @@ pub trait IdempotencyStore: Send + Sync {
         expires_at: DateTime<Utc>,
     ) -> Result<Claim, InfraError>;
 
-    /// Saves the answer of a claimed key for replay.
-    async fn complete(&self, key: &str, response: &SavedResponse) -> Result<(), InfraError>;
+    /// Saves the answer of a claimed key for replay, if `token` still holds the key: false
+    /// (nothing saved) once its lease was taken over by another attempt.
+    async fn complete(
+        &self,
+        key: &str,
+        token: &str,
+        response: &SavedResponse,
+    ) -> Result<bool, InfraError>;
 
-    /// Lets go of a claim whose attempt failed without effect, so a retry can run.
-    async fn abandon(&self, key: &str) -> Result<(), InfraError>;
+    /// Lets go of a claim whose attempt failed without effect, so a retry can run; nothing
+    /// happens unless `token` still holds the key unanswered.
+    async fn abandon(&self, key: &str, token: &str) -> Result<(), InfraError>;
 }

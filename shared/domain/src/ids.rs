@@ -10,6 +10,7 @@ const NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x9f3c_1d6e_7b2a_4c58_a1e0_5
 pub fn derived_id(name: &str) -> String {
     uuid::Uuid::new_v5(&NAMESPACE, name.as_bytes()).to_string()
 }
+use crate::KeyUse;
 use std::fmt;
 
 macro_rules! string_id {
@@ -75,6 +76,16 @@ impl HoldId {
         Self(derived_id(&format!("hold\0{holder}\0{key}")))
     }
 
+    /// The hold id of a later use of a key (used again after it expired), when the first
+    /// use's hold still exists: it also names when this use began.
+    pub fn for_key_reuse(holder: &UserId, key: &KeyUse) -> Self {
+        Self(derived_id(&format!(
+            "hold\0{holder}\0{}\0{}",
+            key.key,
+            key.since.timestamp_millis()
+        )))
+    }
+
     pub fn parse(raw: &str) -> Option<Self> {
         canonical_uuid(raw).map(Self)
     }
@@ -89,6 +100,13 @@ impl UserId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn key(key: &str, since_ms: i64) -> KeyUse {
+        KeyUse {
+            key: key.into(),
+            since: chrono::DateTime::from_timestamp_millis(since_ms).unwrap(),
+        }
+    }
 
     #[test]
     fn idempotent_hold_ids_are_stable_per_holder_and_key() {
@@ -106,7 +124,17 @@ mod tests {
             HoldId::for_idempotency_key(&a, "k1"),
             HoldId::for_idempotency_key(&a, "k2")
         );
+        assert_ne!(
+            HoldId::for_key_reuse(&a, &key("k1", 0)),
+            HoldId::for_key_reuse(&a, &key("k1", 1)),
+            "each use of a key has its own"
+        );
+        assert_ne!(
+            HoldId::for_key_reuse(&a, &key("k1", 0)),
+            HoldId::for_idempotency_key(&a, "k1")
+        );
         assert!(HoldId::parse(HoldId::for_idempotency_key(&a, "k1").as_str()).is_some());
+        assert!(HoldId::parse(HoldId::for_key_reuse(&a, &key("k1", 0)).as_str()).is_some());
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub use holds::{
     GaRequest, Hold, HoldError, HoldRequest, HoldSettings, HoldStatus, InventoryStoreError,
     SeatInventory, UnitRecord, UnitState,
 };
-pub use idempotency::{Claim, IdempotencyError, IdempotencyStore, SavedResponse};
+pub use idempotency::{Claim, IdempotencyError, IdempotencyStore, KeyUse, Lease, SavedResponse};
 pub use identity::{
     Account, Accounts, Actor, Email, IdentityError, IdentitySettings, IdentityStore,
     IdentityStoreError, Password, RateLimiter, RateWindow, RefreshToken, Role, Session,

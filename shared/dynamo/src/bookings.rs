@@ -22,7 +22,7 @@ use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem};
 use chrono::{DateTime, Duration, Utc};
 use stagepass_domain::{Booking, BookingId, EventId, EventStatus, IntegrationEvent, UserId};
 use stagepass_domain::{
-    BookingStore, BookingStoreError, Claim, IdempotencyStore, InfraError, SavedResponse,
+    BookingStore, BookingStoreError, Claim, IdempotencyStore, InfraError, Lease, SavedResponse,
 };
 
 /// Shards of the `unsettled` index: one per hex digit a booking id starts with.
@@ -436,7 +436,9 @@ impl IdempotencyStore for DynamoBookings {
     ) -> Result<Claim, InfraError> {
         let pk = format!("IDEM#{key}");
         for _ in 0..5 {
-            let result = self
+            // A free or expired key: a new use of it begins now.
+            let lease = Lease::new(now);
+            let fresh = self
                 .client
                 .put_item()
                 .table_name(&self.table)
@@ -446,21 +448,53 @@ impl IdempotencyStore for DynamoBookings {
                 .item("lease_until", n(lease_until.timestamp_millis()))
                 .item("expires_at", n(expires_at.timestamp_millis()))
                 .item("ttl", n(expires_at.timestamp()))
-                // Free, expired, or an unanswered claim of the same request whose lease ran out.
+                .item("token", s(&lease.token))
+                .item("since", n(now.timestamp_millis()))
+                .condition_expression("attribute_not_exists(pk) OR expires_at <= :now")
+                .expression_attribute_values(":now", n(now.timestamp_millis()))
+                .send()
+                .await
+                .map_err(|e| e.into_service_error().into());
+            match fresh {
+                Ok(_) => return Ok(Claim::Started(lease)),
+                Err(e) if is_condition_failed(&e) => {}
+                Err(e) => return Err(infra(describe(e))),
+            }
+            // An unanswered claim of the same request whose lease ran out: take it over,
+            // keeping when this use of the key began.
+            let lease = Lease::new(now);
+            let takeover = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", s(&pk))
+                .key("sk", s("IDEM"))
+                .update_expression(
+                    "SET lease_until = :lease, #token = :token, since = if_not_exists(since, :now)",
+                )
                 .condition_expression(
-                    "attribute_not_exists(pk) OR expires_at <= :now OR \
-                     (attribute_not_exists(#r) AND lease_until <= :now AND fingerprint = :fp)",
+                    "expires_at > :now AND attribute_not_exists(#r) AND lease_until <= :now \
+                     AND fingerprint = :fp",
                 )
                 .expression_attribute_names("#r", "response")
+                .expression_attribute_names("#token", "token")
                 .expression_attribute_values(":now", n(now.timestamp_millis()))
+                .expression_attribute_values(":lease", n(lease_until.timestamp_millis()))
+                .expression_attribute_values(":token", s(&lease.token))
                 .expression_attribute_values(":fp", s(fingerprint))
+                .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
                 .send()
-                .await;
-            match result {
-                Ok(_) => return Ok(Claim::Started),
-                Err(SdkError::ServiceError(e))
-                    if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) => {}
-                Err(e) => return Err(infra(describe(e.into_service_error()))),
+                .await
+                .map_err(|e| e.into_service_error().into());
+            match takeover {
+                Ok(out) => {
+                    let item = out.attributes.unwrap_or_default();
+                    let since = get_n(&item, "since").map_err(infra)?;
+                    let since = DateTime::from_timestamp_millis(since).unwrap_or(now);
+                    return Ok(Claim::Started(Lease { since, ..lease }));
+                }
+                Err(e) if is_condition_failed(&e) => {}
+                Err(e) => return Err(infra(describe(e))),
             }
             let out = self
                 .client
@@ -474,6 +508,9 @@ impl IdempotencyStore for DynamoBookings {
                 .map_err(|e| infra(describe(e.into_service_error())))?;
             // Gone since (abandoned or expired): claim again.
             let Some(item) = out.item else { continue };
+            if get_n(&item, "expires_at").map_err(infra)? <= now.timestamp_millis() {
+                continue;
+            }
             if get_s(&item, "fingerprint").map_err(infra)? != fingerprint {
                 return Ok(Claim::Mismatch);
             }
@@ -489,44 +526,66 @@ impl IdempotencyStore for DynamoBookings {
         Err(infra("idempotency key kept changing"))
     }
 
-    async fn complete(&self, key: &str, response: &SavedResponse) -> Result<(), InfraError> {
-        self.client
+    async fn complete(
+        &self,
+        key: &str,
+        token: &str,
+        response: &SavedResponse,
+    ) -> Result<bool, InfraError> {
+        let saved = self
+            .client
             .update_item()
             .table_name(&self.table)
             .key("pk", s(format!("IDEM#{key}")))
             .key("sk", s("IDEM"))
             .update_expression("SET #r = :r")
-            .condition_expression("attribute_exists(pk)")
+            // Only the attempt still holding the key answers it.
+            .condition_expression("#token = :token AND attribute_not_exists(#r)")
             .expression_attribute_names("#r", "response")
+            .expression_attribute_names("#token", "token")
+            .expression_attribute_values(":token", s(token))
             .expression_attribute_values(
                 ":r",
                 s(serde_json::to_string(response).expect("responses serialise")),
             )
             .send()
             .await
-            .map_err(|e| infra(describe(e.into_service_error())))?;
-        Ok(())
+            .map_err(|e| e.into_service_error().into());
+        match saved {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failed(&e) => Ok(false),
+            Err(e) => Err(infra(describe(e))),
+        }
     }
 
-    async fn abandon(&self, key: &str) -> Result<(), InfraError> {
-        self.client
+    async fn abandon(&self, key: &str, token: &str) -> Result<(), InfraError> {
+        let deleted = self
+            .client
             .delete_item()
             .table_name(&self.table)
             .key("pk", s(format!("IDEM#{key}")))
             .key("sk", s("IDEM"))
-            .condition_expression("attribute_not_exists(#r)")
+            .condition_expression("#token = :token AND attribute_not_exists(#r)")
             .expression_attribute_names("#r", "response")
+            .expression_attribute_names("#token", "token")
+            .expression_attribute_values(":token", s(token))
             .send()
             .await
-            .map(|_| ())
-            .or_else(|e| match e {
-                // Already answered: the saved answer stays.
-                SdkError::ServiceError(se) if se.err().is_conditional_check_failed_exception() => {
-                    Ok(())
-                }
-                e => Err(infra(describe(e.into_service_error()))),
-            })
+            .map_err(|e| e.into_service_error().into());
+        match deleted {
+            // Answered, or another attempt holds it now: it stays.
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failed(&e) => Ok(()),
+            Err(e) => Err(infra(describe(e))),
+        }
     }
+}
+
+fn is_condition_failed(e: &aws_sdk_dynamodb::Error) -> bool {
+    matches!(
+        e,
+        aws_sdk_dynamodb::Error::ConditionalCheckFailedException(_)
+    )
 }
 
 /// The integration event in a stream record's new image, if the item is in the outbox (the

@@ -10,7 +10,7 @@ use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
 use stagepass_domain::{Booking, BookingId, EventId, IntegrationEvent, UserId};
 use stagepass_domain::{
-    BookingStore, BookingStoreError, Claim, IdempotencyStore, InfraError, SavedResponse,
+    BookingStore, BookingStoreError, Claim, IdempotencyStore, InfraError, Lease, SavedResponse,
 };
 use std::ops::Bound;
 
@@ -356,6 +356,23 @@ struct KeyRecord {
     response: Option<SavedResponse>,
     lease_until: DateTime<Utc>,
     expires_at: DateTime<Utc>,
+    /// The attempt holding the key (records written before fencing have none).
+    #[serde(default)]
+    token: String,
+    /// When this use of the key began; records without it began when they were claimed.
+    #[serde(default)]
+    since: Option<DateTime<Utc>>,
+}
+
+fn key_record(
+    keys: &impl ReadableTable<&'static str, &'static [u8]>,
+    key: &str,
+) -> Result<Option<KeyRecord>, InfraError> {
+    keys.get(key)
+        .map_err(InfraError::store)?
+        .map(|v| decode(v.value()))
+        .transpose()
+        .map_err(InfraError::store)
 }
 
 #[async_trait]
@@ -372,13 +389,8 @@ impl IdempotencyStore for EmbeddedStore {
         let fingerprint = fingerprint.to_string();
         self.write(move |txn| -> Result<Claim, InfraError> {
             let mut keys = txn.open_table(KEYS).map_err(InfraError::store)?;
-            let current: Option<KeyRecord> = keys
-                .get(key.as_str())
-                .map_err(InfraError::store)?
-                .map(|v| decode(v.value()))
-                .transpose()
-                .map_err(InfraError::store)?;
-            if let Some(r) = current.filter(|r| r.expires_at > now) {
+            let mut since = now;
+            if let Some(r) = key_record(&keys, &key)?.filter(|r| r.expires_at > now) {
                 if r.fingerprint != fingerprint {
                     return Ok(Claim::Mismatch);
                 }
@@ -388,55 +400,54 @@ impl IdempotencyStore for EmbeddedStore {
                 if r.lease_until > now {
                     return Ok(Claim::InFlight);
                 }
+                // Taking over a crashed attempt: the same use of the key goes on.
+                since = r.since.unwrap_or(now);
             }
+            let lease = Lease::new(since);
             let record = KeyRecord {
                 fingerprint,
                 response: None,
                 lease_until,
                 expires_at,
+                token: lease.token.clone(),
+                since: Some(since),
             };
             keys.insert(key.as_str(), encode(&record).as_slice())
                 .map_err(InfraError::store)?;
-            Ok(Claim::Started)
+            Ok(Claim::Started(lease))
         })
         .await
     }
 
-    async fn complete(&self, key: &str, response: &SavedResponse) -> Result<(), InfraError> {
-        let key = key.to_string();
-        let response = response.clone();
-        self.write(move |txn| -> Result<(), InfraError> {
+    async fn complete(
+        &self,
+        key: &str,
+        token: &str,
+        response: &SavedResponse,
+    ) -> Result<bool, InfraError> {
+        let (key, token, response) = (key.to_string(), token.to_string(), response.clone());
+        self.write(move |txn| -> Result<bool, InfraError> {
             let mut keys = txn.open_table(KEYS).map_err(InfraError::store)?;
-            let current: Option<KeyRecord> = keys
-                .get(key.as_str())
-                .map_err(InfraError::store)?
-                .map(|v| decode(v.value()))
-                .transpose()
-                .map_err(InfraError::store)?;
-            let Some(mut record) = current else {
-                return Err(InfraError(format!("key {key} was not claimed")));
+            let Some(mut record) = key_record(&keys, &key)? else {
+                return Ok(false);
             };
+            if record.token != token || record.response.is_some() {
+                return Ok(false);
+            }
             record.response = Some(response);
             keys.insert(key.as_str(), encode(&record).as_slice())
                 .map_err(InfraError::store)?;
-            Ok(())
+            Ok(true)
         })
         .await
     }
 
-    async fn abandon(&self, key: &str) -> Result<(), InfraError> {
-        let key = key.to_string();
+    async fn abandon(&self, key: &str, token: &str) -> Result<(), InfraError> {
+        let (key, token) = (key.to_string(), token.to_string());
         self.write(move |txn| -> Result<(), InfraError> {
             let mut keys = txn.open_table(KEYS).map_err(InfraError::store)?;
-            let answered = match keys.get(key.as_str()).map_err(InfraError::store)? {
-                Some(v) => decode::<KeyRecord>(v.value())
-                    .map_err(InfraError::store)?
-                    .response
-                    .is_some(),
-                None => false,
-            };
-            // An answered key keeps its answer: only an unanswered claim is let go.
-            if !answered {
+            // Only this attempt's unanswered claim is let go.
+            if key_record(&keys, &key)?.is_some_and(|r| r.token == token && r.response.is_none()) {
                 keys.remove(key.as_str()).map_err(InfraError::store)?;
             }
             Ok(())

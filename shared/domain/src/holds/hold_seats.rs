@@ -8,6 +8,7 @@ use crate::catalog::ports::EventCatalog;
 use crate::catalog::{Event, EventStatus};
 use crate::clock::Clock;
 use crate::error::unavailable;
+use crate::idempotency::KeyUse;
 use crate::ids::{EventId, HoldId, UserId};
 use chrono::Duration;
 use rand::seq::IteratorRandom;
@@ -103,18 +104,20 @@ impl HoldSeats {
     /// Holds seats and/or general-admission places, all or nothing.
     ///
     /// With an idempotency key the hold id is derived from (holder, key): a retry finds the
-    /// hold the first attempt made and returns it instead of holding twice.
+    /// hold the first attempt made and returns it instead of holding twice. A hold made
+    /// before this use of the key began belongs to an earlier use (the key expired and is
+    /// used again): this use then holds under an id that also names when it began.
     pub async fn hold(
         &self,
         holder: &UserId,
         event_id: &EventId,
         request: &HoldRequest,
-        idempotency_key: Option<&str>,
+        idempotency_key: Option<&KeyUse>,
     ) -> Result<HoldOutcome, HoldError> {
         let event = self.on_sale_event(event_id).await?;
         let priced = request.price(&event, self.settings.max_units_per_hold)?;
-        let hold_id = match idempotency_key {
-            Some(key) => HoldId::for_idempotency_key(holder, key),
+        let mut hold_id = match idempotency_key {
+            Some(key) => HoldId::for_idempotency_key(holder, &key.key),
             None => HoldId::generate(),
         };
         let mut known_taken: BTreeSet<UnitId> = BTreeSet::new();
@@ -150,6 +153,13 @@ impl HoldSeats {
                     });
                 }
                 Err(InventoryStoreError::HoldExists(existing)) => {
+                    if let Some(key) = idempotency_key.filter(|k| existing.created_at < k.since) {
+                        let reuse = HoldId::for_key_reuse(holder, key);
+                        if hold_id != reuse {
+                            hold_id = reuse;
+                            continue;
+                        }
+                    }
                     return if existing.holder == *holder
                         && existing.request_fingerprint == priced.fingerprint
                     {

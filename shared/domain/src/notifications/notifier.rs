@@ -52,7 +52,7 @@ impl Notifier {
         };
         let key = format!("notify#{}", event.id);
         let now = self.clock.now();
-        match self
+        let lease = match self
             .dedupe
             .claim(
                 &key,
@@ -63,7 +63,7 @@ impl Notifier {
             )
             .await?
         {
-            Claim::Started => {}
+            Claim::Started(lease) => lease,
             Claim::Done(_) | Claim::Mismatch => return Ok(Delivery::Duplicate),
             Claim::InFlight => {
                 return Err(InfraError(format!(
@@ -71,7 +71,7 @@ impl Notifier {
                     event.id
                 )));
             }
-        }
+        };
         let sent = self.compose_and_send(event, &booking_id).await;
         match sent {
             Ok(message_id) => {
@@ -80,12 +80,13 @@ impl Notifier {
                     body: message_id.clone(),
                     location: None,
                 };
-                self.dedupe.complete(&key, &saved).await?;
+                // Saved or not (another consumer took over a lapsed lease), this mail was sent.
+                self.dedupe.complete(&key, &lease.token, &saved).await?;
                 Ok(Delivery::Sent(message_id))
             }
             Err(e) => {
                 // Nothing was sent: let the redelivery try again.
-                let _ = self.dedupe.abandon(&key).await;
+                let _ = self.dedupe.abandon(&key, &lease.token).await;
                 Err(e)
             }
         }
