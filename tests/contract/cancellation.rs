@@ -10,7 +10,7 @@ use stagepass_domain::catalog::cancel_event::PAGE;
 use stagepass_domain::catalog::{CancelEvent, CancelEventBookings, PageDone};
 use stagepass_domain::{
     Actor, Booking, BookingStatus, Clock, EventStatus, HoldRequest, ManualClock, PaymentMethod,
-    UserId,
+    PaymentOrder, UserId,
 };
 use stagepass_tests::saga::QueuedCancellations;
 use std::sync::Arc;
@@ -37,7 +37,7 @@ pub async fn an_event_with_5000_bookings_is_cancelled_a_page_at_a_time(a: Adapte
         .await
         .unwrap();
     let event = service.publish_event(&organiser, &event.id).await.unwrap();
-    let payments = Arc::new(SimulatedPayments::new());
+    let payments = Arc::new(SimulatedPayments::new(a.ledger.clone()));
 
     // Seeded 16 at a time: a hold per seat, then its booking as checkout and the saga left it.
     let service = Arc::new(service);
@@ -73,12 +73,7 @@ pub async fn an_event_with_5000_bookings_is_cancelled_a_page_at_a_time(a: Adapte
             );
             if n % PENDING_EVERY != 0 {
                 let charge = payments
-                    .charge(
-                        booking.id.as_str(),
-                        booking.total,
-                        &booking.currency,
-                        &method,
-                    )
+                    .charge(&PaymentOrder::of(&booking), &method)
                     .await
                     .unwrap();
                 booking.status = BookingStatus::Confirmed;
@@ -104,7 +99,7 @@ pub async fn an_event_with_5000_bookings_is_cancelled_a_page_at_a_time(a: Adapte
     assert_eq!(answered.status, EventStatus::Cancelling);
     assert_eq!(queue.len(), 1, "one request, answered at once");
     assert_eq!(
-        payments.totals().refunds,
+        payments.totals().await.refunds,
         0,
         "nothing settled in the request"
     );
@@ -154,7 +149,7 @@ pub async fn an_event_with_5000_bookings_is_cancelled_a_page_at_a_time(a: Adapte
     );
     assert!(progress.finished_at.is_some());
     assert_eq!(
-        payments.totals().refunds,
+        payments.totals().await.refunds,
         confirmed,
         "each charge refunded once"
     );

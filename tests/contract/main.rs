@@ -26,6 +26,8 @@ pub struct Adapters {
     pub limiter: Arc<dyn stagepass_domain::RateLimiter>,
     pub bookings: Arc<dyn stagepass_domain::BookingStore>,
     pub keys: Arc<dyn stagepass_domain::IdempotencyStore>,
+    /// The simulated payment provider's ledger.
+    pub ledger: Arc<dyn stagepass_domain::bookings::payments::PaymentLedger>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -38,7 +40,8 @@ pub async fn embedded() -> Adapters {
         identity: store.clone(),
         limiter: store.clone(),
         bookings: store.clone(),
-        keys: store,
+        keys: store.clone(),
+        ledger: store,
         _dir: Some(dir),
     }
 }
@@ -55,7 +58,8 @@ pub async fn dynamo() -> Adapters {
     );
     Adapters {
         bookings: bookings.clone(),
-        keys: bookings,
+        keys: bookings.clone(),
+        ledger: bookings,
         catalog: Arc::new(DynamoCatalog::new(client.clone(), events)),
         inventory: Arc::new(DynamoInventory::new(client, inventory)),
         identity: identity.clone(),
@@ -164,6 +168,8 @@ mod contract_bookings {
 mod contract_saga {
     contract!(saga:
         the_saga_runs_over_these_adapters_from_checkout_to_confirmed,
+        a_charge_landing_after_the_refund_takes_no_money,
+        charge_and_refund_in_different_containers_see_one_ledger,
         a_booking_charged_before_its_event_is_cancelled_is_refunded_not_confirmed,
         a_confirmation_racing_the_event_cancellation_is_refused_in_its_own_write,
         a_checked_out_buyer_keeps_the_seat_while_the_saga_runs,

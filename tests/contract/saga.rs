@@ -11,8 +11,8 @@ use stagepass_domain::bookings::{Buyer, CancelBooking, Checkout, Settlement};
 use stagepass_domain::catalog::{CancelEvent, CancelEventBookings};
 use stagepass_domain::{
     Actor, Booking, BookingId, BookingStatus, BookingStore, BookingStoreError, Clock, Event,
-    EventId, HoldRequest, IntegrationEvent, ManualClock, PaymentMethod, TicketStatus, UnitState,
-    UserId,
+    EventId, HoldRequest, IntegrationEvent, ManualClock, PaymentError, PaymentMethod, PaymentOrder,
+    PaymentProvider, TicketStatus, UnitState, UserId,
 };
 use stagepass_local::asl::{
     Execution, Outcome, StateMachine, TaskError, TaskFailure, TaskFuture, TaskRunner,
@@ -51,10 +51,41 @@ impl TaskRunner for Faulty<'_> {
     }
 }
 
+/// The simulated provider behind a door that can hold one charge call: the test of a charge
+/// and a refund interleaving needs a charge step in flight while the refund runs.
+struct Gated {
+    inner: Arc<SimulatedPayments>,
+    armed: std::sync::atomic::AtomicBool,
+    /// Told when a held charge call arrives.
+    entered: tokio::sync::Notify,
+    /// Lets the held call on to the provider.
+    release: tokio::sync::Notify,
+}
+
+#[async_trait]
+impl PaymentProvider for Gated {
+    async fn charge(
+        &self,
+        order: &PaymentOrder,
+        method: &PaymentMethod,
+    ) -> Result<String, PaymentError> {
+        if self.armed.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            self.entered.notify_one();
+            self.release.notified().await;
+        }
+        self.inner.charge(order, method).await
+    }
+
+    async fn refund(&self, order: &PaymentOrder) -> Result<Option<String>, PaymentError> {
+        self.inner.refund(order).await
+    }
+}
+
 /// One published event (one row of four seats) and everything a saga over `a` needs.
 struct Rig {
     a: Adapters,
     payments: Arc<SimulatedPayments>,
+    gate: Arc<Gated>,
     clock: Arc<ManualClock>,
     started: Arc<StartedSagas>,
     cancellations: Arc<QueuedCancellations>,
@@ -73,14 +104,20 @@ struct Rig {
 impl Rig {
     async fn new(a: Adapters) -> Self {
         let files = tempfile::tempdir().unwrap();
-        let payments = Arc::new(SimulatedPayments::new());
+        let payments = Arc::new(SimulatedPayments::new(a.ledger.clone()));
+        let gate = Arc::new(Gated {
+            inner: payments.clone(),
+            armed: Default::default(),
+            entered: Default::default(),
+            release: Default::default(),
+        });
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
         // The step functions of `functions/`, wired with the adapters under test.
         let mut ports = stagepass_api::Ports::new(clock.clone());
         ports.catalog = Some(a.catalog.clone());
         ports.inventory = Some(a.inventory.clone());
         ports.bookings = Some(a.bookings.clone());
-        ports.payments = Some(payments.clone());
+        ports.payments = Some(gate.clone());
         ports.files = Some(Arc::new(stagepass_local::adapters::FolderFiles::new(
             files.path(),
         )));
@@ -115,6 +152,7 @@ impl Rig {
         Self {
             a,
             payments,
+            gate,
             clock,
             started,
             cancellations: Arc::default(),
@@ -284,9 +322,116 @@ impl Rig {
         let b = self.booking(id).await;
         assert_eq!(b.status, BookingStatus::Failed, "{b:?}");
         assert_eq!(b.reason.as_deref(), Some(reason));
-        assert_eq!(self.payments.net(id.as_str()), 0, "nothing kept");
+        assert_eq!(self.payments.net(id.as_str()).await, 0, "nothing kept");
         assert_eq!(self.seat(seat).await, None, "{seat} is free again");
     }
+}
+
+/// The charge step loaded the booking (not charged yet) and its call to the provider is slow;
+/// meanwhile the saga's compensation refunds the booking, finding nothing charged. Before,
+/// the late charge then took the money and nobody ever refunded it: the refund now closes
+/// the order at the provider, so the late charge is refused.
+pub async fn a_charge_landing_after_the_refund_takes_no_money(a: Adapters) {
+    let rig = Rig::new(a).await;
+    let b = rig.pending("ann", "A-1-1").await;
+    rig.gate
+        .armed
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let charge = rig.step("charge-payment", &b.id);
+    let refund_meanwhile = async {
+        rig.gate.entered.notified().await;
+        let refunded = rig.step("refund-payment", &b.id).await;
+        rig.gate.release.notify_one();
+        refunded
+    };
+    let (charged, refunded) = tokio::join!(charge, refund_meanwhile);
+    refunded.unwrap();
+    assert_eq!(charged, Err("PaymentDeclined".to_string()));
+    assert_eq!(rig.payments.net(b.id.as_str()).await, 0, "no money kept");
+    assert_eq!(rig.payments.totals().await.charges, 0);
+    // The saga goes on compensating: the booking fails, nothing kept, the seat free.
+    rig.step("release-seats", &b.id).await.unwrap();
+    rig.step("fail-booking", &b.id).await.unwrap();
+    let failed = rig.booking(&b.id).await;
+    assert_eq!(failed.status, BookingStatus::Failed, "{failed:?}");
+    assert_eq!(rig.seat("A-1-1").await, None);
+
+    // Charge and refund of many orders racing freely: every order ends with nothing kept.
+    let orders: Vec<PaymentOrder> = (0..40)
+        .map(|i| PaymentOrder {
+            key: format!("race-{i}-{}", b.id),
+            amount: 100,
+            currency: "GBP".into(),
+            charge_id: None,
+        })
+        .collect();
+    let method = PaymentMethod::parse(cards::SUCCESS).unwrap();
+    let mut tasks = Vec::new();
+    for order in orders.clone() {
+        let (p, m, o) = (rig.payments.clone(), method.clone(), order.clone());
+        tasks.push(tokio::spawn(async move { p.charge(&o, &m).await.ok() }));
+        let p = rig.payments.clone();
+        tasks.push(tokio::spawn(async move { p.refund(&order).await.unwrap() }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    for order in &orders {
+        assert_eq!(rig.payments.net(&order.key).await, 0, "{}", order.key);
+    }
+}
+
+/// One order charged through one provider instance and refunded through another (two
+/// functions' containers) over the same store: one ledger. Before, each container kept its
+/// own, so the refund found nothing to refund.
+pub async fn charge_and_refund_in_different_containers_see_one_ledger(a: Adapters) {
+    let charging = SimulatedPayments::new(a.ledger.clone());
+    let refunding = SimulatedPayments::new(a.ledger.clone());
+    let order = PaymentOrder {
+        key: BookingId::for_hold(&stagepass_domain::HoldId::generate()).to_string(),
+        amount: 4500,
+        currency: "GBP".into(),
+        charge_id: None,
+    };
+    let method = PaymentMethod::parse(cards::TIMEOUT).unwrap();
+    // The first attempt charges but times out; the retry elsewhere finds that charge.
+    assert_eq!(
+        charging.charge(&order, &method).await,
+        Err(PaymentError::Timeout)
+    );
+    let charge = refunding.charge(&order, &method).await.unwrap();
+    assert_eq!(charging.charge(&order, &method).await, Ok(charge));
+    let refund = refunding.refund(&order).await.unwrap();
+    assert!(refund.is_some());
+    assert_eq!(
+        charging.refund(&order).await.unwrap(),
+        refund,
+        "refunded once"
+    );
+    assert_eq!(charging.net(&order.key).await, 0);
+    // Twenty containers charging one order at once take its money once.
+    let order = PaymentOrder {
+        key: format!("{}-rush", order.key),
+        ..order
+    };
+    let method = PaymentMethod::parse(cards::SUCCESS).unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let (p, order, m) = (
+            SimulatedPayments::new(a.ledger.clone()),
+            order.clone(),
+            method.clone(),
+        );
+        tasks.push(tokio::spawn(
+            async move { p.charge(&order, &m).await.unwrap() },
+        ));
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    for t in tasks {
+        ids.insert(t.await.unwrap());
+    }
+    assert_eq!(ids.len(), 1, "one charge: {ids:?}");
+    assert_eq!(charging.net(&order.key).await, 4500);
 }
 
 pub async fn the_saga_runs_over_these_adapters_from_checkout_to_confirmed(a: Adapters) {
@@ -297,7 +442,7 @@ pub async fn the_saga_runs_over_these_adapters_from_checkout_to_confirmed(a: Ada
     let done = rig.booking(&ann.id).await;
     assert_eq!(done.status, BookingStatus::Confirmed);
     assert_eq!(done.tickets.len(), 1);
-    assert_eq!(rig.payments.net(ann.id.as_str()), 4500);
+    assert_eq!(rig.payments.net(ann.id.as_str()).await, 4500);
     let events = rig.a.bookings.undelivered(10).await.unwrap();
     let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(kinds, ["BookingConfirmed", "TicketIssued"]);
@@ -315,7 +460,7 @@ pub async fn a_booking_charged_before_its_event_is_cancelled_is_refunded_not_con
     let rig = Rig::new(a).await;
     let bob = rig.pending("bob", "A-1-2").await;
     rig.step("charge-payment", &bob.id).await.unwrap();
-    assert_eq!(rig.payments.net(bob.id.as_str()), 4500);
+    assert_eq!(rig.payments.net(bob.id.as_str()).await, 4500);
     let event = rig.cancel_event_and_its_bookings().await;
     let progress = event.cancellation.unwrap();
     assert_eq!((progress.bookings, progress.stopped), (1, 1));
@@ -324,7 +469,7 @@ pub async fn a_booking_charged_before_its_event_is_cancelled_is_refunded_not_con
     assert!(!rig.run(&bob.id).await, "the saga compensates");
     rig.assert_compensated(&bob.id, "A-1-2", "event_cancelled")
         .await;
-    assert_eq!(rig.payments.totals().refunds, 1);
+    assert_eq!(rig.payments.totals().await.refunds, 1);
 }
 
 /// The cancellation lands between the tickets and the confirmation, and nobody has told the
@@ -356,7 +501,7 @@ pub async fn a_checked_out_buyer_keeps_the_seat_while_the_saga_runs(a: Adapters)
     rig.clock.advance(Duration::minutes(11));
     assert!(rig.hold("cy", "A-1-2").await.unwrap_err().contains("A-1-2"));
     assert!(rig.run(&bob.id).await, "the saga confirms");
-    assert_eq!(rig.payments.net(bob.id.as_str()), 4500);
+    assert_eq!(rig.payments.net(bob.id.as_str()).await, 4500);
     assert!(matches!(rig.seat("A-1-2").await, Some((UnitState::Sold, h)) if h == bob.hold_id));
 }
 
@@ -372,8 +517,8 @@ pub async fn a_saga_past_its_deadline_refunds_if_the_seat_was_taken(a: Adapters)
     let b = rig.booking(&bob.id).await;
     assert_eq!(b.status, BookingStatus::Failed);
     assert_eq!(b.reason.as_deref(), Some("seats_taken"));
-    assert_eq!(rig.payments.net(bob.id.as_str()), 0);
-    assert_eq!(rig.payments.totals().refunds, 1);
+    assert_eq!(rig.payments.net(bob.id.as_str()).await, 0);
+    assert_eq!(rig.payments.totals().await.refunds, 1);
     assert!(matches!(rig.seat("A-1-2").await, Some((UnitState::Held, h)) if h == cy));
 }
 
@@ -487,8 +632,8 @@ pub async fn a_cancellation_cut_short_leaves_no_valid_ticket_for_a_seat_on_sale(
         assert_eq!(done.status, BookingStatus::Cancelled);
         assert_eq!(done.reason.as_deref(), Some("cancelled_by_buyer"));
     }
-    assert_eq!(rig.payments.net(ann.id.as_str()), 0);
-    assert_eq!(rig.payments.totals().refunds, 1);
+    assert_eq!(rig.payments.net(ann.id.as_str()).await, 0);
+    assert_eq!(rig.payments.totals().await.refunds, 1);
     assert_eq!(rig.seat("A-1-1").await, None);
     let kinds: Vec<String> = rig
         .a
@@ -537,7 +682,7 @@ pub async fn lambda_failures_are_retried_not_compensated(a: Adapters) {
             BookingStatus::Confirmed,
             "{error}"
         );
-        assert_eq!(rig.payments.net(b.id.as_str()), 4500, "{error}");
+        assert_eq!(rig.payments.net(b.id.as_str()).await, 4500, "{error}");
     }
 }
 
@@ -575,7 +720,11 @@ pub async fn a_compensation_that_keeps_failing_ends_in_needs_attention(a: Adapte
     let stuck = rig.booking(&b.id).await;
     assert_eq!(stuck.status, BookingStatus::NeedsAttention);
     assert_eq!(stuck.reason.as_deref(), Some("compensation_failed"));
-    assert_eq!(rig.payments.net(b.id.as_str()), 0, "nothing was charged");
+    assert_eq!(
+        rig.payments.net(b.id.as_str()).await,
+        0,
+        "nothing was charged"
+    );
 }
 
 /// Checkout stored the booking and died before starting its saga: the sweeper starts it, well

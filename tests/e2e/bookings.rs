@@ -24,8 +24,8 @@ fn booking_id(b: &Value) -> String {
 }
 
 /// Money the provider kept for a booking (the booking id is its idempotency key).
-fn kept(app: &TestApp, booking: &str) -> i64 {
-    app.payments.net(booking)
+async fn kept(app: &TestApp, booking: &str) -> i64 {
+    app.payments.net(booking).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -46,8 +46,8 @@ async fn a_fan_checks_out_and_gets_pdf_tickets_with_a_verifiable_qr_by_email() {
     assert_eq!(booking["total"], 2 * 4500);
     let tickets = booking["tickets"].as_array().unwrap();
     assert_eq!(tickets.len(), 2);
-    assert_eq!(kept(&app, &id), 2 * 4500);
-    assert_eq!(app.payments.totals().charges, 1);
+    assert_eq!(kept(&app, &id).await, 2 * 4500);
+    assert_eq!(app.payments.totals().await.charges, 1);
 
     // Each ticket is a real PDF whose QR code carries a ticket signed with our keys.
     let files = app.ports.files.clone().unwrap();
@@ -110,7 +110,7 @@ async fn a_fan_checks_out_and_gets_pdf_tickets_with_a_verifiable_qr_by_email() {
     let (status, again) = app.checkout(&fan, &hold, cards::SUCCESS, None).await;
     assert_eq!(status, 200, "{again}");
     assert_eq!(booking_id(&again), id);
-    assert_eq!(app.payments.totals().charges, 1);
+    assert_eq!(app.payments.totals().await.charges, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -141,7 +141,7 @@ async fn every_test_card_ends_confirmed_or_failed_with_money_and_seats_settled()
         let email = format!("fan-card-{n}@fans.example");
         if let Some(reason) = reason {
             assert_eq!(b["reason"], reason, "{card}");
-            assert_eq!(kept(&app, &id), 0, "{card}: nothing kept");
+            assert_eq!(kept(&app, &id).await, 0, "{card}: nothing kept");
             assert_eq!(seats[&seat], "available", "{card}: seat released");
             assert_eq!(b["tickets"], json!([]));
             assert_eq!(
@@ -150,17 +150,17 @@ async fn every_test_card_ends_confirmed_or_failed_with_money_and_seats_settled()
             );
             assert_eq!(app.published_about(&id), ["BookingFailed"]);
         } else {
-            assert_eq!(kept(&app, &id), 4500, "{card}: charged once");
+            assert_eq!(kept(&app, &id).await, 4500, "{card}: charged once");
             assert_eq!(seats[&seat], "sold");
             assert_eq!(app.emails_to(&email, "Your tickets"), 1);
         }
-        let charge = app.payments.charge_for(&id);
+        let charge = app.payments.entry(&id).await;
         assert!(
             charge.is_none() || charge.as_ref().unwrap().amount == 4500,
             "{card}: one charge of the total"
         );
     }
-    let t = app.payments.totals();
+    let t = app.payments.totals().await;
     // Two confirmed, no failed booking was charged (declines take nothing).
     assert_eq!((t.charges, t.refunds), (2, 0));
 }
@@ -220,13 +220,13 @@ async fn a_late_payment_gets_the_seats_if_still_free_and_is_refunded_if_not() {
     let free = app.settled_booking(&late, &booking_id(&free)).await;
     let taken = app.settled_booking(&unlucky, &booking_id(&taken)).await;
     assert_eq!(free["status"], "confirmed", "{free}");
-    assert_eq!(kept(&app, &booking_id(&free)), 4500);
+    assert_eq!(kept(&app, &booking_id(&free)).await, 4500);
     assert_eq!(taken["status"], "failed", "{taken}");
     assert_eq!(taken["reason"], "seats_taken");
     assert_eq!(taken["refunded"], true);
-    assert_eq!(kept(&app, &booking_id(&taken)), 0);
+    assert_eq!(kept(&app, &booking_id(&taken)).await, 0);
     assert!(
-        app.payments.charge_for(&booking_id(&taken)).is_some(),
+        app.payments.entry(&booking_id(&taken)).await.is_some(),
         "it was charged, then refunded"
     );
 
@@ -281,7 +281,7 @@ async fn a_fan_cancels_a_booking_and_is_refunded_and_the_seats_go_back_on_sale()
     assert_eq!(cancelled["reason"], "cancelled_by_buyer");
     assert_eq!(cancelled["refunded"], true);
     assert_eq!(cancelled["tickets"][0]["status"], "void");
-    assert_eq!(kept(&app, &id), 0);
+    assert_eq!(kept(&app, &id).await, 0);
     let (seats, _) = app.seat_states(&event).await;
     assert_eq!(seats["A-1-4"], "available");
     app.drain_outbox().await;
@@ -299,7 +299,7 @@ async fn a_fan_cancels_a_booking_and_is_refunded_and_the_seats_go_back_on_sale()
         .send("POST", &format!("/bookings/{id}/cancel"), Some(&fan), None)
         .await;
     assert_eq!(status, 200, "{again}");
-    assert_eq!(app.payments.totals().refunds, 1);
+    assert_eq!(app.payments.totals().await.refunds, 1);
     app.drain_outbox().await;
     assert_eq!(
         app.emails_to("fan-cancel@fans.example", "Booking cancelled"),
@@ -386,7 +386,7 @@ async fn an_organiser_cancels_the_event_and_every_booking_is_refunded_and_emaile
             .await;
         assert_eq!(b["status"], "cancelled");
         assert_eq!(b["reason"], "event_cancelled");
-        assert_eq!(kept(&app, id), 0);
+        assert_eq!(kept(&app, id).await, 0);
         assert_eq!(
             app.emails_to(&format!("fan-ev-{n}@fans.example"), "Booking cancelled"),
             1
@@ -412,7 +412,7 @@ async fn an_organiser_cancels_the_event_and_every_booking_is_refunded_and_emaile
         "{again}"
     );
     assert_eq!(again["cancellation"], progress, "nothing more to do");
-    assert_eq!(app.payments.totals().refunds, 3);
+    assert_eq!(app.payments.totals().await.refunds, 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -537,7 +537,7 @@ async fn the_same_checkout_twenty_times_at_once_books_and_charges_once() {
     let id = booking_id(&answers[0].1);
     let b = app.settled_booking(&fan, &id).await;
     assert_eq!(b["status"], "confirmed");
-    assert_eq!(app.payments.totals().charges, 1);
+    assert_eq!(app.payments.totals().await.charges, 1);
     let (_, mine) = app.send("GET", "/me/bookings", Some(&fan), None).await;
     assert_eq!(mine["bookings"].as_array().unwrap().len(), 1);
 
@@ -608,7 +608,7 @@ async fn the_same_checkout_twenty_times_at_once_books_and_charges_once() {
         status, 200,
         "the hold was already checked out: same booking"
     );
-    assert_eq!(app.payments.totals().charges, 1);
+    assert_eq!(app.payments.totals().await.charges, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -785,7 +785,7 @@ async fn bad_booking_requests_get_clear_errors_and_book_nothing() {
     }
     let (_, mine) = app.send("GET", "/me/bookings", Some(&fan), None).await;
     assert_eq!(mine["bookings"], json!([]));
-    assert_eq!(app.payments.totals().charge_calls, 0);
+    assert_eq!(app.payments.totals().await.charge_calls, 0);
     // The hold is untouched and can still be checked out.
     let (status, _) = app.checkout(&fan, &hold, cards::SUCCESS, None).await;
     assert_eq!(status, 202);

@@ -6,7 +6,7 @@
 use serde_json::Value;
 use stagepass_api::Role;
 use stagepass_domain::ManualClock;
-use stagepass_domain::bookings::payments::{SimulatedPayments, cards};
+use stagepass_domain::bookings::payments::cards;
 use stagepass_local::LocalOptions;
 use stagepass_local::asl::Outcome;
 use stagepass_local::saga::Fault;
@@ -14,7 +14,7 @@ use stagepass_tests::{TestApp, buyer_token, event_body, in_days};
 use std::path::Path;
 use std::sync::Arc;
 
-async fn manual_saga_app(dir: &Path, payments: Option<Arc<SimulatedPayments>>) -> TestApp {
+async fn manual_saga_app(dir: &Path) -> TestApp {
     TestApp::start_system(
         dir,
         Default::default(),
@@ -24,7 +24,6 @@ async fn manual_saga_app(dir: &Path, payments: Option<Arc<SimulatedPayments>>) -
         LocalOptions {
             auto_run_saga: false,
             delay_scale: 0.0,
-            payments,
             ..Default::default()
         },
     )
@@ -69,7 +68,11 @@ async fn assert_settled(app: &TestApp, event: &str, seat: &str, b: &Value, case:
     match b["status"].as_str().unwrap() {
         "confirmed" => {
             assert_eq!(b["tickets"].as_array().unwrap().len(), 1, "{case}");
-            assert_eq!(app.payments.net(id), 4500, "{case}: charged exactly once");
+            assert_eq!(
+                app.payments.net(id).await,
+                4500,
+                "{case}: charged exactly once"
+            );
             assert_eq!(seats[seat], "sold", "{case}");
             assert_eq!(
                 app.emails_to(
@@ -81,7 +84,7 @@ async fn assert_settled(app: &TestApp, event: &str, seat: &str, b: &Value, case:
             );
         }
         "failed" => {
-            assert_eq!(app.payments.net(id), 0, "{case}: nothing kept");
+            assert_eq!(app.payments.net(id).await, 0, "{case}: nothing kept");
             assert_eq!(seats[seat], "available", "{case}: seat released");
             assert_eq!(
                 app.emails_to(
@@ -99,7 +102,7 @@ async fn assert_settled(app: &TestApp, event: &str, seat: &str, b: &Value, case:
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_forward_step_fault_ends_confirmed_or_refunded_and_released() {
     let dir = tempfile::tempdir().unwrap();
-    let app = manual_saga_app(dir.path(), None).await;
+    let app = manual_saga_app(dir.path()).await;
     let org = app.account_token(Role::Organiser).await;
     let event = app
         .published_event(&org, &event_body("York", "concert", in_days(10), 4, 6, 0))
@@ -137,22 +140,24 @@ async fn every_forward_step_fault_ends_confirmed_or_refunded_and_released() {
     }
     // Across all 20 runs: one charge at most per booking, and the money kept is exactly
     // the confirmed bookings' totals.
-    let t = app.payments.totals();
+    let t = app.payments.totals().await;
     assert!(t.charges <= n, "{t:?}");
-    let net_total: i64 = app
-        .bus
-        .published()
-        .iter()
-        .filter(|e| e.kind == "BookingConfirmed")
-        .map(|e| app.payments.net(e.detail["booking_id"].as_str().unwrap()))
-        .sum();
+    let mut net_total = 0;
+    for e in app.bus.published() {
+        if e.kind == "BookingConfirmed" {
+            net_total += app
+                .payments
+                .net(e.detail["booking_id"].as_str().unwrap())
+                .await;
+        }
+    }
     assert_eq!(net_total, expected_kept);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn compensation_survives_its_own_faults() {
     let dir = tempfile::tempdir().unwrap();
-    let app = manual_saga_app(dir.path(), None).await;
+    let app = manual_saga_app(dir.path()).await;
     let org = app.account_token(Role::Organiser).await;
     let event = app
         .published_event(&org, &event_body("Bath", "concert", in_days(10), 3, 6, 0))
@@ -180,13 +185,13 @@ async fn compensation_survives_its_own_faults() {
             assert_eq!(b["status"], "failed", "{case}: {b}");
             assert_eq!(b["refunded"], true, "{case}");
             assert!(
-                app.payments.charge_for(&id).is_some(),
+                app.payments.entry(&id).await.is_some(),
                 "{case}: it was charged"
             );
             assert_settled(&app, &event, &seat, &b, &case).await;
         }
     }
-    let t = app.payments.totals();
+    let t = app.payments.totals().await;
     assert_eq!((t.charges, t.refunds), (n, n), "every charge refunded once");
 }
 
@@ -195,7 +200,7 @@ async fn compensation_survives_its_own_faults() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_restarted_server_finishes_a_saga_cut_short_without_charging_twice() {
     let dir = tempfile::tempdir().unwrap();
-    let app = manual_saga_app(dir.path(), None).await;
+    let app = manual_saga_app(dir.path()).await;
     let org = app.account_token(Role::Organiser).await;
     let event = app
         .published_event(&org, &event_body("Hull", "concert", in_days(10), 1, 4, 0))
@@ -203,20 +208,20 @@ async fn a_restarted_server_finishes_a_saga_cut_short_without_charging_twice() {
     let (fan, id) = pending_booking(&app, &event, "A-1-1", cards::TIMEOUT).await;
     app.saga.inject("charge-payment", Fault::CrashAfter);
     assert_eq!(app.saga.execute(&id).await.unwrap(), Outcome::Crashed);
-    let payments = app.payments.clone();
     assert_eq!(
-        payments.net(&id),
+        app.payments.net(&id).await,
         4500,
         "the card was charged before the crash"
     );
     app.stop().await;
 
-    let app = manual_saga_app(dir.path(), Some(payments.clone())).await;
+    // The provider's ledger is in the store: the restarted server sees the charge.
+    let app = manual_saga_app(dir.path()).await;
     assert_eq!(app.saga.resume().await.unwrap(), 1);
     let b = app.settled_booking(&fan, &id).await;
     assert_eq!(b["status"], "confirmed", "{b}");
     assert_settled(&app, &event, "A-1-1", &b, "restart").await;
-    assert_eq!(payments.totals().charges, 1);
+    assert_eq!(app.payments.totals().await.charges, 1);
     // Starting the same execution again does nothing.
     assert_eq!(app.saga.resume().await.unwrap(), 0);
 }
@@ -226,7 +231,7 @@ async fn a_restarted_server_finishes_a_saga_cut_short_without_charging_twice() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_saga_for_an_event_cancelled_meanwhile_fails_without_keeping_money() {
     let dir = tempfile::tempdir().unwrap();
-    let app = manual_saga_app(dir.path(), None).await;
+    let app = manual_saga_app(dir.path()).await;
     let org = app.account_token(Role::Organiser).await;
     let event = app
         .published_event(&org, &event_body("Ely", "concert", in_days(10), 1, 4, 0))
@@ -242,8 +247,12 @@ async fn a_saga_for_an_event_cancelled_meanwhile_fails_without_keeping_money() {
     let b = app.settled_booking(&fan, &id).await;
     assert_eq!(b["status"], "failed", "{b}");
     assert_eq!(b["reason"], "event_cancelled");
-    assert_eq!(app.payments.net(&id), 0);
-    assert_eq!(app.payments.totals().charges, 0, "nothing was charged");
+    assert_eq!(app.payments.net(&id).await, 0);
+    assert_eq!(
+        app.payments.totals().await.charges,
+        0,
+        "nothing was charged"
+    );
 }
 
 /// A restart with sagas cut short while the payment provider is down: the server answers at
@@ -253,7 +262,7 @@ async fn a_saga_for_an_event_cancelled_meanwhile_fails_without_keeping_money() {
 async fn a_restarted_server_answers_at_once_and_resumes_sagas_in_the_background() {
     use stagepass_domain::{BookingId, BookingStatus, BookingStore};
     let dir = tempfile::tempdir().unwrap();
-    let app = manual_saga_app(dir.path(), None).await;
+    let app = manual_saga_app(dir.path()).await;
     let org = app.account_token(Role::Organiser).await;
     let event = app
         .published_event(&org, &event_body("Leek", "concert", in_days(10), 1, 4, 0))

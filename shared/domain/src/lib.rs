@@ -16,8 +16,8 @@ pub mod notifications;
 
 pub use bookings::{
     Booking, BookingError, BookingId, BookingStatus, BookingStore, BookingStoreError, PaymentError,
-    PaymentMethod, PaymentProvider, PaymentState, PrintedTicket, Ticket, TicketClaims, TicketFiles,
-    TicketRenderer, TicketSigner, TicketStatus, Workflow,
+    PaymentMethod, PaymentOrder, PaymentProvider, PaymentState, PrintedTicket, Ticket,
+    TicketClaims, TicketFiles, TicketRenderer, TicketSigner, TicketStatus, Workflow,
 };
 pub use catalog::{
     CancellationQueue, CatalogError, CatalogStoreError, Category, Event, EventCatalog,

@@ -37,8 +37,8 @@ const OUTBOX_TTL_DAYS: i64 = 30;
 
 #[derive(Clone)]
 pub struct DynamoBookings {
-    client: Client,
-    table: String,
+    pub(crate) client: Client,
+    pub(crate) table: String,
     /// The events table, for writes conditional on a booking's event (see
     /// [`BookingStore::update_unless_event_cancelled`]); only the functions making those
     /// are given it.

@@ -14,6 +14,7 @@ mod bookings;
 mod catalog;
 mod identity;
 mod inventory;
+mod payments;
 
 pub use bookings::{DynamoBookings, outbox_event};
 pub use catalog::DynamoCatalog;

@@ -11,6 +11,7 @@ mod bookings;
 mod catalog;
 mod identity;
 mod inventory;
+mod payments;
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -35,6 +36,7 @@ impl EmbeddedStore {
         txn.open_table(identity::FAMILIES).map_err(fail)?;
         txn.open_table(identity::RATES).map_err(fail)?;
         bookings::create_tables(&txn)?;
+        payments::create_tables(&txn)?;
         txn.commit().map_err(fail)?;
         Ok(Self { db: Arc::new(db) })
     }

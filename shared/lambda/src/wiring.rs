@@ -6,14 +6,13 @@ use async_trait::async_trait;
 use stagepass_api::Tokens;
 use stagepass_api::settings::{self, Lookup};
 use stagepass_api::wiring::{Limits, Wiring, WiringError};
-use stagepass_domain::bookings::payments::SimulatedPayments;
 use stagepass_domain::{
     BookingStore, CancellationQueue, Clock, EventBus, EventCatalog, HoldSettings, IdempotencyStore,
     IdentitySettings, IdentityStore, Mailer, PaymentProvider, RateLimiter, SeatInventory,
     SystemClock, TicketFiles, Workflow,
 };
 use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 type Env = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
@@ -28,7 +27,7 @@ pub struct EnvWiring {
     required: Mutex<BTreeSet<String>>,
     optional: Mutex<BTreeSet<String>>,
     #[cfg(feature = "dynamodb")]
-    dynamodb: OnceLock<aws_sdk_dynamodb::Client>,
+    dynamodb: std::sync::OnceLock<aws_sdk_dynamodb::Client>,
 }
 
 impl EnvWiring {
@@ -51,7 +50,7 @@ impl EnvWiring {
             required: Mutex::default(),
             optional: Mutex::default(),
             #[cfg(feature = "dynamodb")]
-            dynamodb: OnceLock::new(),
+            dynamodb: std::sync::OnceLock::new(),
         };
         if let Some(endpoint) = wiring.optional(ENDPOINT) {
             wiring.config = wiring.config.into_builder().endpoint_url(endpoint).build();
@@ -167,13 +166,6 @@ fn missing_feature(feature: &str) -> WiringError {
     ))
 }
 
-/// The payment provider. Only the simulator exists so far; it lives in the container, so a
-/// deployed stack with it is a demo (a real provider keeps its idempotency keys itself).
-fn payments() -> Arc<dyn PaymentProvider> {
-    static SIMULATED: OnceLock<Arc<SimulatedPayments>> = OnceLock::new();
-    SIMULATED.get_or_init(Default::default).clone()
-}
-
 #[async_trait]
 impl Wiring for EnvWiring {
     #[cfg(feature = "dynamodb")]
@@ -232,8 +224,15 @@ impl Wiring for EnvWiring {
         Err(missing_feature("dynamodb"))
     }
 
+    /// The simulated provider, its ledger in the bookings table (`BOOKINGS_TABLE`).
+    #[cfg(feature = "dynamodb")]
     fn payments(&self) -> Result<Arc<dyn PaymentProvider>, WiringError> {
-        Ok(payments())
+        use stagepass_domain::bookings::payments::SimulatedPayments;
+        Ok(Arc::new(SimulatedPayments::new(self.bookings_table()?)))
+    }
+    #[cfg(not(feature = "dynamodb"))]
+    fn payments(&self) -> Result<Arc<dyn PaymentProvider>, WiringError> {
+        Err(missing_feature("dynamodb"))
     }
 
     #[cfg(feature = "s3")]

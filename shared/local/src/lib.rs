@@ -84,9 +84,6 @@ pub struct LocalOptions {
     pub auto_run_saga: bool,
     /// Multiplies ASL Wait and Retry intervals: 1.0 is real time, 0.0 never sleeps.
     pub delay_scale: f64,
-    /// The payment provider outlives a restart of our process (it is someone else's
-    /// service): tests pass the same one to the restarted system.
-    pub payments: Option<Arc<SimulatedPayments>>,
     /// The server's own address: emails link to bookings there.
     pub public_url: String,
 }
@@ -96,7 +93,6 @@ impl Default for LocalOptions {
         Self {
             auto_run_saga: true,
             delay_scale: 1.0,
-            payments: None,
             public_url: stagepass_api::wiring::LOCAL_PUBLIC_URL.into(),
         }
     }
@@ -135,7 +131,9 @@ pub async fn build_system(
     let store = EmbeddedStore::open(&data_dir.join("store"))?;
     let shared = Arc::new(store.clone());
     let tokens = Arc::new(Tokens::from_key_set(keys)?);
-    let payments = options.payments.unwrap_or_default();
+    // The simulated provider's ledger is in the store: it outlives a restart, as a real
+    // provider's would.
+    let payments = Arc::new(SimulatedPayments::new(shared.clone()));
     // Keys start with `tickets/`, so the PDFs land in `<data>/tickets/<booking>/`.
     let files = Arc::new(FolderFiles::new(data_dir));
     let bus = Arc::new(LocalBus::default());

@@ -4,7 +4,7 @@
 use super::changes::{change, hold_of};
 use super::error::BookingError;
 use super::models::{Booking, BookingId, BookingStatus, PaymentState, TicketStatus};
-use super::ports::{BookingStore, PaymentProvider};
+use super::ports::{BookingStore, PaymentOrder, PaymentProvider};
 use super::queries::visible_booking;
 use crate::clock::Clock;
 use crate::error::{InfraError, unavailable};
@@ -51,7 +51,7 @@ impl Settlement {
         let refund_id = match booking.charge_id() {
             Some(_) => self
                 .payments
-                .refund(booking.id.as_str())
+                .refund(&PaymentOrder::of(&booking))
                 .await
                 .map_err(unavailable)?,
             None => None,

@@ -19,6 +19,6 @@ pub use models::{
     TicketClaims, TicketStatus,
 };
 pub use ports::{
-    BookingStore, BookingStoreError, PaymentError, PaymentProvider, TicketFiles, TicketRenderer,
-    TicketSigner, Workflow,
+    BookingStore, BookingStoreError, PaymentError, PaymentOrder, PaymentProvider, TicketFiles,
+    TicketRenderer, TicketSigner, Workflow,
 };

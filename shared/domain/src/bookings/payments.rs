@@ -1,15 +1,19 @@
-//! The simulated payment provider for `make run` and the tests: test payment method tokens
-//! (Stripe's, plus two of its own) choose what happens, and every charge and refund is counted
-//! so tests can prove nobody paid twice.
+//! The simulated payment provider for `make run`, the tests and a demo deployment: test
+//! payment method tokens (Stripe's, plus two of its own) choose what happens.
 //!
-//! It keeps Stripe's rule that one idempotency key acts once. A real provider is another
-//! adapter of [`PaymentProvider`]; nothing else changes.
+//! Its ledger is kept in the store ([`PaymentLedger`]: DynamoDB deployed, redb locally), one
+//! entry per order, changed only by compare-and-set: charge-payment and refund-payment run in
+//! different functions and containers and still see one ledger, and it keeps Stripe's rules
+//! (one order takes money once; a refund closes the order, so a late charge is refused).
+//! A real provider is another adapter of [`PaymentProvider`]; nothing else changes.
 
-use super::ports::{PaymentError, PaymentProvider};
+use super::ports::{PaymentError, PaymentOrder, PaymentProvider};
 use crate::bookings::models::PaymentMethod;
+use crate::error::InfraError;
 use async_trait::async_trait;
-use std::collections::HashMap;
-use std::sync::Mutex;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Test payment methods (any other `pm_…` token is also accepted and succeeds). The first
 /// four are Stripe's test ids; the last two exist only here, for failures Stripe's test mode
@@ -27,68 +31,198 @@ pub mod cards {
     pub const PROVIDER_DOWN: &str = "pm_sim_providerDown";
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SimulatedCharge {
-    pub id: String,
+/// What the simulated provider knows about one order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerEntry {
     pub amount: i64,
     pub currency: String,
+    /// Charge attempts so far (the methods that fail a first attempt count them).
+    pub attempts: u32,
+    pub charge: Option<String>,
     pub refund: Option<String>,
+    /// Closed by a refund: no money is taken for this order any more.
+    pub closed: bool,
 }
 
-#[derive(Default)]
-struct Ledger {
-    charges: HashMap<String, SimulatedCharge>,
-    attempts: HashMap<String, u32>,
-    charge_calls: u64,
-    refund_calls: u64,
-    next: u64,
+impl LedgerEntry {
+    fn open(order: &PaymentOrder) -> Self {
+        Self {
+            amount: order.amount,
+            currency: order.currency.clone(),
+            attempts: 0,
+            charge: None,
+            refund: None,
+            closed: false,
+        }
+    }
+
+    /// Money kept: the charge unless refunded.
+    pub fn net(&self) -> i64 {
+        match (&self.charge, &self.refund) {
+            (Some(_), None) => self.amount,
+            _ => 0,
+        }
+    }
 }
 
-#[derive(Default)]
+/// Where the simulator keeps its ledger.
+#[async_trait]
+pub trait PaymentLedger: Send + Sync {
+    /// The entry for `key` and its version, if there is one.
+    async fn entry(&self, key: &str) -> Result<Option<(LedgerEntry, u64)>, InfraError>;
+
+    /// Stores `entry` as version `version + 1` if `key` is still at `version` (`None`: has no
+    /// entry): false, and nothing written, if another writer got there first.
+    async fn put(
+        &self,
+        key: &str,
+        entry: &LedgerEntry,
+        version: Option<u64>,
+    ) -> Result<bool, InfraError>;
+
+    /// Every entry (tests and the benchmark count them).
+    async fn entries(&self) -> Result<Vec<(String, LedgerEntry)>, InfraError>;
+}
+
 pub struct SimulatedPayments {
-    ledger: Mutex<Ledger>,
+    ledger: Arc<dyn PaymentLedger>,
+    charge_calls: AtomicU64,
+    refund_calls: AtomicU64,
 }
 
 /// What the provider has done, for tests and the benchmark.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentTotals {
-    /// Charges that took money (one per key at most, by construction of the key rule).
+    /// Orders that took money (one charge per order at most, by the ledger's rule).
     pub charges: usize,
     pub refunds: usize,
+    /// Calls made through this instance.
     pub charge_calls: u64,
     pub refund_calls: u64,
 }
 
-impl SimulatedPayments {
-    pub fn new() -> Self {
-        Self::default()
-    }
+/// What one call decided: the entry to store (if it changed) and the answer.
+type Decision<T> = (Option<LedgerEntry>, Result<T, PaymentError>);
 
-    pub fn totals(&self) -> PaymentTotals {
-        let l = self.ledger.lock().expect("ledger lock");
-        PaymentTotals {
-            charges: l.charges.len(),
-            refunds: l.charges.values().filter(|c| c.refund.is_some()).count(),
-            charge_calls: l.charge_calls,
-            refund_calls: l.refund_calls,
+fn new_id(prefix: &str) -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    format!("{prefix}_sim_{}", &id[..16])
+}
+
+/// The charge rules, on the order's entry as it is now.
+fn decide_charge(
+    entry: Option<LedgerEntry>,
+    order: &PaymentOrder,
+    method: &str,
+) -> Decision<String> {
+    let mut e = entry.unwrap_or_else(|| LedgerEntry::open(order));
+    if e.closed {
+        return (
+            None,
+            Err(PaymentError::Declined("payment_cancelled".into())),
+        );
+    }
+    if let Some(id) = &e.charge {
+        return (None, Ok(id.clone()));
+    }
+    e.attempts += 1;
+    let failed = match method {
+        cards::DECLINED => Some(PaymentError::Declined("card_declined".into())),
+        cards::INSUFFICIENT_FUNDS => Some(PaymentError::Declined("insufficient_funds".into())),
+        cards::PROVIDER_DOWN => Some(PaymentError::Transient("processing_error".into())),
+        cards::TRANSIENT_ERROR if e.attempts == 1 => {
+            Some(PaymentError::Transient("processing_error".into()))
+        }
+        _ => None,
+    };
+    if let Some(failed) = failed {
+        return (Some(e), Err(failed));
+    }
+    let id = new_id("ch");
+    e.charge = Some(id.clone());
+    let answer = match method == cards::TIMEOUT && e.attempts == 1 {
+        // Charged, but the caller never hears it.
+        true => Err(PaymentError::Timeout),
+        false => Ok(id),
+    };
+    (Some(e), answer)
+}
+
+/// The refund rules: close the order, refund a charge once.
+fn decide_refund(entry: Option<LedgerEntry>, order: &PaymentOrder) -> Decision<Option<String>> {
+    let mut e = entry.unwrap_or_else(|| LedgerEntry::open(order));
+    if e.closed && (e.charge.is_none() || e.refund.is_some()) {
+        return (None, Ok(e.refund));
+    }
+    e.closed = true;
+    if e.charge.is_some() {
+        e.refund = Some(new_id("re"));
+    }
+    let refund = e.refund.clone();
+    (Some(e), Ok(refund))
+}
+
+impl SimulatedPayments {
+    pub fn new(ledger: Arc<dyn PaymentLedger>) -> Self {
+        Self {
+            ledger,
+            charge_calls: AtomicU64::new(0),
+            refund_calls: AtomicU64::new(0),
         }
     }
 
-    /// The charge made with `key`, if any.
-    pub fn charge_for(&self, key: &str) -> Option<SimulatedCharge> {
-        self.ledger
-            .lock()
-            .expect("ledger lock")
-            .charges
-            .get(key)
-            .cloned()
+    /// Applies `decide` to the order's entry with compare-and-set, again if another call
+    /// changed the entry meanwhile.
+    async fn change<T>(
+        &self,
+        key: &str,
+        decide: impl Fn(Option<LedgerEntry>) -> Decision<T>,
+    ) -> Result<T, PaymentError> {
+        let unavailable = |e: InfraError| PaymentError::Transient(format!("ledger: {}", e.0));
+        for _ in 0..20 {
+            let current = self.ledger.entry(key).await.map_err(unavailable)?;
+            let version = current.as_ref().map(|(_, v)| *v);
+            let (write, answer) = decide(current.map(|(e, _)| e));
+            match write {
+                None => return answer,
+                Some(entry) => {
+                    if self
+                        .ledger
+                        .put(key, &entry, version)
+                        .await
+                        .map_err(unavailable)?
+                    {
+                        return answer;
+                    }
+                }
+            }
+        }
+        Err(PaymentError::Transient("ledger entry kept changing".into()))
+    }
+
+    pub async fn totals(&self) -> PaymentTotals {
+        let entries = self.entries().await;
+        PaymentTotals {
+            charges: entries.iter().filter(|(_, e)| e.charge.is_some()).count(),
+            refunds: entries.iter().filter(|(_, e)| e.refund.is_some()).count(),
+            charge_calls: self.charge_calls.load(Ordering::Relaxed),
+            refund_calls: self.refund_calls.load(Ordering::Relaxed),
+        }
+    }
+
+    async fn entries(&self) -> Vec<(String, LedgerEntry)> {
+        self.ledger.entries().await.expect("the ledger is readable")
+    }
+
+    /// The ledger entry of the order with `key`, if any.
+    pub async fn entry(&self, key: &str) -> Option<LedgerEntry> {
+        let entry = self.ledger.entry(key).await;
+        entry.expect("the ledger is readable").map(|(e, _)| e)
     }
 
     /// Money kept for `key`: the charge unless refunded.
-    pub fn net(&self, key: &str) -> i64 {
-        self.charge_for(key)
-            .filter(|c| c.refund.is_none())
-            .map_or(0, |c| c.amount)
+    pub async fn net(&self, key: &str) -> i64 {
+        self.entry(key).await.map_or(0, |e| e.net())
     }
 }
 
@@ -96,61 +230,17 @@ impl SimulatedPayments {
 impl PaymentProvider for SimulatedPayments {
     async fn charge(
         &self,
-        key: &str,
-        amount: i64,
-        currency: &str,
+        order: &PaymentOrder,
         method: &PaymentMethod,
     ) -> Result<String, PaymentError> {
-        let mut l = self.ledger.lock().expect("ledger lock");
-        l.charge_calls += 1;
-        if let Some(c) = l.charges.get(key) {
-            return Ok(c.id.clone());
-        }
-        let attempt = {
-            let a = l.attempts.entry(key.to_string()).or_insert(0);
-            *a += 1;
-            *a
-        };
-        match method.id() {
-            cards::DECLINED => return Err(PaymentError::Declined("card_declined".into())),
-            cards::INSUFFICIENT_FUNDS => {
-                return Err(PaymentError::Declined("insufficient_funds".into()));
-            }
-            cards::PROVIDER_DOWN => {
-                return Err(PaymentError::Transient("processing_error".into()));
-            }
-            cards::TRANSIENT_ERROR if attempt == 1 => {
-                return Err(PaymentError::Transient("processing_error".into()));
-            }
-            _ => {}
-        }
-        l.next += 1;
-        let id = format!("ch_sim_{:06}", l.next);
-        l.charges.insert(
-            key.to_string(),
-            SimulatedCharge {
-                id: id.clone(),
-                amount,
-                currency: currency.to_string(),
-                refund: None,
-            },
-        );
-        if method.id() == cards::TIMEOUT && attempt == 1 {
-            return Err(PaymentError::Timeout);
-        }
-        Ok(id)
+        self.charge_calls.fetch_add(1, Ordering::Relaxed);
+        self.change(&order.key, |e| decide_charge(e, order, method.id()))
+            .await
     }
 
-    async fn refund(&self, key: &str) -> Result<Option<String>, PaymentError> {
-        let mut l = self.ledger.lock().expect("ledger lock");
-        l.refund_calls += 1;
-        l.next += 1;
-        let next = l.next;
-        Ok(l.charges.get_mut(key).map(|c| {
-            c.refund
-                .get_or_insert_with(|| format!("re_sim_{next:06}"))
-                .clone()
-        }))
+    async fn refund(&self, order: &PaymentOrder) -> Result<Option<String>, PaymentError> {
+        self.refund_calls.fetch_add(1, Ordering::Relaxed);
+        self.change(&order.key, |e| decide_refund(e, order)).await
     }
 }
 
@@ -158,63 +248,61 @@ impl PaymentProvider for SimulatedPayments {
 mod tests {
     use super::*;
 
-    fn card(n: &str) -> PaymentMethod {
-        PaymentMethod::parse(n).unwrap()
-    }
-
-    #[tokio::test]
-    async fn one_key_charges_once_and_refunds_once() {
-        let p = SimulatedPayments::new();
-        let a = p
-            .charge("k", 100, "GBP", &card(cards::SUCCESS))
-            .await
-            .unwrap();
-        let b = p
-            .charge("k", 100, "GBP", &card(cards::SUCCESS))
-            .await
-            .unwrap();
-        assert_eq!(a, b);
-        assert_eq!(p.net("k"), 100);
-        let r1 = p.refund("k").await.unwrap();
-        let r2 = p.refund("k").await.unwrap();
-        assert_eq!(r1, r2);
-        assert!(r1.is_some());
-        assert_eq!(p.net("k"), 0);
-        assert_eq!(p.refund("other").await.unwrap(), None);
-        assert_eq!(p.totals().charges, 1);
-        assert_eq!(p.totals().refunds, 1);
-    }
-
-    #[tokio::test]
-    async fn test_cards_behave_as_documented() {
-        let p = SimulatedPayments::new();
-        for (n, want) in [
-            (cards::DECLINED, "card_declined"),
-            (cards::INSUFFICIENT_FUNDS, "insufficient_funds"),
-        ] {
-            assert_eq!(
-                p.charge(n, 1, "GBP", &card(n)).await,
-                Err(PaymentError::Declined(want.into()))
-            );
+    fn order() -> PaymentOrder {
+        PaymentOrder {
+            key: "k".into(),
+            amount: 100,
+            currency: "GBP".into(),
+            charge_id: None,
         }
-        let t = cards::TRANSIENT_ERROR;
-        assert!(matches!(
-            p.charge(t, 1, "GBP", &card(t)).await,
-            Err(PaymentError::Transient(_))
-        ));
-        assert!(p.charge(t, 1, "GBP", &card(t)).await.is_ok());
-        let t = cards::TIMEOUT;
+    }
+
+    /// The rules on their own (the ledgers are contract-tested in `tests/contract`).
+    #[test]
+    fn a_refund_closes_the_order_even_before_any_charge() {
+        let (closed, answer) = decide_refund(None, &order());
+        assert_eq!(answer, Ok(None));
+        let closed = closed.unwrap();
+        assert!(closed.closed);
+        let (write, answer) = decide_charge(Some(closed), &order(), cards::SUCCESS);
+        assert_eq!(write, None);
         assert_eq!(
-            p.charge(t, 5, "GBP", &card(t)).await,
-            Err(PaymentError::Timeout)
+            answer,
+            Err(PaymentError::Declined("payment_cancelled".into()))
         );
-        assert_eq!(p.net(t), 5, "the timed-out attempt did charge");
-        assert!(p.charge(t, 5, "GBP", &card(t)).await.is_ok());
-        assert_eq!(p.net(t), 5, "and the retry did not charge again");
-        let d = cards::PROVIDER_DOWN;
-        for _ in 0..3 {
-            assert!(p.charge(d, 1, "GBP", &card(d)).await.is_err());
+    }
+
+    #[test]
+    fn test_methods_fail_as_documented() {
+        for (method, want) in [
+            (
+                cards::DECLINED,
+                PaymentError::Declined("card_declined".into()),
+            ),
+            (
+                cards::INSUFFICIENT_FUNDS,
+                PaymentError::Declined("insufficient_funds".into()),
+            ),
+            (
+                cards::PROVIDER_DOWN,
+                PaymentError::Transient("processing_error".into()),
+            ),
+        ] {
+            let (write, answer) = decide_charge(None, &order(), method);
+            assert_eq!(answer, Err(want));
+            assert_eq!(write.unwrap().net(), 0);
         }
-        assert_eq!(p.net(d), 0);
+        let (first, answer) = decide_charge(None, &order(), cards::TRANSIENT_ERROR);
+        assert!(matches!(answer, Err(PaymentError::Transient(_))));
+        let (second, answer) = decide_charge(first, &order(), cards::TRANSIENT_ERROR);
+        assert!(answer.is_ok());
+        assert_eq!(second.unwrap().net(), 100);
+        let (first, answer) = decide_charge(None, &order(), cards::TIMEOUT);
+        assert_eq!(answer, Err(PaymentError::Timeout));
+        let first = first.unwrap();
+        assert_eq!(first.net(), 100, "the timed-out attempt did charge");
+        let (write, answer) = decide_charge(Some(first.clone()), &order(), cards::TIMEOUT);
+        assert_eq!(write, None, "and the retry did not charge again");
+        assert_eq!(answer.ok(), first.charge);
     }
 }

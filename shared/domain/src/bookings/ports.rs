@@ -104,21 +104,46 @@ pub enum PaymentError {
     Timeout,
 }
 
-/// A payment provider. Every call names an idempotency key; a provider must never act twice
-/// for one key (Stripe's `Idempotency-Key` has exactly this meaning).
+/// One booking's payment as the provider sees it. The booking id is the idempotency key:
+/// every call for one booking names the same payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentOrder {
+    pub key: String,
+    /// Minor units of `currency`.
+    pub amount: i64,
+    pub currency: String,
+    /// The provider's id for the charge, once the booking recorded one (a charge that timed
+    /// out may exist unrecorded: providers find it by `key`).
+    pub charge_id: Option<String>,
+}
+
+impl PaymentOrder {
+    pub fn of(booking: &Booking) -> Self {
+        Self {
+            key: booking.id.to_string(),
+            amount: booking.total,
+            currency: booking.currency.clone(),
+            charge_id: booking.charge_id().map(str::to_string),
+        }
+    }
+}
+
+/// A payment provider. A provider must never take money twice for one order (Stripe's
+/// `Idempotency-Key` and one PaymentIntent per order have exactly this meaning), and a
+/// refund closes the order: a charge arriving after it (a slow or retried charge step) is
+/// refused, so a charge and a refund racing can never leave money taken and not returned.
 #[async_trait]
 pub trait PaymentProvider: Send + Sync {
-    /// Charges `amount` minor units once per `key`. A retry returns the first charge's id.
+    /// Charges the order once. A retry returns the first charge's id; a closed order is
+    /// `Declined("payment_cancelled")`.
     async fn charge(
         &self,
-        key: &str,
-        amount: i64,
-        currency: &str,
+        order: &PaymentOrder,
         method: &PaymentMethod,
     ) -> Result<String, PaymentError>;
 
-    /// Refunds in full whatever was charged with `key`, once: `None` if nothing was.
-    async fn refund(&self, key: &str) -> Result<Option<String>, PaymentError>;
+    /// Closes the order and refunds in full whatever was charged, once: `None` if nothing was.
+    async fn refund(&self, order: &PaymentOrder) -> Result<Option<String>, PaymentError>;
 }
 
 /// Where ticket PDFs are kept (S3 deployed, a folder locally).

@@ -4,7 +4,8 @@ use crate::{SagaStep, StepInput};
 use async_trait::async_trait;
 use stagepass_domain::bookings::changes::{change, load};
 use stagepass_domain::{
-    BookingStatus, BookingStore, Clock, EventCatalog, PaymentError, PaymentProvider, PaymentState,
+    BookingStatus, BookingStore, Clock, EventCatalog, PaymentError, PaymentOrder, PaymentProvider,
+    PaymentState,
 };
 use std::sync::Arc;
 
@@ -38,12 +39,7 @@ impl SagaStep for ChargePayment {
             .ok_or(StepError::BookingCompensated)?;
         let charge_id = self
             .payments
-            .charge(
-                booking.id.as_str(),
-                booking.total,
-                &booking.currency,
-                &method,
-            )
+            .charge(&PaymentOrder::of(&booking), &method)
             .await
             .map_err(|e| match e {
                 PaymentError::Declined(code) => StepError::PaymentDeclined(code),

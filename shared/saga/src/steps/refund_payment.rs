@@ -2,7 +2,7 @@ use crate::error::StepError;
 use crate::{SagaStep, StepInput};
 use async_trait::async_trait;
 use stagepass_domain::bookings::changes::{change, load};
-use stagepass_domain::{BookingStore, Clock, PaymentProvider, PaymentState};
+use stagepass_domain::{BookingStore, Clock, PaymentOrder, PaymentProvider, PaymentState};
 use std::sync::Arc;
 
 /// Compensation: refunds whatever was charged, and stops any later charge.
@@ -41,10 +41,11 @@ impl SagaStep for RefundPayment {
             )),
         })
         .await?;
-        // Refund by key, not by charge id: a charge that timed out may exist unrecorded.
+        // The order is refunded by key (a charge that timed out may exist unrecorded) and
+        // closed: a charge step still in flight is refused by the provider from here on.
         let refund_id = self
             .payments
-            .refund(fenced.id.as_str())
+            .refund(&PaymentOrder::of(&fenced))
             .await
             .map_err(|e| StepError::PaymentUnavailable(e.to_string()))?;
         if let Some(refund_id) = refund_id {
