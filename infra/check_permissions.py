@@ -110,7 +110,15 @@ def as_list(v):
     return v if isinstance(v, list) else [v]
 
 
-def function_policies(cfn, resolve):
+def chosen(v, conditions):
+    """A statement as deployed: `Fn::If` picks a branch; `AWS::NoValue` is no statement."""
+    while isinstance(v, dict) and list(v) == ["Fn::If"]:
+        condition, yes, no = v["Fn::If"]
+        v = yes if conditions[condition] else no
+    return None if v == {"Ref": "AWS::NoValue"} else v
+
+
+def function_policies(cfn, resolve, conditions):
     """Logical id of each function (as named in SAM) → its role's resolved statements."""
     out = {}
     for fid, res in cfn["Resources"].items():
@@ -121,6 +129,9 @@ def function_policies(cfn, resolve):
         statements = []
         for policy in cfn["Resources"].get(role_id, {}).get("Properties", {}).get("Policies", []):
             for s in as_list(policy["PolicyDocument"]["Statement"]):
+                s = chosen(s, conditions)
+                if s is None:
+                    continue
                 if "NotAction" in s or "NotResource" in s:
                     raise ValueError(f"{fid}: NotAction/NotResource are not evaluated here")
                 statements.append(
@@ -222,7 +233,7 @@ def main():
     parameters = {k: v for k, v in names["refs"].items() if k in sam.get("Parameters", {})}
     cfn = transform(sam, parameters, NoManagedPolicies())
     resolve = resolver(names)
-    policies = function_policies(cfn, resolve)
+    policies = function_policies(cfn, resolve, names["conditions"])
     # SAM's implicit `Stage` stage (no OpenApiVersion) would skip every MethodSettings throttle.
     # (a Deployment with a StageName creates that stage too).
     stages = sorted(

@@ -54,7 +54,7 @@ async fn holds(contenders: usize) {
     let org = token("bench-org", Role::Organiser);
     let event = app.published_event(&org, &stadium()).await;
     let url = app.url(&format!("/events/{event}/holds"));
-    let client = reqwest::Client::builder()
+    let client = stagepass_cloud::http_client()
         .pool_max_idle_per_host(IN_FLIGHT)
         .build()
         .unwrap();

@@ -60,7 +60,7 @@ async fn every_function_runs_as_deployed_and_within_its_permissions() {
     let app = CloudApp {
         stack,
         endpoint,
-        http: reqwest::Client::new(),
+        http: stagepass_cloud::http_client().build().unwrap(),
     };
     let walked = journey::every_function(&app).await;
     println!(

@@ -171,7 +171,9 @@ async fn eventbridge_names_refused_entries_and_delivers_the_rest() {
 /// A one-state machine on the endpoint, run by moto.
 pub async fn state_machine() -> (aws_sdk_sfn::Client, String) {
     let config = sdk_config().await;
-    reqwest::Client::new()
+    stagepass_cloud::http_client()
+        .build()
+        .unwrap()
         .post(format!("{}/moto-api/config", endpoint()))
         .json(&serde_json::json!({"stepfunctions": {"execute_state_machine": true}}))
         .send()

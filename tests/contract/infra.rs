@@ -28,7 +28,13 @@ async fn files_contract(files: &dyn TicketFiles) {
     let opened = match link.strip_prefix("file://") {
         Some(path) => std::fs::read(path).unwrap(),
         None => {
-            let res = reqwest::get(&link).await.unwrap();
+            let res = stagepass_cloud::http_client()
+                .build()
+                .unwrap()
+                .get(&link)
+                .send()
+                .await
+                .unwrap();
             assert_eq!(res.status(), 200, "{link}");
             res.bytes().await.unwrap().to_vec()
         }
@@ -86,7 +92,11 @@ async fn mail_through_sesv2() {
     let (mailer, from) = crate::aws::ses_mailer().await;
     mailer_contract(&mailer, &from, |id| async move {
         // moto keeps what it sent.
-        let data = reqwest::get(format!("{}/moto-api/data.json", crate::aws::endpoint()))
+        let data = stagepass_cloud::http_client()
+            .build()
+            .unwrap()
+            .get(format!("{}/moto-api/data.json", crate::aws::endpoint()))
+            .send()
             .await
             .unwrap()
             .text()

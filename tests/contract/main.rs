@@ -13,6 +13,7 @@ mod saga;
 mod service;
 mod settings;
 mod signing_keys;
+mod stripe;
 
 use stagepass_dynamo::{DynamoBookings, DynamoCatalog, DynamoIdentity, DynamoInventory};
 use stagepass_embedded::EmbeddedStore;

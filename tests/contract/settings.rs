@@ -34,7 +34,7 @@ fn template_variables() -> BTreeMap<String, BTreeMap<String, Yaml>> {
 }
 
 /// Each function's template variables with stand-in values as deployed: the signing keys in
-/// the secret, inline keys and endpoint override empty (unset).
+/// the secret, inline keys and endpoint override empty (unset), Stripe as the provider.
 fn template_environments(secret: &str) -> BTreeMap<String, BTreeMap<String, String>> {
     template_variables()
         .into_iter()
@@ -47,6 +47,9 @@ fn template_environments(secret: &str) -> BTreeMap<String, BTreeMap<String, Stri
                         "STAGEPASS_SIGNING_KEYS" | "STAGEPASS_AWS_ENDPOINT_URL" => String::new(),
                         "STAGEPASS_HOLD_TTL_SECONDS" => "600".to_string(),
                         "PUBLIC_URL" => "https://api.example.com/live".to_string(),
+                        // The provider that needs more: its secret is then required.
+                        "PAYMENT_PROVIDER" => "stripe".to_string(),
+                        "STRIPE_API_BASE" => String::new(),
                         _ => format!("stand-in-{}", key.to_lowercase()),
                     };
                     (key, value)

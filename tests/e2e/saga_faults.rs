@@ -303,7 +303,11 @@ async fn a_restarted_server_answers_at_once_and_resumes_sagas_in_the_background(
             let _ = stopped.await;
         },
     ));
-    let answer = reqwest::get(format!("{base}/events/{event}"))
+    let answer = stagepass_cloud::http_client()
+        .build()
+        .unwrap()
+        .get(format!("{base}/events/{event}"))
+        .send()
         .await
         .unwrap();
     assert_eq!(answer.status(), 200);

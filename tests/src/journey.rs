@@ -157,7 +157,7 @@ async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
 pub async fn every_function(stack: &dyn Stack) -> Walked {
     let mut c = Client {
         stack,
-        http: reqwest::Client::new(),
+        http: stagepass_cloud::http_client().build().unwrap(),
         requests: 0,
     };
     let run = uuid::Uuid::new_v4().simple().to_string();

@@ -176,7 +176,7 @@ impl TestApp {
         }));
         Self {
             base_url: format!("http://{addr}"),
-            http: reqwest::Client::builder()
+            http: stagepass_cloud::http_client()
                 .pool_max_idle_per_host(64)
                 .build()
                 .expect("client"),
@@ -524,6 +524,7 @@ impl Service {
     }
 }
 
+pub mod fake_stripe;
 pub mod journey;
 
 #[async_trait::async_trait]

@@ -97,7 +97,7 @@ impl CloudStack {
         .map_err(|e| e.to_string())?;
 
         let calls = recorder::CallLog::create(&options.dir.join(CALLS_FILE))?;
-        let http = reqwest::Client::new();
+        let http = http_client().build().expect("the HTTP client builds");
         let mut starting = Vec::new();
         let definitions = template.functions()?;
         for f in &definitions {
@@ -278,4 +278,13 @@ impl CloudStack {
             .map(|_| ())
             .map_err(|e| e.to_string())
     }
+}
+
+/// An HTTP client builder that can be built in any binary of the workspace: building the
+/// workspace turns on reqwest's rustls support (for the Stripe adapter), and reqwest then
+/// needs a rustls crypto provider installed (aws-lc-rs, which the AWS SDK links already).
+pub fn http_client() -> reqwest::ClientBuilder {
+    // An error only means a provider is installed already.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    reqwest::Client::builder()
 }

@@ -54,7 +54,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// The demo accounts (the admin made in the table, as `stagepass-admin` does; the others by
 /// the admin through the API) and the demo event, created and published through the API.
 async fn seed(stack: &CloudStack) -> Result<String, Box<dyn std::error::Error>> {
-    let http = reqwest::Client::new();
+    let http = stagepass_cloud::http_client()
+        .build()
+        .expect("the HTTP client builds");
     let base = &stack.base_url;
     let login = |email: &'static str| {
         let http = http.clone();

@@ -159,6 +159,58 @@ impl EnvWiring {
     }
 }
 
+impl EnvWiring {
+    #[cfg(feature = "dynamodb")]
+    fn simulated_payments(&self) -> Result<Arc<dyn PaymentProvider>, WiringError> {
+        use stagepass_domain::bookings::payments::SimulatedPayments;
+        Ok(Arc::new(SimulatedPayments::new(self.bookings_table()?)))
+    }
+    #[cfg(not(feature = "dynamodb"))]
+    fn simulated_payments(&self) -> Result<Arc<dyn PaymentProvider>, WiringError> {
+        Err(missing_feature("dynamodb"))
+    }
+
+    #[cfg(feature = "stripe")]
+    fn stripe(
+        &self,
+        secret_id: String,
+        base: Option<String>,
+    ) -> Result<Arc<dyn PaymentProvider>, WiringError> {
+        let client = aws_sdk_secretsmanager::Client::new(&self.config);
+        let key_source: stagepass_stripe::KeySource = Arc::new(move || {
+            let (client, secret_id) = (client.clone(), secret_id.clone());
+            Box::pin(async move {
+                let out = client
+                    .get_secret_value()
+                    .secret_id(&secret_id)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        format!(
+                            "reading {secret_id}: {}",
+                            aws_sdk_secretsmanager::error::DisplayErrorContext(e)
+                        )
+                    })?;
+                out.secret_string()
+                    .map(|k| k.trim().to_string())
+                    .ok_or_else(|| format!("secret {secret_id} has no SecretString"))
+            })
+        });
+        let base = base.unwrap_or_else(|| stagepass_stripe::API_BASE.to_string());
+        Ok(Arc::new(stagepass_stripe::StripePayments::new(
+            base, key_source,
+        )))
+    }
+    #[cfg(not(feature = "stripe"))]
+    fn stripe(
+        &self,
+        _: String,
+        _: Option<String>,
+    ) -> Result<Arc<dyn PaymentProvider>, WiringError> {
+        Err(missing_feature("stripe"))
+    }
+}
+
 #[allow(dead_code)] // Used only in builds without some adapter feature.
 fn missing_feature(feature: &str) -> WiringError {
     WiringError(format!(
@@ -224,15 +276,21 @@ impl Wiring for EnvWiring {
         Err(missing_feature("dynamodb"))
     }
 
-    /// The simulated provider, its ledger in the bookings table (`BOOKINGS_TABLE`).
-    #[cfg(feature = "dynamodb")]
+    /// `PAYMENT_PROVIDER`: `simulated` (the default: the test payment methods, its ledger in
+    /// `BOOKINGS_TABLE`) or `stripe` (the secret key in the Secrets Manager secret named by
+    /// `STRIPE_SECRET_KEY_SECRET`, read on first use; `STRIPE_API_BASE` replaces Stripe's
+    /// address for a test server).
     fn payments(&self) -> Result<Arc<dyn PaymentProvider>, WiringError> {
-        use stagepass_domain::bookings::payments::SimulatedPayments;
-        Ok(Arc::new(SimulatedPayments::new(self.bookings_table()?)))
-    }
-    #[cfg(not(feature = "dynamodb"))]
-    fn payments(&self) -> Result<Arc<dyn PaymentProvider>, WiringError> {
-        Err(missing_feature("dynamodb"))
+        // Read whichever provider is chosen: the template declares them for both.
+        self.optional("STRIPE_SECRET_KEY_SECRET");
+        let base = self.optional("STRIPE_API_BASE");
+        match self.optional("PAYMENT_PROVIDER").as_deref() {
+            None | Some("simulated") => self.simulated_payments(),
+            Some("stripe") => self.stripe(self.required("STRIPE_SECRET_KEY_SECRET")?, base),
+            Some(other) => Err(WiringError(format!(
+                "PAYMENT_PROVIDER must be simulated or stripe, not {other:?}"
+            ))),
+        }
     }
 
     #[cfg(feature = "s3")]
