@@ -139,6 +139,10 @@ fn init_time(binary: &std::path::Path) -> Duration {
             "arn:aws:states:eu-west-2:123456789012:stateMachine:saga",
         )
         .env("EVENT_BUS_NAME", "stagepass")
+        .env(
+            "CANCELLATION_QUEUE_URL",
+            "https://sqs.eu-west-2.amazonaws.com/123456789012/cancellations",
+        )
         .env("MAIL_FROM", "tickets@example.com")
         .env("PUBLIC_URL", "https://api.example.com/live")
         .env(
@@ -150,7 +154,25 @@ fn init_time(binary: &std::path::Path) -> Duration {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("function binary starts");
-    let (mut stream, _) = listener.accept().unwrap();
+    // A function that cannot start (a setting missing here) exits without calling: say so
+    // rather than wait for it forever.
+    listener.set_nonblocking(true).unwrap();
+    let mut stream = loop {
+        match listener.accept() {
+            Ok((stream, _)) => break stream,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if let Some(status) = child.try_wait().unwrap() {
+                    panic!(
+                        "{} exited ({status}) before asking for work",
+                        binary.display()
+                    );
+                }
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            Err(e) => panic!("accept: {e}"),
+        }
+    };
+    stream.set_nonblocking(false).unwrap();
     let mut buf = [0u8; 1024];
     let mut seen = Vec::new();
     while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
