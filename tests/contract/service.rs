@@ -39,6 +39,23 @@ async fn on_sale(service: &stagepass_tests::Service, layout: Layout) -> stagepas
         .id
 }
 
+/// Section A with one row of `seats` seats, no standing area.
+fn one_row(seats: u32) -> Layout {
+    Layout {
+        sections: vec![Section {
+            id: "A".into(),
+            name: "A".into(),
+            tier: "std".into(),
+            rows: vec![Row {
+                label: "1".into(),
+                seats,
+                tier: None,
+            }],
+        }],
+        ga_areas: vec![],
+    }
+}
+
 fn service(a: &Adapters) -> Arc<stagepass_tests::Service> {
     Arc::new(stagepass_tests::service(
         a.catalog.clone(),
@@ -49,20 +66,7 @@ fn service(a: &Adapters) -> Arc<stagepass_tests::Service> {
 
 pub async fn concurrent_buyers_through_the_service_never_share_a_seat(a: Adapters) {
     let svc = service(&a);
-    let layout = Layout {
-        sections: vec![Section {
-            id: "A".into(),
-            name: "A".into(),
-            tier: "std".into(),
-            rows: vec![Row {
-                label: "1".into(),
-                seats: 10,
-                tier: None,
-            }],
-        }],
-        ga_areas: vec![],
-    };
-    let event = on_sale(&svc, layout).await;
+    let event = on_sale(&svc, one_row(10)).await;
     let mut tasks = Vec::new();
     for i in 0..60u32 {
         let seats = if i % 2 == 0 {
@@ -178,20 +182,7 @@ pub async fn a_key_used_again_after_it_expired_holds_anew(a: Adapters) {
     use stagepass_domain::{Clock, KeyUse, ManualClock};
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let svc = stagepass_tests::service(a.catalog.clone(), a.inventory.clone(), clock.clone());
-    let layout = Layout {
-        sections: vec![Section {
-            id: "A".into(),
-            name: "A".into(),
-            tier: "std".into(),
-            rows: vec![Row {
-                label: "1".into(),
-                seats: 4,
-                tier: None,
-            }],
-        }],
-        ga_areas: vec![],
-    };
-    let event = on_sale(&svc, layout).await;
+    let event = on_sale(&svc, one_row(4)).await;
     let fan = UserId::new("fan");
     let seat = |s: &str| HoldRequest {
         seats: vec![s.into()],

@@ -181,7 +181,7 @@ impl StripePayments {
         let exp = self.retries.first_delay * 2u32.saturating_pow(attempt.saturating_sub(1));
         let capped = exp.min(self.retries.max_delay);
         // Up to a quarter less, so retries from many containers do not arrive together.
-        let jitter = rand_fraction() * 0.25;
+        let jitter = rand::random::<f64>() * 0.25;
         capped.mul_f64(1.0 - jitter)
     }
 
@@ -375,11 +375,6 @@ fn card_failure(error: &StripeError) -> PaymentError {
         }
         (code, _) => PaymentError::Declined(code.to_string()),
     }
-}
-
-fn rand_fraction() -> f64 {
-    let n = uuid::Uuid::new_v4().as_u128() as u64;
-    (n >> 11) as f64 / (1u64 << 53) as f64
 }
 
 #[async_trait]
