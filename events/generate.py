@@ -13,6 +13,8 @@ HERE = pathlib.Path(__file__).parent
 EVENT_ID = "5a3e0000-0000-4000-8000-000000000001"
 FAN, ORGANISER, ADMIN, HOLD_KEY = "sample-fan", "sample-organiser", "sample-admin", "sample-hold-1"
 SAMPLE_EMAIL, SAMPLE_PASSWORD = "sample-fan@example.com", "sample-password-1"
+# Events start at most 730 days ahead (ticket keys are kept that long): the samples' date must
+# lie between today and then. Move it forward (and rerun) before it passes.
 
 
 def b64(data: bytes) -> str:
@@ -67,7 +69,7 @@ def event(resource, path, method, *, params=None, query=None, body=None, who=Non
 samples = {
     "create-event": event("/events", "/events", "POST", who=caller(ORGANISER, "organiser"), body={
         "title": "Sample Night", "description": "A sample concert", "category": "concert",
-        "venue": {"name": "Sample Hall", "city": "Sampleton"}, "starts_at": "2099-06-01T19:30:00Z",
+        "venue": {"name": "Sample Hall", "city": "Sampleton"}, "starts_at": "2028-06-01T19:30:00Z",
         "currency": "GBP", "price_tiers": TIERS, "layout": LAYOUT}),
     "update-event": event("/events/{eventId}", f"/events/{EVENT_ID}", "PATCH", params={"eventId": EVENT_ID},
                           who=caller(ORGANISER, "organiser"), body={"description": "Doors open at 19:00"}),
@@ -171,5 +173,5 @@ for name, sample in samples.items():
 (HERE / "sample-draft.json").write_text(json.dumps({
     "id": EVENT_ID, "organiser": ORGANISER, "status": "draft", "title": "Sample Draft", "description": "",
     "category": "concert", "venue": {"name": "Sample Hall", "city": "Sampleton"},
-    "starts_at": "2099-06-01T19:30:00Z", "currency": "GBP", "price_tiers": TIERS, "layout": LAYOUT,
+    "starts_at": "2028-06-01T19:30:00Z", "currency": "GBP", "price_tiers": TIERS, "layout": LAYOUT,
     "version": 1, "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"}, indent=2) + "\n")

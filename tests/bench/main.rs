@@ -146,8 +146,21 @@ fn init_time(binary: &std::path::Path) -> Duration {
         .env("MAIL_FROM", "tickets@example.com")
         .env("PUBLIC_URL", "https://api.example.com/live")
         .env(
-            "STAGEPASS_SIGNING_KEYS",
+            "ACCESS_SIGNING_KEYS",
             stagepass_tests::test_keys().to_json(),
+        )
+        .env(
+            "TICKET_SIGNING_KEYS",
+            stagepass_tests::test_ticket_keys().to_json(),
+        )
+        .env(
+            "VERIFICATION_KEYS",
+            stagepass_api::PublicKeys::of(
+                stagepass_tests::test_keys(),
+                stagepass_tests::test_ticket_keys(),
+            )
+            .unwrap()
+            .to_json(),
         )
         .env("RUST_LOG", "off")
         .stdout(std::process::Stdio::null())
@@ -208,12 +221,12 @@ async fn logins() {
         percentile(&times, 0.5).as_secs_f64() * 1e3,
         percentile(&times, 0.9).as_secs_f64() * 1e3,
     );
-    let tokens = stagepass_tests::tokens();
+    let verifier = stagepass_tests::verifier();
     let token = token("bench-fan", Role::Fan);
     let rounds = 20_000;
     let started = Instant::now();
     for _ in 0..rounds {
-        tokens.verify(&token).expect("valid");
+        verifier.verify(&token).expect("valid");
     }
     println!(
         "verify: {:.1} us per access token (EdDSA, all claims checked), {rounds} rounds",
@@ -371,7 +384,7 @@ async fn dynamo_writes(n: usize) {
     ports.files = Some(Arc::new(stagepass_local::adapters::FolderFiles::new(
         files.path(),
     )));
-    ports.tokens = Some(stagepass_tests::shared_tokens());
+    ports.keys = Some(stagepass_tests::keys());
     let steps = Steps::wire(&ports).await;
     let checkout = Checkout {
         catalog: catalog.clone(),

@@ -121,7 +121,7 @@ impl Rig {
         ports.files = Some(Arc::new(stagepass_local::adapters::FolderFiles::new(
             files.path(),
         )));
-        ports.tokens = Some(stagepass_tests::shared_tokens());
+        ports.keys = Some(stagepass_tests::keys());
         let steps = wire_steps(&ports).await.expect("the steps wire");
         let tasks = stagepass_tests::saga::Steps::wire(&ports).await;
         let started = Arc::new(StartedSagas::default());
@@ -450,6 +450,39 @@ pub async fn the_saga_runs_over_these_adapters_from_checkout_to_confirmed(a: Ada
         rig.seat("A-1-1").await,
         Some((UnitState::Sold, _))
     ));
+}
+
+/// The ticket keeps the QR it was printed with (the stored booking round-trips it), and it
+/// scans after two rotations of the ticket keys: retired ticket keys stay until the events
+/// they signed for are over.
+pub async fn a_ticket_keeps_its_printed_qr_and_scans_after_two_ticket_key_rotations(a: Adapters) {
+    use stagepass_api::{KeyUse, Keyring, Verifier};
+    let rig = Rig::new(a).await;
+    let ann = rig.pending("ann", "A-1-1").await;
+    assert!(rig.run(&ann.id).await);
+    let done = rig.booking(&ann.id).await;
+    let qr = done.tickets[0]
+        .qr
+        .clone()
+        .expect("the QR is stored with the ticket");
+    let now = chrono::Utc::now();
+    let twice = stagepass_tests::test_ticket_keys()
+        .rotated(KeyUse::Tickets, now, std::time::Duration::ZERO)
+        .and_then(|once| {
+            once.rotated(
+                KeyUse::Tickets,
+                now + chrono::Duration::days(60),
+                std::time::Duration::ZERO,
+            )
+        })
+        .unwrap();
+    let check_in = stagepass_domain::checkin::CheckIn {
+        bookings: rig.a.bookings.clone(),
+        verifier: Arc::new(Keyring::fixed(Verifier::of_key_set(&twice).unwrap())),
+        clock: rig.clock.clone(),
+    };
+    let (_, ticket) = check_in.check_in(&qr, "North").await.unwrap();
+    assert_eq!(ticket, done.tickets[0].id);
 }
 
 /// The organiser cancels after the charge: the next step refuses, the money goes back and

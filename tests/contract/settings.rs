@@ -35,7 +35,9 @@ fn template_variables() -> BTreeMap<String, BTreeMap<String, Yaml>> {
 
 /// Each function's template variables with stand-in values as deployed: the signing keys in
 /// the secret, inline keys and endpoint override empty (unset), Stripe as the provider.
-fn template_environments(secret: &str) -> BTreeMap<String, BTreeMap<String, String>> {
+fn template_environments(
+    secrets: &BTreeMap<&str, String>,
+) -> BTreeMap<String, BTreeMap<String, String>> {
     template_variables()
         .into_iter()
         .map(|(name, vars)| {
@@ -43,8 +45,11 @@ fn template_environments(secret: &str) -> BTreeMap<String, BTreeMap<String, Stri
                 .into_keys()
                 .map(|key| {
                     let value = match key.as_str() {
-                        "STAGEPASS_SIGNING_KEYS_SECRET" => secret.to_string(),
-                        "STAGEPASS_SIGNING_KEYS" | "STAGEPASS_AWS_ENDPOINT_URL" => String::new(),
+                        k if secrets.contains_key(k) => secrets[k].clone(),
+                        "ACCESS_SIGNING_KEYS"
+                        | "TICKET_SIGNING_KEYS"
+                        | "VERIFICATION_KEYS"
+                        | "STAGEPASS_AWS_ENDPOINT_URL" => String::new(),
                         "STAGEPASS_HOLD_TTL_SECONDS" => "600".to_string(),
                         "PUBLIC_URL" => "https://api.example.com/live".to_string(),
                         // The provider that needs more: its secret is then required.
@@ -73,15 +78,32 @@ async fn wire(
 #[tokio::test]
 async fn every_function_reads_exactly_the_environment_the_template_gives_it() {
     let config = stagepass_tests::aws::sdk_config().await;
-    let secret = format!("stagepass-keys-{}", uuid::Uuid::new_v4().simple());
-    aws_sdk_secretsmanager::Client::new(&config)
-        .create_secret()
-        .name(&secret)
-        .secret_string(stagepass_tests::test_keys().to_json())
-        .send()
-        .await
-        .expect("create secret");
-    let environments = template_environments(&secret);
+    let (access, tickets) = (
+        stagepass_tests::test_keys(),
+        stagepass_tests::test_ticket_keys(),
+    );
+    let mut secrets = BTreeMap::new();
+    for (variable, text) in [
+        ("ACCESS_SIGNING_KEYS_SECRET", access.to_json()),
+        ("TICKET_SIGNING_KEYS_SECRET", tickets.to_json()),
+        (
+            "VERIFICATION_KEYS_SECRET",
+            stagepass_api::PublicKeys::of(access, tickets)
+                .unwrap()
+                .to_json(),
+        ),
+    ] {
+        let secret = format!("stagepass-keys-{}", uuid::Uuid::new_v4().simple());
+        aws_sdk_secretsmanager::Client::new(&config)
+            .create_secret()
+            .name(&secret)
+            .secret_string(text)
+            .send()
+            .await
+            .expect("create secret");
+        secrets.insert(variable, secret);
+    }
+    let environments = template_environments(&secrets);
     let functions = stagepass_local::functions::ALL;
     assert_eq!(environments.len(), functions.len());
     for function in functions {

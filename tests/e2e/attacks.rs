@@ -73,8 +73,8 @@ fn attacks() -> Vec<(&'static str, Option<String>)> {
     let mut same_kid_other_key = KeySet::generate();
     same_kid_other_key.keys[0].kid = active_kid();
     same_kid_other_key.active = active_kid();
-    let impostor = stagepass_api::Tokens::from_key_set(&same_kid_other_key).unwrap();
-    let other_set = stagepass_api::Tokens::from_key_set(&KeySet::generate()).unwrap();
+    let impostor = stagepass_api::Signer::from_key_set(&same_kid_other_key).unwrap();
+    let other_set = stagepass_api::Signer::from_key_set(&KeySet::generate()).unwrap();
 
     let signed = |claims: Value| tokens().sign(&claims);
     let now = chrono::Utc::now().timestamp();

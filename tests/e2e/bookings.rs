@@ -5,7 +5,6 @@
 use chrono::Duration;
 use serde_json::{Value, json};
 use stagepass_api::Role;
-use stagepass_domain::TicketSigner;
 use stagepass_domain::bookings::payments::cards;
 use stagepass_tests::booking::qr_payload;
 use stagepass_tests::{TestApp, buyer_token, event_body, in_days, token};
@@ -64,7 +63,7 @@ async fn a_fan_checks_out_and_gets_pdf_tickets_with_a_verifiable_qr_by_email() {
             payload.as_str(),
             "the booking carries the printed QR"
         );
-        let claims = stagepass_tests::tokens()
+        let claims = stagepass_tests::ticket_verifier()
             .verify_ticket(&payload)
             .expect("the QR verifies offline with the public keys");
         assert_eq!(claims.ticket, t["id"].as_str().unwrap());
@@ -183,7 +182,7 @@ async fn a_late_payment_gets_the_seats_if_still_free_and_is_refunded_if_not() {
         Default::default(),
         Default::default(),
         clock.clone(),
-        stagepass_tests::test_keys(),
+        stagepass_tests::keys(),
         options,
     )
     .await;
@@ -476,20 +475,22 @@ async fn a_ticket_gets_in_once_and_forged_or_unknown_tickets_are_refused() {
         "{message}"
     );
 
-    // A ticket signed by someone else's key, an access token, a tampered QR, garbage.
-    let forger = stagepass_api::Tokens::from_key_set(&stagepass_api::KeySet::generate()).unwrap();
-    let forged = forger
-        .sign_ticket(&stagepass_domain::TicketClaims {
-            ticket: format!("{id}-1"),
-            event: event.clone(),
-            seat: "A-1-5".into(),
-        })
-        .unwrap();
+    // A ticket signed by someone else's key or by our access-token key, an access token, a
+    // tampered QR, garbage.
+    let claims = stagepass_domain::TicketClaims {
+        ticket: format!("{id}-1"),
+        event: event.clone(),
+        seat: "A-1-5".into(),
+    };
+    let forger = stagepass_api::Signer::from_key_set(&stagepass_api::KeySet::generate()).unwrap();
+    let forged = forger.sign_ticket(&claims);
+    let with_access_key = stagepass_tests::tokens().sign_ticket(&claims);
     let access = token("fan-door", Role::Fan);
     let mut tampered = qr.clone();
     tampered.insert(tampered.len() - 3, 'x');
     for bad in [
         forged,
+        with_access_key,
         access,
         tampered,
         "not a ticket".into(),
@@ -919,4 +920,70 @@ fn no_card_number_reaches_a_response_a_log_line_the_store_or_an_email() {
         "the refusals were logged"
     );
     assert!(!holds_card_number(&logs, PAN), "a log line holds it");
+}
+
+/// Printed tickets outlive key rotations: the ticket keys are their own set, kept until the
+/// events they signed for are over, and the booking shows the QR as issued. Before, tickets
+/// were signed with the access-token keys, a rotation kept only the previous key, and the
+/// booking view re-signed the QR with today's key: after two rotations the printed QR was
+/// `ticket_not_recognised` at the door while the app showed a different, working one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn printed_tickets_scan_after_two_rotations_of_every_key() {
+    use stagepass_api::KeyUse;
+    use stagepass_local::keys::{LOCAL_KEY_CACHE, local_keys, rotate};
+    let dir = tempfile::tempdir().unwrap();
+    let keys = local_keys(dir.path()).await.unwrap();
+    let app = TestApp::start_with(
+        dir.path(),
+        Default::default(),
+        Default::default(),
+        Arc::new(stagepass_domain::ManualClock::new(chrono::Utc::now())),
+        keys,
+    )
+    .await;
+    let (_, event) = event(&app).await;
+    let fan = app.account_token(Role::Fan).await;
+    let hold = app.hold(&fan, &event, &["A-1-1"]).await;
+    let (status, pending) = app.checkout(&fan, &hold, cards::SUCCESS, None).await;
+    assert_eq!(status, 202, "{pending}");
+    let id = booking_id(&pending);
+    let booking = app.settled_booking(&fan, &id).await;
+    let printed = booking["tickets"][0]["qr"].as_str().unwrap().to_string();
+    let pdf = app
+        .ports
+        .files
+        .clone()
+        .unwrap()
+        .get(&format!("tickets/{id}/{id}-1.pdf"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(qr_payload(&pdf), printed);
+
+    for _ in 0..2 {
+        rotate(dir.path(), KeyUse::Tickets, std::time::Duration::ZERO).unwrap();
+        rotate(dir.path(), KeyUse::Access, std::time::Duration::ZERO).unwrap();
+    }
+    tokio::time::sleep(LOCAL_KEY_CACHE + std::time::Duration::from_millis(500)).await;
+
+    let (status, again) = app
+        .send("GET", &format!("/bookings/{id}"), Some(&fan), None)
+        .await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(
+        again["tickets"][0]["qr"],
+        printed.as_str(),
+        "shown as printed"
+    );
+    let door = app.account_token(Role::Door).await;
+    let (status, admitted) = app
+        .send(
+            "POST",
+            "/checkins",
+            Some(&door),
+            Some(&json!({ "qr": printed, "gate": "North" })),
+        )
+        .await;
+    assert_eq!(status, 200, "{admitted}");
+    assert_eq!(admitted["status"], "admitted");
 }

@@ -5,7 +5,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Duration;
 use serde_json::{Value, json};
-use stagepass_api::Role;
+use stagepass_api::{KeyUse, Keys, Role};
 use stagepass_domain::{Clock, HoldSettings, IdentitySettings};
 use stagepass_tests::{TEST_PASSWORD, TestApp, event_body, in_days, test_keys};
 
@@ -497,7 +497,10 @@ async fn jwks_verifies_tokens_and_a_rotation_keeps_old_tokens_working() {
     assert_eq!(verified.claims["email"], email.as_str());
 
     // Rotate: the new key signs, the old one still verifies until it is dropped.
-    let rotated = test_keys().rotated().unwrap();
+    let now = chrono::Utc::now();
+    let rotated = test_keys()
+        .rotated(KeyUse::Access, now, std::time::Duration::ZERO)
+        .unwrap();
     let clock = app.clock.clone();
     let (dir, _) = app.stop().await;
     let data = dir.as_ref().unwrap().path().to_path_buf();
@@ -506,7 +509,7 @@ async fn jwks_verifies_tokens_and_a_rotation_keeps_old_tokens_working() {
         HoldSettings::default(),
         IdentitySettings::default(),
         clock.clone(),
-        &rotated,
+        Keys::fixed(&rotated, stagepass_tests::test_ticket_keys()).unwrap(),
     )
     .await;
     let (_, jwks) = app.send("GET", "/.well-known/jwks.json", None, None).await;
@@ -521,15 +524,22 @@ async fn jwks_verifies_tokens_and_a_rotation_keeps_old_tokens_working() {
     let new_token = session["access_token"].as_str().unwrap().to_string();
     assert_eq!(part(&new_token, 0)["kid"], rotated.active.as_str());
     assert_ne!(rotated.active, kid);
-    // The next rotation drops the first key: its tokens are refused.
+    // A rotation more than a guest token's lifetime later drops the first key: its tokens
+    // are refused.
     let (_, _) = app.stop().await;
-    let again = rotated.rotated().unwrap();
+    let again = rotated
+        .rotated(
+            KeyUse::Access,
+            now + Duration::hours(2),
+            std::time::Duration::ZERO,
+        )
+        .unwrap();
     let app = TestApp::start_with(
         &data,
         HoldSettings::default(),
         IdentitySettings::default(),
         clock,
-        &again,
+        Keys::fixed(&again, stagepass_tests::test_ticket_keys()).unwrap(),
     )
     .await;
     let (status, err) = app

@@ -20,7 +20,7 @@ async fn manual_saga_app(dir: &Path) -> TestApp {
         Default::default(),
         Default::default(),
         Arc::new(ManualClock::new(chrono::Utc::now())),
-        stagepass_tests::test_keys(),
+        stagepass_tests::keys(),
         LocalOptions {
             auto_run_saga: false,
             delay_scale: 0.0,
@@ -284,7 +284,7 @@ async fn a_restarted_server_answers_at_once_and_resumes_sagas_in_the_background(
         Arc::new(ManualClock::new(chrono::Utc::now())),
         Default::default(),
         Default::default(),
-        stagepass_tests::test_keys(),
+        stagepass_tests::keys(),
         LocalOptions {
             delay_scale: 1.0,
             ..Default::default()

@@ -125,7 +125,7 @@ async fn every_sample_event_runs_through_its_handler() {
         stagepass_tests::system_clock(),
         Default::default(),
         Default::default(),
-        stagepass_tests::test_keys(),
+        stagepass_tests::keys(),
         stagepass_local::LocalOptions {
             auto_run_saga: false,
             delay_scale: 0.0,

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
-use stagepass_api::{KeySet, Ports, Principal, Role, Tokens};
+use stagepass_api::{KeySet, Keys, Ports, Principal, Role, Signer, Verifier};
 use stagepass_domain::bookings::payments::SimulatedPayments;
 use stagepass_domain::catalog::{Catalog, EventDetail};
 use stagepass_domain::holds::{HoldOutcome, HoldSeats, ReleaseHold};
@@ -17,10 +17,23 @@ use stagepass_local::{LocalApi, LocalOptions};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-/// The key set every test app signs with, generated once per test process.
+/// The access-token key set every test app signs with, generated once per test process.
 pub fn test_keys() -> &'static KeySet {
     static KEYS: OnceLock<KeySet> = OnceLock::new();
     KEYS.get_or_init(KeySet::generate)
+}
+
+/// The ticket key set every test app signs tickets with.
+pub fn test_ticket_keys() -> &'static KeySet {
+    static KEYS: OnceLock<KeySet> = OnceLock::new();
+    KEYS.get_or_init(KeySet::generate)
+}
+
+/// Fixed keys over [`test_keys`] and [`test_ticket_keys`], for wiring functions in tests.
+pub fn keys() -> Keys {
+    static KEYS: OnceLock<Keys> = OnceLock::new();
+    KEYS.get_or_init(|| Keys::fixed(test_keys(), test_ticket_keys()).expect("test keys load"))
+        .clone()
 }
 
 pub fn repo_root() -> PathBuf {
@@ -30,33 +43,44 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Signer and verifier over [`test_keys`], built once (the bench mints a token per buyer).
-/// The test keys' tokens, shared, for wiring functions in tests.
-pub fn shared_tokens() -> Arc<Tokens> {
-    static TOKENS: OnceLock<Arc<Tokens>> = OnceLock::new();
-    TOKENS
-        .get_or_init(|| Arc::new(Tokens::from_key_set(test_keys()).expect("test keys load")))
-        .clone()
-}
-
 /// The authorizer function, wired with the test keys, asked about one TOKEN request.
 pub async fn authorize(
     request: lambda_http::aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequest,
 ) -> Result<Value, ()> {
     let mut ports = Ports::new(system_clock());
-    ports.tokens = Some(shared_tokens());
+    ports.keys = Some(keys());
     let function = stagepass_local::functions::named("authorizer").expect("authorizer");
     let Ok(stagepass_api::Handler::Authorizer(authorize)) = (function.wire)(&ports).await else {
         panic!("the authorizer wires as an authorizer");
     };
     authorize(request)
+        .await
         .map(|r| serde_json::to_value(r).expect("serialises"))
         .map_err(|_| ())
 }
 
-pub fn tokens() -> &'static Tokens {
-    static TOKENS: OnceLock<Tokens> = OnceLock::new();
-    TOKENS.get_or_init(|| Tokens::from_key_set(test_keys()).expect("test keys load"))
+/// Signs access tokens with the test keys.
+pub fn tokens() -> &'static Signer {
+    static SIGNER: OnceLock<Signer> = OnceLock::new();
+    SIGNER.get_or_init(|| Signer::from_key_set(test_keys()).expect("test keys load"))
+}
+
+/// Checks access tokens against the test keys.
+pub fn verifier() -> &'static Verifier {
+    static VERIFIER: OnceLock<Verifier> = OnceLock::new();
+    VERIFIER.get_or_init(|| Verifier::of_key_set(test_keys()).expect("test keys load"))
+}
+
+/// Signs tickets with the test ticket keys.
+pub fn ticket_signer() -> &'static Signer {
+    static SIGNER: OnceLock<Signer> = OnceLock::new();
+    SIGNER.get_or_init(|| Signer::from_key_set(test_ticket_keys()).expect("test keys load"))
+}
+
+/// Checks tickets against the test ticket keys.
+pub fn ticket_verifier() -> &'static Verifier {
+    static VERIFIER: OnceLock<Verifier> = OnceLock::new();
+    VERIFIER.get_or_init(|| Verifier::of_key_set(test_ticket_keys()).expect("test keys load"))
 }
 
 /// An access token for any subject and role, as if they had logged in (valid 1 h).
@@ -113,14 +137,8 @@ impl TestApp {
     pub async fn spawn_with_identity(identity: IdentitySettings) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let clock = Arc::new(ManualClock::new(Utc::now()));
-        let mut app = Self::start_with(
-            dir.path(),
-            HoldSettings::default(),
-            identity,
-            clock,
-            test_keys(),
-        )
-        .await;
+        let mut app =
+            Self::start_with(dir.path(), HoldSettings::default(), identity, clock, keys()).await;
         app._dir = Some(dir);
         app
     }
@@ -128,7 +146,7 @@ impl TestApp {
     /// Starts a server over an existing data folder (to test restarts).
     pub async fn start(data_dir: &Path, settings: HoldSettings, clock: Arc<ManualClock>) -> Self {
         let identity = IdentitySettings::default();
-        Self::start_with(data_dir, settings, identity, clock, test_keys()).await
+        Self::start_with(data_dir, settings, identity, clock, keys()).await
     }
 
     pub async fn start_with(
@@ -136,7 +154,7 @@ impl TestApp {
         settings: HoldSettings,
         identity: IdentitySettings,
         clock: Arc<ManualClock>,
-        keys: &KeySet,
+        keys: Keys,
     ) -> Self {
         let options = LocalOptions {
             delay_scale: 0.0,
@@ -151,7 +169,7 @@ impl TestApp {
         settings: HoldSettings,
         identity: IdentitySettings,
         clock: Arc<ManualClock>,
-        keys: &KeySet,
+        keys: Keys,
         options: LocalOptions,
     ) -> Self {
         let system = stagepass_local::build_system(
@@ -952,27 +970,12 @@ pub mod saga {
     use async_trait::async_trait;
     use serde_json::Value;
     use stagepass_api::Ports;
-    use stagepass_domain::{
-        BookingId, CancellationQueue, EventId, InfraError, TicketClaims, TicketSigner, Workflow,
-    };
+    use stagepass_domain::{BookingId, CancellationQueue, EventId, InfraError, Workflow};
     use stagepass_local::asl::{TaskFailure, TaskFuture, TaskRunner};
     use stagepass_local::saga::{invoke, resource_of, wire_steps};
     use stagepass_saga::SagaStep;
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex};
-
-    /// Signs tickets with the test keys.
-    pub struct TestSigner;
-
-    impl TicketSigner for TestSigner {
-        fn sign_ticket(&self, claims: &TicketClaims) -> Result<String, InfraError> {
-            super::tokens().sign_ticket(claims)
-        }
-
-        fn verify_ticket(&self, token: &str) -> Option<TicketClaims> {
-            super::tokens().verify_ticket(token)
-        }
-    }
 
     /// Remembers which sagas checkout started; the caller runs them itself.
     #[derive(Default)]

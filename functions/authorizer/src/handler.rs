@@ -15,9 +15,11 @@ pub const FUNCTION: Function = Function {
 
 fn wire(w: &dyn Wiring) -> Wired<'_> {
     Box::pin(async move {
-        let tokens = w.tokens().await?;
+        // Public keys only, read again every few minutes: a rotation reaches warm containers.
+        let keys = w.access_verifier().await?;
         Ok(Handler::Authorizer(Arc::new(move |request| {
-            authorize(&tokens, &request)
+            let keys = keys.clone();
+            Box::pin(async move { authorize(&*keys.get().await, &request) })
         })))
     })
 }
@@ -32,10 +34,10 @@ fn whole_api(method_arn: &str) -> Option<String> {
 }
 
 fn authorize(
-    tokens: &Tokens,
+    verifier: &Verifier,
     request: &ApiGatewayCustomAuthorizerRequest,
 ) -> Result<ApiGatewayCustomAuthorizerResponse<Map<String, Value>>, Unauthorized> {
-    let principal = tokens
+    let principal = verifier
         .authorize(request.authorization_token.as_deref())
         .map_err(|e| {
             tracing::info!(reason = %e, "token refused");

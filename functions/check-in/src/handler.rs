@@ -20,7 +20,7 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
     Box::pin(async move {
         let check_in = Arc::new(CheckIn {
             bookings: w.bookings()?,
-            signer: w.tokens().await?,
+            verifier: w.ticket_verifier().await?,
             clock: w.clock(),
         });
         let limits = w.limits();

@@ -17,19 +17,23 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
             clock: w.clock(),
         });
         // A public route: the authorizer does not run, so a token sent is checked here.
-        let tokens = w.tokens().await?;
-        Ok(http(move |req| handle(detail.clone(), tokens.clone(), req)))
+        let keys = w.access_verifier().await?;
+        Ok(http(move |req| handle(detail.clone(), keys.clone(), req)))
     })
 }
 
-async fn handle(detail: Arc<EventDetail>, tokens: Arc<Tokens>, req: Request) -> Response<Body> {
+async fn handle(
+    detail: Arc<EventDetail>,
+    keys: Arc<Keyring<Verifier>>,
+    req: Request,
+) -> Response<Body> {
     respond(
         async {
             let viewer = if req
                 .headers()
                 .contains_key(lambda_http::http::header::AUTHORIZATION)
             {
-                tokens.optional_caller(&req)?.map(|p| p.actor())
+                keys.get().await.optional_caller(&req)?.map(|p| p.actor())
             } else {
                 None
             };

@@ -14,7 +14,7 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
         Ok(Handler::Step(Arc::new(IssueTickets {
             bookings: w.bookings()?,
             files: w.files()?,
-            signer: w.tokens().await?,
+            signer: w.ticket_signer().await?,
             renderer: w.ticket_renderer(),
             clock: w.clock(),
         })))

@@ -10,11 +10,11 @@ pub const FUNCTION: Function = Function {
 
 fn wire(w: &dyn Wiring) -> Wired<'_> {
     Box::pin(async move {
-        let tokens = w.tokens().await?;
+        let keys = w.access_verifier().await?;
         Ok(http(move |_req| {
-            let tokens = tokens.clone();
+            let keys = keys.clone();
             async move {
-                let mut response = json(200, tokens.jwks());
+                let mut response = json(200, keys.get().await.jwks());
                 response.headers_mut().insert(
                     "cache-control",
                     lambda_http::http::HeaderValue::from_static("public, max-age=300"),

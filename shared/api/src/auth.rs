@@ -1,12 +1,12 @@
-//! Access tokens: EdDSA JWTs with a `kid`, signed with the active key of a [`KeySet`] and
-//! verified against every key in it. Verification pins the algorithm (no `none`, no HMAC with
+//! Access tokens and tickets: EdDSA JWTs with a `kid`, signed by a [`Signer`] (a private
+//! [`KeySet`]) and checked by a [`Verifier`] (public keys only). Verification pins the algorithm (no `none`, no HMAC with
 //! a public key), needs a known `kid`, and checks `exp`, `nbf`, `iss` and `aud`.
 //!
 //! Behind API Gateway the authorizer function verifies the token once and passes the caller
 //! on in the request context ([`AUTHORIZER_FIELDS`]); handlers read it with [`caller`].
 
 use crate::error::ApiError;
-use crate::keys::{KeySet, LoadedKey, jwk};
+use crate::keys::{KeySet, LoadedKey, PublicKey, PublicKeys, jwk, load_public};
 use jsonwebtoken::{
     Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header,
 };
@@ -15,8 +15,11 @@ use lambda_http::{Request, RequestExt};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 pub use stagepass_domain::Role;
-use stagepass_domain::{Actor, Email, InfraError, Session, TicketClaims, TicketSigner, UserId};
+use stagepass_domain::{
+    Actor, Email, InfraError, Session, TicketClaims, TicketSigner, TicketVerifier, UserId,
+};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 pub const ISSUER: &str = "stagepass";
 pub const AUDIENCE: &str = "stagepass-api";
@@ -176,17 +179,9 @@ pub fn bearer(header: Option<&str>) -> Result<&str, ApiError> {
         })
 }
 
-pub struct Tokens {
-    kid: String,
-    signer: EncodingKey,
-    verifiers: HashMap<String, DecodingKey>,
-    jwks: Value,
-    validation: Validation,
-    ticket_validation: Validation,
-}
-
-/// Tickets are signed with the same keys as access tokens but for another audience, so
-/// neither can stand in for the other. They carry no expiry: the event's date bounds them.
+/// Tickets are signed with their own key set and for another audience, so neither a ticket
+/// nor an access token can stand in for the other. They carry no expiry: the event's date
+/// bounds them, and their keys are kept until it is over.
 pub const TICKET_AUDIENCE: &str = "stagepass-ticket";
 
 #[derive(Serialize, Deserialize)]
@@ -198,50 +193,60 @@ struct TicketToken {
     aud: String,
 }
 
-impl Tokens {
+struct SigningKey {
+    kid: String,
+    key: EncodingKey,
+    signs_from: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Signs with a private key set: at any moment the newest key whose `signs_from` has come.
+/// Only the functions that sign are given one.
+pub struct Signer {
+    keys: Vec<SigningKey>,
+}
+
+impl Signer {
     pub fn from_key_set(set: &KeySet) -> Result<Self, String> {
-        let keys: Vec<LoadedKey> = set.load()?;
-        let active = &keys[0];
-        let signer = EncodingKey::from_ed_der(
-            active
-                .private_pkcs8
-                .as_deref()
-                .expect("load checks the active key can sign"),
-        );
-        let verifiers = keys
-            .iter()
-            .map(|k| (k.kid.clone(), DecodingKey::from_ed_der(&k.public)))
+        let keys = set
+            .load()?
+            .into_iter()
+            .filter_map(|k| {
+                Some(SigningKey {
+                    key: EncodingKey::from_ed_der(k.private_pkcs8.as_deref()?),
+                    kid: k.kid,
+                    signs_from: k.signs_from,
+                })
+            })
             .collect();
-        let jwks = json!({ "keys": keys.iter().map(jwk).collect::<Vec<_>>() });
-        // Only EdDSA: a token claiming HS256 or RS256 is refused before any key is used.
-        let mut validation = Validation::new(Algorithm::EdDSA);
-        validation.set_issuer(&[ISSUER]);
-        validation.set_audience(&[AUDIENCE]);
-        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
-        validation.validate_nbf = true;
-        validation.leeway = LEEWAY_SECS;
-        let mut ticket_validation = Validation::new(Algorithm::EdDSA);
-        ticket_validation.set_issuer(&[ISSUER]);
-        ticket_validation.set_audience(&[TICKET_AUDIENCE]);
-        ticket_validation.set_required_spec_claims(&["iss", "aud", "sub"]);
-        ticket_validation.validate_exp = false;
-        Ok(Self {
-            ticket_validation,
-            kid: active.kid.clone(),
-            signer,
-            verifiers,
-            jwks,
-            validation,
-        })
+        Ok(Self { keys })
     }
 
     pub fn from_json(text: &str) -> Result<Self, String> {
         Self::from_key_set(&KeySet::parse(text)?)
     }
 
-    /// The public keys, as `GET /.well-known/jwks.json` serves them.
-    pub fn jwks(&self) -> &Value {
-        &self.jwks
+    /// The key that signs now: the active key once its time has come, the one it replaces
+    /// until then (a key set's `load` checks there is one).
+    fn current(&self) -> &SigningKey {
+        let now = chrono::Utc::now();
+        self.keys
+            .iter()
+            .filter(|k| k.signs_from.is_none_or(|from| from <= now))
+            .max_by_key(|k| k.signs_from)
+            .unwrap_or(&self.keys[0])
+    }
+
+    /// The id of the key that signs now.
+    pub fn signing_kid(&self) -> &str {
+        &self.current().kid
+    }
+
+    /// Signs any claims (tests use it to build hostile tokens).
+    pub fn sign(&self, claims: &impl Serialize) -> String {
+        let key = self.current();
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(key.kid.clone());
+        jsonwebtoken::encode(&header, claims, &key.key).expect("Ed25519 signing cannot fail")
     }
 
     /// Signs an access token for a principal, valid `ttl_secs` from now.
@@ -262,13 +267,6 @@ impl Tokens {
         self.sign(&claims)
     }
 
-    /// Signs any claims with the active key (tests use it to build hostile tokens).
-    pub fn sign(&self, claims: &impl Serialize) -> String {
-        let mut header = Header::new(Algorithm::EdDSA);
-        header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, claims, &self.signer).expect("Ed25519 signing cannot fail")
-    }
-
     /// The access token for a fresh session, and its lifetime in seconds.
     pub fn for_session(&self, session: &Session) -> (String, i64) {
         let ttl = if session.roles.contains(&Role::Guest) {
@@ -283,6 +281,72 @@ impl Tokens {
             session: session.family.clone(),
         };
         (self.issue(&who, ttl), ttl)
+    }
+
+    /// A ticket's QR payload.
+    pub fn sign_ticket(&self, claims: &TicketClaims) -> String {
+        self.sign(&TicketToken {
+            sub: claims.ticket.clone(),
+            evt: claims.event.clone(),
+            seat: claims.seat.clone(),
+            iss: ISSUER.into(),
+            aud: TICKET_AUDIENCE.into(),
+        })
+    }
+}
+
+/// Verifies with public keys only. Built from the access keys it checks access tokens (and
+/// publishes them as the JWKS); built from the ticket keys it checks QR payloads.
+pub struct Verifier {
+    verifiers: HashMap<String, DecodingKey>,
+    jwks: Value,
+    validation: Validation,
+    ticket_validation: Validation,
+}
+
+impl Verifier {
+    pub fn new(keys: &[PublicKey]) -> Result<Self, String> {
+        Ok(Self::from_loaded(&load_public(keys)?))
+    }
+
+    /// The verifier of every key of a private set (tests, and `make run`'s first start).
+    pub fn of_key_set(set: &KeySet) -> Result<Self, String> {
+        Ok(Self::from_loaded(&set.load()?))
+    }
+
+    fn from_loaded(keys: &[LoadedKey]) -> Self {
+        let verifiers = keys
+            .iter()
+            .map(|k| (k.kid.clone(), DecodingKey::from_ed_der(&k.public)))
+            .collect();
+        let jwks = json!({ "keys": keys.iter().map(jwk).collect::<Vec<_>>() });
+        // Only EdDSA: a token claiming HS256 or RS256 is refused before any key is used.
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
+        validation.leeway = LEEWAY_SECS;
+        let mut ticket_validation = Validation::new(Algorithm::EdDSA);
+        ticket_validation.set_issuer(&[ISSUER]);
+        ticket_validation.set_audience(&[TICKET_AUDIENCE]);
+        ticket_validation.set_required_spec_claims(&["iss", "aud", "sub"]);
+        ticket_validation.validate_exp = false;
+        Self {
+            verifiers,
+            jwks,
+            validation,
+            ticket_validation,
+        }
+    }
+
+    /// The public keys, as `GET /.well-known/jwks.json` serves them.
+    pub fn jwks(&self) -> &Value {
+        &self.jwks
+    }
+
+    pub fn knows(&self, kid: &str) -> bool {
+        self.verifiers.contains_key(kid)
     }
 
     pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
@@ -317,6 +381,17 @@ impl Tokens {
         })
     }
 
+    /// The expiry of a token this verifier accepts (the functions that move money or seats
+    /// check it again: the gateway's authorizer cache may answer for an expired token).
+    pub fn expiry(&self, token: &str) -> Option<i64> {
+        let key = self.verification_key(token)?;
+        let mut lenient = self.validation.clone();
+        lenient.validate_exp = false;
+        decode::<Claims>(token, key, &lenient)
+            .ok()
+            .map(|d| d.claims.exp)
+    }
+
     fn verification_key(&self, token: &str) -> Option<&DecodingKey> {
         let header = decode_header(token).ok()?;
         if header.alg != Algorithm::EdDSA {
@@ -337,23 +412,9 @@ impl Tokens {
             Some(value) => self.authorize(Some(value.to_str().unwrap_or(""))).map(Some),
         }
     }
-}
 
-impl TicketSigner for Tokens {
-    fn sign_ticket(&self, claims: &TicketClaims) -> Result<String, InfraError> {
-        Ok(Tokens::sign(
-            self,
-            &TicketToken {
-                sub: claims.ticket.clone(),
-                evt: claims.event.clone(),
-                seat: claims.seat.clone(),
-                iss: ISSUER.into(),
-                aud: TICKET_AUDIENCE.into(),
-            },
-        ))
-    }
-
-    fn verify_ticket(&self, token: &str) -> Option<TicketClaims> {
+    /// A ticket's claims, if one of the ticket keys signed it as a ticket.
+    pub fn verify_ticket(&self, token: &str) -> Option<TicketClaims> {
         if token.len() > 2048 {
             return None;
         }
@@ -366,5 +427,124 @@ impl TicketSigner for Tokens {
             event: t.evt,
             seat: t.seat,
         })
+    }
+}
+
+/// Reads a key document, as text.
+pub type KeySource = Arc<dyn Fn() -> BoxFuture<'static, Result<String, String>> + Send + Sync>;
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// Turns a key document's text into keys.
+pub type Parse<T> = fn(&str) -> Result<T, String>;
+
+/// A key document, parsed, read again once it is older than its lifetime: a rotation
+/// reaches every warm container within that time without a redeploy. If reading it again
+/// fails, the keys already held go on working (and the next request tries again).
+pub struct Keyring<T> {
+    source: Option<(KeySource, Parse<T>)>,
+    ttl: std::time::Duration,
+    held: tokio::sync::Mutex<(std::time::Instant, Arc<T>)>,
+}
+
+impl<T: Send + Sync + 'static> Keyring<T> {
+    /// Reads the document now: a function without its keys must not start.
+    pub async fn read(
+        source: KeySource,
+        parse: Parse<T>,
+        ttl: std::time::Duration,
+    ) -> Result<Self, String> {
+        let value = parse(&source().await?)?;
+        Ok(Self {
+            source: Some((source, parse)),
+            ttl,
+            held: tokio::sync::Mutex::new((std::time::Instant::now(), Arc::new(value))),
+        })
+    }
+
+    /// Keys that never change (tests).
+    pub fn fixed(value: T) -> Self {
+        Self {
+            source: None,
+            ttl: std::time::Duration::MAX,
+            held: tokio::sync::Mutex::new((std::time::Instant::now(), Arc::new(value))),
+        }
+    }
+
+    /// The keys, read again first if they are older than the lifetime.
+    pub async fn get(&self) -> Arc<T> {
+        let mut held = self.held.lock().await;
+        if let Some((source, parse)) = &self.source
+            && held.0.elapsed() >= self.ttl
+        {
+            match source().await.and_then(|text| parse(&text)) {
+                Ok(value) => *held = (std::time::Instant::now(), Arc::new(value)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading the keys again failed; keeping the ones held")
+                }
+            }
+        }
+        held.1.clone()
+    }
+}
+
+/// Every key a function may be given. Each function asks its wiring only for the ones it
+/// uses, so a verifier never holds a private key.
+#[derive(Clone)]
+pub struct Keys {
+    pub access_signer: Arc<Keyring<Signer>>,
+    pub access_verifier: Arc<Keyring<Verifier>>,
+    pub ticket_signer: Arc<Keyring<Signer>>,
+    pub ticket_verifier: Arc<Keyring<Verifier>>,
+}
+
+impl Keys {
+    /// Fixed keys from two private sets (tests).
+    pub fn fixed(access: &KeySet, tickets: &KeySet) -> Result<Self, String> {
+        Ok(Self {
+            access_signer: Arc::new(Keyring::fixed(Signer::from_key_set(access)?)),
+            access_verifier: Arc::new(Keyring::fixed(Verifier::of_key_set(access)?)),
+            ticket_signer: Arc::new(Keyring::fixed(Signer::from_key_set(tickets)?)),
+            ticket_verifier: Arc::new(Keyring::fixed(Verifier::of_key_set(tickets)?)),
+        })
+    }
+
+    /// Keys read from three documents, each read again after `ttl`: the access set, the
+    /// ticket set and the public keys of both.
+    pub async fn read(
+        access: KeySource,
+        tickets: KeySource,
+        public: KeySource,
+        ttl: std::time::Duration,
+    ) -> Result<Self, String> {
+        Ok(Self {
+            access_signer: Arc::new(Keyring::read(access, Signer::from_json, ttl).await?),
+            access_verifier: Arc::new(Keyring::read(public.clone(), access_verifier, ttl).await?),
+            ticket_signer: Arc::new(Keyring::read(tickets, Signer::from_json, ttl).await?),
+            ticket_verifier: Arc::new(Keyring::read(public, ticket_verifier, ttl).await?),
+        })
+    }
+}
+
+/// The access-token verifier of a public key document.
+pub fn access_verifier(text: &str) -> Result<Verifier, String> {
+    Verifier::new(&PublicKeys::parse(text)?.access).map_err(|e| format!("access keys: {e}"))
+}
+
+/// The ticket verifier of a public key document.
+pub fn ticket_verifier(text: &str) -> Result<Verifier, String> {
+    Verifier::new(&PublicKeys::parse(text)?.tickets).map_err(|e| format!("ticket keys: {e}"))
+}
+
+#[async_trait::async_trait]
+impl TicketSigner for Keyring<Signer> {
+    async fn sign_ticket(&self, claims: &TicketClaims) -> Result<String, InfraError> {
+        Ok(self.get().await.sign_ticket(claims))
+    }
+}
+
+#[async_trait::async_trait]
+impl TicketVerifier for Keyring<Verifier> {
+    async fn verify_ticket(&self, token: &str) -> Option<TicketClaims> {
+        self.get().await.verify_ticket(token)
     }
 }

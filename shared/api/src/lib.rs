@@ -13,7 +13,7 @@ pub mod settings;
 pub mod views;
 pub mod wiring;
 
-pub use auth::{Principal, Role, Tokens};
+pub use auth::{Keyring, Keys, Principal, Role, Signer, Verifier};
 pub use error::ApiError;
-pub use keys::KeySet;
+pub use keys::{KeySet, KeyUse, PublicKeys};
 pub use wiring::{Access, Function, Handler, Ports, Route, Wiring, WiringError};

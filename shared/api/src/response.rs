@@ -37,11 +37,11 @@ pub fn no_store(mut response: Response<Body>) -> Response<Body> {
 
 /// The body every way of getting a session answers with.
 pub fn session_reply(
-    tokens: &crate::Tokens,
+    signer: &crate::Signer,
     status: u16,
     session: &stagepass_domain::Session,
 ) -> Reply {
-    let (access_token, expires_in) = tokens.for_session(session);
+    let (access_token, expires_in) = signer.for_session(session);
     Ok(no_store(json(
         status,
         &serde_json::json!({

@@ -2,7 +2,7 @@
 //! the identity use cases, the keys that sign the session's access token, the body limit, and
 //! the answer itself.
 
-use crate::auth::{Tokens, client_address};
+use crate::auth::{Keyring, Signer, client_address};
 use crate::request::json_body;
 use crate::response::{respond, session_reply};
 use crate::wiring::{Handler, Limits, Wiring, WiringError, accounts, http};
@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 pub struct Sessions {
     pub accounts: Accounts,
-    pub tokens: Arc<Tokens>,
+    pub signer: Arc<Keyring<Signer>>,
     pub limits: Limits,
 }
 
@@ -22,7 +22,7 @@ impl Sessions {
     pub async fn wire(w: &dyn Wiring) -> Result<Arc<Self>, WiringError> {
         Ok(Arc::new(Self {
             accounts: accounts(w)?,
-            tokens: w.tokens().await?,
+            signer: w.access_signer().await?,
             limits: w.limits(),
         }))
     }
@@ -43,7 +43,7 @@ impl Sessions {
                     async {
                         let input: T = json_body(&req, sessions.limits.max_body_bytes)?;
                         let session = start(sessions.clone(), input, client_address(&req)).await?;
-                        session_reply(&sessions.tokens, status, &session)
+                        session_reply(&*sessions.signer.get().await, status, &session)
                     }
                     .await,
                 )

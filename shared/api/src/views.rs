@@ -167,9 +167,8 @@ impl BookingView {
     pub async fn new(
         b: &stagepass_domain::Booking,
         files: &dyn stagepass_domain::TicketFiles,
-        signer: &dyn stagepass_domain::TicketSigner,
     ) -> Result<Self, crate::ApiError> {
-        use stagepass_domain::{BookingStatus, PaymentState, TicketClaims};
+        use stagepass_domain::{BookingStatus, PaymentState};
         let mut tickets = Vec::new();
         for t in &b.tickets {
             let live = b.status == BookingStatus::Confirmed;
@@ -177,15 +176,8 @@ impl BookingView {
                 true => Some(files.link(&t.file_key).await?),
                 false => None,
             };
-            // Ed25519 signatures are deterministic: this is the payload printed in the PDF.
-            let qr = match live {
-                true => Some(signer.sign_ticket(&TicketClaims {
-                    ticket: t.id.clone(),
-                    event: b.event_id.to_string(),
-                    seat: t.unit.to_string(),
-                })?),
-                false => None,
-            };
+            // The payload printed in the PDF, as issued: never re-signed with today's key.
+            let qr = t.qr.clone().filter(|_| live);
             tickets.push(TicketView {
                 id: t.id.clone(),
                 seat: t.unit.to_string(),
@@ -223,24 +215,20 @@ impl BookingView {
     }
 }
 
-/// What answering with a booking needs: each ticket's link and QR payload.
+/// What answering with a booking needs: each ticket's link (its QR payload is stored).
 pub struct BookingViews {
     pub files: std::sync::Arc<dyn stagepass_domain::TicketFiles>,
-    pub signer: std::sync::Arc<dyn stagepass_domain::TicketSigner>,
 }
 
 impl BookingViews {
     pub async fn wire(w: &dyn crate::wiring::Wiring) -> Result<Self, crate::wiring::WiringError> {
-        Ok(Self {
-            files: w.files()?,
-            signer: w.tokens().await?,
-        })
+        Ok(Self { files: w.files()? })
     }
 
     pub async fn view(
         &self,
         b: &stagepass_domain::Booking,
     ) -> Result<BookingView, crate::ApiError> {
-        BookingView::new(b, self.files.as_ref(), self.signer.as_ref()).await
+        BookingView::new(b, self.files.as_ref()).await
     }
 }

@@ -7,7 +7,7 @@
 //! function asks for is what its template entry must give it (a test checks both ways); and
 //! [`Ports`], a bag of ready adapters, which the local server and the tests fill.
 
-use crate::auth::Tokens;
+use crate::auth::{Keyring, Keys, Signer, Verifier};
 use async_trait::async_trait;
 use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerResponse,
@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 use stagepass_domain::{
     BookingStore, CancellationQueue, Clock, EventBus, EventCatalog, HoldSettings, IdempotencyStore,
     IdentitySettings, IdentityStore, Mailer, PaymentProvider, RateLimiter, SeatInventory,
-    TicketFiles, TicketRenderer, Workflow,
+    TicketFiles, TicketRenderer, TicketSigner, TicketVerifier, Workflow,
 };
 use stagepass_saga::SagaStep;
 use std::future::Future;
@@ -83,8 +83,10 @@ pub type ScheduledFn =
 pub type AuthorizerFn = Arc<
     dyn Fn(
             ApiGatewayCustomAuthorizerRequest,
-        ) -> Result<ApiGatewayCustomAuthorizerResponse<Map<String, Value>>, Unauthorized>
-        + Send
+        ) -> BoxFuture<
+            'static,
+            Result<ApiGatewayCustomAuthorizerResponse<Map<String, Value>>, Unauthorized>,
+        > + Send
         + Sync,
 >;
 
@@ -194,8 +196,14 @@ pub trait Wiring: Send + Sync {
     fn ticket_renderer(&self) -> Arc<dyn TicketRenderer> {
         Arc::new(stagepass_render::PdfTickets)
     }
-    /// The signing keys (deployed: read from Secrets Manager once per container).
-    async fn tokens(&self) -> Result<Arc<Tokens>, WiringError>;
+    /// The private access-token keys (only the functions that start sessions).
+    async fn access_signer(&self) -> Result<Arc<Keyring<Signer>>, WiringError>;
+    /// The public access-token keys (the authorizer, JWKS, public routes that read a token).
+    async fn access_verifier(&self) -> Result<Arc<Keyring<Verifier>>, WiringError>;
+    /// The private ticket keys (only the function that issues tickets).
+    async fn ticket_signer(&self) -> Result<Arc<dyn TicketSigner>, WiringError>;
+    /// The public ticket keys (check-in).
+    async fn ticket_verifier(&self) -> Result<Arc<dyn TicketVerifier>, WiringError>;
     fn clock(&self) -> Arc<dyn Clock>;
     fn hold_settings(&self) -> Result<HoldSettings, WiringError>;
     fn identity_settings(&self) -> Result<IdentitySettings, WiringError>;
@@ -236,7 +244,7 @@ pub struct Ports {
     pub bus: Option<Arc<dyn EventBus>>,
     pub workflow: Option<Arc<dyn Workflow>>,
     pub cancellations: Option<Arc<dyn CancellationQueue>>,
-    pub tokens: Option<Arc<Tokens>>,
+    pub keys: Option<Keys>,
     pub clock: Arc<dyn Clock>,
     pub hold_settings: HoldSettings,
     pub identity_settings: IdentitySettings,
@@ -264,7 +272,7 @@ impl Ports {
             bus: None,
             workflow: None,
             cancellations: None,
-            tokens: None,
+            keys: None,
             clock,
             hold_settings: HoldSettings::default(),
             identity_settings: IdentitySettings::default(),
@@ -320,8 +328,17 @@ impl Wiring for Ports {
     fn cancellations(&self) -> Result<Arc<dyn CancellationQueue>, WiringError> {
         given(&self.cancellations, "cancellation queue")
     }
-    async fn tokens(&self) -> Result<Arc<Tokens>, WiringError> {
-        given(&self.tokens, "signing keys")
+    async fn access_signer(&self) -> Result<Arc<Keyring<Signer>>, WiringError> {
+        Ok(given(&self.keys, "signing keys")?.access_signer)
+    }
+    async fn access_verifier(&self) -> Result<Arc<Keyring<Verifier>>, WiringError> {
+        Ok(given(&self.keys, "signing keys")?.access_verifier)
+    }
+    async fn ticket_signer(&self) -> Result<Arc<dyn TicketSigner>, WiringError> {
+        Ok(given(&self.keys, "signing keys")?.ticket_signer)
+    }
+    async fn ticket_verifier(&self) -> Result<Arc<dyn TicketVerifier>, WiringError> {
+        Ok(given(&self.keys, "signing keys")?.ticket_verifier)
     }
     fn clock(&self) -> Arc<dyn Clock> {
         self.clock.clone()

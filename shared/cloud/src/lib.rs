@@ -50,7 +50,8 @@ pub struct CloudStack {
     pub base_url: String,
     pub names: Names,
     pub config: aws_config::SdkConfig,
-    pub keys: KeySet,
+    /// The access and ticket key sets the stack's secrets hold.
+    pub keys: (KeySet, KeySet),
     pub dir: PathBuf,
     /// Every function's container, by logical id.
     pub functions: HashMap<String, Arc<Container>>,
@@ -88,8 +89,8 @@ impl CloudStack {
         std::fs::create_dir_all(options.dir.join("logs")).map_err(|e| e.to_string())?;
         let config = sdk_config(&options.endpoint).await;
         let stack = format!("sp{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-        let keys = KeySet::generate();
-        let names = provision::provision(&template, &config, &stack, &keys.to_json()).await?;
+        let keys = (KeySet::generate(), KeySet::generate());
+        let names = provision::provision(&template, &config, &stack, &keys.0, &keys.1).await?;
         std::fs::write(
             options.dir.join(NAMES_FILE),
             serde_json::to_string_pretty(&names).expect("names serialise"),

@@ -8,6 +8,7 @@ use aws_sdk_dynamodb::types::{
     TimeToLiveSpecification,
 };
 use serde_yaml::Value as Yaml;
+use stagepass_api::{KeySet, PublicKeys};
 
 /// Resource types that exist only for operations in AWS (logs, alarms, tracing, policies on
 /// queues): the emulator does not need them to run the system.
@@ -132,13 +133,14 @@ pub async fn create_table(
         .map(str::to_string))
 }
 
-/// Every resource of the template, created on the endpoint `config` points at. `secret_json`
-/// is the signing key set stored as the `SigningKeysSecretArn` parameter's secret.
+/// Every resource of the template, created on the endpoint `config` points at. The key sets
+/// are stored as the key parameters' three secrets: each private set, and their public halves.
 pub async fn provision(
     template: &Template,
     config: &aws_config::SdkConfig,
     stack: &str,
-    secret_json: &str,
+    access: &KeySet,
+    tickets: &KeySet,
 ) -> Result<Names, String> {
     let mut names = Names {
         stack: stack.to_string(),
@@ -147,7 +149,7 @@ pub async fn provision(
     };
     let arn = |service: &str, rest: &str| format!("arn:aws:{service}:{REGION}:{ACCOUNT}:{rest}");
 
-    // Parameters: defaults, and the signing keys as a real secret.
+    // Parameters: defaults, and the signing keys as real secrets.
     for (name, _) in template.doc["Parameters"]
         .as_mapping()
         .into_iter()
@@ -159,22 +161,41 @@ pub async fn provision(
         }
     }
     let secrets = aws_sdk_secretsmanager::Client::new(config);
-    let secret = secrets
-        .create_secret()
-        .name(format!("{stack}/signing-keys"))
-        .secret_string(secret_json)
-        .send()
-        .await
-        .map_err(|e| {
-            err(
-                "create secret",
-                aws_sdk_secretsmanager::error::DisplayErrorContext(e),
-            )
-        })?;
-    names.refs.insert(
-        "SigningKeysSecretArn".into(),
-        secret.arn().unwrap_or_default().to_string(),
-    );
+    let documents = [
+        (
+            "AccessSigningKeysSecretArn",
+            "access-keys",
+            access.to_json(),
+        ),
+        (
+            "TicketSigningKeysSecretArn",
+            "ticket-keys",
+            tickets.to_json(),
+        ),
+        (
+            "VerificationKeysSecretArn",
+            "public-keys",
+            PublicKeys::of(access, tickets)?.to_json(),
+        ),
+    ];
+    for (parameter, name, text) in documents {
+        let secret = secrets
+            .create_secret()
+            .name(format!("{stack}/{name}"))
+            .secret_string(text)
+            .send()
+            .await
+            .map_err(|e| {
+                err(
+                    "create secret",
+                    aws_sdk_secretsmanager::error::DisplayErrorContext(e),
+                )
+            })?;
+        names.refs.insert(
+            parameter.into(),
+            secret.arn().unwrap_or_default().to_string(),
+        );
+    }
 
     // Names every resource will have, so references between them resolve in any order.
     for (id, r) in template.doc["Resources"].as_mapping().into_iter().flatten() {

@@ -3,7 +3,7 @@
 use crate::bookings::BookingStatus;
 use crate::bookings::changes::{ChangeError, change};
 use crate::bookings::models::{Booking, CheckIn as CheckedIn, TicketStatus, booking_of_ticket};
-use crate::bookings::ports::{BookingStore, TicketSigner};
+use crate::bookings::ports::{BookingStore, TicketVerifier};
 use crate::clock::Clock;
 use crate::error::{ErrorKind, Failure, InfraError};
 use crate::integration::events as integration;
@@ -44,7 +44,7 @@ impl Failure for CheckInError {
 
 pub struct CheckIn {
     pub bookings: Arc<dyn BookingStore>,
-    pub signer: Arc<dyn TicketSigner>,
+    pub verifier: Arc<dyn TicketVerifier>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -53,8 +53,9 @@ impl CheckIn {
     /// and the ticket id.
     pub async fn check_in(&self, qr: &str, gate: &str) -> Result<(Booking, String), CheckInError> {
         let claims = self
-            .signer
+            .verifier
             .verify_ticket(qr)
+            .await
             .ok_or(CheckInError::TicketNotRecognised)?;
         let booking_id =
             booking_of_ticket(&claims.ticket).ok_or(CheckInError::TicketNotRecognised)?;

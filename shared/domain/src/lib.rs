@@ -17,7 +17,8 @@ pub mod notifications;
 pub use bookings::{
     Booking, BookingError, BookingId, BookingStatus, BookingStore, BookingStoreError, PaymentError,
     PaymentMethod, PaymentOrder, PaymentProvider, PaymentState, PrintedTicket, Ticket,
-    TicketClaims, TicketFiles, TicketRenderer, TicketSigner, TicketStatus, Workflow,
+    TicketClaims, TicketFiles, TicketRenderer, TicketSigner, TicketStatus, TicketVerifier,
+    Workflow,
 };
 pub use catalog::{
     CancellationQueue, CatalogError, CatalogStoreError, Category, Event, EventCatalog,

@@ -104,7 +104,11 @@ async fn serve(name: &'static str, handler: Handler) -> Result<(), Error> {
         Handler::Authorizer(f) => {
             lambda_runtime::run(lambda_runtime::service_fn(move |event: LambdaEvent<_>| {
                 let f = f.clone();
-                async move { f(event.payload).map_err(|Unauthorized| AuthorizerRefusal) }
+                async move {
+                    f(event.payload)
+                        .await
+                        .map_err(|Unauthorized| AuthorizerRefusal)
+                }
             }))
             .await
         }

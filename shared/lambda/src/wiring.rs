@@ -3,13 +3,15 @@
 //! hold every function to exactly the environment `template.yaml` gives it.
 
 use async_trait::async_trait;
-use stagepass_api::Tokens;
+use stagepass_api::auth::{KeySource, access_verifier, ticket_verifier};
+use stagepass_api::keys::KEY_CACHE_TTL;
 use stagepass_api::settings::{self, Lookup};
 use stagepass_api::wiring::{Limits, Wiring, WiringError};
+use stagepass_api::{Keyring, Signer, Verifier};
 use stagepass_domain::{
     BookingStore, CancellationQueue, Clock, EventBus, EventCatalog, HoldSettings, IdempotencyStore,
     IdentitySettings, IdentityStore, Mailer, PaymentProvider, RateLimiter, SeatInventory,
-    SystemClock, TicketFiles, Workflow,
+    SystemClock, TicketFiles, TicketSigner, TicketVerifier, Workflow,
 };
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -21,11 +23,19 @@ type Env = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 /// declared empty (the SDK would refuse it), so the template declares this one, empty.
 pub const ENDPOINT: &str = "STAGEPASS_AWS_ENDPOINT_URL";
 
+/// The private access-token key set (`ACCESS_SIGNING_KEYS_SECRET` names its secret).
+pub const ACCESS_KEYS: &str = "ACCESS_SIGNING_KEYS";
+/// The private ticket key set.
+pub const TICKET_KEYS: &str = "TICKET_SIGNING_KEYS";
+/// The public halves of both.
+pub const PUBLIC_KEYS: &str = "VERIFICATION_KEYS";
+
 pub struct EnvWiring {
     config: aws_config::SdkConfig,
     env: Env,
     required: Mutex<BTreeSet<String>>,
     optional: Mutex<BTreeSet<String>>,
+    key_cache: std::time::Duration,
     #[cfg(feature = "dynamodb")]
     dynamodb: std::sync::OnceLock<aws_sdk_dynamodb::Client>,
 }
@@ -49,6 +59,7 @@ impl EnvWiring {
             env: Box::new(env),
             required: Mutex::default(),
             optional: Mutex::default(),
+            key_cache: KEY_CACHE_TTL,
             #[cfg(feature = "dynamodb")]
             dynamodb: std::sync::OnceLock::new(),
         };
@@ -109,53 +120,80 @@ impl EnvWiring {
         )))
     }
 
-    /// The key set from the Secrets Manager secret named by `STAGEPASS_SIGNING_KEYS_SECRET`
-    /// (the deployed way), or inline JSON in `STAGEPASS_SIGNING_KEYS` (`sam local invoke`,
-    /// `cargo lambda watch`). The template declares both, the unused one empty.
-    async fn load_tokens(&self) -> Result<Tokens, WiringError> {
-        const SECRET: &str = "STAGEPASS_SIGNING_KEYS_SECRET";
-        const INLINE: &str = "STAGEPASS_SIGNING_KEYS";
+    /// A key document: the Secrets Manager secret named by `<name>_SECRET` (the deployed
+    /// way), or inline JSON in `<name>` (`sam local invoke`, `cargo lambda watch`). The
+    /// template declares both, the unused one empty. The secret is read again after the key
+    /// cache lifetime, so a rotation reaches warm containers.
+    fn key_document(&self, name: &str) -> Result<KeySource, WiringError> {
+        let secret = format!("{name}_SECRET");
         let set = |name: &str| (self.env)(name).is_some_and(|v| !v.trim().is_empty());
         // Whichever of the two is set is the one required; both set is a mistake.
-        match (set(SECRET), set(INLINE)) {
-            (true, true) => Err(WiringError(format!("set {SECRET} or {INLINE}, not both"))),
+        match (set(&secret), set(name)) {
+            (true, true) => Err(WiringError(format!("set {secret} or {name}, not both"))),
             (true, false) => {
-                self.optional(INLINE);
-                let secret_id = self.required(SECRET)?;
-                self.tokens_from_secret(&secret_id).await
+                self.optional(name);
+                let secret_id = self.required(&secret)?;
+                self.secret_source(secret_id)
             }
             (false, _) => {
-                self.optional(SECRET);
+                self.optional(&secret);
                 let text = self
-                    .required(INLINE)
-                    .map_err(|_| WiringError(format!("set {SECRET} (or {INLINE})")))?;
-                Tokens::from_json(&text).map_err(|e| WiringError(format!("{INLINE}: {e}")))
+                    .required(name)
+                    .map_err(|_| WiringError(format!("set {secret} (or {name})")))?;
+                Ok(Arc::new(move || {
+                    let text = text.clone();
+                    Box::pin(async move { Ok(text) })
+                }))
             }
         }
     }
 
     #[cfg(feature = "secrets")]
-    async fn tokens_from_secret(&self, secret_id: &str) -> Result<Tokens, WiringError> {
-        let out = aws_sdk_secretsmanager::Client::new(&self.config)
-            .get_secret_value()
-            .secret_id(secret_id)
-            .send()
-            .await
-            .map_err(|e| {
-                WiringError(format!(
-                    "reading signing keys from {secret_id}: {}",
-                    aws_sdk_secretsmanager::error::DisplayErrorContext(e)
-                ))
-            })?;
-        let text = out
-            .secret_string()
-            .ok_or_else(|| WiringError(format!("secret {secret_id} has no SecretString")))?;
-        Tokens::from_json(text).map_err(|e| WiringError(format!("secret {secret_id}: {e}")))
+    fn secret_source(&self, secret_id: String) -> Result<KeySource, WiringError> {
+        let client = aws_sdk_secretsmanager::Client::new(&self.config);
+        Ok(Arc::new(move || {
+            let (client, secret_id) = (client.clone(), secret_id.clone());
+            Box::pin(async move {
+                let out = client
+                    .get_secret_value()
+                    .secret_id(&secret_id)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        format!(
+                            "reading keys from {secret_id}: {}",
+                            aws_sdk_secretsmanager::error::DisplayErrorContext(e)
+                        )
+                    })?;
+                out.secret_string()
+                    .map(str::to_string)
+                    .ok_or_else(|| format!("secret {secret_id} has no SecretString"))
+            })
+        }))
     }
 
     #[cfg(not(feature = "secrets"))]
-    async fn tokens_from_secret(&self, _: &str) -> Result<Tokens, WiringError> {
+    fn secret_source(&self, _: String) -> Result<KeySource, WiringError> {
         Err(missing_feature("secrets"))
+    }
+
+    async fn keyring<T: Send + Sync + 'static>(
+        &self,
+        name: &str,
+        parse: fn(&str) -> Result<T, String>,
+    ) -> Result<Arc<Keyring<T>>, WiringError> {
+        let source = self.key_document(name)?;
+        Keyring::read(source, parse, self.key_cache)
+            .await
+            .map(Arc::new)
+            .map_err(|e| WiringError(format!("{name}: {e}")))
+    }
+
+    /// How long key documents are kept before they are read again ([`KEY_CACHE_TTL`]; tests
+    /// shorten it to watch a rotation).
+    pub fn with_key_cache(mut self, ttl: std::time::Duration) -> Self {
+        self.key_cache = ttl;
+        self
     }
 }
 
@@ -367,8 +405,20 @@ impl Wiring for EnvWiring {
         Err(missing_feature("sqs"))
     }
 
-    async fn tokens(&self) -> Result<Arc<Tokens>, WiringError> {
-        Ok(Arc::new(self.load_tokens().await?))
+    async fn access_signer(&self) -> Result<Arc<Keyring<Signer>>, WiringError> {
+        self.keyring(ACCESS_KEYS, Signer::from_json).await
+    }
+
+    async fn access_verifier(&self) -> Result<Arc<Keyring<Verifier>>, WiringError> {
+        self.keyring(PUBLIC_KEYS, access_verifier).await
+    }
+
+    async fn ticket_signer(&self) -> Result<Arc<dyn TicketSigner>, WiringError> {
+        Ok(self.keyring(TICKET_KEYS, Signer::from_json).await?)
+    }
+
+    async fn ticket_verifier(&self) -> Result<Arc<dyn TicketVerifier>, WiringError> {
+        Ok(self.keyring(PUBLIC_KEYS, ticket_verifier).await?)
     }
 
     fn clock(&self) -> Arc<dyn Clock> {

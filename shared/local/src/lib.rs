@@ -5,6 +5,7 @@ pub mod adapters;
 pub mod asl;
 pub mod demo;
 pub mod functions;
+pub mod keys;
 pub mod saga;
 
 use adapters::{FolderFiles, LocalBus, LocalCancellations, MailFolder};
@@ -18,7 +19,7 @@ use lambda_http::Body;
 use saga::LocalSaga;
 use stagepass_api::error::ApiError;
 use stagepass_api::wiring::{Handler, HttpFn, ScheduledFn};
-use stagepass_api::{Access, KeySet, Ports, Principal, Route, Tokens};
+use stagepass_api::{Access, Keyring, Keys, Ports, Principal, Route, Verifier};
 use stagepass_domain::bookings::payments::SimulatedPayments;
 use stagepass_domain::integration::OutboxRelay;
 use stagepass_domain::notifications::Notifier;
@@ -35,47 +36,6 @@ use tokio::net::TcpListener;
 pub const GATEWAY_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Bodies up to this size are read to the end before a 413; larger ones are cut off.
 const DRAIN_LIMIT_BYTES: usize = 16 * 1024 * 1024;
-
-/// The signing keys live in the data folder, made on first run: never in the repo.
-pub fn load_or_create_keys(data_dir: &Path) -> Result<KeySet, String> {
-    let path = keys_path(data_dir);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => {
-            let set = KeySet::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-            set.load().map_err(|e| format!("{}: {e}", path.display()))?;
-            Ok(set)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let set = KeySet::generate();
-            save_keys(data_dir, &set)?;
-            Ok(set)
-        }
-        Err(e) => Err(format!("{}: {e}", path.display())),
-    }
-}
-
-pub fn keys_path(data_dir: &Path) -> std::path::PathBuf {
-    data_dir.join("signing-keys.json")
-}
-
-/// Writes the key set readable by its owner only.
-pub fn save_keys(data_dir: &Path, set: &KeySet) -> Result<(), String> {
-    use std::io::Write;
-    #[cfg(unix)]
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::create_dir_all(data_dir).map_err(|e| e.to_string())?;
-    let path = keys_path(data_dir);
-    let tmp = path.with_extension("json.tmp");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    options.mode(0o600);
-    let mut file = options.open(&tmp).map_err(|e| e.to_string())?;
-    file.write_all(set.to_json().as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|e| e.to_string())?;
-    std::fs::rename(&tmp, &path).map_err(|e| e.to_string())
-}
 
 /// How the local system runs its saga.
 #[derive(Clone)]
@@ -125,12 +85,11 @@ pub async fn build_system(
     clock: Arc<dyn Clock>,
     hold_settings: HoldSettings,
     identity_settings: IdentitySettings,
-    keys: &KeySet,
+    keys: Keys,
     options: LocalOptions,
 ) -> Result<LocalSystem, String> {
     let store = EmbeddedStore::open(&data_dir.join("store"))?;
     let shared = Arc::new(store.clone());
-    let tokens = Arc::new(Tokens::from_key_set(keys)?);
     // The simulated provider's ledger is in the store: it outlives a restart, as a real
     // provider's would.
     let payments = Arc::new(SimulatedPayments::new(shared.clone()));
@@ -149,7 +108,8 @@ pub async fn build_system(
     ports.files = Some(files.clone());
     ports.mailer = Some((mailer.clone(), LOCAL_MAIL_FROM.into()));
     ports.bus = Some(bus.clone());
-    ports.tokens = Some(tokens.clone());
+    let verifier = keys.access_verifier.clone();
+    ports.keys = Some(keys);
     ports.hold_settings = hold_settings;
     ports.identity_settings = identity_settings;
     ports.public_url = options.public_url.clone();
@@ -165,7 +125,7 @@ pub async fn build_system(
     let cancellations = Arc::new(LocalCancellations::default());
     ports.cancellations = Some(cancellations.clone());
 
-    let mut api = LocalApi::new(tokens);
+    let mut api = LocalApi::new(verifier);
     for function in functions::ALL {
         if let (Some(route), Handler::Http(handler)) =
             (function.route, wire(function, &ports).await?)
@@ -219,7 +179,7 @@ async fn wire(function: &stagepass_api::Function, ports: &Ports) -> Result<Handl
 pub struct LocalApi {
     router: matchit::Router<Vec<(Route, HttpFn)>>,
     /// The authorizer's keys (the authorizer function checks tokens with them).
-    tokens: Arc<Tokens>,
+    verifier: Arc<Keyring<Verifier>>,
 }
 
 /// What API Gateway would do with a request: the route and its function with the path
@@ -231,10 +191,10 @@ pub enum Resolved<'a> {
 }
 
 impl LocalApi {
-    pub fn new(tokens: Arc<Tokens>) -> Self {
+    pub fn new(verifier: Arc<Keyring<Verifier>>) -> Self {
         Self {
             router: matchit::Router::new(),
-            tokens,
+            verifier,
         }
     }
 
@@ -412,7 +372,7 @@ async fn handle(
             path: path.clone(),
         }
         .into_response(),
-        Resolved::Found(route, handler, params) => match authorize(&app, route, &req) {
+        Resolved::Found(route, handler, params) => match authorize(&app, route, &req).await {
             Err(refused) => refused.into_response(),
             Ok(caller) => {
                 let (parts, body) = req.into_parts();
@@ -442,7 +402,7 @@ async fn handle(
 
 /// What API Gateway does before a protected route: run the same authorizer code the
 /// authorizer function runs, and refuse with 401 if it says no.
-fn authorize(
+async fn authorize(
     app: &LocalApi,
     route: &Route,
     req: &hyper::Request<Incoming>,
@@ -454,7 +414,7 @@ fn authorize(
         .headers()
         .get(http::header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or(""));
-    app.tokens.authorize(header).map(Some)
+    app.verifier.get().await.authorize(header).map(Some)
 }
 
 /// The request a function behind API Gateway (REST, payload format 1.0) receives, built
@@ -534,7 +494,11 @@ mod tests {
             Arc::new(stagepass_domain::SystemClock),
             HoldSettings::default(),
             IdentitySettings::default(),
-            &KeySet::generate(),
+            Keys::fixed(
+                &stagepass_api::KeySet::generate(),
+                &stagepass_api::KeySet::generate(),
+            )
+            .unwrap(),
             LocalOptions::default(),
         )
         .await

@@ -6,8 +6,8 @@
 //!                                 verification (restart the server to pick it up)
 //!   stagepass-local keygen        print a fresh key set (to store in Secrets Manager)
 
-use stagepass_api::KeySet;
 use stagepass_api::settings;
+use stagepass_api::{KeySet, KeyUse, PublicKeys};
 use stagepass_domain::SystemClock;
 use stagepass_local::demo::{DEMO_ACCOUNTS, DEMO_PASSWORD};
 use std::path::PathBuf;
@@ -26,13 +26,39 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     match std::env::args().nth(1).as_deref() {
         None => {}
         Some("keygen") => {
-            println!("{}", KeySet::generate().to_json());
+            // The three documents of a deployment: two private sets and their public halves.
+            let (access, tickets) = (KeySet::generate(), KeySet::generate());
+            let out = std::env::args()
+                .nth(2)
+                .map_or_else(|| PathBuf::from("."), PathBuf::from);
+            write_new(&out.join("access.json"), &access.to_json())?;
+            write_new(&out.join("tickets.json"), &tickets.to_json())?;
+            write_new(
+                &out.join("public.json"),
+                &PublicKeys::of(&access, &tickets)?.to_json(),
+            )?;
+            println!(
+                "wrote access.json, tickets.json and public.json in {}",
+                out.display()
+            );
             return Ok(());
         }
         Some("rotate-keys") => {
-            let rotated = stagepass_local::load_or_create_keys(&dir)?.rotated()?;
-            stagepass_local::save_keys(&dir, &rotated)?;
-            println!("active signing key is now {}", rotated.active);
+            let use_ = match std::env::args().nth(2).as_deref() {
+                Some("access") => KeyUse::Access,
+                Some("tickets") => KeyUse::Tickets,
+                _ => return Err("usage: rotate-keys access|tickets".into()),
+            };
+            let rotated =
+                stagepass_local::keys::rotate(&dir, use_, stagepass_api::keys::ACTIVATION_DELAY)?;
+            let from = rotated.keys[0]
+                .signs_from
+                .map(|t| t.to_rfc3339())
+                .unwrap_or_default();
+            println!(
+                "key {} signs from {from}; the one it replaces until then",
+                rotated.active
+            );
             return Ok(());
         }
         Some(other) => {
@@ -45,7 +71,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(3000);
-    let keys = stagepass_local::load_or_create_keys(&dir)?;
+    let keys = stagepass_local::keys::local_keys(&dir).await?;
     let base = format!("http://127.0.0.1:{port}");
     // The same optional STAGEPASS_* settings the functions read from their environment.
     let env: settings::Lookup = &|name| std::env::var(name).ok();
@@ -54,7 +80,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Arc::new(SystemClock),
         settings::hold_settings(env)?,
         settings::identity_settings(env)?,
-        &keys,
+        keys,
         stagepass_local::LocalOptions {
             public_url: base.clone(),
             ..Default::default()
@@ -98,4 +124,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .await;
     println!("stopped; data kept in {}", dir.display());
     Ok(())
+}
+
+/// A key file for a deployment, never overwriting one (it may be the only copy of a key).
+fn write_new(path: &std::path::Path, text: &str) -> Result<(), String> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    options
+        .open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(|e| format!("{}: {e}", path.display()))
 }

@@ -20,5 +20,5 @@ pub use models::{
 };
 pub use ports::{
     BookingStore, BookingStoreError, PaymentError, PaymentOrder, PaymentProvider, TicketFiles,
-    TicketRenderer, TicketSigner, Workflow,
+    TicketRenderer, TicketSigner, TicketVerifier, Workflow,
 };

@@ -119,6 +119,10 @@ pub struct Ticket {
     pub status: TicketStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checked_in: Option<CheckIn>,
+    /// The QR payload printed on the PDF, kept as issued: showing it again must not re-sign
+    /// it (after a key rotation a re-signed payload would differ from the printed one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qr: Option<String>,
 }
 
 /// What a fan pays with: a payment method token made by the provider's client-side SDK in

@@ -164,11 +164,19 @@ pub trait Workflow: Send + Sync {
     async fn start(&self, booking: &BookingId) -> Result<(), InfraError>;
 }
 
-/// Signs what a ticket's QR code carries, and checks it.
+/// Signs what a ticket's QR code carries (with the ticket keys' private half: only the
+/// function that issues tickets has it).
+#[async_trait]
 pub trait TicketSigner: Send + Sync {
-    fn sign_ticket(&self, claims: &TicketClaims) -> Result<String, InfraError>;
-    /// `None` for anything not signed by one of our keys as a ticket.
-    fn verify_ticket(&self, token: &str) -> Option<TicketClaims>;
+    async fn sign_ticket(&self, claims: &TicketClaims) -> Result<String, InfraError>;
+}
+
+/// Checks a ticket's QR payload against the ticket keys' public halves, including retired
+/// keys until every event they signed for is over.
+#[async_trait]
+pub trait TicketVerifier: Send + Sync {
+    /// `None` for anything not signed by one of our ticket keys as a ticket.
+    async fn verify_ticket(&self, token: &str) -> Option<TicketClaims>;
 }
 
 /// Turns a ticket into the document a buyer prints or shows (a PDF with its QR code).

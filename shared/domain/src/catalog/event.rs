@@ -286,6 +286,12 @@ impl Event {
         if self.starts_at <= now {
             return Err(CatalogError::StartTimeInPast);
         }
+        if self.starts_at > now + chrono::Duration::days(super::MAX_DAYS_AHEAD) {
+            return Err(CatalogError::invalid(
+                "starts_at",
+                format!("must be at most {} days ahead", super::MAX_DAYS_AHEAD),
+            ));
+        }
         if self.currency.len() != 3 || !self.currency.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err(CatalogError::invalid(
                 "currency",
@@ -408,6 +414,13 @@ mod tests {
             Event::new_draft(input, UserId::new("o"), now),
             Err(CatalogError::StartTimeInPast)
         );
+        // Ticket keys are kept for this horizon after they stop signing (see the api keys).
+        let mut input = new_event(now);
+        input.starts_at = now + Duration::days(super::super::MAX_DAYS_AHEAD) + Duration::hours(1);
+        assert!(matches!(
+            Event::new_draft(input, UserId::new("o"), now),
+            Err(CatalogError::InvalidField { field, .. }) if field == "starts_at"
+        ));
         let mut input = new_event(now);
         input.currency = "gbp".into();
         assert!(Event::new_draft(input, UserId::new("o"), now).is_err());

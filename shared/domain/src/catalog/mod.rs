@@ -11,6 +11,10 @@ pub mod ports;
 pub mod search;
 pub mod seat_map;
 
+/// How far ahead an event may start. It bounds how long a ticket signing key must be kept
+/// after it stops signing: a ticket sold today is for an event at most this far away.
+pub const MAX_DAYS_AHEAD: i64 = 730;
+
 pub use cancel_event::{CancelEvent, CancelEventBookings, PageDone};
 pub use error::CatalogError;
 pub use event::{Category, Event, EventChanges, EventStatus, NewEvent, Venue};

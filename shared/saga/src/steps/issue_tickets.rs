@@ -35,7 +35,11 @@ impl SagaStep for IssueTickets {
                 event: booking.event_id.to_string(),
                 seat: unit.to_string(),
             };
-            let qr = self.signer.sign_ticket(&claims).map_err(unavailable)?;
+            let qr = self
+                .signer
+                .sign_ticket(&claims)
+                .await
+                .map_err(unavailable)?;
             let pdf = self.renderer.render(&PrintedTicket {
                 event_title: booking.event_title.clone(),
                 venue: booking.venue.clone(),
@@ -44,7 +48,7 @@ impl SagaStep for IssueTickets {
                 holder: booking.email.clone(),
                 ticket_id: id.clone(),
                 booking_id: booking.id.to_string(),
-                qr_payload: qr,
+                qr_payload: qr.clone(),
             });
             let file_key = format!("tickets/{}/{id}.pdf", booking.id);
             self.files.put(&file_key, pdf).await.map_err(unavailable)?;
@@ -54,6 +58,7 @@ impl SagaStep for IssueTickets {
                 file_key,
                 status: TicketStatus::Valid,
                 checked_in: None,
+                qr: Some(qr),
             });
         }
         change(
