@@ -1,5 +1,5 @@
 use crate::Adapters;
-use crate::inventory::{hold, seats};
+use crate::inventory::{UNCAPPED, hold, seats};
 use chrono::{DateTime, Duration, Utc};
 use stagepass_domain::bookings::models::BookingDraft;
 use stagepass_domain::bookings::payments::cards;
@@ -411,7 +411,7 @@ pub async fn checkout_sell_and_free_follow_the_hold(a: Adapters) {
     let event = EventId::generate();
     let t = now();
     let h = hold(&event, seats(&["A-1-1", "A-1-2"]), t, Duration::minutes(10));
-    a.inventory.place_hold(&h, t).await.unwrap();
+    a.inventory.place_hold(&h, t, UNCAPPED).await.unwrap();
     let until = t + Duration::minutes(15);
     let out = a.inventory.check_out_hold(&h.id, t, until).await.unwrap();
     assert_eq!(out.status, HoldStatus::CheckedOut);
@@ -449,7 +449,7 @@ pub async fn checkout_sell_and_free_follow_the_hold(a: Adapters) {
     );
     // Expired or released holds cannot be checked out.
     let old = hold(&event, seats(&["A-2-1"]), t, Duration::minutes(1));
-    a.inventory.place_hold(&old, t).await.unwrap();
+    a.inventory.place_hold(&old, t, UNCAPPED).await.unwrap();
     assert_eq!(
         a.inventory
             .check_out_hold(&old.id, t + Duration::minutes(2), t + Duration::minutes(17))
@@ -471,10 +471,13 @@ pub async fn a_late_sale_takes_free_seats_but_never_another_live_hold(a: Adapter
     let event = EventId::generate();
     let t = now();
     let late = hold(&event, seats(&["A-1-1", "A-1-2"]), t, Duration::minutes(10));
-    a.inventory.place_hold(&late, t).await.unwrap();
+    a.inventory.place_hold(&late, t, UNCAPPED).await.unwrap();
     let after = t + Duration::minutes(11);
     let rival = hold(&event, seats(&["A-1-2"]), after, Duration::minutes(10));
-    a.inventory.place_hold(&rival, after).await.unwrap();
+    a.inventory
+        .place_hold(&rival, after, UNCAPPED)
+        .await
+        .unwrap();
     assert_eq!(
         a.inventory.sell_hold(&late, after).await,
         Err(InventoryStoreError::Taken(seats(&["A-1-2"])))
@@ -494,7 +497,7 @@ pub async fn a_late_sale_takes_free_seats_but_never_another_live_hold(a: Adapter
     let again = hold(&event, seats(&["A-1-1"]), after, Duration::minutes(10));
     assert!(matches!(
         a.inventory
-            .place_hold(&again, after + Duration::days(1))
+            .place_hold(&again, after + Duration::days(1), UNCAPPED)
             .await,
         Err(InventoryStoreError::Taken(_))
     ));
@@ -507,7 +510,7 @@ pub async fn a_checked_out_hold_keeps_its_seats_until_the_saga_deadline(a: Adapt
     let event = EventId::generate();
     let t = now();
     let h = hold(&event, seats(&["A-1-1", "A-1-2"]), t, Duration::minutes(10));
-    a.inventory.place_hold(&h, t).await.unwrap();
+    a.inventory.place_hold(&h, t, UNCAPPED).await.unwrap();
     let until = t + Duration::minutes(15);
     a.inventory
         .check_out_hold(&h.id, t + Duration::minutes(9), until)
@@ -521,7 +524,7 @@ pub async fn a_checked_out_hold_keeps_its_seats_until_the_saga_deadline(a: Adapt
         Duration::minutes(10),
     );
     assert_eq!(
-        a.inventory.place_hold(&rival, after_expiry).await,
+        a.inventory.place_hold(&rival, after_expiry, UNCAPPED).await,
         Err(InventoryStoreError::Taken(seats(&["A-1-2"])))
     );
     let live = a
@@ -542,7 +545,10 @@ pub async fn a_checked_out_hold_keeps_its_seats_until_the_saga_deadline(a: Adapt
     // Past the deadline the seats are free to others, like any expired claim.
     let past = until + Duration::seconds(1);
     let later = hold(&event, seats(&["A-1-2"]), past, Duration::minutes(10));
-    a.inventory.place_hold(&later, past).await.unwrap();
+    a.inventory
+        .place_hold(&later, past, UNCAPPED)
+        .await
+        .unwrap();
 }
 
 /// The sweeper's listing: pending and cancelling bookings by their last change, oldest first,

@@ -5,6 +5,9 @@ use stagepass_domain::{EventId, Hold, HoldId, HoldStatus, UnitId, UserId, to_mil
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+/// A limit on places held per holder that these tests never reach.
+pub const UNCAPPED: u32 = 1000;
+
 fn now() -> DateTime<Utc> {
     to_millis(Utc::now())
 }
@@ -53,7 +56,7 @@ pub async fn a_placed_hold_can_be_found_and_its_units_are_live(a: Adapters) {
         t,
         Duration::minutes(10),
     );
-    a.inventory.place_hold(&h, t).await.unwrap();
+    a.inventory.place_hold(&h, t, UNCAPPED).await.unwrap();
     assert_eq!(a.inventory.find_hold(&h.id).await.unwrap(), Some(h.clone()));
     let units = live(&a, &event, t).await;
     assert_eq!(
@@ -78,14 +81,14 @@ pub async fn a_conflict_names_every_taken_unit_and_writes_nothing(a: Adapters) {
         t,
         Duration::minutes(10),
     );
-    a.inventory.place_hold(&first, t).await.unwrap();
+    a.inventory.place_hold(&first, t, UNCAPPED).await.unwrap();
     let second = hold(
         &event,
         seats(&["A-1-4", "A-1-3", "A-1-1", "A-1-5"]),
         t,
         Duration::minutes(10),
     );
-    match a.inventory.place_hold(&second, t).await {
+    match a.inventory.place_hold(&second, t, UNCAPPED).await {
         Err(InventoryStoreError::Taken(units)) => {
             let names: BTreeSet<String> = units.iter().map(|u| u.to_string()).collect();
             assert_eq!(
@@ -106,7 +109,7 @@ pub async fn an_expired_hold_blocks_nobody(a: Adapters) {
     let event = EventId::generate();
     let t = now();
     let short = hold(&event, seats(&["A-1-1", "A-1-2"]), t, Duration::seconds(30));
-    a.inventory.place_hold(&short, t).await.unwrap();
+    a.inventory.place_hold(&short, t, UNCAPPED).await.unwrap();
     let before_expiry = t + Duration::seconds(29);
     let rival = hold(
         &event,
@@ -115,14 +118,19 @@ pub async fn an_expired_hold_blocks_nobody(a: Adapters) {
         Duration::minutes(10),
     );
     assert!(matches!(
-        a.inventory.place_hold(&rival, before_expiry).await,
+        a.inventory
+            .place_hold(&rival, before_expiry, UNCAPPED)
+            .await,
         Err(InventoryStoreError::Taken(_))
     ));
     // The moment it expires the seats are free, though no TTL has deleted anything.
     let at_expiry = t + Duration::seconds(30);
     assert!(live(&a, &event, at_expiry).await.is_empty());
     let rival = hold(&event, seats(&["A-1-2"]), at_expiry, Duration::minutes(10));
-    a.inventory.place_hold(&rival, at_expiry).await.unwrap();
+    a.inventory
+        .place_hold(&rival, at_expiry, UNCAPPED)
+        .await
+        .unwrap();
     let units = live(&a, &event, at_expiry).await;
     assert_eq!(units.get("A-1-2"), Some(&rival.id));
     assert_eq!(units.len(), 1);
@@ -132,16 +140,16 @@ pub async fn a_second_hold_with_the_same_id_returns_the_stored_one(a: Adapters) 
     let event = EventId::generate();
     let t = now();
     let h = hold(&event, seats(&["B-2-1"]), t, Duration::minutes(10));
-    a.inventory.place_hold(&h, t).await.unwrap();
+    a.inventory.place_hold(&h, t, UNCAPPED).await.unwrap();
     // Same id, even with other seats: the stored hold wins and nothing else is claimed.
     let mut retry = h.clone();
     retry.units = seats(&["B-2-2"]);
-    match a.inventory.place_hold(&retry, t).await {
+    match a.inventory.place_hold(&retry, t, UNCAPPED).await {
         Err(InventoryStoreError::HoldExists(stored)) => assert_eq!(*stored, h),
         other => panic!("expected HoldExists, got {other:?}"),
     }
     // Same id and same seats (the seat is "taken" by itself): still reported as the stored hold.
-    match a.inventory.place_hold(&h, t).await {
+    match a.inventory.place_hold(&h, t, UNCAPPED).await {
         Err(InventoryStoreError::HoldExists(stored)) => assert_eq!(*stored, h),
         other => panic!("expected HoldExists, got {other:?}"),
     }
@@ -152,7 +160,7 @@ pub async fn release_frees_units_once(a: Adapters) {
     let event = EventId::generate();
     let t = now();
     let h = hold(&event, seats(&["A-3-1", "A-3-2"]), t, Duration::minutes(10));
-    a.inventory.place_hold(&h, t).await.unwrap();
+    a.inventory.place_hold(&h, t, UNCAPPED).await.unwrap();
     let released = a.inventory.release_hold(&h.id).await.unwrap();
     assert_eq!(released.status, HoldStatus::Released);
     assert!(live(&a, &event, t).await.is_empty());
@@ -169,17 +177,17 @@ pub async fn release_frees_units_once(a: Adapters) {
         Err(InventoryStoreError::HoldNotFound)
     );
     let next = hold(&event, seats(&["A-3-1", "A-3-2"]), t, Duration::minutes(10));
-    a.inventory.place_hold(&next, t).await.unwrap();
+    a.inventory.place_hold(&next, t, UNCAPPED).await.unwrap();
 }
 
 pub async fn release_after_expiry_leaves_the_new_holders_units(a: Adapters) {
     let event = EventId::generate();
     let t = now();
     let old = hold(&event, seats(&["A-4-1", "A-4-2"]), t, Duration::seconds(10));
-    a.inventory.place_hold(&old, t).await.unwrap();
+    a.inventory.place_hold(&old, t, UNCAPPED).await.unwrap();
     let later = t + Duration::seconds(11);
     let new = hold(&event, seats(&["A-4-2"]), later, Duration::minutes(10));
-    a.inventory.place_hold(&new, later).await.unwrap();
+    a.inventory.place_hold(&new, later, UNCAPPED).await.unwrap();
     a.inventory.release_hold(&old.id).await.unwrap();
     let units = live(&a, &event, later).await;
     assert_eq!(units.len(), 1);
@@ -195,7 +203,7 @@ pub async fn blocks_do_not_leak_into_each_other(a: Adapters) {
         t,
         Duration::minutes(10),
     );
-    a.inventory.place_hold(&h, t).await.unwrap();
+    a.inventory.place_hold(&h, t, UNCAPPED).await.unwrap();
     let only = |names: &[&str]| blocks(names);
     let in_a = a
         .inventory
@@ -251,7 +259,7 @@ pub async fn concurrent_holds_never_share_a_unit(a: Adapters) {
         );
         let inventory = Arc::clone(&inventory);
         tasks.push(tokio::spawn(async move {
-            (inventory.place_hold(&h, t).await, h)
+            (inventory.place_hold(&h, t, UNCAPPED).await, h)
         }));
     }
     let mut winners = Vec::new();
@@ -273,4 +281,97 @@ pub async fn concurrent_holds_never_share_a_unit(a: Adapters) {
         }
     }
     assert_eq!(live(&a, &event, t).await, claimed);
+}
+
+/// 25 one-seat holds of one holder at once, limit 10: exactly 10 are placed, whatever the
+/// interleaving, and the seats held are theirs. Before the limit existed all 25 were placed.
+pub async fn parallel_holds_of_one_holder_never_pass_the_limit(a: Adapters) {
+    let event = EventId::generate();
+    let t = now();
+    let holder = UserId::new("hoarder");
+    let attempts: Vec<Hold> = (1..=25)
+        .map(|n| {
+            let mut h = hold(
+                &event,
+                seats(&[&format!("A-1-{n}")]),
+                t,
+                Duration::minutes(10),
+            );
+            h.holder = holder.clone();
+            h
+        })
+        .collect();
+    let tasks: Vec<_> = attempts
+        .into_iter()
+        .map(|h| {
+            let inventory = Arc::clone(&a.inventory);
+            tokio::spawn(async move { inventory.place_hold(&h, t, 10).await })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.unwrap());
+    }
+    let placed = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(placed, 10, "{results:?}");
+    assert!(
+        results
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .all(|e| matches!(e, InventoryStoreError::LimitReached { held } if *held <= 10)),
+        "{results:?}"
+    );
+    assert_eq!(live(&a, &event, t).await.len(), 10);
+    // Someone else is not affected.
+    let other = hold(&event, seats(&["B-1-1"]), t, Duration::minutes(10));
+    a.inventory.place_hold(&other, t, 10).await.unwrap();
+}
+
+/// A released, checked-out or expired hold stops counting; a refused hold writes nothing.
+pub async fn released_checked_out_and_expired_holds_stop_counting(a: Adapters) {
+    let event = EventId::generate();
+    let t = now();
+    let holder = UserId::new("regular");
+    let of = |names: &[&str], at: DateTime<Utc>| {
+        let mut h = hold(&event, seats(names), at, Duration::minutes(10));
+        h.holder = holder.clone();
+        h
+    };
+    let first = of(&["A-1-1", "A-1-2", "A-1-3", "A-1-4"], t);
+    let second = of(&["A-1-5", "A-1-6", "A-1-7", "A-1-8"], t);
+    a.inventory.place_hold(&first, t, 10).await.unwrap();
+    a.inventory.place_hold(&second, t, 10).await.unwrap();
+    let third = of(&["A-2-1", "A-2-2", "A-2-3"], t);
+    assert_eq!(
+        a.inventory.place_hold(&third, t, 10).await,
+        Err(InventoryStoreError::LimitReached { held: 8 })
+    );
+    assert_eq!(a.inventory.find_hold(&third.id).await.unwrap(), None);
+    assert!(!live(&a, &event, t).await.contains_key("A-2-1"));
+    // A retry of a placed hold is still recognised as that hold, not refused by the limit.
+    assert!(matches!(
+        a.inventory.place_hold(&second, t, 8).await,
+        Err(InventoryStoreError::HoldExists(_))
+    ));
+    a.inventory.release_hold(&first.id).await.unwrap();
+    a.inventory.place_hold(&third, t, 10).await.unwrap();
+    a.inventory
+        .check_out_hold(&second.id, t, t + Duration::minutes(15))
+        .await
+        .unwrap();
+    let fourth = of(
+        &[
+            "A-3-1", "A-3-2", "A-3-3", "A-3-4", "A-3-5", "A-3-6", "A-3-7",
+        ],
+        t,
+    );
+    a.inventory.place_hold(&fourth, t, 10).await.unwrap();
+    // 10 held now; once those holds expire the holder may hold 10 again.
+    let later = t + Duration::minutes(11);
+    let fifth = of(&["B-1-1", "B-1-2", "B-1-3", "B-1-4", "B-1-5"], later);
+    assert!(matches!(
+        a.inventory.place_hold(&fifth, t, 10).await,
+        Err(InventoryStoreError::LimitReached { held: 10 })
+    ));
+    a.inventory.place_hold(&fifth, later, 10).await.unwrap();
 }

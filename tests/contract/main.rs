@@ -106,6 +106,8 @@ mod contract_catalog {
 
 mod contract_inventory {
     contract!(inventory:
+        parallel_holds_of_one_holder_never_pass_the_limit,
+        released_checked_out_and_expired_holds_stop_counting,
         a_placed_hold_can_be_found_and_its_units_are_live,
         a_conflict_names_every_taken_unit_and_writes_nothing,
         an_expired_hold_blocks_nobody,

@@ -152,3 +152,52 @@ async fn general_admission_rush_never_oversells() {
         60 - places.len()
     );
 }
+
+/// One fan cannot hold the venue: past 10 places held at the event, a hold is `409
+/// hold_limit_reached` (what a script keeping seats off sale meets); releasing a hold lets the
+/// fan hold again, and another fan is not affected. Before, every hold was placed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_fan_holds_at_most_ten_places_per_event() {
+    let app = TestApp::spawn().await;
+    let org = token("org", Role::Organiser);
+    let id = app
+        .published_event(
+            &org,
+            &event_body("London", "concert", in_days(14), 5, 10, 0),
+        )
+        .await;
+    let fan = token("hoarder", Role::Fan);
+    let row = |r: u32| (1..=5).map(|n| format!("A-{r}-{n}")).collect::<Vec<_>>();
+    let first = app
+        .hold(
+            &fan,
+            &id,
+            &row(1).iter().map(String::as_str).collect::<Vec<_>>(),
+        )
+        .await;
+    app.hold(
+        &fan,
+        &id,
+        &row(2).iter().map(String::as_str).collect::<Vec<_>>(),
+    )
+    .await;
+    let (status, refused) = app
+        .send(
+            "POST",
+            &format!("/events/{id}/holds"),
+            Some(&fan),
+            Some(&json!({ "seats": ["A-3-1"] })),
+        )
+        .await;
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!(refused["error"]["code"], "hold_limit_reached");
+    let (seats, _) = app.seat_states(&id).await;
+    assert_eq!(seats["A-3-1"], "available", "a refused hold holds nothing");
+    app.hold(&token("someone-else", Role::Fan), &id, &["A-3-1"])
+        .await;
+    let (status, _) = app
+        .send("DELETE", &format!("/holds/{first}"), Some(&fan), None)
+        .await;
+    assert_eq!(status, 200);
+    app.hold(&fan, &id, &["A-3-2"]).await;
+}

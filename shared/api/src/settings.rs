@@ -25,8 +25,9 @@ fn number<T: std::str::FromStr + PartialOrd + std::fmt::Display>(
     }
 }
 
-/// `STAGEPASS_HOLD_TTL_SECONDS` (5-3600, default 600) and `STAGEPASS_MAX_SEATS_PER_HOLD`
-/// (1-50, default 10).
+/// `STAGEPASS_HOLD_TTL_SECONDS` (5-3600, default 600), `STAGEPASS_MAX_SEATS_PER_HOLD`
+/// (1-50, default 10) and `STAGEPASS_MAX_HELD_PER_EVENT` (places one holder may hold at one
+/// event across holds, 1-1000, default 10).
 pub fn hold_settings(lookup: Lookup) -> Result<HoldSettings, WiringError> {
     let mut s = HoldSettings::default();
     if let Some(secs) = number(lookup, "STAGEPASS_HOLD_TTL_SECONDS", 5..=3600i64)? {
@@ -34,6 +35,9 @@ pub fn hold_settings(lookup: Lookup) -> Result<HoldSettings, WiringError> {
     }
     if let Some(n) = number(lookup, "STAGEPASS_MAX_SEATS_PER_HOLD", 1..=50usize)? {
         s.max_units_per_hold = n;
+    }
+    if let Some(n) = number(lookup, "STAGEPASS_MAX_HELD_PER_EVENT", 1..=1000u32)? {
+        s.max_held_per_event = n;
     }
     Ok(s)
 }

@@ -29,8 +29,8 @@ pub use checkin::CheckInError;
 pub use clock::{Clock, ManualClock, SystemClock, to_millis};
 pub use error::{Details, ErrorKind, Failure, InfraError};
 pub use holds::{
-    GaRequest, Hold, HoldError, HoldRequest, HoldSettings, HoldStatus, InventoryStoreError,
-    SeatInventory, UnitRecord, UnitState,
+    GaRequest, HeldPlaces, Hold, HoldError, HoldRequest, HoldSettings, HoldStatus,
+    InventoryStoreError, SeatInventory, UnitRecord, UnitState,
 };
 pub use idempotency::{Claim, IdempotencyError, IdempotencyStore, KeyUse, Lease, SavedResponse};
 pub use identity::{

@@ -4,7 +4,9 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Duration, Utc};
-use stagepass_domain::{EventId, Hold, HoldId, HoldStatus, UnitId, UnitRecord, UnitState};
+use stagepass_domain::{
+    EventId, HeldPlaces, Hold, HoldId, HoldStatus, UnitId, UnitRecord, UnitState,
+};
 use stagepass_domain::{InventoryStoreError, SeatInventory};
 use std::collections::HashMap;
 
@@ -12,6 +14,8 @@ use std::collections::HashMap;
 const HOLD_RECORD_GRACE_DAYS: i64 = 7;
 /// Transactions that collide with another in flight are retried this many times.
 const CONFLICT_RETRIES: u32 = 4;
+/// Holds of one holder racing each other on their count are retried this many times.
+const HELD_RETRIES: u32 = 30;
 
 #[derive(Clone)]
 pub struct DynamoInventory {
@@ -34,6 +38,11 @@ fn unit_pk(event: &EventId, block: &str) -> String {
 
 fn hold_pk(id: &HoldId) -> String {
     format!("HOLD#{id}")
+}
+
+/// One item per (event, holder): the places they hold there ([`HeldPlaces`]), versioned.
+fn held_pk(hold: &Hold) -> String {
+    format!("HELD#{}#{}", hold.event_id, hold.holder)
 }
 
 fn unavailable(e: impl Into<String>) -> InventoryStoreError {
@@ -66,6 +75,77 @@ impl DynamoInventory {
         serde_json::from_str(data)
             .map(Some)
             .map_err(|e| unavailable(format!("stored hold unreadable: {e}")))
+    }
+
+    /// The holder's places at the hold's event, and the version to write the next one over.
+    async fn read_held(&self, hold: &Hold) -> Result<(HeldPlaces, i64), InventoryStoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(held_pk(hold)))
+            .key("sk", s("HELD"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| unavailable(describe(e.into_service_error())))?;
+        let Some(item) = out.item else {
+            return Ok((HeldPlaces::default(), 0));
+        };
+        let data = get_s(&item, "data").map_err(unavailable)?;
+        let held = serde_json::from_str(data)
+            .map_err(|e| unavailable(format!("stored held places unreadable: {e}")))?;
+        Ok((held, get_n(&item, "version").map_err(unavailable)?))
+    }
+
+    /// Writes the next count over `version` (0: none yet), so two holds of one holder racing
+    /// each other cannot both count from the same total.
+    fn held_put(&self, hold: &Hold, next: &HeldPlaces, version: i64) -> Put {
+        let ttl = next.expires_at().unwrap_or(hold.expires_at) + Duration::days(1);
+        let put = Put::builder()
+            .table_name(&self.table)
+            .item("pk", s(held_pk(hold)))
+            .item("sk", s("HELD"))
+            .item(
+                "data",
+                s(serde_json::to_string(next).expect("held places serialise")),
+            )
+            .item("version", n(version + 1))
+            .item("ttl", n(ttl.timestamp()));
+        match version {
+            0 => put.condition_expression("attribute_not_exists(pk)"),
+            v => put
+                .condition_expression("version = :version")
+                .expression_attribute_values(":version", n(v)),
+        }
+        .build()
+        .expect("table, item set")
+    }
+
+    /// Takes a released or checked-out hold out of its holder's count. Done after the write
+    /// that ended the hold: until it lands the hold still counts, which only errs on the side
+    /// of the limit (it also stops counting at its expiry), so a failure is logged, not raised.
+    async fn forget_held(&self, hold: &Hold) {
+        for attempt in 0..=CONFLICT_RETRIES {
+            let outcome = async {
+                let (held, version) = self.read_held(hold).await?;
+                if !held.holds.iter().any(|e| e.hold == hold.id) {
+                    return Ok(Outcome::Done);
+                }
+                let put = self.held_put(hold, &held.without(&hold.id), version);
+                self.transact(vec![TransactWriteItem::builder().put(put).build()])
+                    .await
+            }
+            .await;
+            match outcome {
+                Ok(Outcome::Done) => return,
+                Ok(Outcome::Cancelled(_)) => backoff(attempt + 1).await,
+                Err(e) => {
+                    tracing::warn!(hold = %hold.id, error = %e, "held places not updated");
+                    return;
+                }
+            }
+        }
     }
 
     fn hold_put(&self, hold: &Hold) -> Put {
@@ -129,9 +209,18 @@ async fn backoff(attempt: u32) {
 
 #[async_trait]
 impl SeatInventory for DynamoInventory {
-    async fn place_hold(&self, hold: &Hold, now: DateTime<Utc>) -> Result<(), InventoryStoreError> {
-        let mut attempt = 0;
+    async fn place_hold(
+        &self,
+        hold: &Hold,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<(), InventoryStoreError> {
+        let (mut attempt, mut held_races) = (0, 0);
         loop {
+            let (held, version) = self.read_held(hold).await?;
+            let next = held
+                .with(hold, now, limit)
+                .map_err(|held| InventoryStoreError::LimitReached { held })?;
             let mut items = vec![
                 TransactWriteItem::builder()
                     .put(self.hold_put(hold))
@@ -142,6 +231,12 @@ impl SeatInventory for DynamoInventory {
                     .put(self.unit_put(hold, u, UnitState::Held, now))
                     .build()
             }));
+            // Last: the holder's count, in the same transaction.
+            items.push(
+                TransactWriteItem::builder()
+                    .put(self.held_put(hold, &next, version))
+                    .build(),
+            );
             let per_item = match self.transact(items).await? {
                 Outcome::Done => return Ok(()),
                 Outcome::Cancelled(r) => r,
@@ -166,6 +261,16 @@ impl SeatInventory for DynamoInventory {
                 .map(|(_, u)| u.clone())
                 .collect();
             attempt += 1;
+            if contended.is_empty() {
+                // Only the holder's count moved (their other holds, placed meanwhile): count
+                // again. Bounded by how many holds one holder runs at once.
+                held_races += 1;
+                if held_races > HELD_RETRIES {
+                    return Err(unavailable("the holder's count kept changing; retry"));
+                }
+                backoff(attempt.min(3)).await;
+                continue;
+            }
             if attempt > CONFLICT_RETRIES {
                 // Another transaction kept claiming these units: report them as taken.
                 return Err(InventoryStoreError::Taken(contended));
@@ -224,7 +329,10 @@ impl SeatInventory for DynamoInventory {
                     .build()
             }));
             let per_item = match self.transact(items).await? {
-                Outcome::Done => return Ok(hold),
+                Outcome::Done => {
+                    self.forget_held(&hold).await;
+                    return Ok(hold);
+                }
                 Outcome::Cancelled(r) => r,
             };
             if per_item.first().is_some_and(|(failed, _)| *failed) {
@@ -258,7 +366,11 @@ impl SeatInventory for DynamoInventory {
             .await?
             .ok_or(InventoryStoreError::HoldNotFound)?;
         match hold.status {
-            HoldStatus::CheckedOut => return Ok(hold),
+            HoldStatus::CheckedOut => {
+                // A retry: the first attempt may have stopped before the count.
+                self.forget_held(&hold).await;
+                return Ok(hold);
+            }
             HoldStatus::Released => return Err(InventoryStoreError::HoldNotActive),
             HoldStatus::Active if !hold.is_live(now) => {
                 return Err(InventoryStoreError::HoldExpired);
@@ -304,7 +416,10 @@ impl SeatInventory for DynamoInventory {
         }));
         for attempt in 0..=CONFLICT_RETRIES {
             let per_item = match self.transact(items.clone()).await? {
-                Outcome::Done => return Ok(hold),
+                Outcome::Done => {
+                    self.forget_held(&hold).await;
+                    return Ok(hold);
+                }
                 Outcome::Cancelled(r) => r,
             };
             if per_item.first().is_some_and(|(failed, _)| *failed) {

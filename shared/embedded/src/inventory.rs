@@ -5,17 +5,47 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use stagepass_domain::{
-    EventId, Hold, HoldId, HoldStatus, InventoryStoreError, SeatInventory, UnitRecord, UnitState,
+    EventId, HeldPlaces, Hold, HoldId, HoldStatus, InventoryStoreError, SeatInventory, UnitRecord,
+    UnitState,
 };
 
 /// `{event}/{unit}` → unit record JSON.
 const UNITS: TableDefinition<&str, &[u8]> = TableDefinition::new("units");
 /// Hold id → hold JSON.
 const HOLDS: TableDefinition<&str, &[u8]> = TableDefinition::new("holds");
+/// `{event}/{holder}` → the holder's [`HeldPlaces`] JSON (the cap on places held).
+const HELD: TableDefinition<&str, &[u8]> = TableDefinition::new("held_places");
 
 pub(crate) fn create_tables(txn: &redb::WriteTransaction) -> Result<(), String> {
     txn.open_table(UNITS).map_err(fail)?;
     txn.open_table(HOLDS).map_err(fail)?;
+    txn.open_table(HELD).map_err(fail)?;
+    Ok(())
+}
+
+fn held_key(hold: &Hold) -> String {
+    format!("{}/{}", hold.event_id, hold.holder)
+}
+
+/// Changes the holder's count of places held in the caller's transaction.
+fn change_held(
+    txn: &redb::WriteTransaction,
+    hold: &Hold,
+    change: impl FnOnce(HeldPlaces) -> Result<HeldPlaces, InventoryStoreError>,
+) -> Result<(), InventoryStoreError> {
+    let mut table = txn.open_table(HELD).map_err(InventoryStoreError::store)?;
+    let key = held_key(hold);
+    let current: HeldPlaces = match table
+        .get(key.as_str())
+        .map_err(InventoryStoreError::store)?
+    {
+        Some(v) => decode(v.value()).map_err(InventoryStoreError::store)?,
+        None => HeldPlaces::default(),
+    };
+    let next = change(current)?;
+    table
+        .insert(key.as_str(), encode(&next).as_slice())
+        .map_err(InventoryStoreError::store)?;
     Ok(())
 }
 
@@ -117,7 +147,12 @@ fn keep_units_until(
 
 #[async_trait]
 impl SeatInventory for EmbeddedStore {
-    async fn place_hold(&self, hold: &Hold, now: DateTime<Utc>) -> Result<(), InventoryStoreError> {
+    async fn place_hold(
+        &self,
+        hold: &Hold,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<(), InventoryStoreError> {
         let hold = hold.clone();
         self.write(move |txn| -> Result<(), InventoryStoreError> {
             let mut holds = txn.open_table(HOLDS).map_err(InventoryStoreError::store)?;
@@ -129,6 +164,11 @@ impl SeatInventory for EmbeddedStore {
                     decode(existing.value()).map_err(InventoryStoreError::store)?;
                 return Err(InventoryStoreError::HoldExists(Box::new(existing)));
             }
+            // Counted in the same transaction: a refusal writes nothing.
+            change_held(txn, &hold, |held| {
+                held.with(&hold, now, limit)
+                    .map_err(|held| InventoryStoreError::LimitReached { held })
+            })?;
             claim_units(txn, &hold, UnitState::Held, now)?;
             holds
                 .insert(hold.id.as_str(), encode(&hold).as_slice())
@@ -164,6 +204,7 @@ impl SeatInventory for EmbeddedStore {
                 return Err(InventoryStoreError::HoldNotActive);
             }
             free_units(txn, &hold).map_err(InventoryStoreError::store)?;
+            change_held(txn, &hold, |held| Ok(held.without(&hold.id)))?;
             hold.status = HoldStatus::Released;
             holds
                 .insert(hold.id.as_str(), encode(&hold).as_slice())
@@ -199,6 +240,7 @@ impl SeatInventory for EmbeddedStore {
                 .insert(hold.id.as_str(), encode(&hold).as_slice())
                 .map_err(InventoryStoreError::store)?;
             keep_units_until(txn, &hold, until)?;
+            change_held(txn, &hold, |held| Ok(held.without(&hold.id)))?;
             Ok(hold)
         })
         .await

@@ -29,6 +29,11 @@ pub enum HoldError {
     #[error("hold is already {0}")]
     HoldNotActive(String),
     /// The key already made a different hold (another request body).
+    #[error(
+        "you already hold {held} places at this event and may hold at most {limit} at once: \
+         check out or release a hold first"
+    )]
+    HoldLimitReached { held: u32, limit: u32 },
     #[error("this Idempotency-Key was already used with a different request")]
     IdempotencyKeyReused,
     #[error("storage is unavailable: {0}")]
@@ -58,6 +63,7 @@ impl Failure for HoldError {
             Self::NotEnoughPlaces { .. } => "not_enough_places",
             Self::HoldNotFound(_) => "hold_not_found",
             Self::HoldNotActive(_) => "hold_not_active",
+            Self::HoldLimitReached { .. } => "hold_limit_reached",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::Unavailable(_) => "service_unavailable",
         }
@@ -74,6 +80,7 @@ impl Failure for HoldError {
             Self::EventNotOnSale
             | Self::SeatsUnavailable { .. }
             | Self::NotEnoughPlaces { .. }
+            | Self::HoldLimitReached { .. }
             | Self::HoldNotActive(_) => ErrorKind::Conflict,
             Self::IdempotencyKeyReused => ErrorKind::Unprocessable,
             Self::Unavailable(_) => ErrorKind::Unavailable,

@@ -21,6 +21,8 @@ pub struct HoldSettings {
     /// How long a hold lasts. Fixed at creation: holds are never extended.
     pub hold_ttl: Duration,
     pub max_units_per_hold: usize,
+    /// Places one holder may hold at one event at once, across all their holds.
+    pub max_held_per_event: u32,
     /// How long a warm function may reuse a published event it read, so an on-sale does not
     /// send every hold to the one catalog item. Published layouts never change.
     pub published_cache_ttl: std::time::Duration,
@@ -31,6 +33,7 @@ impl Default for HoldSettings {
         Self {
             hold_ttl: Duration::minutes(10),
             max_units_per_hold: 10,
+            max_held_per_event: 10,
             published_cache_ttl: std::time::Duration::from_secs(5),
         }
     }
@@ -145,7 +148,8 @@ impl HoldSeats {
                 expires_at: now + self.settings.hold_ttl,
                 request_fingerprint: priced.fingerprint.clone(),
             };
-            match self.inventory.place_hold(&hold, now).await {
+            let limit = self.settings.max_held_per_event;
+            match self.inventory.place_hold(&hold, now, limit).await {
                 Ok(()) => {
                     return Ok(HoldOutcome {
                         hold,
@@ -170,6 +174,9 @@ impl HoldSeats {
                     } else {
                         Err(HoldError::IdempotencyKeyReused)
                     };
+                }
+                Err(InventoryStoreError::LimitReached { held }) => {
+                    return Err(HoldError::HoldLimitReached { held, limit });
                 }
                 Err(InventoryStoreError::Taken(units)) => {
                     let mut seats: Vec<String> = units

@@ -8,6 +8,8 @@ pub mod release_hold;
 
 pub use error::HoldError;
 pub use hold_seats::{HoldOutcome, HoldSeats, HoldSettings};
-pub use models::{GaRequest, Hold, HoldRequest, HoldStatus, UnitRecord, UnitState};
+pub use models::{
+    GaRequest, HeldEntry, HeldPlaces, Hold, HoldRequest, HoldStatus, UnitRecord, UnitState,
+};
 pub use ports::{InventoryStoreError, SeatInventory};
 pub use release_hold::ReleaseHold;

@@ -34,6 +34,74 @@ pub enum HoldStatus {
     CheckedOut,
 }
 
+/// The places one holder holds at one event, so one script cannot hold a venue: the store
+/// keeps one such record per (event, holder) and changes it in the same write as the hold it
+/// counts, so parallel holds cannot pass the limit between them. A release or checkout takes
+/// its hold out afterwards; until then it counts, which errs on the side of the limit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldPlaces {
+    pub holds: Vec<HeldEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldEntry {
+    pub hold: HoldId,
+    pub places: u32,
+    /// The hold's expiry: after it the places no longer count.
+    pub until: DateTime<Utc>,
+}
+
+impl HeldPlaces {
+    /// Places still held at `now`.
+    pub fn live(&self, now: DateTime<Utc>) -> u32 {
+        self.holds
+            .iter()
+            .filter(|e| e.until > now)
+            .map(|e| e.places)
+            .sum()
+    }
+
+    /// The record with `hold` counted (and expired holds dropped), or the places already held
+    /// if `hold` would take them past `limit`.
+    pub fn with(&self, hold: &Hold, now: DateTime<Utc>, limit: u32) -> Result<Self, u32> {
+        let live: Vec<HeldEntry> = self
+            .holds
+            .iter()
+            .filter(|e| e.until > now && e.hold != hold.id)
+            .cloned()
+            .collect();
+        let held: u32 = live.iter().map(|e| e.places).sum();
+        let places = hold.units.len() as u32;
+        if held + places > limit {
+            return Err(held);
+        }
+        let mut holds = live;
+        holds.push(HeldEntry {
+            hold: hold.id.clone(),
+            places,
+            until: hold.expires_at,
+        });
+        Ok(Self { holds })
+    }
+
+    /// The record without `hold` (released, or checked out into a booking).
+    pub fn without(&self, hold: &HoldId) -> Self {
+        Self {
+            holds: self
+                .holds
+                .iter()
+                .filter(|e| e.hold != *hold)
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// When the record counts nothing any more (for the store's TTL).
+    pub fn expires_at(&self) -> Option<DateTime<Utc>> {
+        self.holds.iter().map(|e| e.until).max()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hold {
     pub id: HoldId,

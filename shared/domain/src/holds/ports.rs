@@ -15,6 +15,9 @@ pub enum InventoryStoreError {
     /// A hold with this id is already recorded (a retry with the same Idempotency-Key).
     #[error("hold already exists")]
     HoldExists(Box<Hold>),
+    /// The holder already holds `held` places at the event: this hold would pass the limit.
+    #[error("holder already holds {held} places")]
+    LimitReached { held: u32 },
     #[error("hold not found")]
     HoldNotFound,
     #[error("hold is not active")]
@@ -28,22 +31,31 @@ pub enum InventoryStoreError {
 /// Which units are claimed, by which hold, until when.
 #[async_trait]
 pub trait SeatInventory: Send + Sync {
-    /// Records `hold` and claims every one of its units for it, all or nothing. A unit is free
-    /// when it has no record or its record is a hold that expired at or before `now`.
+    /// Records `hold` and claims every one of its units for it, all or nothing, and counts its
+    /// places in the holder's [`HeldPlaces`](super::models::HeldPlaces) at the event, in the
+    /// same write. A unit is free when it has no record or its record is a hold that expired
+    /// at or before `now`.
     /// Errors: `Taken` naming every unit that is not free (nothing is written);
-    /// `HoldExists` with the stored hold if `hold.id` is already recorded.
-    async fn place_hold(&self, hold: &Hold, now: DateTime<Utc>) -> Result<(), InventoryStoreError>;
+    /// `HoldExists` with the stored hold if `hold.id` is already recorded; `LimitReached` if
+    /// the holder's live places plus this hold's would pass `limit` (nothing is written).
+    async fn place_hold(
+        &self,
+        hold: &Hold,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<(), InventoryStoreError>;
 
     async fn find_hold(&self, id: &HoldId) -> Result<Option<Hold>, InventoryStoreError>;
 
-    /// Marks an active hold released and frees those of its units it still claims.
-    /// Returns the released hold. Errors: `HoldNotFound`; `HoldNotActive` if already released.
+    /// Marks an active hold released and frees those of its units it still claims; its places
+    /// stop counting for its holder. Returns the released hold. Errors: `HoldNotFound`; `HoldNotActive` if already released.
     async fn release_hold(&self, id: &HoldId) -> Result<Hold, InventoryStoreError>;
 
     /// Marks a live active hold `checked_out` and, in the same write, keeps its units claimed
     /// until `until` (the saga's deadline) instead of the hold's expiry: its holder can no
     /// longer release it, nobody else can take its seats while the saga runs, and it becomes
-    /// one booking. Checking out a checked-out hold again returns it unchanged.
+    /// one booking, and its places stop counting against its holder's limit. Checking out a
+    /// checked-out hold again returns it unchanged.
     /// Errors: `HoldNotFound`; `HoldNotActive` if released; `HoldExpired` if expired at `now`.
     async fn check_out_hold(
         &self,
