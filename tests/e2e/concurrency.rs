@@ -5,10 +5,8 @@ use stagepass_api::Role;
 use stagepass_tests::{TestApp, event_body, in_days, token};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// 500 concurrent hold requests (single and multi-seat) for 50 seats: no seat is held twice,
-/// every winner's seats are really held by it, every loser gets 409 and holds nothing.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn five_hundred_buyers_fifty_seats() {
+/// A server with a published event of 5 rows of 10 seats.
+async fn fifty_seat_event() -> (TestApp, String) {
     let app = TestApp::spawn().await;
     let org = token("org", Role::Organiser);
     let id = app
@@ -17,6 +15,14 @@ async fn five_hundred_buyers_fifty_seats() {
             &event_body("London", "concert", in_days(14), 5, 10, 0),
         )
         .await;
+    (app, id)
+}
+
+/// 500 concurrent hold requests (single and multi-seat) for 50 seats: no seat is held twice,
+/// every winner's seats are really held by it, every loser gets 409 and holds nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn five_hundred_buyers_fifty_seats() {
+    let (app, id) = fifty_seat_event().await;
     let seat = |n: u32| format!("A-{}-{}", n / 10 % 5 + 1, n % 10 + 1);
     let mut tasks = Vec::new();
     for i in 0..500u32 {
@@ -158,14 +164,7 @@ async fn general_admission_rush_never_oversells() {
 /// fan hold again, and another fan is not affected. Before, every hold was placed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_fan_holds_at_most_ten_places_per_event() {
-    let app = TestApp::spawn().await;
-    let org = token("org", Role::Organiser);
-    let id = app
-        .published_event(
-            &org,
-            &event_body("London", "concert", in_days(14), 5, 10, 0),
-        )
-        .await;
+    let (app, id) = fifty_seat_event().await;
     let fan = token("hoarder", Role::Fan);
     let row = |r: u32| (1..=5).map(|n| format!("A-{r}-{n}")).collect::<Vec<_>>();
     let first = app
