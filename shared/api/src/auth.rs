@@ -345,10 +345,6 @@ impl Verifier {
         &self.jwks
     }
 
-    pub fn knows(&self, kid: &str) -> bool {
-        self.verifiers.contains_key(kid)
-    }
-
     pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
         let invalid = |why: &str| ApiError::Unauthorized(format!("invalid token: {why}"));
         if token.len() > 4096 {
@@ -379,17 +375,6 @@ impl Verifier {
             email,
             session: claims.sid,
         })
-    }
-
-    /// The expiry of a token this verifier accepts (the functions that move money or seats
-    /// check it again: the gateway's authorizer cache may answer for an expired token).
-    pub fn expiry(&self, token: &str) -> Option<i64> {
-        let key = self.verification_key(token)?;
-        let mut lenient = self.validation.clone();
-        lenient.validate_exp = false;
-        decode::<Claims>(token, key, &lenient)
-            .ok()
-            .map(|d| d.claims.exp)
     }
 
     fn verification_key(&self, token: &str) -> Option<&DecodingKey> {

@@ -148,6 +148,8 @@ impl EnvWiring {
         }
     }
 
+    /// Reads a secret's `SecretString` (trimmed) each time it is called: the key documents
+    /// (read again after the key cache lifetime) and Stripe's secret key (read once).
     #[cfg(feature = "secrets")]
     fn secret_source(&self, secret_id: String) -> Result<KeySource, WiringError> {
         let client = aws_sdk_secretsmanager::Client::new(&self.config);
@@ -161,12 +163,12 @@ impl EnvWiring {
                     .await
                     .map_err(|e| {
                         format!(
-                            "reading keys from {secret_id}: {}",
+                            "reading secret {secret_id}: {}",
                             aws_sdk_secretsmanager::error::DisplayErrorContext(e)
                         )
                     })?;
                 out.secret_string()
-                    .map(str::to_string)
+                    .map(|text| text.trim().to_string())
                     .ok_or_else(|| format!("secret {secret_id} has no SecretString"))
             })
         }))
@@ -214,26 +216,7 @@ impl EnvWiring {
         secret_id: String,
         base: Option<String>,
     ) -> Result<Arc<dyn PaymentProvider>, WiringError> {
-        let client = aws_sdk_secretsmanager::Client::new(&self.config);
-        let key_source: stagepass_stripe::KeySource = Arc::new(move || {
-            let (client, secret_id) = (client.clone(), secret_id.clone());
-            Box::pin(async move {
-                let out = client
-                    .get_secret_value()
-                    .secret_id(&secret_id)
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        format!(
-                            "reading {secret_id}: {}",
-                            aws_sdk_secretsmanager::error::DisplayErrorContext(e)
-                        )
-                    })?;
-                out.secret_string()
-                    .map(|k| k.trim().to_string())
-                    .ok_or_else(|| format!("secret {secret_id} has no SecretString"))
-            })
-        });
+        let key_source = self.secret_source(secret_id)?;
         let base = base.unwrap_or_else(|| stagepass_stripe::API_BASE.to_string());
         Ok(Arc::new(stagepass_stripe::StripePayments::new(
             base, key_source,

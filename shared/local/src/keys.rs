@@ -45,16 +45,22 @@ pub fn load_or_create(data_dir: &Path, use_: KeyUse) -> Result<KeySet, String> {
         (Err(e), _) if e.kind() == std::io::ErrorKind::NotFound => None,
         (Err(e), _) => return Err(format!("{}: {e}", file.display())),
     };
-    let set = match existing {
+    match existing {
         Some((text, from)) => {
             let set = KeySet::parse(&text).map_err(|e| format!("{}: {e}", from.display()))?;
             set.load().map_err(|e| format!("{}: {e}", from.display()))?;
-            set
+            // A legacy file is copied to its new place; a current one is left as it is.
+            if from != file {
+                write_private(data_dir, use_, &set)?;
+            }
+            Ok(set)
         }
-        None => KeySet::generate(),
-    };
-    write_private(data_dir, use_, &set)?;
-    Ok(set)
+        None => {
+            let set = KeySet::generate();
+            write_private(data_dir, use_, &set)?;
+            Ok(set)
+        }
+    }
 }
 
 /// Makes whatever is missing, writes the public document from the private sets, and returns
