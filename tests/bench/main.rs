@@ -355,6 +355,7 @@ async fn dynamo_writes(n: usize) {
         ("EventsTable", format!("events-{suffix}")),
         ("InventoryTable", format!("inventory-{suffix}")),
         ("BookingsTable", format!("bookings-{suffix}")),
+        ("IdentityTable", format!("identity-{suffix}")),
     ];
     for (logical, name) in &names {
         stagepass_tests::aws::create_table(&plain, logical, name).await;
@@ -366,6 +367,11 @@ async fn dynamo_writes(n: usize) {
     let inventory = Arc::new(stagepass_dynamo::DynamoInventory::new(
         counted.clone(),
         &names[1].1,
+    ));
+    // Buyers' request rates are counted in the identity table: part of every hold and checkout.
+    let limiter = Arc::new(stagepass_dynamo::DynamoIdentity::new(
+        counted.clone(),
+        &names[3].1,
     ));
     let store = Arc::new(
         stagepass_dynamo::DynamoBookings::new(counted, &names[2].1)
@@ -392,8 +398,9 @@ async fn dynamo_writes(n: usize) {
         bookings: store,
         workflow: Arc::new(StartedSagas::default()),
         clock: clock.clone(),
+        rate: stagepass_domain::BuyerRate::new(limiter.clone(), clock.clone(), "checkouts", 10),
     };
-    let service = stagepass_tests::service(catalog, inventory, clock);
+    let service = stagepass_tests::service(catalog, inventory, limiter, clock);
     let organiser = stagepass_domain::Actor {
         user: UserId::new("bench-org"),
         admin: false,

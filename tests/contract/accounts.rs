@@ -103,7 +103,11 @@ pub async fn register_login_refresh_reuse_and_logout(a: Adapters) {
     );
 }
 
-pub async fn the_sixth_wrong_password_in_a_window_is_rate_limited(a: Adapters) {
+/// Five wrong passwords from one address lock that address out of the account for the rest
+/// of the window, right password or not: the brute-force guarantee. Other addresses are not
+/// affected: before, the account was locked from everywhere, so anyone could keep its owner
+/// out.
+pub async fn the_sixth_wrong_password_from_one_address_is_rate_limited(a: Adapters) {
     let (accounts, clock) = accounts(&a);
     let email = email();
     accounts.register(&email, PASSWORD, "ip-1").await.unwrap();
@@ -123,23 +127,99 @@ pub async fn the_sixth_wrong_password_in_a_window_is_rate_limited(a: Adapters) {
         );
     }
     let refused = accounts
-        .login(&email, "guess number six", "ip-3")
+        .login(&email, "guess number six", "ip-2")
         .await
         .unwrap_err();
     assert!(
         matches!(refused, IdentityError::RateLimited { retry_after_secs } if (1..=60).contains(&retry_after_secs)),
         "{refused:?}"
     );
-    // Locked for this window even with the right password, from any address.
+    // Refused for this window even with the right password, from that address.
     assert!(matches!(
-        accounts.login(&email, PASSWORD, "ip-4").await.unwrap_err(),
+        accounts.login(&email, PASSWORD, "ip-2").await.unwrap_err(),
         IdentityError::RateLimited { .. }
     ));
+    // The owner, elsewhere, logs in.
+    accounts.login(&email, PASSWORD, "ip-4").await.unwrap();
     // Another account is not affected.
     let other = email_other(&accounts).await;
     accounts.login(&other, PASSWORD, "ip-2").await.unwrap();
     clock.advance(Duration::seconds(61));
     accounts.login(&email, PASSWORD, "ip-2").await.unwrap();
+}
+
+/// Guesses from many addresses at once: past `account_failures_per_window` wrong passwords
+/// the account is under attack and each address gets one guess while it has none wrong, so
+/// the guesses per window stay bounded (failures + addresses), and the owner, from an address
+/// with no wrong password, still logs in with the right one.
+pub async fn many_addresses_cannot_lock_the_owner_out(a: Adapters) {
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let settings = IdentitySettings {
+        account_failures_per_window: 10,
+        ..IdentitySettings::default()
+    };
+    let accounts = Arc::new(Accounts::new(
+        a.identity.clone(),
+        a.limiter.clone(),
+        clock.clone(),
+        settings,
+    ));
+    let email = email();
+    accounts.register(&email, PASSWORD, "ip-1").await.unwrap();
+    let into_window = clock.now().timestamp_millis().rem_euclid(60_000);
+    clock.advance(Duration::milliseconds(60_000 - into_window));
+
+    // Six addresses, eight guesses each, all at once.
+    let mut guesses = tokio::task::JoinSet::new();
+    for i in 0..48 {
+        let (accounts, email) = (accounts.clone(), email.clone());
+        guesses.spawn(async move {
+            accounts
+                .login(&email, &format!("guess {i}"), &format!("bot-{}", i % 6))
+                .await
+                .unwrap_err()
+        });
+    }
+    let answers = guesses.join_all().await;
+    let tried = answers
+        .iter()
+        .filter(|e| matches!(e, IdentityError::InvalidCredentials))
+        .count();
+    let refused = answers
+        .iter()
+        .filter(|e| matches!(e, IdentityError::RateLimited { .. }))
+        .count();
+    assert_eq!(tried + refused, 48, "{answers:?}");
+    assert!(
+        (10..=16).contains(&tried),
+        "at most 10 guesses, then one per clean address: {tried} passwords were tried"
+    );
+    // The attack goes on: a bot address that guessed already is refused outright; a new one
+    // gets one guess, not two.
+    assert!(matches!(
+        accounts.login(&email, "again", "bot-0").await.unwrap_err(),
+        IdentityError::RateLimited { .. }
+    ));
+    assert_eq!(
+        accounts
+            .login(&email, "fresh", "bot-new")
+            .await
+            .unwrap_err(),
+        IdentityError::InvalidCredentials
+    );
+    assert!(matches!(
+        accounts
+            .login(&email, "fresh 2", "bot-new")
+            .await
+            .unwrap_err(),
+        IdentityError::RateLimited { .. }
+    ));
+    // The owner, from home, with the right password.
+    let session = accounts
+        .login(&email, PASSWORD, "owner-home")
+        .await
+        .unwrap();
+    assert_eq!(session.email.as_str(), email);
 }
 
 async fn email_other(accounts: &Accounts) -> String {

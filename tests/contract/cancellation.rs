@@ -25,7 +25,12 @@ const PENDING_EVERY: usize = 5;
 /// twice at once. Before, the whole event was settled inside the organiser's request.
 pub async fn an_event_with_5000_bookings_is_cancelled_a_page_at_a_time(a: Adapters) {
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
-    let service = stagepass_tests::service(a.catalog.clone(), a.inventory.clone(), clock.clone());
+    let service = stagepass_tests::service(
+        a.catalog.clone(),
+        a.inventory.clone(),
+        a.limiter.clone(),
+        clock.clone(),
+    );
     let organiser = Actor {
         user: UserId::new("org"),
         admin: false,

@@ -133,7 +133,8 @@ mod contract_identity {
 mod contract_accounts {
     contract!(accounts:
         register_login_refresh_reuse_and_logout,
-        the_sixth_wrong_password_in_a_window_is_rate_limited,
+        the_sixth_wrong_password_from_one_address_is_rate_limited,
+        many_addresses_cannot_lock_the_owner_out,
         guests_and_staff_accounts,
     );
 }
@@ -147,6 +148,7 @@ mod contract_service {
         concurrent_buyers_through_the_service_never_share_a_seat,
         general_admission_is_never_oversold,
         a_key_used_again_after_it_expired_holds_anew,
+        buyers_are_limited_per_minute,
     );
 }
 

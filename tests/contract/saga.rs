@@ -10,9 +10,9 @@ use stagepass_domain::bookings::sweep::{STUCK_AFTER, SweepBookings, SweepReport}
 use stagepass_domain::bookings::{Buyer, CancelBooking, Checkout, Settlement};
 use stagepass_domain::catalog::{CancelEvent, CancelEventBookings};
 use stagepass_domain::{
-    Actor, Booking, BookingId, BookingStatus, BookingStore, BookingStoreError, Clock, Event,
-    EventId, HoldRequest, IntegrationEvent, ManualClock, PaymentError, PaymentMethod, PaymentOrder,
-    PaymentProvider, TicketStatus, UnitState, UserId,
+    Actor, Booking, BookingId, BookingStatus, BookingStore, BookingStoreError, BuyerRate, Clock,
+    Event, EventId, HoldRequest, IntegrationEvent, ManualClock, PaymentError, PaymentMethod,
+    PaymentOrder, PaymentProvider, TicketStatus, UnitState, UserId,
 };
 use stagepass_local::asl::{
     Execution, Outcome, StateMachine, TaskError, TaskFailure, TaskFuture, TaskRunner,
@@ -131,9 +131,14 @@ impl Rig {
             bookings: a.bookings.clone(),
             workflow: started.clone(),
             clock: clock.clone(),
+            rate: BuyerRate::new(a.limiter.clone(), clock.clone(), "checkouts", 10),
         };
-        let service =
-            stagepass_tests::service(a.catalog.clone(), a.inventory.clone(), clock.clone());
+        let service = stagepass_tests::service(
+            a.catalog.clone(),
+            a.inventory.clone(),
+            a.limiter.clone(),
+            clock.clone(),
+        );
         let organiser = Actor {
             user: UserId::new("org"),
             admin: false,
@@ -778,6 +783,7 @@ pub async fn a_checkout_that_died_before_its_saga_is_finished_by_the_sweeper(a: 
         bookings: rig.a.bookings.clone(),
         workflow: Arc::new(Down),
         clock: rig.clock.clone(),
+        rate: BuyerRate::new(rig.a.limiter.clone(), rig.clock.clone(), "checkouts", 10),
     };
     let hold = rig.hold("eve", "A-1-4").await.unwrap();
     let buyer = Buyer {

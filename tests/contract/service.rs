@@ -60,6 +60,7 @@ fn service(a: &Adapters) -> Arc<stagepass_tests::Service> {
     Arc::new(stagepass_tests::service(
         a.catalog.clone(),
         a.inventory.clone(),
+        a.limiter.clone(),
         Arc::new(SystemClock),
     ))
 }
@@ -181,7 +182,12 @@ pub async fn general_admission_is_never_oversold(a: Adapters) {
 pub async fn a_key_used_again_after_it_expired_holds_anew(a: Adapters) {
     use stagepass_domain::{Clock, KeyUse, ManualClock};
     let clock = Arc::new(ManualClock::new(Utc::now()));
-    let svc = stagepass_tests::service(a.catalog.clone(), a.inventory.clone(), clock.clone());
+    let svc = stagepass_tests::service(
+        a.catalog.clone(),
+        a.inventory.clone(),
+        a.limiter.clone(),
+        clock.clone(),
+    );
     let event = on_sale(&svc, one_row(4)).await;
     let fan = UserId::new("fan");
     let seat = |s: &str| HoldRequest {
@@ -239,4 +245,95 @@ pub async fn a_key_used_again_after_it_expired_holds_anew(a: Adapters) {
         .unwrap();
     assert!(!retry.created, "and its retries find it");
     assert_eq!(retry.hold.id, other.hold.id);
+}
+
+/// A buyer's hold requests and checkouts are counted per minute, refused or not, so a script
+/// cannot keep re-holding a venue or try card after card: the 31st hold request and the 11th
+/// checkout in a minute are refused, other buyers are not, and a guest is counted by email
+/// (every guest token is a new user). Before, nothing counted them.
+pub async fn buyers_are_limited_per_minute(a: Adapters) {
+    use stagepass_domain::bookings::{Buyer, Checkout};
+    use stagepass_domain::{BookingError, BuyerRate, Clock, HoldId, ManualClock, PaymentMethod};
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let into = clock.now().timestamp_millis().rem_euclid(60_000);
+    clock.advance(Duration::milliseconds(60_000 - into));
+    let svc = stagepass_tests::service(
+        a.catalog.clone(),
+        a.inventory.clone(),
+        a.limiter.clone(),
+        clock.clone(),
+    );
+    let event = on_sale(&svc, one_row(40)).await;
+    let buyer = |user: &str, email: &str| Buyer {
+        user: UserId::new(user),
+        email: email.into(),
+    };
+    let seat = |s: u32| HoldRequest {
+        seats: vec![format!("A-1-{s}")],
+        ga: vec![],
+    };
+    let scripted = buyer("script", "script@example.com");
+    let mut refused_otherwise = 0;
+    for n in 1..=30 {
+        // Seat 1 again and again: after the first, each is refused (by the seat), yet counted.
+        match svc.holds.hold(&scripted, &event, &seat(1), None).await {
+            Ok(_) => assert_eq!(n, 1),
+            Err(HoldError::SeatsUnavailable { .. }) => refused_otherwise += 1,
+            Err(e) => panic!("request {n}: {e:?}"),
+        }
+    }
+    assert_eq!(refused_otherwise, 29);
+    match svc.holds.hold(&scripted, &event, &seat(2), None).await {
+        Err(HoldError::RateLimited { retry_after_secs }) => {
+            assert!((1..=60).contains(&retry_after_secs), "{retry_after_secs}")
+        }
+        other => panic!("the 31st request: {:?}", other.map(|o| o.hold.id)),
+    }
+    let fan = buyer("fan", "fan@example.com");
+    svc.holds.hold(&fan, &event, &seat(3), None).await.unwrap();
+
+    // Guests: a fresh user per token, one count per email.
+    for n in 0..30 {
+        let guest = buyer(&format!("guest-{n}"), "Bot@Example.com");
+        let _ = svc.holds.hold(&guest, &event, &seat(4), None).await;
+    }
+    let another_token = buyer("guest-new", "bot@example.com");
+    assert!(matches!(
+        svc.holds.hold(&another_token, &event, &seat(5), None).await,
+        Err(HoldError::RateLimited { .. })
+    ));
+
+    let checkout = Checkout {
+        catalog: a.catalog.clone(),
+        inventory: a.inventory.clone(),
+        bookings: a.bookings.clone(),
+        workflow: Arc::new(stagepass_tests::saga::StartedSagas::default()),
+        clock: clock.clone(),
+        rate: BuyerRate::new(a.limiter.clone(), clock.clone(), "checkouts", 10),
+    };
+    let card = || PaymentMethod::parse("pm_card_visa").unwrap();
+    let nowhere = HoldId::generate();
+    for n in 1..=10 {
+        assert!(
+            matches!(
+                checkout.checkout(&fan, &nowhere, card()).await,
+                Err(BookingError::HoldNotFound(_))
+            ),
+            "checkout {n}"
+        );
+    }
+    assert!(matches!(
+        checkout.checkout(&fan, &nowhere, card()).await,
+        Err(BookingError::RateLimited { .. })
+    ));
+
+    clock.advance(Duration::seconds(60));
+    svc.holds
+        .hold(&scripted, &event, &seat(6), None)
+        .await
+        .unwrap();
+    assert!(matches!(
+        checkout.checkout(&fan, &nowhere, card()).await,
+        Err(BookingError::HoldNotFound(_))
+    ));
 }

@@ -1,7 +1,8 @@
 //! Many buyers, few seats, all at once, through the local HTTP server.
 
-use serde_json::json;
+use serde_json::{Value, json};
 use stagepass_api::Role;
+use stagepass_domain::Clock;
 use stagepass_tests::{TestApp, event_body, in_days, token};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -199,4 +200,54 @@ async fn one_fan_holds_at_most_ten_places_per_event() {
         .await;
     assert_eq!(status, 200);
     app.hold(&fan, &id, &["A-3-2"]).await;
+}
+
+/// A script re-holding as fast as it can: every hold request counts towards the buyer's 30 a
+/// minute, refused or not, and the 31st is `429 rate_limited` with a Retry-After; another fan
+/// is not affected, and the script may hold again in the next minute. Before, it never ran out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_buyer_may_ask_for_holds_thirty_times_a_minute() {
+    let (app, id) = fifty_seat_event().await;
+    let into = app.clock.now().timestamp_millis().rem_euclid(60_000);
+    app.clock
+        .advance(chrono::Duration::milliseconds(60_000 - into));
+    let script = token("script", Role::Fan);
+    let path = format!("/events/{id}/holds");
+    for n in 1..=30 {
+        let (status, body) = app
+            .send(
+                "POST",
+                &path,
+                Some(&script),
+                Some(&json!({ "seats": ["A-1-1"] })),
+            )
+            .await;
+        assert_eq!(
+            status,
+            if n == 1 { 201 } else { 409 },
+            "request {n}: {body}"
+        );
+    }
+    let res = app
+        .http
+        .post(app.url(&path))
+        .bearer_auth(&script)
+        .json(&json!({ "seats": ["A-1-2"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 429);
+    let retry_after: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    let err: Value = res.json().await.unwrap();
+    assert_eq!(err["error"]["code"], "rate_limited");
+    app.hold(&token("patient", Role::Fan), &id, &["A-1-2"])
+        .await;
+    app.clock
+        .advance(chrono::Duration::seconds(retry_after as i64));
+    app.hold(&script, &id, &["A-1-3"]).await;
 }

@@ -192,6 +192,7 @@ async fn every_sample_event_runs_through_its_handler() {
     stagepass_tests::service(
         system.ports.catalog.clone().unwrap(),
         system.ports.inventory.clone().unwrap(),
+        system.ports.rate_limiter.clone().unwrap(),
         stagepass_tests::system_clock(),
     )
     .hold(

@@ -488,6 +488,7 @@ pub struct Service {
 pub fn service(
     catalog: Arc<dyn stagepass_domain::EventCatalog>,
     inventory: Arc<dyn stagepass_domain::SeatInventory>,
+    limiter: Arc<dyn stagepass_domain::RateLimiter>,
     clock: Arc<dyn Clock>,
 ) -> Service {
     Service {
@@ -503,6 +504,7 @@ pub fn service(
         holds: HoldSeats::new(
             catalog,
             inventory.clone(),
+            limiter,
             clock.clone(),
             HoldSettings::default(),
         ),
@@ -534,7 +536,11 @@ impl Service {
         request: &HoldRequest,
         key: Option<&stagepass_domain::KeyUse>,
     ) -> Result<HoldOutcome, HoldError> {
-        self.holds.hold(holder, event, request, key).await
+        let buyer = stagepass_domain::Buyer {
+            user: holder.clone(),
+            email: format!("{holder}@example.com"),
+        };
+        self.holds.hold(&buyer, event, request, key).await
     }
 
     pub async fn release(&self, holder: &UserId, id: &HoldId) -> Result<Hold, HoldError> {
@@ -577,6 +583,7 @@ impl journey::Stack for TestApp {
             p.catalog.clone().expect("catalog"),
             p.inventory.clone().expect("inventory"),
             p.bookings.clone().expect("bookings"),
+            p.rate_limiter.clone().expect("rate limiter"),
             hold,
             email,
         )
@@ -597,6 +604,7 @@ pub async fn checkout_dying_before_the_saga(
     catalog: Arc<dyn stagepass_domain::EventCatalog>,
     inventory: Arc<dyn stagepass_domain::SeatInventory>,
     bookings: Arc<dyn stagepass_domain::BookingStore>,
+    limiter: Arc<dyn stagepass_domain::RateLimiter>,
     hold: &str,
     email: &str,
 ) -> String {
@@ -624,6 +632,12 @@ pub async fn checkout_dying_before_the_saga(
         bookings,
         workflow: Arc::new(Dies),
         clock: Arc::new(ManualClock::new(then)),
+        rate: stagepass_domain::BuyerRate::new(
+            limiter,
+            Arc::new(ManualClock::new(then)),
+            "checkouts",
+            10,
+        ),
     };
     let buyer = stagepass_domain::bookings::Buyer {
         user: holder,
@@ -753,8 +767,12 @@ pub mod cloud {
                     table("InventoryTable"),
                 )),
                 std::sync::Arc::new(stagepass_dynamo::DynamoBookings::new(
-                    client,
+                    client.clone(),
                     table("BookingsTable"),
+                )),
+                std::sync::Arc::new(stagepass_dynamo::DynamoIdentity::new(
+                    client,
+                    table("IdentityTable"),
                 )),
                 hold,
                 email,

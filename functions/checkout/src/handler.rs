@@ -3,7 +3,7 @@
 
 use stagepass_api::prelude::*;
 use stagepass_domain::bookings::{Buyer, Checkout};
-use stagepass_domain::{BookingError, HoldId, PaymentMethod};
+use stagepass_domain::{BookingError, BuyerRate, HoldId, PaymentMethod};
 
 pub const FUNCTION: Function = Function {
     name: "checkout",
@@ -34,6 +34,12 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
                 bookings: w.bookings()?,
                 workflow: w.workflow()?,
                 clock: w.clock(),
+                rate: BuyerRate::new(
+                    w.rate_limiter()?,
+                    w.clock(),
+                    "checkouts",
+                    w.hold_settings()?.checkouts_per_minute,
+                ),
             },
             views: BookingViews::wire(w).await?,
             limits: w.limits(),

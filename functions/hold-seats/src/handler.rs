@@ -15,6 +15,7 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
         let holds = Arc::new(HoldSeats::new(
             w.catalog()?,
             w.inventory()?,
+            w.rate_limiter()?,
             w.clock(),
             w.hold_settings()?,
         ));
@@ -29,14 +30,13 @@ async fn handle(holds: Arc<HoldSeats>, limits: Limits, req: Request) -> Response
         async {
             let holder = caller(&req)?;
             holder.require_buyer()?;
+            let buyer = holder.buyer();
             let id = event_id(&req)?;
             // The hold id is derived from this use of the Idempotency-Key (set by `idempotent`),
             // so even without the stored answer a retry finds the hold the first attempt made.
             let key = req.extensions().get::<KeyUse>().cloned();
             let request: HoldRequest = json_body(&req, limits.max_body_bytes)?;
-            let outcome = holds
-                .hold(&holder.user, &id, &request, key.as_ref())
-                .await?;
+            let outcome = holds.hold(&buyer, &id, &request, key.as_ref()).await?;
             let status = if outcome.created { 201 } else { 200 };
             Ok(json(status, &HoldView::new(&outcome.hold, holds.now())))
         }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 pub use stagepass_domain::Role;
 use stagepass_domain::{
-    Actor, Email, InfraError, Session, TicketClaims, TicketSigner, TicketVerifier, UserId,
+    Actor, Buyer, Email, InfraError, Session, TicketClaims, TicketSigner, TicketVerifier, UserId,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -91,6 +91,14 @@ impl Principal {
     /// check tickets in; organisers sell, they do not buy with a staff account.
     pub fn require_buyer(&self) -> Result<Actor, ApiError> {
         self.require_any(&[Role::Fan, Role::Guest], "a fan account or a guest token")
+    }
+
+    /// The caller as a buyer: their account, and the email on the token (empty if none).
+    pub fn buyer(&self) -> Buyer {
+        Buyer {
+            user: self.user.clone(),
+            email: self.email.as_ref().map_or("", Email::as_str).to_string(),
+        }
     }
 
     /// The context fields API Gateway passes from the authorizer to the function. Values

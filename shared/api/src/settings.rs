@@ -26,8 +26,9 @@ fn number<T: std::str::FromStr + PartialOrd + std::fmt::Display>(
 }
 
 /// `STAGEPASS_HOLD_TTL_SECONDS` (5-3600, default 600), `STAGEPASS_MAX_SEATS_PER_HOLD`
-/// (1-50, default 10) and `STAGEPASS_MAX_HELD_PER_EVENT` (places one holder may hold at one
-/// event across holds, 1-1000, default 10).
+/// (1-50, default 10), `STAGEPASS_MAX_HELD_PER_EVENT` (places one holder may hold at one
+/// event across holds, 1-1000, default 10), `STAGEPASS_HOLDS_PER_MINUTE` (hold requests per
+/// buyer, 1-10000, default 30) and `STAGEPASS_CHECKOUTS_PER_MINUTE` (1-1000, default 10).
 pub fn hold_settings(lookup: Lookup) -> Result<HoldSettings, WiringError> {
     let mut s = HoldSettings::default();
     if let Some(secs) = number(lookup, "STAGEPASS_HOLD_TTL_SECONDS", 5..=3600i64)? {
@@ -39,15 +40,30 @@ pub fn hold_settings(lookup: Lookup) -> Result<HoldSettings, WiringError> {
     if let Some(n) = number(lookup, "STAGEPASS_MAX_HELD_PER_EVENT", 1..=1000u32)? {
         s.max_held_per_event = n;
     }
+    if let Some(n) = number(lookup, "STAGEPASS_HOLDS_PER_MINUTE", 1..=10_000u32)? {
+        s.holds_per_minute = n;
+    }
+    if let Some(n) = number(lookup, "STAGEPASS_CHECKOUTS_PER_MINUTE", 1..=1000u32)? {
+        s.checkouts_per_minute = n;
+    }
     Ok(s)
 }
 
-/// `STAGEPASS_LOGIN_FAILURES_PER_MINUTE` (default 5) and
-/// `STAGEPASS_CLIENT_ATTEMPTS_PER_MINUTE` (login/register/guest per address, default 30).
+/// `STAGEPASS_LOGIN_FAILURES_PER_MINUTE` (per account and address, default 5),
+/// `STAGEPASS_ACCOUNT_FAILURES_PER_MINUTE` (per account from all addresses before each address
+/// gets one try, default 20) and `STAGEPASS_CLIENT_ATTEMPTS_PER_MINUTE`
+/// (login/register/guest per address, default 30).
 pub fn identity_settings(lookup: Lookup) -> Result<IdentitySettings, WiringError> {
     let mut s = IdentitySettings::default();
     if let Some(n) = number(lookup, "STAGEPASS_LOGIN_FAILURES_PER_MINUTE", 1..=100u32)? {
         s.login_failures_per_window = n;
+    }
+    if let Some(n) = number(
+        lookup,
+        "STAGEPASS_ACCOUNT_FAILURES_PER_MINUTE",
+        1..=10_000u32,
+    )? {
+        s.account_failures_per_window = n;
     }
     if let Some(n) = number(
         lookup,

@@ -13,6 +13,7 @@ pub mod identity;
 pub mod ids;
 pub mod integration;
 pub mod notifications;
+pub mod rate;
 
 pub use bookings::{
     Booking, BookingError, BookingId, BookingStatus, BookingStore, BookingStoreError, PaymentError,
@@ -34,9 +35,10 @@ pub use holds::{
 };
 pub use idempotency::{Claim, IdempotencyError, IdempotencyStore, KeyUse, Lease, SavedResponse};
 pub use identity::{
-    Account, Accounts, Actor, Email, IdentityError, IdentitySettings, IdentityStore,
+    Account, Accounts, Actor, Buyer, Email, IdentityError, IdentitySettings, IdentityStore,
     IdentityStoreError, Password, RateLimiter, RateWindow, RefreshToken, Role, Session,
 };
 pub use ids::{EventId, HoldId, UserId};
 pub use integration::{EventBus, IntegrationEvent};
 pub use notifications::Mailer;
+pub use rate::{BuyerRate, Rate, RateError};

@@ -7,19 +7,15 @@ use crate::catalog::ports::EventCatalog;
 use crate::clock::Clock;
 use crate::error::unavailable;
 use crate::holds::ports::{InventoryStoreError, SeatInventory};
-use crate::ids::{HoldId, UserId};
+pub use crate::identity::Buyer;
+use crate::ids::HoldId;
+use crate::rate::BuyerRate;
 use std::sync::Arc;
 
 /// How long a checkout keeps its seats for the saga, whatever the hold's own expiry: longer
 /// than the saga's forward path can take with every retry (see `infra/booking-saga.asl.json`).
 /// A saga still charging after that may find them taken, and then refunds.
 pub const SEATS_KEPT_FOR_SAGA: chrono::Duration = chrono::Duration::minutes(15);
-
-/// A buyer as checkout sees them: who, and where their tickets go.
-pub struct Buyer {
-    pub user: UserId,
-    pub email: String,
-}
 
 pub struct CheckoutOutcome {
     pub booking: Booking,
@@ -33,6 +29,8 @@ pub struct Checkout {
     pub bookings: Arc<dyn BookingStore>,
     pub workflow: Arc<dyn Workflow>,
     pub clock: Arc<dyn Clock>,
+    /// Checkouts per buyer per minute: a card-testing script gets a few tries, not thousands.
+    pub rate: BuyerRate,
 }
 
 impl Checkout {
@@ -44,6 +42,7 @@ impl Checkout {
         hold_id: &HoldId,
         method: PaymentMethod,
     ) -> Result<CheckoutOutcome, BookingError> {
+        self.rate.count(&buyer.rate_key()).await?;
         let hold = match self
             .inventory
             .find_hold(hold_id)

@@ -1,6 +1,7 @@
 //! What can go wrong checking out a hold, reading a booking or cancelling it.
 
-use crate::error::{ErrorKind, Failure, InfraError};
+use crate::error::{Details, ErrorKind, Failure, InfraError};
+use crate::rate::RateError;
 use thiserror::Error;
 
 #[derive(Debug, Error, Clone, PartialEq)]
@@ -32,6 +33,8 @@ pub enum BookingError {
     BookingNotFound(String),
     #[error("booking is {0} and cannot be cancelled")]
     BookingNotCancellable(String),
+    #[error("too many requests from this buyer; retry after {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     #[error("storage is unavailable: {0}")]
     Unavailable(#[from] InfraError),
 }
@@ -50,6 +53,7 @@ impl Failure for BookingError {
             Self::EventCancelled => "event_cancelled",
             Self::BookingNotFound(_) => "booking_not_found",
             Self::BookingNotCancellable(_) => "booking_not_cancellable",
+            Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable(_) => "service_unavailable",
         }
     }
@@ -66,7 +70,18 @@ impl Failure for BookingError {
             | Self::EventStarted
             | Self::EventCancelled
             | Self::BookingNotCancellable(_) => ErrorKind::Conflict,
+            Self::RateLimited { .. } => ErrorKind::RateLimited,
             Self::Unavailable(_) => ErrorKind::Unavailable,
+        }
+    }
+
+    fn details(&self) -> Details<'_> {
+        match self {
+            Self::RateLimited { retry_after_secs } => Details {
+                retry_after_secs: Some(*retry_after_secs),
+                ..Details::default()
+            },
+            _ => Details::default(),
         }
     }
 }
@@ -77,5 +92,14 @@ impl From<crate::bookings::BookingStoreError> for BookingError {
     /// is a store failure.
     fn from(e: crate::bookings::BookingStoreError) -> Self {
         Self::Unavailable(InfraError(e.to_string()))
+    }
+}
+
+impl From<RateError> for BookingError {
+    fn from(e: RateError) -> Self {
+        match e {
+            RateError::Limited { retry_after_secs } => Self::RateLimited { retry_after_secs },
+            RateError::Unavailable(e) => Self::Unavailable(e),
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! What can go wrong holding seats and places, or giving them back.
 
 use crate::error::{Details, ErrorKind, Failure, InfraError};
+use crate::rate::RateError;
 use thiserror::Error;
 
 #[derive(Debug, Error, Clone, PartialEq)]
@@ -36,6 +37,8 @@ pub enum HoldError {
     HoldLimitReached { held: u32, limit: u32 },
     #[error("this Idempotency-Key was already used with a different request")]
     IdempotencyKeyReused,
+    #[error("too many requests from this buyer; retry after {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     #[error("storage is unavailable: {0}")]
     Unavailable(#[from] InfraError),
 }
@@ -65,6 +68,7 @@ impl Failure for HoldError {
             Self::HoldNotActive(_) => "hold_not_active",
             Self::HoldLimitReached { .. } => "hold_limit_reached",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable(_) => "service_unavailable",
         }
     }
@@ -83,6 +87,7 @@ impl Failure for HoldError {
             | Self::HoldLimitReached { .. }
             | Self::HoldNotActive(_) => ErrorKind::Conflict,
             Self::IdempotencyKeyReused => ErrorKind::Unprocessable,
+            Self::RateLimited { .. } => ErrorKind::RateLimited,
             Self::Unavailable(_) => ErrorKind::Unavailable,
         }
     }
@@ -99,7 +104,20 @@ impl Failure for HoldError {
                 places_left: Some((area, *available)),
                 ..Details::default()
             },
+            Self::RateLimited { retry_after_secs } => Details {
+                retry_after_secs: Some(*retry_after_secs),
+                ..Details::default()
+            },
             _ => Details::default(),
+        }
+    }
+}
+
+impl From<RateError> for HoldError {
+    fn from(e: RateError) -> Self {
+        match e {
+            RateError::Limited { retry_after_secs } => Self::RateLimited { retry_after_secs },
+            RateError::Unavailable(e) => Self::Unavailable(e),
         }
     }
 }

@@ -9,7 +9,9 @@ use crate::catalog::{Event, EventStatus};
 use crate::clock::Clock;
 use crate::error::unavailable;
 use crate::idempotency::KeyUse;
-use crate::ids::{EventId, HoldId, UserId};
+use crate::identity::{Buyer, RateLimiter};
+use crate::ids::{EventId, HoldId};
+use crate::rate::BuyerRate;
 use chrono::Duration;
 use rand::seq::IteratorRandom;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -23,6 +25,11 @@ pub struct HoldSettings {
     pub max_units_per_hold: usize,
     /// Places one holder may hold at one event at once, across all their holds.
     pub max_held_per_event: u32,
+    /// Hold requests per buyer per minute, refused or not: a script retrying holds to keep
+    /// seats off sale gets this many tries, not thousands.
+    pub holds_per_minute: u32,
+    /// Checkouts per buyer per minute (card testing tries many cards on one hold).
+    pub checkouts_per_minute: u32,
     /// How long a warm function may reuse a published event it read, so an on-sale does not
     /// send every hold to the one catalog item. Published layouts never change.
     pub published_cache_ttl: std::time::Duration,
@@ -34,6 +41,8 @@ impl Default for HoldSettings {
             hold_ttl: Duration::minutes(10),
             max_units_per_hold: 10,
             max_held_per_event: 10,
+            holds_per_minute: 30,
+            checkouts_per_minute: 10,
             published_cache_ttl: std::time::Duration::from_secs(5),
         }
     }
@@ -55,6 +64,7 @@ pub struct HoldSeats {
     inventory: Arc<dyn SeatInventory>,
     clock: Arc<dyn Clock>,
     settings: HoldSettings,
+    rate: BuyerRate,
     published: Mutex<HashMap<EventId, (Instant, Arc<Event>)>>,
 }
 
@@ -62,12 +72,14 @@ impl HoldSeats {
     pub fn new(
         catalog: Arc<dyn EventCatalog>,
         inventory: Arc<dyn SeatInventory>,
+        limiter: Arc<dyn RateLimiter>,
         clock: Arc<dyn Clock>,
         settings: HoldSettings,
     ) -> Self {
         Self {
             catalog,
             inventory,
+            rate: BuyerRate::new(limiter, clock.clone(), "holds", settings.holds_per_minute),
             clock,
             settings,
             published: Mutex::new(HashMap::new()),
@@ -110,13 +122,17 @@ impl HoldSeats {
     /// hold the first attempt made and returns it instead of holding twice. A hold made
     /// before this use of the key began belongs to an earlier use (the key expired and is
     /// used again): this use then holds under an id that also names when it began.
+    ///
+    /// Every request counts towards the buyer's `holds_per_minute`, and is refused past it.
     pub async fn hold(
         &self,
-        holder: &UserId,
+        buyer: &Buyer,
         event_id: &EventId,
         request: &HoldRequest,
         idempotency_key: Option<&KeyUse>,
     ) -> Result<HoldOutcome, HoldError> {
+        self.rate.count(&buyer.rate_key()).await?;
+        let holder = &buyer.user;
         let event = self.on_sale_event(event_id).await?;
         let priced = request.price(&event, self.settings.max_units_per_hold)?;
         let mut hold_id = match idempotency_key {

@@ -4,11 +4,13 @@
 
 use super::error::IdentityError;
 use super::models::{Account, Email, Password, RefreshToken, Role, hash_refresh_token};
-use super::ports::{IdentityStore, IdentityStoreError, RateLimiter, RateWindow};
+use super::ports::{IdentityStore, IdentityStoreError, RateLimiter};
 use crate::clock::Clock;
 use crate::error::InfraError;
 use crate::identity::Actor;
+use crate::identity::actor::GUEST_PREFIX;
 use crate::ids::UserId;
+use crate::rate::{Rate, RateError};
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -21,8 +23,13 @@ pub struct IdentitySettings {
     pub refresh_ttl: Duration,
     /// The length of every rate-limit window.
     pub window: Duration,
-    /// Wrong passwords per account per window; the next attempt is refused, right or wrong.
+    /// Wrong passwords per account from one client address per window; that address's next
+    /// attempt at the account is refused, right or wrong. Other addresses are not affected.
     pub login_failures_per_window: u32,
+    /// Wrong passwords per account from all addresses per window. Past it the account is under
+    /// attack: an address may then try it only while it has no wrong password of its own in
+    /// the window, so its owner, from a clean address, still logs in.
+    pub account_failures_per_window: u32,
     /// Login, register and guest attempts per client address per window.
     pub client_attempts_per_window: u32,
 }
@@ -33,6 +40,7 @@ impl Default for IdentitySettings {
             refresh_ttl: Duration::days(30),
             window: Duration::minutes(1),
             login_failures_per_window: 5,
+            account_failures_per_window: 20,
             client_attempts_per_window: 30,
         }
     }
@@ -53,7 +61,7 @@ pub struct Session {
 
 pub struct Accounts {
     store: Arc<dyn IdentityStore>,
-    limiter: Arc<dyn RateLimiter>,
+    rate: Rate,
     clock: Arc<dyn Clock>,
     settings: IdentitySettings,
 }
@@ -117,7 +125,7 @@ impl Accounts {
     ) -> Self {
         Self {
             store,
-            limiter,
+            rate: Rate::new(limiter, clock.clone(), settings.window),
             clock,
             settings,
         }
@@ -127,40 +135,10 @@ impl Accounts {
         self.clock.now()
     }
 
-    /// The current window of a counter, named by what it counts.
-    fn window(&self, name: &str) -> RateWindow {
-        let len = self.settings.window.num_milliseconds().max(1);
-        let index = self.clock.now().timestamp_millis().div_euclid(len);
-        RateWindow {
-            bucket: format!("{name}#{index}"),
-            expires_at: DateTime::from_timestamp_millis((index + 1) * len).unwrap_or_default(),
-        }
-    }
-
-    fn limited(&self, window: &RateWindow) -> IdentityError {
-        let millis = (window.expires_at - self.clock.now())
-            .num_milliseconds()
-            .max(0);
-        IdentityError::RateLimited {
-            retry_after_secs: (millis as u64).div_ceil(1000).max(1),
-        }
-    }
-
-    /// Counts one use of the named counter's current window, or refuses with `RateLimited`
-    /// once it holds `limit`. Returns the window, to give the use back later.
-    async fn take(&self, name: &str, limit: u32) -> Result<RateWindow, IdentityError> {
-        let window = self.window(name);
-        if self.limiter.acquire(&window, limit).await? {
-            Ok(window)
-        } else {
-            Err(self.limited(&window))
-        }
-    }
-
     /// One more attempt from a client address at `action` (login, register, guest).
     async fn count_client(&self, action: &str, client: &str) -> Result<(), IdentityError> {
         let limit = self.settings.client_attempts_per_window;
-        self.take(&format!("{action}:{client}"), limit).await?;
+        self.rate.take(&format!("{action}:{client}"), limit).await?;
         Ok(())
     }
 
@@ -244,8 +222,14 @@ impl Accounts {
     }
 
     /// Errors: `InvalidCredentials` (unknown email and wrong password look the same),
-    /// `RateLimited` once an account has had too many wrong passwords in the window, or a client
-    /// address too many attempts; a right password is refused too until the window ends.
+    /// `RateLimited` for a client address with too many attempts, or too many wrong passwords
+    /// for this account (then a right password from that address is refused too until the
+    /// window ends; from another address it still works).
+    ///
+    /// The brute-force bound, per account and window: `login_failures_per_window` guesses from
+    /// each address until the account has had `account_failures_per_window` wrong passwords,
+    /// then one guess per address that has none yet. Nobody can lock the owner out: an address
+    /// with no wrong password of its own may always try once.
     pub async fn login(
         &self,
         email: &str,
@@ -256,17 +240,36 @@ impl Accounts {
         self.count_client("login", client).await?;
         // Count the attempt first, atomically, and give it back if the password was right:
         // parallel guesses cannot slip past the limit between a check and an increment.
-        let failures = self
-            .take(
-                &format!("login-failures:{}", email.as_str()),
-                self.settings.login_failures_per_window,
-            )
+        let account_wide = format!("login-failures:{}", email.as_str());
+        let (account_window, per_address) = match self
+            .rate
+            .take(&account_wide, self.settings.account_failures_per_window)
             .await
-            .inspect_err(|e| {
-                if matches!(e, IdentityError::RateLimited { .. }) {
-                    tracing::warn!("login refused: too many wrong passwords for one account");
+        {
+            Ok(window) => (Some(window), self.settings.login_failures_per_window),
+            Err(RateError::Limited { .. }) => {
+                tracing::warn!("login: account under attack, one try per clean address");
+                (None, 1)
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let address = match self
+            .rate
+            .take(&format!("{account_wide}:{client}"), per_address)
+            .await
+        {
+            Ok(window) => window,
+            Err(e) => {
+                if matches!(e, RateError::Limited { .. }) {
+                    tracing::warn!("login refused: too many wrong passwords from one address");
                 }
-            })?;
+                // A refused attempt is no guess: it does not count against the account.
+                if let Some(window) = &account_window {
+                    self.rate.give_back(window).await?;
+                }
+                return Err(e.into());
+            }
+        };
         let account = self.store.account_by_email(&email).await?;
         let phc = account
             .as_ref()
@@ -274,7 +277,10 @@ impl Accounts {
         let matches = verify_password(password, &phc).await;
         match account {
             Some(account) if matches => {
-                self.limiter.give_back(&failures).await?;
+                self.rate.give_back(&address).await?;
+                if let Some(window) = &account_window {
+                    self.rate.give_back(window).await?;
+                }
                 self.start_session(&account).await
             }
             _ => Err(IdentityError::InvalidCredentials),
@@ -325,7 +331,7 @@ impl Accounts {
             return Err(IdentityError::AccountExists);
         }
         Ok(Session {
-            user: UserId::new(format!("guest-{}", uuid::Uuid::new_v4())),
+            user: UserId::new(format!("{GUEST_PREFIX}{}", uuid::Uuid::new_v4())),
             roles: vec![Role::Guest],
             email,
             family: None,

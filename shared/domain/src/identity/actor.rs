@@ -15,3 +15,25 @@ impl Actor {
         self.admin || event.organiser == self.user
     }
 }
+
+/// Someone buying: who, and where their tickets go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Buyer {
+    pub user: UserId,
+    pub email: String,
+}
+
+impl Buyer {
+    /// Whom a buyer's request rates count against: their account, or for a guest (a fresh
+    /// user id with every guest token) the email their tickets go to.
+    pub fn rate_key(&self) -> String {
+        if self.user.as_str().starts_with(GUEST_PREFIX) {
+            format!("email:{}", self.email.to_lowercase())
+        } else {
+            format!("user:{}", self.user)
+        }
+    }
+}
+
+/// Guest user ids start with this (`Accounts::guest` makes them).
+pub const GUEST_PREFIX: &str = "guest-";

@@ -2,6 +2,7 @@
 
 use super::ports::IdentityStoreError;
 use crate::error::{Details, ErrorKind, Failure, InfraError};
+use crate::rate::RateError;
 use thiserror::Error;
 
 #[derive(Debug, Error, Clone, PartialEq)]
@@ -84,6 +85,15 @@ impl Failure for IdentityError {
                 ..Details::default()
             },
             _ => Details::default(),
+        }
+    }
+}
+
+impl From<RateError> for IdentityError {
+    fn from(e: RateError) -> Self {
+        match e {
+            RateError::Limited { retry_after_secs } => Self::RateLimited { retry_after_secs },
+            RateError::Unavailable(e) => Self::Unavailable(e),
         }
     }
 }

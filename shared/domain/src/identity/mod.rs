@@ -8,7 +8,7 @@ pub mod models;
 pub mod ports;
 
 pub use accounts::{Accounts, IdentitySettings, Session};
-pub use actor::Actor;
+pub use actor::{Actor, Buyer};
 pub use error::IdentityError;
 pub use models::{Account, Email, Password, RefreshToken, Role, hash_refresh_token};
 pub use ports::{IdentityStore, IdentityStoreError, RateLimiter, RateWindow};
