@@ -291,3 +291,81 @@ pub async fn guests_and_staff_accounts(a: Adapters) {
     let session = accounts.login(&door_email, PASSWORD, "ip-1").await.unwrap();
     assert_eq!(session.roles, vec![Role::Door]);
 }
+
+/// A refresh issues the account's roles as they are now, not as they were at login: before,
+/// the roles were copied into the refresh token and a demoted admin stayed admin for as long
+/// as the login was refreshed.
+pub async fn a_refresh_carries_the_roles_the_account_has_now(a: Adapters) {
+    let (accounts, _) = accounts(&a);
+    let email = email();
+    let (admin, _) = accounts
+        .ensure_account(&email, PASSWORD, &[Role::Admin, Role::Organiser])
+        .await
+        .unwrap();
+    let login = accounts.login(&email, PASSWORD, "ip-1").await.unwrap();
+    assert!(login.roles.contains(&Role::Admin), "{:?}", login.roles);
+    let root = Actor {
+        user: UserId::new("root"),
+        admin: true,
+    };
+    accounts
+        .set_roles(&root, &email, &[Role::Organiser])
+        .await
+        .unwrap();
+    let refreshed = accounts
+        .refresh(login.refresh_token.as_deref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(refreshed.roles, vec![Role::Organiser]);
+    assert_eq!(refreshed.user, admin.id);
+    // Only admins change roles, of accounts that exist, to roles an account may have.
+    let demoted = Actor {
+        user: admin.id.clone(),
+        admin: false,
+    };
+    assert!(matches!(
+        accounts.set_roles(&demoted, &email, &[Role::Admin]).await,
+        Err(IdentityError::NotAllowed(_))
+    ));
+    assert_eq!(
+        accounts
+            .set_roles(&root, "nobody-here@example.com", &[Role::Fan])
+            .await,
+        Err(IdentityError::UnknownAccount)
+    );
+    assert!(matches!(
+        accounts.set_roles(&root, &email, &[Role::Guest]).await,
+        Err(IdentityError::InvalidField { .. })
+    ));
+}
+
+/// A login lasts at most 90 days however often it is refreshed: before, each refresh gave 30
+/// days more and a stolen refresh token, kept fresh, never expired.
+pub async fn a_session_ends_ninety_days_after_login(a: Adapters) {
+    let (accounts, clock) = accounts(&a);
+    let email = email();
+    accounts.register(&email, PASSWORD, "ip-1").await.unwrap();
+    let login = accounts.login(&email, PASSWORD, "ip-1").await.unwrap();
+    let ends = clock.now() + Duration::days(90);
+    let mut token = login.refresh_token.unwrap();
+    for _ in 0..3 {
+        clock.advance(Duration::days(29));
+        let next = accounts.refresh(&token).await.unwrap();
+        assert!(next.refresh_expires_at.unwrap() <= ends);
+        token = next.refresh_token.unwrap();
+    }
+    // Day 87: the token just issued lives 3 days, not 30.
+    clock.advance(Duration::days(2));
+    let last = accounts.refresh(&token).await.unwrap();
+    assert_eq!(last.refresh_expires_at, Some(ends));
+    clock.advance(Duration::days(2));
+    assert_eq!(
+        accounts
+            .refresh(last.refresh_token.as_deref().unwrap())
+            .await
+            .unwrap_err(),
+        IdentityError::RefreshTokenInvalid
+    );
+    // A new login starts a new session.
+    accounts.login(&email, PASSWORD, "ip-1").await.unwrap();
+}

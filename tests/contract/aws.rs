@@ -202,3 +202,102 @@ async fn step_functions_refuses_a_missing_state_machine() {
     );
     assert!(missing.start(&booking).await.is_err());
 }
+
+/// Loses the answer to the first refresh-token spend (the `TransactWriteItems` that sets a
+/// token `used`): the request runs at the endpoint and the client is told 500, as when a
+/// connection drops after DynamoDB committed. The SDK then retries it.
+#[derive(Debug, Default, Clone)]
+struct LoseFirstSpendAnswer(std::sync::Arc<std::sync::Mutex<(bool, bool)>>);
+
+impl aws_sdk_dynamodb::config::Intercept for LoseFirstSpendAnswer {
+    fn name(&self) -> &'static str {
+        "lose-first-spend-answer"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let request = context.request();
+        let spend = request
+            .headers()
+            .get("x-amz-target")
+            .is_some_and(|t| t.ends_with("TransactWriteItems"))
+            && String::from_utf8_lossy(request.body().bytes().unwrap_or_default())
+                .contains("SET used = :true");
+        let mut state = self.0.lock().unwrap();
+        // (armed for this answer, already lost one)
+        state.0 = spend && !state.1;
+        Ok(())
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut aws_sdk_dynamodb::config::interceptors::BeforeDeserializationInterceptorContextMut<'_>,
+        _: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let mut state = self.0.lock().unwrap();
+        if state.0 {
+            *state = (false, true);
+            *context.response_mut().status_mut() = 500u16.try_into().expect("a status");
+        }
+        Ok(())
+    }
+}
+
+/// A refresh whose committed spend loses its answer is retried by the SDK; the retry must not
+/// look like a stolen token being reused. Before, the retry failed its condition, the token
+/// read as spent, and the whole login was revoked (`refresh_token_reused`) for a network blip.
+/// Now the transaction carries a ClientRequestToken (DynamoDB answers the retry as the success
+/// it was) and the token records which call spent it, so the call sees its own spend (moto
+/// ignores ClientRequestToken; this second guard is what passes here). A real second use of the
+/// token is still a reuse.
+#[tokio::test]
+async fn a_refresh_whose_answer_is_lost_is_not_a_reuse() {
+    use stagepass_domain::{Accounts, IdentityError, IdentitySettings, Role};
+    let config = sdk_config().await;
+    let lose = LoseFirstSpendAnswer::default();
+    let client = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&config)
+            .interceptor(lose.clone())
+            .build(),
+    );
+    let table = unique("identity");
+    stagepass_tests::aws::create_table(&client, "IdentityTable", &table).await;
+    let store = std::sync::Arc::new(stagepass_dynamo::DynamoIdentity::new(client, table));
+    let accounts = Accounts::new(
+        store.clone(),
+        store,
+        stagepass_tests::system_clock(),
+        IdentitySettings::default(),
+    );
+    let email = format!("{}@example.com", unique("blip"));
+    accounts
+        .ensure_account(&email, "correct horse battery", &[Role::Fan])
+        .await
+        .unwrap();
+    let login = accounts
+        .login(&email, "correct horse battery", "ip-1")
+        .await
+        .unwrap();
+    let first = login.refresh_token.unwrap();
+    let next = accounts.refresh(&first).await.unwrap();
+    assert!(
+        lose.0.lock().unwrap().1,
+        "the first answer was lost and retried"
+    );
+    // The login lives on: its next token works.
+    let after = accounts
+        .refresh(next.refresh_token.as_deref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(after.family, login.family);
+    // And a real reuse is still caught.
+    assert_eq!(
+        accounts.refresh(&first).await.unwrap_err(),
+        IdentityError::RefreshTokenReused
+    );
+}

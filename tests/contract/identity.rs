@@ -29,6 +29,7 @@ fn refresh(family: &str, lasts: Duration) -> (String, RefreshToken) {
         email: Email::parse("u1@example.com"),
         issued_at: now(),
         expires_at: now() + lasts,
+        session_ends_at: None,
     };
     (raw, token)
 }

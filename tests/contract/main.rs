@@ -135,6 +135,8 @@ mod contract_accounts {
         register_login_refresh_reuse_and_logout,
         the_sixth_wrong_password_from_one_address_is_rate_limited,
         many_addresses_cannot_lock_the_owner_out,
+        a_refresh_carries_the_roles_the_account_has_now,
+        a_session_ends_ninety_days_after_login,
         guests_and_staff_accounts,
     );
 }

@@ -358,4 +358,18 @@ async fn the_first_admin_of_a_deployment_can_log_in() {
         .unwrap_err()
         .to_string();
     assert!(refused.contains("without the admin role"), "{refused}");
+    // The operator demotes the admin: their next refresh carries the new roles.
+    stagepass_lambda::set_roles(&config, &table, "root@example.com", &[Role::Organiser])
+        .await
+        .unwrap();
+    let refreshed = accounts
+        .refresh(session.refresh_token.as_deref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(refreshed.roles, vec![Role::Organiser]);
+    let unknown = stagepass_lambda::set_roles(&config, &table, "ghost@example.com", &[Role::Fan])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(unknown.contains("no account"), "{unknown}");
 }

@@ -600,3 +600,53 @@ async fn make_run_seeds_demo_accounts_and_a_published_event_once() {
         .await;
     assert_eq!((status, event["status"].as_str()), (200, Some("published")));
 }
+
+/// An admin demoted while logged in: the next refresh's access token no longer says admin,
+/// and the admin route refuses it. Before, refresh copied the roles of the login and the
+/// demoted admin stayed admin for as long as they kept refreshing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_demoted_admin_loses_the_role_at_the_next_refresh() {
+    let app = TestApp::spawn().await;
+    let accounts = stagepass_domain::Accounts::new(
+        app.ports.identity.clone().unwrap(),
+        app.ports.rate_limiter.clone().unwrap(),
+        app.ports.clock.clone(),
+        IdentitySettings::default(),
+    );
+    let email = email();
+    accounts
+        .ensure_account(&email, TEST_PASSWORD, &[stagepass_domain::Role::Admin])
+        .await
+        .unwrap();
+    let (_, login) = app.login(&email, TEST_PASSWORD).await;
+    assert_eq!(
+        part(login["access_token"].as_str().unwrap(), 1)["roles"],
+        json!(["admin"])
+    );
+    let root = stagepass_domain::Actor {
+        user: stagepass_domain::UserId::new("root"),
+        admin: true,
+    };
+    accounts
+        .set_roles(&root, &email, &[stagepass_domain::Role::Organiser])
+        .await
+        .unwrap();
+    let (status, refreshed) = app
+        .send(
+            "POST",
+            "/auth/refresh",
+            None,
+            Some(&json!({"refresh_token": login["refresh_token"]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{refreshed}");
+    let access = refreshed["access_token"].as_str().unwrap();
+    assert_eq!(part(access, 1)["roles"], json!(["organiser"]));
+    assert_eq!(refreshed["user"]["roles"], json!(["organiser"]));
+    let door = format!("door-{}@example.com", uuid::Uuid::new_v4().simple());
+    let body = json!({"email": door, "password": TEST_PASSWORD, "roles": ["door"]});
+    let (status, _) = app
+        .send("POST", "/admin/accounts", Some(access), Some(&body))
+        .await;
+    assert_eq!(status, 403);
+}

@@ -52,7 +52,8 @@ pub fn hold_settings(lookup: Lookup) -> Result<HoldSettings, WiringError> {
 /// `STAGEPASS_LOGIN_FAILURES_PER_MINUTE` (per account and address, default 5),
 /// `STAGEPASS_ACCOUNT_FAILURES_PER_MINUTE` (per account from all addresses before each address
 /// gets one try, default 20) and `STAGEPASS_CLIENT_ATTEMPTS_PER_MINUTE`
-/// (login/register/guest per address, default 30).
+/// (login/register/guest per address, default 30) and `STAGEPASS_SESSION_MAX_DAYS` (how long
+/// a login lasts however often it is refreshed, 1-365, default 90).
 pub fn identity_settings(lookup: Lookup) -> Result<IdentitySettings, WiringError> {
     let mut s = IdentitySettings::default();
     if let Some(n) = number(lookup, "STAGEPASS_LOGIN_FAILURES_PER_MINUTE", 1..=100u32)? {
@@ -71,6 +72,9 @@ pub fn identity_settings(lookup: Lookup) -> Result<IdentitySettings, WiringError
         1..=10_000u32,
     )? {
         s.client_attempts_per_window = n;
+    }
+    if let Some(days) = number(lookup, "STAGEPASS_SESSION_MAX_DAYS", 1..=365i64)? {
+        s.session_max = chrono::Duration::days(days);
     }
     Ok(s)
 }

@@ -16,7 +16,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Duration, Utc};
-use stagepass_domain::identity::{Account, Email, RefreshToken};
+use stagepass_domain::identity::{Account, Email, RefreshToken, Role};
 use stagepass_domain::{IdentityStore, IdentityStoreError, RateLimiter, RateWindow};
 
 /// Family records outlive their longest token by a day, so a late reuse is still caught.
@@ -69,6 +69,12 @@ impl DynamoIdentity {
         Ok(Some((token, used)))
     }
 
+    /// The call that spent a refresh token (see `use_refresh`).
+    async fn spent_by(&self, token_hash: &str) -> Result<Option<String>, IdentityStoreError> {
+        let item = self.get(format!("REFRESH#{token_hash}"), "TOKEN").await?;
+        Ok(item.and_then(|i| get_s(&i, "spent_by").ok().map(str::to_string)))
+    }
+
     async fn family_active(&self, family: &str) -> Result<bool, IdentityStoreError> {
         let item = self.get(format!("FAMILY#{family}"), "FAMILY").await?;
         Ok(item.is_some_and(|i| get_s(&i, "status").is_ok_and(|s| s == "active")))
@@ -111,6 +117,42 @@ impl IdentityStore for DynamoIdentity {
         serde_json::from_str(data)
             .map(Some)
             .map_err(|e| IdentityStoreError::Unavailable(format!("stored account unreadable: {e}")))
+    }
+
+    /// Rewrites the account item, on condition that it exists (and was not rewritten since it
+    /// was read: two admins changing roles at once do not lose one change silently).
+    async fn set_roles(&self, email: &Email, roles: &[Role]) -> Result<(), IdentityStoreError> {
+        let item = self
+            .get(format!("EMAIL#{}", email.as_str()), "ACCOUNT")
+            .await?
+            .ok_or(IdentityStoreError::UnknownAccount)?;
+        let data = get_s(&item, "data").map_err(IdentityStoreError::Unavailable)?;
+        let mut account: Account = serde_json::from_str(data).map_err(|e| {
+            IdentityStoreError::Unavailable(format!("stored account unreadable: {e}"))
+        })?;
+        account.roles = roles.to_vec();
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(format!("EMAIL#{}", email.as_str())))
+            .item("sk", s("ACCOUNT"))
+            .item(
+                "data",
+                s(serde_json::to_string(&account).expect("accounts serialise")),
+            )
+            .condition_expression("#data = :read")
+            .expression_attribute_names("#data", "data")
+            .expression_attribute_values(":read", s(data))
+            .send()
+            .await;
+        match result.map_err(SdkError::into_service_error) {
+            Ok(_) => Ok(()),
+            Err(PutItemError::ConditionalCheckFailedException(_)) => Err(
+                IdentityStoreError::Unavailable("the account changed meanwhile; retry".into()),
+            ),
+            Err(e) => Err(IdentityStoreError::Unavailable(describe(e))),
+        }
     }
 
     async fn store_refresh(&self, token: &RefreshToken) -> Result<(), IdentityStoreError> {
@@ -160,11 +202,18 @@ impl IdentityStore for DynamoIdentity {
             .stored_token(token_hash)
             .await?
             .ok_or(IdentityStoreError::UnknownToken)?;
+        // One id per call, sent as the transaction's ClientRequestToken and written on the
+        // token: the SDK resends the same request when an answer is lost, and DynamoDB answers
+        // that retry as the success it was (within 10 minutes). Should the retry be refused
+        // anyway, the token names the call that spent it, so this call's own spend is never
+        // mistaken for a reuse that revokes the login. Another call has another id.
+        let attempt = format!("{:032x}", rand::random::<u128>());
         let spend = Update::builder()
             .table_name(&self.table)
             .key("pk", s(format!("REFRESH#{token_hash}")))
             .key("sk", s("TOKEN"))
-            .update_expression("SET used = :true")
+            .update_expression("SET used = :true, spent_by = :attempt")
+            .expression_attribute_values(":attempt", s(&attempt))
             .condition_expression("used = :false AND expires_at > :now")
             .expression_attribute_values(
                 ":true",
@@ -189,6 +238,7 @@ impl IdentityStore for DynamoIdentity {
         let result = self
             .client
             .transact_write_items()
+            .client_request_token(&attempt)
             .transact_items(TransactWriteItem::builder().update(spend).build())
             .transact_items(
                 TransactWriteItem::builder()
@@ -200,6 +250,9 @@ impl IdentityStore for DynamoIdentity {
         match result.map_err(SdkError::into_service_error) {
             Ok(_) => Ok(token),
             Err(TransactWriteItemsError::TransactionCanceledException(_)) => {
+                if self.spent_by(token_hash).await?.as_deref() == Some(attempt.as_str()) {
+                    return Ok(token);
+                }
                 // Find out which rule failed, in the order the port documents.
                 if !self.family_active(&token.family).await? {
                     return Err(IdentityStoreError::FamilyRevoked);

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
-use stagepass_domain::identity::{Account, Email, RefreshToken};
+use stagepass_domain::identity::{Account, Email, RefreshToken, Role};
 use stagepass_domain::{IdentityStore, IdentityStoreError, RateLimiter, RateWindow};
 
 /// Normalised email → account JSON: the key makes emails unique.
@@ -61,6 +61,28 @@ impl IdentityStore for EmbeddedStore {
                 .map(|v| decode(v.value()))
                 .transpose()
                 .map_err(IdentityStoreError::store)
+        })
+        .await
+    }
+
+    async fn set_roles(&self, email: &Email, roles: &[Role]) -> Result<(), IdentityStoreError> {
+        let (email, roles) = (email.clone(), roles.to_vec());
+        self.write(move |txn| -> Result<(), IdentityStoreError> {
+            let mut accounts = txn
+                .open_table(ACCOUNTS)
+                .map_err(IdentityStoreError::store)?;
+            let mut account: Account = accounts
+                .get(email.as_str())
+                .map_err(IdentityStoreError::store)?
+                .map(|v| decode(v.value()))
+                .transpose()
+                .map_err(IdentityStoreError::store)?
+                .ok_or(IdentityStoreError::UnknownAccount)?;
+            account.roles = roles;
+            accounts
+                .insert(email.as_str(), encode(&account).as_slice())
+                .map_err(IdentityStoreError::store)?;
+            Ok(())
         })
         .await
     }

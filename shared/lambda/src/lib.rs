@@ -125,18 +125,8 @@ pub async fn ensure_admin(
     email: &str,
     password: &str,
 ) -> Result<bool, Error> {
-    use stagepass_domain::{Accounts, Role, SystemClock};
-    use std::sync::Arc;
-    let identity = Arc::new(stagepass_dynamo::DynamoIdentity::new(
-        aws_sdk_dynamodb::Client::new(config),
-        identity_table,
-    ));
-    let accounts = Accounts::new(
-        identity.clone(),
-        identity,
-        Arc::new(SystemClock),
-        Default::default(),
-    );
+    use stagepass_domain::Role;
+    let accounts = operator_accounts(config, identity_table);
     let (account, created) = accounts
         .ensure_account(email, password, &[Role::Admin])
         .await
@@ -145,4 +135,39 @@ pub async fn ensure_admin(
         return Err(format!("{email} already has an account without the admin role").into());
     }
     Ok(created)
+}
+
+/// Replaces the roles of an account in a deployment's identity table, as an operator (for
+/// example to demote an admin: it takes effect at their next refresh, within 15 minutes).
+pub async fn set_roles(
+    config: &aws_config::SdkConfig,
+    identity_table: &str,
+    email: &str,
+    roles: &[stagepass_domain::Role],
+) -> Result<(), Error> {
+    let operator = stagepass_domain::Actor {
+        user: stagepass_domain::UserId::new("operator"),
+        admin: true,
+    };
+    operator_accounts(config, identity_table)
+        .set_roles(&operator, email, roles)
+        .await
+        .map_err(|e| e.to_string().into())
+}
+
+fn operator_accounts(
+    config: &aws_config::SdkConfig,
+    identity_table: &str,
+) -> stagepass_domain::Accounts {
+    use std::sync::Arc;
+    let identity = Arc::new(stagepass_dynamo::DynamoIdentity::new(
+        aws_sdk_dynamodb::Client::new(config),
+        identity_table,
+    ));
+    stagepass_domain::Accounts::new(
+        identity.clone(),
+        identity,
+        Arc::new(stagepass_domain::SystemClock),
+        Default::default(),
+    )
 }

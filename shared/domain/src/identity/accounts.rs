@@ -19,8 +19,11 @@ use std::sync::{Arc, OnceLock};
 
 #[derive(Debug, Clone)]
 pub struct IdentitySettings {
-    /// A refresh token lives this long; each refresh issues a new one with a fresh lifetime.
+    /// A refresh token lives this long; each refresh issues a new one with a fresh lifetime,
+    /// up to the end of the session.
     pub refresh_ttl: Duration,
+    /// A login lasts at most this long, however often it is refreshed: then log in again.
+    pub session_max: Duration,
     /// The length of every rate-limit window.
     pub window: Duration,
     /// Wrong passwords per account from one client address per window; that address's next
@@ -38,6 +41,7 @@ impl Default for IdentitySettings {
     fn default() -> Self {
         Self {
             refresh_ttl: Duration::days(30),
+            session_max: Duration::days(90),
             window: Duration::minutes(1),
             login_failures_per_window: 5,
             account_failures_per_window: 20,
@@ -109,6 +113,20 @@ pub async fn verify_password(password: &str, phc: &str) -> bool {
     .unwrap_or(false)
 }
 
+/// Roles an account may have, sorted and without repeats: one or more, never `guest`.
+fn account_roles(roles: &[Role]) -> Result<Vec<Role>, IdentityError> {
+    let mut roles = roles.to_vec();
+    roles.sort_by_key(|r| *r as u8);
+    roles.dedup();
+    if roles.is_empty() || !roles.iter().all(|r| r.for_accounts()) {
+        return Err(IdentityError::invalid(
+            "roles",
+            "give one or more of fan, organiser, door, admin",
+        ));
+    }
+    Ok(roles)
+}
+
 /// A hash of nothing anyone knows, checked when the email is unknown so that a wrong email
 /// takes as long as a wrong password and does not reveal which emails have accounts.
 fn decoy_hash() -> &'static str {
@@ -144,22 +162,19 @@ impl Accounts {
 
     async fn start_session(&self, account: &Account) -> Result<Session, IdentityError> {
         let family = uuid::Uuid::new_v4().to_string();
-        self.issue_refresh(
-            account.id.clone(),
-            account.roles.clone(),
-            &account.email,
-            family,
-        )
-        .await
+        let ends = self.clock.now() + self.settings.session_max;
+        self.issue_refresh(account, family, ends).await
     }
 
+    /// The next refresh token of a login, for the account as it is now (its roles may have
+    /// changed since the login), living `refresh_ttl` but never past the session's end.
     async fn issue_refresh(
         &self,
-        user: UserId,
-        roles: Vec<Role>,
-        email: &Email,
+        account: &Account,
         family: String,
+        session_ends_at: DateTime<Utc>,
     ) -> Result<Session, IdentityError> {
+        let (user, roles, email) = (account.id.clone(), account.roles.clone(), &account.email);
         use base64::Engine;
         use rand::Rng;
         let secret: [u8; 32] = rand::rng().random();
@@ -175,7 +190,8 @@ impl Accounts {
             roles: roles.clone(),
             email: Some(email.clone()),
             issued_at: now,
-            expires_at: now + self.settings.refresh_ttl,
+            expires_at: (now + self.settings.refresh_ttl).min(session_ends_at),
+            session_ends_at: Some(session_ends_at),
         };
         self.store.store_refresh(&stored).await?;
         Ok(Session {
@@ -308,8 +324,20 @@ impl Accounts {
             .email
             .clone()
             .ok_or(IdentityError::RefreshTokenInvalid)?;
-        self.issue_refresh(spent.user, spent.roles, &email, spent.family)
-            .await
+        // The account as it is now: a demoted admin's next access token is not an admin's,
+        // and a deleted account's session ends.
+        let Some(account) = self.store.account_by_email(&email).await? else {
+            self.store.revoke_family(&spent.family).await?;
+            return Err(IdentityError::SessionRevoked);
+        };
+        if account.id != spent.user {
+            self.store.revoke_family(&spent.family).await?;
+            return Err(IdentityError::SessionRevoked);
+        }
+        let ends = spent
+            .session_ends_at
+            .unwrap_or_else(|| self.clock.now() + self.settings.session_max);
+        self.issue_refresh(&account, spent.family, ends).await
     }
 
     /// Revokes every refresh token of a login. Access tokens already issued stay valid until
@@ -357,18 +385,32 @@ impl Accounts {
         }
         let email = parse_email(email)?;
         let password = parse_password(password)?;
-        let mut roles = roles.to_vec();
-        roles.sort_by_key(|r| *r as u8);
-        roles.dedup();
-        if roles.is_empty() || !roles.iter().all(|r| r.for_accounts()) {
-            return Err(IdentityError::invalid(
-                "roles",
-                "give one or more of fan, organiser, door, admin",
-            ));
-        }
+        let roles = account_roles(roles)?;
         let account = self.new_account(email, &password, roles).await?;
         tracing::info!(user = %account.id, roles = ?account.roles, by = %actor.user, "account created");
         Ok(account)
+    }
+
+    /// An admin replaces an account's roles (a promotion, or a demotion that takes effect at
+    /// the account's next refresh, within one access token's life). Errors: `NotAllowed`
+    /// unless the actor is an admin; `InvalidEmail`; `UnknownAccount`; an empty or guest role
+    /// list is an `InvalidField`.
+    pub async fn set_roles(
+        &self,
+        actor: &Actor,
+        email: &str,
+        roles: &[Role],
+    ) -> Result<(), IdentityError> {
+        if !actor.admin {
+            return Err(IdentityError::NotAllowed(
+                "only an admin may change roles".into(),
+            ));
+        }
+        let email = parse_email(email)?;
+        let roles = account_roles(roles)?;
+        self.store.set_roles(&email, &roles).await?;
+        tracing::info!(roles = ?roles, by = %actor.user, "account roles changed");
+        Ok(())
     }
 
     /// Creates an account unless its email is taken (for seeding a local run); returns it.

@@ -29,6 +29,8 @@ pub enum IdentityError {
     SessionRevoked,
     #[error("{0}")]
     NotAllowed(String),
+    #[error("no account with this email")]
+    UnknownAccount,
     #[error("too many attempts; retry after {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error("storage is unavailable: {0}")]
@@ -57,6 +59,7 @@ impl Failure for IdentityError {
             Self::RefreshTokenReused => "refresh_token_reused",
             Self::SessionRevoked => "session_revoked",
             Self::NotAllowed(_) => "forbidden",
+            Self::UnknownAccount => "account_not_found",
             Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable(_) => "service_unavailable",
         }
@@ -73,6 +76,7 @@ impl Failure for IdentityError {
             | Self::RefreshTokenReused
             | Self::SessionRevoked => ErrorKind::Unauthenticated,
             Self::NotAllowed(_) => ErrorKind::Forbidden,
+            Self::UnknownAccount => ErrorKind::NotFound,
             Self::RateLimited { .. } => ErrorKind::RateLimited,
             Self::Unavailable(_) => ErrorKind::Unavailable,
         }
@@ -105,6 +109,7 @@ impl From<IdentityStoreError> for IdentityError {
             IdentityStoreError::UnknownToken | IdentityStoreError::TokenExpired => {
                 Self::RefreshTokenInvalid
             }
+            IdentityStoreError::UnknownAccount => Self::UnknownAccount,
             IdentityStoreError::TokenReused { .. } => Self::RefreshTokenReused,
             IdentityStoreError::FamilyRevoked => Self::SessionRevoked,
             IdentityStoreError::Unavailable(m) => Self::Unavailable(InfraError(m)),

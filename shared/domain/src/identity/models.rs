@@ -110,6 +110,10 @@ pub struct RefreshToken {
     pub email: Option<Email>,
     pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// When the login this token belongs to ends, however often it is refreshed (tokens
+    /// stored before this existed have none: their next refresh starts the count).
+    #[serde(default)]
+    pub session_ends_at: Option<DateTime<Utc>>,
 }
 
 pub fn hash_refresh_token(token: &str) -> String {

@@ -1,6 +1,6 @@
 //! What identity needs from a store: accounts, refresh-token families, rate-limit windows.
 
-use super::models::{Account, Email, RefreshToken};
+use super::models::{Account, Email, RefreshToken, Role};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use thiserror::Error;
@@ -20,6 +20,8 @@ pub enum IdentityStoreError {
     FamilyRevoked,
     #[error("refresh token expired")]
     TokenExpired,
+    #[error("no account with this email")]
+    UnknownAccount,
     #[error("identity store unavailable: {0}")]
     Unavailable(String),
 }
@@ -31,6 +33,9 @@ pub trait IdentityStore: Send + Sync {
     async fn create_account(&self, account: &Account) -> Result<(), IdentityStoreError>;
 
     async fn account_by_email(&self, email: &Email) -> Result<Option<Account>, IdentityStoreError>;
+
+    /// Replaces an account's roles. Errors: `UnknownAccount` if no account has this email.
+    async fn set_roles(&self, email: &Email, roles: &[Role]) -> Result<(), IdentityStoreError>;
 
     /// Records a freshly issued refresh token, in a new family or an existing active one.
     async fn store_refresh(&self, token: &RefreshToken) -> Result<(), IdentityStoreError>;
