@@ -14,6 +14,9 @@
 //! 5. DynamoDB writes per booking (when `AWS_ENDPOINT_URL` is set: `make bench` starts moto):
 //!    checkout and the saga over the DynamoDB adapters, every request counted by an SDK
 //!    interceptor, transaction items counted from the request bodies.
+//! 6. The authorizer cache's TTL: a simulation of API Gateway's per-token cache over request
+//!    traces (browsing, an on-sale, polling a booking), giving authorizer invocations and their
+//!    cost per 1,000 requests at 60 s and at 300 s.
 
 use rand::Rng;
 use serde_json::json;
@@ -232,6 +235,52 @@ async fn logins() {
         "verify: {:.1} us per access token (EdDSA, all claims checked), {rounds} rounds",
         started.elapsed().as_secs_f64() * 1e6 / rounds as f64
     );
+    authorizer_cache();
+}
+
+/// API Gateway's TOKEN authorizer cache (one TTL for every answer, per token) over simulated
+/// traffic: each of 1,000 fans uses one access token for its 15 minutes, sending requests at
+/// random (exponential) gaps around a trace's mean. Counts the cache misses, each an authorizer
+/// invocation. Prices (us-east-1, 2026): Lambda $0.20 per million requests plus $0.0000133334
+/// per GB-second on arm64, billed per ms (the 256 MB authorizer verifies in microseconds: 1 ms
+/// billed); API Gateway REST $3.50 per million requests.
+fn authorizer_cache() {
+    use rand::SeedableRng;
+    let per_invocation = 0.20e-6 + 0.25 * 0.001 * 0.000_013_333_4;
+    let gateway_per_1000 = 3.50e-6 * 1000.0;
+    let traces = [
+        ("browsing, a request every 20 s", 20.0),
+        ("an on-sale, every 3 s", 3.0),
+        ("polling a booking, every 1 s", 1.0),
+    ];
+    for (name, mean_gap) in traces {
+        let mut line = format!("authorizer cache, {name}:");
+        for ttl in [60.0, 300.0] {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+            let (mut requests, mut misses) = (0u64, 0u64);
+            for _ in 0..1_000 {
+                let mut t: f64 = 0.0;
+                let mut cached_at: Option<f64> = None;
+                loop {
+                    t += -mean_gap * (1.0 - rng.random::<f64>()).ln();
+                    if t >= 900.0 {
+                        break;
+                    }
+                    requests += 1;
+                    if cached_at.is_none_or(|at| t - at >= ttl) {
+                        misses += 1;
+                        cached_at = Some(t);
+                    }
+                }
+            }
+            let per_1000 = misses as f64 * 1000.0 / requests as f64;
+            line.push_str(&format!(
+                " TTL {ttl:.0} s: {per_1000:.1} invocations per 1,000 requests (${:.6});",
+                per_1000 * per_invocation
+            ));
+        }
+        println!("{line} API Gateway itself: ${gateway_per_1000:.4} per 1,000");
+    }
 }
 
 async fn local_bookings(n: usize) {
@@ -527,6 +576,11 @@ async fn main() {
         "stagepass bench ({} cores)",
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
+    // The simulation alone (it needs no build profile, nor a store): `bench --only-cache`.
+    if args.iter().any(|a| a == "--only-cache") {
+        authorizer_cache();
+        return;
+    }
     if args.iter().any(|a| a == "--only-functions") {
         if let Some(dir) = functions {
             init_times(std::path::Path::new(&dir));

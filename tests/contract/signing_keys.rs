@@ -50,6 +50,7 @@ async fn put_secret(name: &str, text: &str) {
 
 fn fan() -> Principal {
     Principal {
+        expires_at: None,
         user: UserId::new("u-1"),
         roles: vec![Role::Fan],
         email: None,

@@ -115,13 +115,10 @@ fn sample(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("missing {}", path.display()))
 }
 
-/// Protected samples carry the authorizer's context, as API Gateway passes it; a fixed event
-/// id and the hold id derived from the sample Idempotency-Key make them replayable in order.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_sample_event_runs_through_its_handler() {
-    let dir = tempfile::tempdir().unwrap();
-    let system = stagepass_local::build_system(
-        dir.path(),
+/// The local system, its saga run by hand.
+async fn local_system(dir: &std::path::Path) -> LocalSystem {
+    stagepass_local::build_system(
+        dir,
         stagepass_tests::system_clock(),
         Default::default(),
         Default::default(),
@@ -133,7 +130,65 @@ async fn every_sample_event_runs_through_its_handler() {
         },
     )
     .await
-    .unwrap();
+    .unwrap()
+}
+
+/// Deployed, API Gateway caches the authorizer's answer for a token for its TTL, past the
+/// token's `exp` (and after logout). The functions that change money or seats refuse a
+/// context whose `exp` has passed, or that has none, before doing anything; reads do not.
+/// Before, every one of them acted on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn money_and_seat_routes_refuse_a_token_past_its_exp() {
+    let dir = tempfile::tempdir().unwrap();
+    let system = local_system(dir.path()).await;
+    let expired = (chrono::Utc::now().timestamp() - 60).to_string();
+    let status_of = |name: &'static str, exp: Option<String>| {
+        let system = &system;
+        async move {
+            let Handler::Http(handle) = wired(system, name).await else {
+                panic!("{name} is an HTTP function");
+            };
+            let fixed = "\"exp\": \"4102444800\"";
+            let text = sample(name);
+            assert!(text.contains(fixed), "{name}'s sample carries an exp");
+            let text = match exp {
+                Some(exp) => text.replace(fixed, &format!("\"exp\": \"{exp}\"")),
+                None => text.replace(fixed, "\"exp\": \"\""),
+            };
+            let response = handle(lambda_http::request::from_str(&text).unwrap()).await;
+            let body = match response.body() {
+                lambda_http::Body::Text(t) => t.clone(),
+                _ => String::new(),
+            };
+            (response.status().as_u16(), body)
+        }
+    };
+    for name in [
+        "hold-seats",
+        "release-hold",
+        "checkout",
+        "cancel-booking",
+        "cancel-event",
+        "check-in",
+        "create-account",
+    ] {
+        for exp in [Some(expired.clone()), None] {
+            let (status, body) = status_of(name, exp.clone()).await;
+            assert_eq!(status, 401, "{name} with exp {exp:?}: {body}");
+            assert!(body.contains("\"token_expired\""), "{name}: {body}");
+        }
+    }
+    // Reading is within the cache's window: the booking is simply not found here.
+    let (status, body) = status_of("get-booking", Some(expired)).await;
+    assert_eq!(status, 404, "{body}");
+}
+
+/// Protected samples carry the authorizer's context, as API Gateway passes it; a fixed event
+/// id and the hold id derived from the sample Idempotency-Key make them replayable in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_sample_event_runs_through_its_handler() {
+    let dir = tempfile::tempdir().unwrap();
+    let system = local_system(dir.path()).await;
     // The sample draft the update/publish/get/hold samples refer to.
     let sample_draft: serde_json::Value = serde_json::from_str(&sample("sample-draft")).unwrap();
     let mut draft: stagepass_domain::Event = serde_json::from_value(sample_draft).unwrap();

@@ -21,6 +21,9 @@ pub trait Stack: Send + Sync {
     /// starting the saga would have, then runs the booking sweeper once (deployed:
     /// `sweep-bookings` on its schedule). Returns the booking id.
     async fn checkout_dies_then_sweep(&self, hold: &str, email: &str) -> String;
+    /// An access token for `who` signed with the stack's access keys, expiring `ttl_secs`
+    /// from now (negative: already past).
+    fn access_token(&self, who: &stagepass_api::Principal, ttl_secs: i64) -> String;
 }
 
 /// A second `BookingConfirmed` for `booking` with its own id, recorded 10 minutes ago: what a
@@ -307,6 +310,41 @@ pub async fn every_function(stack: &dyn Stack) -> Walked {
         )
         .await;
     assert_eq!(status, 200, "{released}");
+
+    // A token 4 s past its `exp` is still within verification's 5 s leeway: the authorizer
+    // accepts it and (deployed) caches that answer for its TTL. 2 s later the cache still
+    // vouches for it, and the routes that change money or seats refuse it themselves (401
+    // token_expired; locally the authorizer runs on every request and refuses it first).
+    let brief = stack.access_token(
+        &stagepass_api::Principal {
+            user: stagepass_domain::UserId::new(format!("brief-{run}")),
+            roles: vec![Role::Fan],
+            email: stagepass_domain::Email::parse(&format!("brief-{run}@fans.example")),
+            session: None,
+            expires_at: None,
+        },
+        -4,
+    );
+    let (status, mine) = c
+        .call("GET", "/me/bookings", Some(&brief), None, None)
+        .await;
+    assert_eq!(status, 200, "{mine}");
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let (status, refused) = c
+        .call(
+            "POST",
+            &format!("/events/{event}/holds"),
+            Some(&brief),
+            None,
+            Some(json!({"seats": ["A-1-3"]})),
+        )
+        .await;
+    assert_eq!(status, 401, "an expired token holds nothing: {refused}");
+    assert!(
+        ["token_expired", "unauthorized"]
+            .contains(&refused["error"]["code"].as_str().unwrap_or("")),
+        "{refused}"
+    );
 
     // A paid booking: checkout, the saga confirms it, tickets and email follow.
     let booking = c

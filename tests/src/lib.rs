@@ -90,6 +90,7 @@ pub fn token(sub: &str, role: Role) -> String {
         roles: vec![role],
         email: None,
         session: None,
+        expires_at: None,
     };
     tokens().issue(&who, 3600)
 }
@@ -561,6 +562,10 @@ impl journey::Stack for TestApp {
         self.account_token(role).await
     }
 
+    fn access_token(&self, who: &Principal, ttl_secs: i64) -> String {
+        tokens().issue(who, ttl_secs)
+    }
+
     async fn mail_contains(&self, needle: &str) -> bool {
         self.emails().iter().any(|m| m.contains(needle))
     }
@@ -686,6 +691,12 @@ pub mod cloud {
     impl super::journey::Stack for CloudApp {
         fn base_url(&self) -> String {
             self.stack.base_url.clone()
+        }
+
+        fn access_token(&self, who: &stagepass_api::Principal, ttl_secs: i64) -> String {
+            stagepass_api::Signer::from_key_set(&self.stack.keys.0)
+                .expect("the stack's access keys")
+                .issue(who, ttl_secs)
         }
 
         /// The admin is made in the identity table as `stagepass-admin` does in a deployment;
@@ -851,6 +862,7 @@ pub fn buyer_token(sub: &str) -> String {
         roles: vec![Role::Fan],
         email: stagepass_domain::Email::parse(&format!("{sub}@fans.example")),
         session: None,
+        expires_at: None,
     };
     tokens().issue(&who, 3600)
 }

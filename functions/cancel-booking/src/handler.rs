@@ -35,7 +35,7 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
 async fn handle(deps: Arc<Deps>, req: Request) -> Response<Body> {
     respond(
         async {
-            let who = caller(&req)?;
+            let who = fresh_caller(&req)?;
             who.require_buyer()?;
             let id = booking_id(&req)?;
             let booking = deps.cancel.cancel(&who.actor(), &id).await?;

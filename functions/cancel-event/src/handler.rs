@@ -28,7 +28,7 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
 async fn handle(cancel: Arc<CancelEvent>, req: Request) -> Response<Body> {
     respond(
         async {
-            let organiser = caller(&req)?.require_organiser()?;
+            let organiser = fresh_caller(&req)?.require_organiser()?;
             let id = event_id(&req)?;
             let event = cancel.cancel_event(&organiser, &id).await?;
             // 202 while bookings are still being cancelled; 200 once every one has been.

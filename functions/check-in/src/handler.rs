@@ -32,7 +32,7 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
 async fn handle(check_in: Arc<CheckIn>, limits: Limits, req: Request) -> Response<Body> {
     respond(
         async {
-            let who = caller(&req)?;
+            let who = fresh_caller(&req)?;
             if !(who.has(Role::Door) || who.has(Role::Admin)) {
                 return Err(ApiError::Forbidden("this route needs the door role".into()));
             }

@@ -52,7 +52,7 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
 async fn handle(deps: Arc<Deps>, req: Request) -> Response<Body> {
     respond(
         async {
-            let who = caller(&req)?;
+            let who = fresh_caller(&req)?;
             who.require_buyer()?;
             let input: CheckoutRequest = json_body(&req, deps.limits.max_body_bytes)?;
             // The payment method first: a card number is refused whatever else is wrong.

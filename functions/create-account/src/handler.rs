@@ -28,7 +28,7 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
 async fn handle(accounts: Arc<Accounts>, limits: Limits, req: Request) -> Response<Body> {
     respond(
         async {
-            let admin = caller(&req)?.require_admin()?;
+            let admin = fresh_caller(&req)?.require_admin()?;
             let input: NewAccount = json_body(&req, limits.max_body_bytes)?;
             let account = accounts
                 .create_account(&admin, &input.email, &input.password, &input.roles)

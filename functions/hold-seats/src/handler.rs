@@ -28,7 +28,7 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
 async fn handle(holds: Arc<HoldSeats>, limits: Limits, req: Request) -> Response<Body> {
     respond(
         async {
-            let holder = caller(&req)?;
+            let holder = fresh_caller(&req)?;
             holder.require_buyer()?;
             let buyer = holder.buyer();
             let id = event_id(&req)?;

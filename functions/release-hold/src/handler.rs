@@ -23,7 +23,7 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
 async fn handle(release: Arc<ReleaseHold>, req: Request) -> Response<Body> {
     respond(
         async {
-            let holder = caller(&req)?;
+            let holder = fresh_caller(&req)?;
             holder.require_buyer()?;
             let id = hold_id(&req)?;
             let hold = release.release(&holder.user, &id).await?;

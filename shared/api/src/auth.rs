@@ -55,6 +55,8 @@ pub struct Principal {
     pub roles: Vec<Role>,
     pub email: Option<Email>,
     pub session: Option<String>,
+    /// The token's `exp` (seconds since the epoch), when it came from a token.
+    pub expires_at: Option<i64>,
 }
 
 impl Principal {
@@ -116,7 +118,23 @@ impl Principal {
             "session".into(),
             json!(self.session.as_deref().unwrap_or("")),
         );
+        fields.insert(
+            "exp".into(),
+            json!(self.expires_at.map_or(String::new(), |e| e.to_string())),
+        );
         fields
+    }
+
+    /// For the routes that change money or seats: API Gateway's authorizer cache vouches for a
+    /// token for up to its TTL, even past the token's `exp` (or after logout); these routes
+    /// refuse a token whose `exp` has passed (5 s leeway, as at verification), and one that
+    /// came without an `exp`. On the real clock, as verification checks `exp`.
+    pub fn require_unexpired(&self) -> Result<(), ApiError> {
+        let now = chrono::Utc::now().timestamp();
+        match self.expires_at {
+            Some(exp) if exp + LEEWAY_SECS as i64 >= now => Ok(()),
+            _ => Err(ApiError::TokenExpired),
+        }
     }
 
     fn from_context_fields(fields: &HashMap<String, Value>) -> Option<Self> {
@@ -135,11 +153,12 @@ impl Principal {
             roles,
             email: Email::parse(text("email")),
             session: Some(text("session").to_string()).filter(|s| !s.is_empty()),
+            expires_at: text("exp").parse().ok(),
         })
     }
 }
 
-pub const AUTHORIZER_FIELDS: [&str; 4] = ["principalId", "roles", "email", "session"];
+pub const AUTHORIZER_FIELDS: [&str; 5] = ["principalId", "roles", "email", "session", "exp"];
 
 fn role_name(role: Role) -> &'static str {
     match role {
@@ -161,6 +180,15 @@ pub fn caller(req: &Request) -> Result<Principal, ApiError> {
     fields
         .and_then(Principal::from_context_fields)
         .ok_or_else(|| ApiError::Unauthorized("an Authorization: Bearer token is required".into()))
+}
+
+/// The caller of a route that changes money or seats: as [`caller`], and refused with
+/// `401 token_expired` once the token's `exp` has passed, however long the authorizer's answer
+/// is cached.
+pub fn fresh_caller(req: &Request) -> Result<Principal, ApiError> {
+    let who = caller(req)?;
+    who.require_unexpired()?;
+    Ok(who)
 }
 
 /// The client address API Gateway saw (for per-client rate limits).
@@ -287,6 +315,7 @@ impl Signer {
             roles: session.roles.clone(),
             email: Some(session.email.clone()),
             session: session.family.clone(),
+            expires_at: None,
         };
         (self.issue(&who, ttl), ttl)
     }
@@ -382,6 +411,7 @@ impl Verifier {
             roles: claims.roles,
             email,
             session: claims.sid,
+            expires_at: Some(claims.exp),
         })
     }
 

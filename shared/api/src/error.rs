@@ -23,6 +23,9 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("{0}")]
     Unauthorized(String),
+    /// A token the authorizer's cache still vouches for, past its `exp`.
+    #[error("the access token has expired: refresh it and try again")]
+    TokenExpired,
     #[error("{0}")]
     Forbidden(String),
     #[error("no route for {method} {path}")]
@@ -64,7 +67,7 @@ impl ApiError {
             },
             Self::MalformedJson(_) | Self::MissingBody | Self::InvalidField { .. } => 400,
             Self::PayloadTooLarge { .. } => 413,
-            Self::Unauthorized(_) => 401,
+            Self::Unauthorized(_) | Self::TokenExpired => 401,
             Self::Forbidden(_) => 403,
             Self::RouteNotFound { .. } => 404,
             Self::MethodNotAllowed { .. } => 405,
@@ -79,6 +82,7 @@ impl ApiError {
             Self::InvalidField { .. } => "invalid_field",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::Unauthorized(_) => "unauthorized",
+            Self::TokenExpired => "token_expired",
             Self::Forbidden(_) => "forbidden",
             Self::RouteNotFound { .. } => "route_not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",

@@ -1,6 +1,8 @@
 //! What a function's `handler.rs` usually needs, in one `use`.
 
-pub use crate::auth::{Keyring, Principal, Role, Signer, Verifier, caller, client_address};
+pub use crate::auth::{
+    Keyring, Principal, Role, Signer, Verifier, caller, client_address, fresh_caller,
+};
 pub use crate::error::ApiError;
 pub use crate::idempotency::idempotent;
 pub use crate::request::{booking_id, event_id, hold_id, json_body, path_param, query_param};
