@@ -211,7 +211,7 @@ fn init_time(binary: &std::path::Path) -> Duration {
 async fn logins() {
     let app = stagepass_tests::TestApp::spawn().await;
     let (email, password) = ("bench@example.com", stagepass_tests::TEST_PASSWORD);
-    assert_eq!(app.register(email, password).await.0, 201);
+    assert_eq!(app.register(email, password).await.0, 202);
     let mut times = Vec::with_capacity(30);
     for _ in 0..30 {
         let started = Instant::now();

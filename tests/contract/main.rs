@@ -151,6 +151,7 @@ mod contract_service {
         general_admission_is_never_oversold,
         a_key_used_again_after_it_expired_holds_anew,
         buyers_are_limited_per_minute,
+        a_hold_on_a_draft_finds_no_event,
     );
 }
 

@@ -337,3 +337,30 @@ pub async fn buyers_are_limited_per_minute(a: Adapters) {
         Err(BookingError::HoldNotFound(_))
     ));
 }
+
+/// A hold on a draft is refused as on an event that does not exist (before: "not on sale",
+/// which told a fan that someone's unpublished event existed).
+pub async fn a_hold_on_a_draft_finds_no_event(a: Adapters) {
+    let svc = service(&a);
+    let organiser = Actor {
+        user: UserId::new("org"),
+        admin: false,
+    };
+    let body =
+        stagepass_tests::event_body("Secret", "concert", stagepass_tests::in_days(9), 1, 5, 0);
+    let draft = svc
+        .create_event(&organiser, serde_json::from_value(body).unwrap())
+        .await
+        .unwrap();
+    let request = HoldRequest {
+        seats: vec!["A-1-1".into()],
+        ga: vec![],
+    };
+    match svc
+        .hold(&UserId::new("fan"), &draft.id, &request, None)
+        .await
+    {
+        Err(HoldError::EventNotFound(id)) => assert_eq!(id, draft.id.to_string()),
+        other => panic!("{:?}", other.map(|o| o.hold.id)),
+    }
+}

@@ -97,7 +97,18 @@ async fn signers_read_a_private_set_and_verifiers_only_the_public_keys() {
     let access = verifier.access_verifier().await.unwrap();
     let tickets = verifier.ticket_verifier().await.unwrap();
     let token = signer.get().await.issue(&fan(), 60);
-    assert_eq!(access.get().await.verify(&token).unwrap(), fan());
+    let verified = access.get().await.verify(&token).unwrap();
+    assert!(
+        verified.expires_at.is_some(),
+        "the token's exp is passed on"
+    );
+    assert_eq!(
+        stagepass_api::Principal {
+            expires_at: None,
+            ..verified
+        },
+        fan()
+    );
     assert_eq!(
         access.get().await.jwks()["keys"][0]["kid"],
         d.sets.0.active.as_str()

@@ -333,11 +333,12 @@ async fn bad_hold_requests_are_refused_and_hold_nothing() {
             "unknown_seats",
         ),
         (
+            // As when reading it: 409 event_not_on_sale told a fan the draft existed.
             "unpublished",
             hold(&draft_id),
             json!({"seats": ["A-1-1"]}),
-            409,
-            "event_not_on_sale",
+            404,
+            "event_not_found",
         ),
         (
             "unknown event",

@@ -175,10 +175,24 @@ pub async fn every_function(stack: &dyn Stack) -> Walked {
     let fan_email = format!("fan-{run}@fans.example");
     let password = "a long passphrase";
     let creds = json!({"email": fan_email, "password": password});
-    let (status, session) = c
+    let (status, accepted) = c
         .call("POST", "/auth/register", None, None, Some(creds.clone()))
         .await;
-    assert_eq!(status, 201, "{session}");
+    assert_eq!(status, 202, "{accepted}");
+    // The same email again is answered alike; the owner gets a mail about it instead.
+    let (status, again) = c
+        .call("POST", "/auth/register", None, None, Some(creds.clone()))
+        .await;
+    assert_eq!((status, &again), (202, &accepted));
+    assert!(
+        stack
+            .mail_contains("Someone tried to sign up with your email")
+            .await
+    );
+    let (status, session) = c
+        .call("POST", "/auth/login", None, None, Some(creds.clone()))
+        .await;
+    assert_eq!(status, 200, "{session}");
     let (status, refreshed) = c
         .call(
             "POST",

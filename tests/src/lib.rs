@@ -292,10 +292,17 @@ impl TestApp {
         (status, value)
     }
 
-    /// `POST /auth/register`; the session body on success.
+    /// `POST /auth/register`: 202 and "check your inbox" whether or not the email was new.
     pub async fn register(&self, email: &str, password: &str) -> (u16, Value) {
         let body = json!({ "email": email, "password": password });
         self.send("POST", "/auth/register", None, Some(&body)).await
+    }
+
+    /// Signs up (`POST /auth/register`, 202) and logs in: the login's answer.
+    pub async fn sign_up(&self, email: &str, password: &str) -> (u16, Value) {
+        let (status, body) = self.register(email, password).await;
+        assert_eq!(status, 202, "{body}");
+        self.login(email, password).await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> (u16, Value) {

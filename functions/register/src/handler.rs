@@ -1,7 +1,10 @@
-//! POST /auth/register — a fan signs up and is logged in.
+//! POST /auth/register — a fan signs up; then logs in. The answer is the same whether or not
+//! the email already had an account (202, "check your inbox"): its owner is told by email
+//! instead, so sign-up cannot be used to find out who has an account.
 
 use stagepass_api::prelude::*;
-use stagepass_api::sessions::Sessions;
+use stagepass_domain::notifications::registration_email;
+use stagepass_domain::{Accounts, Mailer};
 
 pub const FUNCTION: Function = Function {
     name: "register",
@@ -16,15 +19,52 @@ struct Credentials {
     password: String,
 }
 
+struct Deps {
+    accounts: Accounts,
+    mailer: Arc<dyn Mailer>,
+    from: String,
+    public_url: String,
+    limits: Limits,
+}
+
 fn wire(w: &dyn Wiring) -> Wired<'_> {
     Box::pin(async move {
-        let sessions = Sessions::wire(w).await?;
-        Ok(
-            sessions.answer(201, |s, input: Credentials, client| async move {
-                s.accounts
-                    .register(&input.email, &input.password, &client)
-                    .await
-            }),
-        )
+        let (mailer, from) = w.mailer()?;
+        let deps = Arc::new(Deps {
+            accounts: stagepass_api::wiring::accounts(w)?,
+            mailer,
+            from,
+            public_url: w.public_url()?,
+            limits: w.limits(),
+        });
+        Ok(http(move |req| handle(deps.clone(), req)))
     })
+}
+
+async fn handle(deps: Arc<Deps>, req: Request) -> Response<Body> {
+    respond(
+        async {
+            let input: Credentials = json_body(&req, deps.limits.max_body_bytes)?;
+            let outcome = deps
+                .accounts
+                .register(&input.email, &input.password, &client_address(&req))
+                .await?;
+            let mail = registration_email(&deps.from, &deps.public_url, &outcome);
+            // The answer does not wait on the mail going out well: a failure is logged, and
+            // a client told "error" here would learn which outcome it was.
+            if let Err(e) = deps.mailer.send(&mail).await {
+                tracing::error!(error = %e, "sign-up email not sent");
+            }
+            Ok(no_store(json(
+                202,
+                &json!({
+                    "status": "accepted",
+                    "email": outcome.email().as_str(),
+                    "message": "Check your inbox. If this email is new, your account is ready: \
+                                log in with your password.",
+                }),
+            )))
+        }
+        .await,
+    )
 }

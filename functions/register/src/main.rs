@@ -1,4 +1,4 @@
-//! Lambda `register`: POST /auth/register — a fan signs up and is logged in.
+//! Lambda `register`: POST /auth/register — a fan signs up (202 either way; an email says which).
 //! What it does and which ports it builds: `handler.rs`.
 
 mod handler;

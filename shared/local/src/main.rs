@@ -106,7 +106,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "  curl -s -X POST {base}/auth/login -H 'content-type: application/json' \\\n    -d '{{\"email\":\"organiser@stagepass.local\",\"password\":\"{DEMO_PASSWORD}\"}}'"
     );
-    println!("Or sign up as a fan:");
+    println!("Or sign up as a fan (then log in as above, with that email and password):");
     println!(
         "  curl -s -X POST {base}/auth/register -H 'content-type: application/json' \\\n    -d '{{\"email\":\"me@example.com\",\"password\":\"a long passphrase\"}}'"
     );

@@ -104,8 +104,12 @@ impl HoldSeats {
             .await
             .map_err(unavailable)?
             .ok_or_else(|| HoldError::EventNotFound(id.to_string()))?;
-        if event.status != EventStatus::Published {
-            return Err(HoldError::EventNotOnSale);
+        match event.status {
+            EventStatus::Published => {}
+            // Unpublished events are not found by buyers, here as when they read them: a
+            // refusal that said "not on sale" would tell them the draft exists.
+            EventStatus::Draft => return Err(HoldError::EventNotFound(id.to_string())),
+            _ => return Err(HoldError::EventNotOnSale),
         }
         let event = Arc::new(event);
         let mut cache = self.published.lock().expect("cache lock");

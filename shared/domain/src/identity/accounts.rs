@@ -50,7 +50,25 @@ impl Default for IdentitySettings {
     }
 }
 
-/// Who someone is after logging in, registering, refreshing or taking a guest token.
+/// What a sign-up did. The client is answered the same either way; only the email differs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Registration {
+    /// A new fan account: log in to use it.
+    Created(Account),
+    /// The email already had an account: nothing was made; its owner is told by email.
+    EmailTaken(Email),
+}
+
+impl Registration {
+    pub fn email(&self) -> &Email {
+        match self {
+            Self::Created(account) => &account.email,
+            Self::EmailTaken(email) => email,
+        }
+    }
+}
+
+/// Who someone is after logging in, refreshing or taking a guest token.
 #[derive(Debug, Clone)]
 pub struct Session {
     pub user: UserId,
@@ -221,20 +239,33 @@ impl Accounts {
         Ok(account)
     }
 
-    /// A fan signs up and is logged in. Errors: `InvalidEmail`, `WeakPassword`, `EmailTaken`,
-    /// `RateLimited` (per client address).
+    /// A fan signs up. Whether the email already had an account is for its owner to learn
+    /// (by email), not for whoever asked: the caller answers both outcomes alike, and both
+    /// take as long (the password is hashed either way). Errors: `InvalidEmail`,
+    /// `WeakPassword`, `RateLimited` (per client address).
     pub async fn register(
         &self,
         email: &str,
         password: &str,
         client: &str,
-    ) -> Result<Session, IdentityError> {
+    ) -> Result<Registration, IdentityError> {
         let email = parse_email(email)?;
         let password = parse_password(password)?;
         self.count_client("register", client).await?;
-        let account = self.new_account(email, &password, vec![Role::Fan]).await?;
-        tracing::info!(user = %account.id, "account registered");
-        self.start_session(&account).await
+        match self
+            .new_account(email.clone(), &password, vec![Role::Fan])
+            .await
+        {
+            Ok(account) => {
+                tracing::info!(user = %account.id, "account registered");
+                Ok(Registration::Created(account))
+            }
+            Err(IdentityError::EmailTaken) => {
+                tracing::info!("sign-up with an email that has an account");
+                Ok(Registration::EmailTaken(email))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Errors: `InvalidCredentials` (unknown email and wrong password look the same),
@@ -351,13 +382,14 @@ impl Accounts {
 
     /// A buyer without an account: a session bound to an email, with a fresh user id each
     /// time (nobody can take over another guest's holds by asking for their email), and no
-    /// refresh token. Errors: `InvalidEmail`, `AccountExists`, `RateLimited`.
+    /// refresh token, whether or not the email has an account. Errors: `InvalidEmail`,
+    /// `RateLimited`.
     pub async fn guest(&self, email: &str, client: &str) -> Result<Session, IdentityError> {
         let email = parse_email(email)?;
+        // Whether the email has an account is not said: refusing would tell anyone which
+        // emails do (undoing the login's decoy hash). A guest session reaches nothing of the
+        // account's: bookings belong to the user id, and the tickets go to the email's owner.
         self.count_client("guest", client).await?;
-        if self.store.account_by_email(&email).await?.is_some() {
-            return Err(IdentityError::AccountExists);
-        }
         Ok(Session {
             user: UserId::new(format!("{GUEST_PREFIX}{}", uuid::Uuid::new_v4())),
             roles: vec![Role::Guest],

@@ -15,8 +15,6 @@ pub enum IdentityError {
     WeakPassword(String),
     #[error("an account with this email already exists")]
     EmailTaken,
-    #[error("an account with this email exists: log in instead of buying as a guest")]
-    AccountExists,
     #[error("email or password is wrong")]
     InvalidCredentials,
     #[error("refresh token is not valid (unknown or expired): log in again")]
@@ -53,7 +51,6 @@ impl Failure for IdentityError {
             Self::InvalidEmail => "invalid_email",
             Self::WeakPassword(_) => "invalid_password",
             Self::EmailTaken => "email_taken",
-            Self::AccountExists => "account_exists",
             Self::InvalidCredentials => "invalid_credentials",
             Self::RefreshTokenInvalid => "invalid_refresh_token",
             Self::RefreshTokenReused => "refresh_token_reused",
@@ -70,7 +67,7 @@ impl Failure for IdentityError {
             Self::InvalidField { .. } | Self::InvalidEmail | Self::WeakPassword(_) => {
                 ErrorKind::Invalid
             }
-            Self::EmailTaken | Self::AccountExists => ErrorKind::Conflict,
+            Self::EmailTaken => ErrorKind::Conflict,
             Self::InvalidCredentials
             | Self::RefreshTokenInvalid
             | Self::RefreshTokenReused

@@ -7,7 +7,7 @@ pub mod error;
 pub mod models;
 pub mod ports;
 
-pub use accounts::{Accounts, IdentitySettings, Session};
+pub use accounts::{Accounts, IdentitySettings, Registration, Session};
 pub use actor::{Actor, Buyer};
 pub use error::IdentityError;
 pub use models::{Account, Email, Password, RefreshToken, Role, hash_refresh_token};

@@ -1,9 +1,11 @@
-//! Emails to buyers about their bookings, sent by a bus subscriber.
+//! Emails to buyers about their bookings, sent by a bus subscriber, and to people signing up.
 
+pub mod accounts;
 pub mod models;
 pub mod notifier;
 pub mod ports;
 
+pub use accounts::registration_email;
 pub use models::{Attachment, Email};
 pub use notifier::{Delivery, Notifier};
 pub use ports::Mailer;
