@@ -237,11 +237,7 @@ async fn a_buyer_may_ask_for_holds_thirty_times_a_minute() {
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 429);
-    let retry_after: u64 = res.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry_after = stagepass_tests::retry_after(&res);
     assert!((1..=60).contains(&retry_after), "{retry_after}");
     let err: Value = res.json().await.unwrap();
     assert_eq!(err["error"]["code"], "rate_limited");

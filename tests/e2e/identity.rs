@@ -438,11 +438,7 @@ async fn the_sixth_bad_password_from_an_address_is_429_there_and_the_owner_logs_
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 429);
-    let retry_after: u64 = res.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry_after = stagepass_tests::retry_after(&res);
     assert_eq!(retry_after, 60);
     let err: Value = res.json().await.unwrap();
     assert_eq!(err["error"]["code"], "rate_limited");

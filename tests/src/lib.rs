@@ -95,6 +95,15 @@ pub fn token(sub: &str, role: Role) -> String {
     tokens().issue(&who, 3600)
 }
 
+/// The seconds a `429` tells the client to wait (its `Retry-After` header).
+pub fn retry_after(res: &reqwest::Response) -> u64 {
+    res.headers()["retry-after"]
+        .to_str()
+        .expect("an ASCII header")
+        .parse()
+        .expect("whole seconds")
+}
+
 /// The password of every account the harness makes.
 pub const TEST_PASSWORD: &str = "test password 123";
 

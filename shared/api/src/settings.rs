@@ -51,7 +51,7 @@ pub fn hold_settings(lookup: Lookup) -> Result<HoldSettings, WiringError> {
 
 /// `STAGEPASS_LOGIN_FAILURES_PER_MINUTE` (per account and address, default 5),
 /// `STAGEPASS_ACCOUNT_FAILURES_PER_MINUTE` (per account from all addresses before each address
-/// gets one try, default 20) and `STAGEPASS_CLIENT_ATTEMPTS_PER_MINUTE`
+/// gets one try, default 20), `STAGEPASS_CLIENT_ATTEMPTS_PER_MINUTE`
 /// (login/register/guest per address, default 30) and `STAGEPASS_SESSION_MAX_DAYS` (how long
 /// a login lasts however often it is refreshed, 1-365, default 90).
 pub fn identity_settings(lookup: Lookup) -> Result<IdentitySettings, WiringError> {

@@ -66,7 +66,7 @@ impl Rate {
     }
 
     /// Whole seconds until the window ends, at least 1.
-    pub fn retry_after(&self, window: &RateWindow) -> u64 {
+    fn retry_after(&self, window: &RateWindow) -> u64 {
         let millis = (window.expires_at - self.clock.now())
             .num_milliseconds()
             .max(0);
@@ -98,9 +98,10 @@ impl BuyerRate {
         }
     }
 
-    /// Counts one request of `buyer`; `Limited` past the limit (nothing else is done then).
+    /// Counts one request of `buyer` (a [`crate::identity::Buyer::rate_key`]); `Limited` past
+    /// the limit (nothing else is done then).
     pub async fn count(&self, buyer: &str) -> Result<(), RateError> {
-        let name = format!("{}:{}", self.action, buyer.to_lowercase());
+        let name = format!("{}:{buyer}", self.action);
         self.rate.take(&name, self.per_minute).await.map(|_| ())
     }
 }

@@ -50,10 +50,11 @@ impl DynamoIdentity {
         Ok(out.item)
     }
 
+    /// A stored refresh token, whether it was spent, and by which call (see `use_refresh`).
     async fn stored_token(
         &self,
         token_hash: &str,
-    ) -> Result<Option<(RefreshToken, bool)>, IdentityStoreError> {
+    ) -> Result<Option<(RefreshToken, bool, Option<String>)>, IdentityStoreError> {
         let Some(item) = self.get(format!("REFRESH#{token_hash}"), "TOKEN").await? else {
             return Ok(None);
         };
@@ -66,13 +67,8 @@ impl DynamoIdentity {
             .and_then(|v| v.as_bool().ok())
             .copied()
             .unwrap_or(true);
-        Ok(Some((token, used)))
-    }
-
-    /// The call that spent a refresh token (see `use_refresh`).
-    async fn spent_by(&self, token_hash: &str) -> Result<Option<String>, IdentityStoreError> {
-        let item = self.get(format!("REFRESH#{token_hash}"), "TOKEN").await?;
-        Ok(item.and_then(|i| get_s(&i, "spent_by").ok().map(str::to_string)))
+        let spent_by = get_s(&item, "spent_by").ok().map(str::to_string);
+        Ok(Some((token, used, spent_by)))
     }
 
     async fn family_active(&self, family: &str) -> Result<bool, IdentityStoreError> {
@@ -198,7 +194,7 @@ impl IdentityStore for DynamoIdentity {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<RefreshToken, IdentityStoreError> {
-        let (token, _) = self
+        let (token, _, _) = self
             .stored_token(token_hash)
             .await?
             .ok_or(IdentityStoreError::UnknownToken)?;
@@ -250,15 +246,18 @@ impl IdentityStore for DynamoIdentity {
         match result.map_err(SdkError::into_service_error) {
             Ok(_) => Ok(token),
             Err(TransactWriteItemsError::TransactionCanceledException(_)) => {
-                if self.spent_by(token_hash).await?.as_deref() == Some(attempt.as_str()) {
+                let stored = self.stored_token(token_hash).await?;
+                if let Some((_, _, Some(by))) = &stored
+                    && *by == attempt
+                {
                     return Ok(token);
                 }
                 // Find out which rule failed, in the order the port documents.
                 if !self.family_active(&token.family).await? {
                     return Err(IdentityStoreError::FamilyRevoked);
                 }
-                match self.stored_token(token_hash).await? {
-                    Some((_, true)) => {
+                match stored {
+                    Some((_, true, _)) => {
                         self.revoke_family(&token.family).await?;
                         Err(IdentityStoreError::TokenReused {
                             family: token.family,

@@ -357,14 +357,13 @@ impl Accounts {
             .ok_or(IdentityError::RefreshTokenInvalid)?;
         // The account as it is now: a demoted admin's next access token is not an admin's,
         // and a deleted account's session ends.
-        let Some(account) = self.store.account_by_email(&email).await? else {
-            self.store.revoke_family(&spent.family).await?;
-            return Err(IdentityError::SessionRevoked);
+        let account = match self.store.account_by_email(&email).await? {
+            Some(account) if account.id == spent.user => account,
+            _ => {
+                self.store.revoke_family(&spent.family).await?;
+                return Err(IdentityError::SessionRevoked);
+            }
         };
-        if account.id != spent.user {
-            self.store.revoke_family(&spent.family).await?;
-            return Err(IdentityError::SessionRevoked);
-        }
         let ends = spent
             .session_ends_at
             .unwrap_or_else(|| self.clock.now() + self.settings.session_max);
