@@ -22,7 +22,8 @@ def b64(data: bytes) -> str:
 
 
 def caller(sub: str, role: str, email: str = "", session: str = "") -> dict:
-    return {"principalId": sub, "roles": role, "email": email, "session": session}
+    # exp: the token's expiry (2100-01-01), which the functions that change money or seats check.
+    return {"principalId": sub, "roles": role, "email": email, "session": session, "exp": "4102444800"}
 
 
 # The namespace of Stagepass's derived ids (`ids::derived_id`: UUID v5).
@@ -93,6 +94,14 @@ samples = {
     "jwks": event("/.well-known/jwks.json", "/.well-known/jwks.json", "GET"),
     "create-account": event("/admin/accounts", "/admin/accounts", "POST", who=caller(ADMIN, "admin"),
                             body={"email": "door-1@example.com", "password": "door-password-1", "roles": ["door"]}),
+    # Assigns the door account the create-account sample made; the removal names a door
+    # account that is not on the event, so it changes nothing (a real id is in the answer).
+    "assign-door-staff": event("/events/{eventId}/staff", f"/events/{EVENT_ID}/staff", "POST",
+                               params={"eventId": EVENT_ID}, who=caller(ORGANISER, "organiser"),
+                               body={"email": "door-1@example.com"}),
+    "remove-door-staff": event("/events/{eventId}/staff/{userId}", f"/events/{EVENT_ID}/staff/sample-door", "DELETE",
+                               params={"eventId": EVENT_ID, "userId": "sample-door"},
+                               who=caller(ORGANISER, "organiser")),
     "checkout": event("/bookings", "/bookings", "POST", who=caller(FAN, "fan", SAMPLE_EMAIL),
                       headers={"idempotency-key": "sample-checkout-1"},
                       body={"hold_id": CHECKOUT_HOLD, "payment_method": "pm_card_visa"}),

@@ -177,6 +177,7 @@ mod contract_saga {
     contract!(saga:
         the_saga_runs_over_these_adapters_from_checkout_to_confirmed,
         a_ticket_keeps_its_printed_qr_and_scans_after_two_ticket_key_rotations,
+        door_staff_check_in_only_the_events_they_are_assigned_to,
         a_charge_landing_after_the_refund_takes_no_money,
         charge_and_refund_in_different_containers_see_one_ledger,
         a_booking_charged_before_its_event_is_cancelled_is_refunded_not_confirmed,

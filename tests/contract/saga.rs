@@ -482,12 +482,168 @@ pub async fn a_ticket_keeps_its_printed_qr_and_scans_after_two_ticket_key_rotati
         })
         .unwrap();
     let check_in = stagepass_domain::checkin::CheckIn {
+        catalog: rig.a.catalog.clone(),
         bookings: rig.a.bookings.clone(),
         verifier: Arc::new(Keyring::fixed(Verifier::of_key_set(&twice).unwrap())),
         clock: rig.clock.clone(),
     };
-    let (_, ticket) = check_in.check_in(&qr, "North").await.unwrap();
+    let admin = Actor {
+        user: UserId::new("admin"),
+        admin: true,
+    };
+    let (_, ticket) = check_in.check_in(&admin, &qr, "North").await.unwrap();
     assert_eq!(ticket, done.tickets[0].id);
+}
+
+/// Door staff check in only the events their organiser assigned them to; admins any. Eight
+/// assignments at once all land (each tries again from a fresh read when another wrote
+/// first), and a refused scan leaves the ticket unused.
+pub async fn door_staff_check_in_only_the_events_they_are_assigned_to(a: Adapters) {
+    use stagepass_api::{Keyring, Verifier};
+    use stagepass_domain::catalog::{AssignDoorStaff, DoorStaffError, RemoveDoorStaff};
+    use stagepass_domain::checkin::CheckIn;
+    use stagepass_domain::{Account, CheckInError, Email, Role};
+    let rig = Rig::new(a).await;
+    let ann = rig.pending("ann", "A-1-1").await;
+    assert!(rig.run(&ann.id).await);
+    let qr = rig.booking(&ann.id).await.tickets[0].qr.clone().unwrap();
+    let account = |n: usize, role: Role| Account {
+        id: UserId::new(format!("door-{n}")),
+        email: Email::parse(&format!("door-{n}@x.example")).unwrap(),
+        password_hash: "not used here".into(),
+        roles: vec![role],
+        created_at: chrono::Utc::now(),
+    };
+    for n in 0..8 {
+        rig.a
+            .identity
+            .create_account(&account(n, Role::Door))
+            .await
+            .unwrap();
+    }
+    rig.a
+        .identity
+        .create_account(&account(8, Role::Fan))
+        .await
+        .unwrap();
+    let door = |n: usize| Actor {
+        user: UserId::new(format!("door-{n}")),
+        admin: false,
+    };
+    let check_in = CheckIn {
+        catalog: rig.a.catalog.clone(),
+        bookings: rig.a.bookings.clone(),
+        verifier: Arc::new(Keyring::fixed(
+            Verifier::of_key_set(stagepass_tests::test_ticket_keys()).unwrap(),
+        )),
+        clock: rig.clock.clone(),
+    };
+    let assign = AssignDoorStaff {
+        catalog: rig.a.catalog.clone(),
+        identity: rig.a.identity.clone(),
+        clock: rig.clock.clone(),
+    };
+    let remove = RemoveDoorStaff {
+        catalog: rig.a.catalog.clone(),
+        clock: rig.clock.clone(),
+    };
+    let id = &rig.event.id;
+
+    assert_eq!(
+        check_in.check_in(&door(0), &qr, "North").await.unwrap_err(),
+        CheckInError::NotAssignedToEvent
+    );
+    let ticket = &rig.booking(&ann.id).await.tickets[0];
+    assert_eq!(ticket.checked_in, None, "a refused scan leaves the ticket");
+
+    let someone_else = Actor {
+        user: UserId::new("other-org"),
+        admin: false,
+    };
+    for (who, email, refused) in [
+        (
+            &someone_else,
+            "door-0@x.example",
+            DoorStaffError::EventNotFound(id.to_string()),
+        ),
+        (
+            &rig.organiser,
+            "door-8@x.example",
+            DoorStaffError::DoorAccountNotFound,
+        ),
+        (
+            &rig.organiser,
+            "nobody@x.example",
+            DoorStaffError::DoorAccountNotFound,
+        ),
+        (&rig.organiser, "door 0", DoorStaffError::InvalidEmail),
+    ] {
+        assert_eq!(
+            assign.assign(who, id, email).await.unwrap_err(),
+            refused,
+            "{email}"
+        );
+    }
+    // Eight at once, the emails as typed (any case).
+    let assign = Arc::new(assign);
+    let mut assigning = tokio::task::JoinSet::new();
+    for n in 0..8 {
+        let (assign, organiser, id) = (assign.clone(), rig.organiser.clone(), id.clone());
+        assigning.spawn(async move {
+            assign
+                .assign(&organiser, &id, &format!("DOOR-{n}@x.example"))
+                .await
+        });
+    }
+    let assigned = assigning.join_all().await;
+    assert!(assigned.iter().all(Result::is_ok), "{assigned:?}");
+    let event = assign
+        .assign(&rig.organiser, id, "door-0@x.example")
+        .await
+        .unwrap();
+    let mut staff: Vec<&str> = event.door_staff.iter().map(|d| d.user.as_str()).collect();
+    staff.sort_unstable();
+    assert_eq!(
+        staff,
+        (0..8).map(|n| format!("door-{n}")).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        event.door_staff[0].email,
+        event.door_staff[0].email.to_lowercase()
+    );
+
+    let (_, used) = check_in.check_in(&door(0), &qr, "North").await.unwrap();
+    assert_eq!(used, ticket.id);
+    let event = remove
+        .remove(&rig.organiser, id, &door(0).user)
+        .await
+        .unwrap();
+    assert_eq!(event.door_staff.len(), 7);
+    assert_eq!(
+        remove
+            .remove(&someone_else, id, &door(1).user)
+            .await
+            .unwrap_err(),
+        DoorStaffError::EventNotFound(id.to_string())
+    );
+    // Scope is checked before the ticket: door 0 is off the event, door 1 and an admin are
+    // told the ticket was used.
+    assert_eq!(
+        check_in.check_in(&door(0), &qr, "South").await.unwrap_err(),
+        CheckInError::NotAssignedToEvent
+    );
+    for who in [
+        door(1),
+        Actor {
+            user: UserId::new("admin"),
+            admin: true,
+        },
+    ] {
+        assert!(matches!(
+            check_in.check_in(&who, &qr, "South").await.unwrap_err(),
+            CheckInError::TicketAlreadyUsed { .. }
+        ));
+    }
 }
 
 /// The organiser cancels after the charge: the next step refuses, the money goes back and

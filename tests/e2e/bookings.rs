@@ -253,7 +253,7 @@ async fn a_late_payment_gets_the_seats_if_still_free_and_is_refunded_if_not() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_fan_cancels_a_booking_and_is_refunded_and_the_seats_go_back_on_sale() {
     let app = TestApp::spawn().await;
-    let (_, event) = event(&app).await;
+    let (org, event) = event(&app).await;
     let fan = buyer_token("fan-cancel");
     let hold = app.hold(&fan, &event, &["A-1-4"]).await;
     let (_, pending) = app.checkout(&fan, &hold, cards::SUCCESS, None).await;
@@ -315,7 +315,7 @@ async fn a_fan_cancels_a_booking_and_is_refunded_and_the_seats_go_back_on_sale()
         .await
         .unwrap()
         .unwrap();
-    let door = app.account_token(Role::Door).await;
+    let door = app.door_for(&org, &event).await;
     let (status, refused) = app
         .send(
             "POST",
@@ -417,7 +417,7 @@ async fn an_organiser_cancels_the_event_and_every_booking_is_refunded_and_emaile
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_ticket_gets_in_once_and_forged_or_unknown_tickets_are_refused() {
     let app = TestApp::spawn().await;
-    let (_, event) = event(&app).await;
+    let (org, event) = event(&app).await;
     let fan = buyer_token("fan-door");
     let hold = app.hold(&fan, &event, &["A-1-5"]).await;
     let (_, pending) = app.checkout(&fan, &hold, cards::SUCCESS, None).await;
@@ -433,7 +433,7 @@ async fn a_ticket_gets_in_once_and_forged_or_unknown_tickets_are_refused() {
         .unwrap()
         .unwrap();
     let qr = qr_payload(&pdf);
-    let door = app.account_token(Role::Door).await;
+    let door = app.door_for(&org, &event).await;
     let scan = |qr: String, gate: &str| json!({"qr": qr, "gate": gate});
 
     let (status, _) = app
@@ -510,6 +510,226 @@ async fn a_ticket_gets_in_once_and_forged_or_unknown_tickets_are_refused() {
     assert!(
         app.published_about(&id)
             .contains(&"TicketCheckedIn".to_string())
+    );
+}
+
+/// Door staff admit only tickets of the events their organiser assigned them to (admins
+/// any), and a refused scan leaves the ticket as it was. Before, any door account could check
+/// in — and so use up — any event's tickets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn door_staff_admit_only_tickets_of_the_events_they_are_assigned_to() {
+    let app = TestApp::spawn().await;
+    let (other_org, other_event) = event(&app).await;
+    let (org, event) = event(&app).await;
+    let fan = buyer_token("fan-scope");
+    let hold = app.hold(&fan, &event, &["A-1-1", "A-1-2"]).await;
+    let (_, pending) = app.checkout(&fan, &hold, cards::SUCCESS, None).await;
+    let id = booking_id(&pending);
+    let booking = app.settled_booking(&fan, &id).await;
+    let qr = |i: usize| booking["tickets"][i]["qr"].as_str().unwrap().to_string();
+    let app = &app;
+    let scan = |door: String, qr: String| async move {
+        app.send(
+            "POST",
+            "/checkins",
+            Some(&door),
+            Some(&json!({"qr": qr, "gate": "North"})),
+        )
+        .await
+    };
+
+    let elsewhere = app.door_for(&other_org, &other_event).await;
+    let unassigned = app.account_token(Role::Door).await;
+    for door in [&elsewhere, &unassigned] {
+        let (status, refused) = scan(door.clone(), qr(0)).await;
+        assert_eq!(
+            (status, refused["error"]["code"].as_str()),
+            (403, Some("not_assigned_to_event")),
+            "{refused}"
+        );
+    }
+    let door = app.door_for(&org, &event).await;
+    let (status, admitted) = scan(door.clone(), qr(0)).await;
+    assert_eq!((status, &admitted["status"]), (200, &json!("admitted")));
+
+    // Assigning again changes nothing; the list shows who is on the door.
+    let claims = stagepass_tests::token_part(&door, 1);
+    let staff = format!("/events/{event}/staff");
+    let (status, list) = app
+        .send(
+            "POST",
+            &staff,
+            Some(&org),
+            Some(&json!({"email": claims["email"]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(
+        list,
+        json!({"event_id": event, "door_staff": [{"user_id": claims["sub"], "email": claims["email"]}]})
+    );
+    // Another organiser's event does not exist for them, whoever they name.
+    let (status, err) = app
+        .send(
+            "POST",
+            &staff,
+            Some(&other_org),
+            Some(&json!({"email": claims["email"]})),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (404, Some("event_not_found"))
+    );
+    let removal = format!("{staff}/{}", claims["sub"].as_str().unwrap());
+    let (status, _) = app.send("DELETE", &removal, Some(&other_org), None).await;
+    assert_eq!(status, 404);
+
+    // Taken off the event, the door is refused again; an admin needs no assignment.
+    let (status, list) = app.send("DELETE", &removal, Some(&org), None).await;
+    assert_eq!((status, &list["door_staff"]), (200, &json!([])), "{list}");
+    let (status, again) = app.send("DELETE", &removal, Some(&org), None).await;
+    assert_eq!(
+        (status, &again),
+        (200, &list),
+        "removing twice changes nothing"
+    );
+    let (status, refused) = scan(door, qr(1)).await;
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (403, Some("not_assigned_to_event"))
+    );
+    let admin = app.account_token(Role::Admin).await;
+    let (status, admitted) = scan(admin, qr(1)).await;
+    assert_eq!((status, &admitted["status"]), (200, &json!("admitted")));
+}
+
+/// Bad input to the door-staff routes is a 4xx with a code, and the route never says whether
+/// an email has an account unless it is a door account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assigning_door_staff_refuses_bad_input_with_a_code() {
+    let app = TestApp::spawn().await;
+    let (org, event) = event(&app).await;
+    let staff = format!("/events/{event}/staff");
+    let fan_email = format!("fan-{}@fans.example", uuid::Uuid::new_v4().simple());
+    let (_, fan) = app
+        .sign_up(&fan_email, stagepass_tests::TEST_PASSWORD)
+        .await;
+    let fan = fan["access_token"].as_str().unwrap().to_string();
+    let door = app.account_token(Role::Door).await;
+    let door_email = stagepass_tests::token_part(&door, 1)["email"].clone();
+    let cases: Vec<(&str, Option<&str>, &str, u16, &str)> = vec![
+        (
+            "no token",
+            None,
+            r#"{"email": "a@b.example"}"#,
+            401,
+            "unauthorized",
+        ),
+        (
+            "a fan",
+            Some(&fan),
+            r#"{"email": "a@b.example"}"#,
+            403,
+            "forbidden",
+        ),
+        (
+            "a door account",
+            Some(&door),
+            r#"{"email": "a@b.example"}"#,
+            403,
+            "forbidden",
+        ),
+        ("not json", Some(&org), "{", 400, "malformed_json"),
+        ("no email", Some(&org), "{}", 400, "invalid_field"),
+        (
+            "not an email",
+            Some(&org),
+            r#"{"email": "door staff"}"#,
+            400,
+            "invalid_field",
+        ),
+        (
+            "a number",
+            Some(&org),
+            r#"{"email": 5}"#,
+            400,
+            "invalid_field",
+        ),
+        (
+            "an unknown field",
+            Some(&org),
+            r#"{"email": "a@b.example", "role": "admin"}"#,
+            400,
+            "invalid_field",
+        ),
+        (
+            "no account",
+            Some(&org),
+            r#"{"email": "nobody@b.example"}"#,
+            404,
+            "door_account_not_found",
+        ),
+    ];
+    for (name, who, body, status, code) in cases {
+        let (got, err) = app.send_raw("POST", &staff, who, body.to_string()).await;
+        assert_eq!(
+            (got, err["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{name}: {err}"
+        );
+    }
+    // A fan's account answers as no account does.
+    let (status, err) = app
+        .send(
+            "POST",
+            &staff,
+            Some(&org),
+            Some(&json!({"email": fan_email})),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (404, Some("door_account_not_found"))
+    );
+    for path in [
+        "/events/not-an-id/staff",
+        "/events/00000000-0000-4000-8000-000000000000/staff",
+    ] {
+        let (status, err) = app
+            .send(
+                "POST",
+                path,
+                Some(&org),
+                Some(&json!({"email": door_email})),
+            )
+            .await;
+        assert_eq!(
+            (status, err["error"]["code"].as_str()),
+            (404, Some("event_not_found")),
+            "{path}"
+        );
+    }
+    let (status, err) = app
+        .send("DELETE", "/events/not-an-id/staff/x", Some(&org), None)
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (404, Some("event_not_found"))
+    );
+    // A cancelled event's tickets no longer scan: no one is assigned to it.
+    app.cancel_event(&org, &event).await;
+    let (status, err) = app
+        .send(
+            "POST",
+            &staff,
+            Some(&org),
+            Some(&json!({"email": door_email})),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (409, Some("event_cancelled"))
     );
 }
 
@@ -941,7 +1161,7 @@ async fn printed_tickets_scan_after_two_rotations_of_every_key() {
         keys,
     )
     .await;
-    let (_, event) = event(&app).await;
+    let (org, event) = event(&app).await;
     let fan = app.account_token(Role::Fan).await;
     let hold = app.hold(&fan, &event, &["A-1-1"]).await;
     let (status, pending) = app.checkout(&fan, &hold, cards::SUCCESS, None).await;
@@ -975,7 +1195,7 @@ async fn printed_tickets_scan_after_two_rotations_of_every_key() {
         printed.as_str(),
         "shown as printed"
     );
-    let door = app.account_token(Role::Door).await;
+    let door = app.door_for(&org, &event).await;
     let (status, admitted) = app
         .send(
             "POST",

@@ -1,18 +1,11 @@
 //! Identity journeys over HTTP: accounts, rotating refresh tokens, logout, guests, roles,
 //! brute-force limits, the published keys and key rotation, and the `make run` demo data.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Duration;
 use serde_json::{Value, json};
 use stagepass_api::{KeyUse, Keys, Role};
 use stagepass_domain::{Clock, HoldSettings, IdentitySettings};
-use stagepass_tests::{TEST_PASSWORD, TestApp, event_body, in_days, test_keys};
-
-fn part(token: &str, index: usize) -> Value {
-    let raw = token.split('.').nth(index).expect("three parts");
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(raw).expect("base64url")).expect("json")
-}
+use stagepass_tests::{TEST_PASSWORD, TestApp, event_body, in_days, test_keys, token_part as part};
 
 fn email() -> String {
     format!("fan-{}@example.com", uuid::Uuid::new_v4().simple())
@@ -612,6 +605,17 @@ async fn make_run_seeds_demo_accounts_and_a_published_event_once() {
         )
         .await;
     assert_eq!((status, event["status"].as_str()), (200, Some("published")));
+    // The demo door account is on the demo event's door.
+    let (status, staff) = app
+        .send(
+            "POST",
+            &format!("/events/{id}/staff"),
+            organiser["access_token"].as_str(),
+            Some(&json!({"email": "door@stagepass.local"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{staff}");
+    assert_eq!(staff["door_staff"].as_array().unwrap().len(), 1, "{staff}");
 }
 
 /// An admin demoted while logged in: the next refresh's access token no longer says admin,

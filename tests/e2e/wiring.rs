@@ -235,6 +235,8 @@ async fn every_sample_event_runs_through_its_handler() {
         ("guest-token", 201),
         ("jwks", 200),
         ("create-account", 201),
+        ("assign-door-staff", 200),
+        ("remove-door-staff", 200),
     ];
     for (function, expected) in before_checkout {
         run(function, expected).await;

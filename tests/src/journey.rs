@@ -156,7 +156,7 @@ async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
 /// authorizer, create-account), the catalog (create, update, publish, search, get), holds
 /// (hold and release, both with an `Idempotency-Key`), checkout and the saga's seven steps
 /// (a paid booking and a declined one), bookings (get, mine, the ticket link, cancel), the
-/// door (check-in), the organiser's cancel-event, and the relay and notify behind them.
+/// door (assigned by the organiser, check-in, taken off), the organiser's cancel-event, and the relay and notify behind them.
 pub async fn every_function(stack: &dyn Stack) -> Walked {
     let mut c = Client {
         stack,
@@ -439,8 +439,29 @@ pub async fn every_function(stack: &dyn Stack) -> Walked {
     )
     .await;
 
-    // The door admits the ticket once.
+    // The door admits the ticket once, from when the organiser assigns it to the event.
     let scan = json!({"qr": ticket["qr"], "gate": "North"});
+    let (status, refused) = c
+        .call("POST", "/checkins", Some(&door), None, Some(scan.clone()))
+        .await;
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (403, Some("not_assigned_to_event")),
+        "{refused}"
+    );
+    let door_claims = crate::token_part(&door, 1);
+    let staff = format!("/events/{event}/staff");
+    let (status, assigned) = c
+        .call(
+            "POST",
+            &staff,
+            Some(&organiser),
+            None,
+            Some(json!({"email": door_claims["email"]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{assigned}");
+    assert_eq!(assigned["door_staff"][0]["user_id"], door_claims["sub"]);
     let (status, admitted) = c
         .call(
             "POST",
@@ -452,9 +473,28 @@ pub async fn every_function(stack: &dyn Stack) -> Walked {
         .await;
     assert_eq!(status, 200, "{admitted}");
     let (status, twice) = c
-        .call("POST", "/checkins", Some(&door), None, Some(scan))
+        .call("POST", "/checkins", Some(&door), None, Some(scan.clone()))
         .await;
     assert_eq!(status, 409, "{twice}");
+    // Taken off the event, the door is refused before the ticket is looked at.
+    let (status, removed) = c
+        .call(
+            "DELETE",
+            &format!("{staff}/{}", door_claims["sub"].as_str().expect("sub")),
+            Some(&organiser),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, &removed["door_staff"]),
+        (200, &json!([])),
+        "{removed}"
+    );
+    let (status, refused) = c
+        .call("POST", "/checkins", Some(&door), None, Some(scan))
+        .await;
+    assert_eq!(status, 403, "{refused}");
 
     // A declined card: the saga compensates (refund, release, fail).
     let declined = c

@@ -95,6 +95,16 @@ pub fn token(sub: &str, role: Role) -> String {
     tokens().issue(&who, 3600)
 }
 
+/// One part of a JWT, decoded: 0 the header, 1 the claims.
+pub fn token_part(token: &str, index: usize) -> Value {
+    use base64::Engine;
+    let raw = token.split('.').nth(index).expect("three parts");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(raw)
+        .expect("base64url");
+    serde_json::from_slice(&bytes).expect("json")
+}
+
 /// The seconds a `429` tells the client to wait (its `Retry-After` header).
 pub fn retry_after(res: &reqwest::Response) -> u64 {
     res.headers()["retry-after"]
@@ -344,6 +354,23 @@ impl TestApp {
             .await;
         assert_eq!(status, 201, "{created}");
         self.access_token(&email).await
+    }
+
+    /// A new door-staff account, assigned by `organiser` to `event`: it may check in that
+    /// event's tickets (and no other's).
+    pub async fn door_for(&self, organiser: &str, event: &str) -> String {
+        let door = self.account_token(Role::Door).await;
+        let email = token_part(&door, 1)["email"].clone();
+        let (status, staff) = self
+            .send(
+                "POST",
+                &format!("/events/{event}/staff"),
+                Some(organiser),
+                Some(&json!({ "email": email })),
+            )
+            .await;
+        assert_eq!(status, 200, "{staff}");
+        door
     }
 
     async fn access_token(&self, email: &str) -> String {

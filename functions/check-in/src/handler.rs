@@ -1,4 +1,5 @@
-//! POST /checkins — door staff scan a ticket's QR payload.
+//! POST /checkins — door staff scan a ticket's QR payload: admitted once, and only by door
+//! staff assigned to the ticket's event (`POST /events/{eventId}/staff`) or an admin.
 
 use stagepass_api::prelude::*;
 use stagepass_domain::checkin::CheckIn;
@@ -19,6 +20,7 @@ struct CheckInRequest {
 fn wire(w: &dyn Wiring) -> Wired<'_> {
     Box::pin(async move {
         let check_in = Arc::new(CheckIn {
+            catalog: w.catalog()?,
             bookings: w.bookings()?,
             verifier: w.ticket_verifier().await?,
             clock: w.clock(),
@@ -32,10 +34,7 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
 async fn handle(check_in: Arc<CheckIn>, limits: Limits, req: Request) -> Response<Body> {
     respond(
         async {
-            let who = fresh_caller(&req)?;
-            if !(who.has(Role::Door) || who.has(Role::Admin)) {
-                return Err(ApiError::Forbidden("this route needs the door role".into()));
-            }
+            let door = fresh_caller(&req)?.require_door()?;
             let input: CheckInRequest = json_body(&req, limits.max_body_bytes)?;
             let gate = input.gate.trim();
             if gate.is_empty() || gate.chars().count() > 40 || gate.chars().any(char::is_control) {
@@ -44,7 +43,7 @@ async fn handle(check_in: Arc<CheckIn>, limits: Limits, req: Request) -> Respons
                     "must be 1-40 printable characters",
                 ));
             }
-            let (booking, ticket) = check_in.check_in(&input.qr, gate).await?;
+            let (booking, ticket) = check_in.check_in(&door, &input.qr, gate).await?;
             let t = booking
                 .ticket(&ticket)
                 .expect("checked in a ticket of this booking");

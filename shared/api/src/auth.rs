@@ -84,6 +84,11 @@ impl Principal {
         self.require_any(&[Role::Organiser], "the organiser role")
     }
 
+    /// Check-in: door staff (for the events they are assigned to) and admins.
+    pub fn require_door(&self) -> Result<Actor, ApiError> {
+        self.require_any(&[Role::Door], "the door role")
+    }
+
     /// Admin routes.
     pub fn require_admin(&self) -> Result<Actor, ApiError> {
         self.require_any(&[], "the admin role")

@@ -7,7 +7,9 @@ pub use crate::error::ApiError;
 pub use crate::idempotency::idempotent;
 pub use crate::request::{booking_id, event_id, hold_id, json_body, path_param, query_param};
 pub use crate::response::{Reply, json, no_store, respond, session_reply, with_location};
-pub use crate::views::{BookingView, BookingViews, EventSummary, EventView, HoldView};
+pub use crate::views::{
+    BookingView, BookingViews, DoorStaffView, EventSummary, EventView, HoldView,
+};
 pub use crate::wiring::{
     Access, BoxFuture, Function, Handler, Limits, Route, Wiring, WiringError, http, queue,
 };

@@ -80,6 +80,35 @@ impl<'a> From<&'a Event> for EventSummary<'a> {
     }
 }
 
+/// An event's door staff, as its organiser sees them (never on the public event).
+#[derive(Serialize)]
+pub struct DoorStaffView<'a> {
+    pub event_id: &'a str,
+    pub door_staff: Vec<DoorStaffMember<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct DoorStaffMember<'a> {
+    pub user_id: &'a str,
+    pub email: &'a str,
+}
+
+impl<'a> From<&'a Event> for DoorStaffView<'a> {
+    fn from(e: &'a Event) -> Self {
+        Self {
+            event_id: e.id.as_str(),
+            door_staff: e
+                .door_staff
+                .iter()
+                .map(|d| DoorStaffMember {
+                    user_id: d.user.as_str(),
+                    email: &d.email,
+                })
+                .collect(),
+        }
+    }
+}
+
 #[derive(Serialize)]
 pub struct Money<'a> {
     pub amount: i64,

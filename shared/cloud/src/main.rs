@@ -113,5 +113,15 @@ async fn seed(stack: &CloudStack) -> Result<String, Box<dyn std::error::Error>> 
     if !status.is_success() {
         return Err(format!("publishing the demo event: {status}").into());
     }
+    let status = http
+        .post(format!("{base}/events/{id}/staff"))
+        .bearer_auth(&organiser)
+        .json(&json!({"email": DEMO_ACCOUNTS[2].0}))
+        .send()
+        .await?
+        .status();
+    if !status.is_success() {
+        return Err(format!("assigning the demo door account: {status}").into());
+    }
     Ok(id)
 }

@@ -1,9 +1,10 @@
 //! Demo data for `make run`: an admin, an organiser, a door-staff account and one published
-//! event, created on the first run only (later runs find them and change nothing).
+//! event the door account is assigned to, created on the first run only (later runs find them
+//! and change nothing).
 
 use serde_json::json;
 use stagepass_api::{Ports, Wiring};
-use stagepass_domain::catalog::Catalog;
+use stagepass_domain::catalog::{AssignDoorStaff, Catalog};
 use stagepass_domain::{Accounts, Actor, NewEvent, Role};
 
 /// Local-only demo password (the store lives in the git-ignored data folder).
@@ -31,22 +32,33 @@ pub async fn seed(ports: &Ports) -> Result<Demo, Box<dyn std::error::Error>> {
         catalog: ports.catalog()?,
         clock: ports.clock(),
     };
-    let mut event_id = None;
+    let mut organiser = None;
     for (email, role) in DEMO_ACCOUNTS {
         let (account, created) = accounts
             .ensure_account(email, DEMO_PASSWORD, &[role])
             .await?;
         if role == Role::Organiser && created {
-            let organiser = Actor {
+            organiser = Some(Actor {
                 user: account.id,
                 admin: false,
-            };
-            let draft = catalog.create_event(&organiser, demo_event()).await?;
-            let event = catalog.publish_event(&organiser, &draft.id).await?;
-            event_id = Some(event.id.to_string());
+            });
         }
     }
-    Ok(Demo { event_id })
+    let Some(organiser) = organiser else {
+        return Ok(Demo { event_id: None });
+    };
+    let draft = catalog.create_event(&organiser, demo_event()).await?;
+    let event = catalog.publish_event(&organiser, &draft.id).await?;
+    let door = AssignDoorStaff {
+        catalog: ports.catalog()?,
+        identity: ports.identity()?,
+        clock: ports.clock(),
+    };
+    door.assign(&organiser, &event.id, DEMO_ACCOUNTS[2].0)
+        .await?;
+    Ok(Demo {
+        event_id: Some(event.id.to_string()),
+    })
 }
 
 fn demo_event() -> NewEvent {

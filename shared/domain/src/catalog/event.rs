@@ -113,6 +113,18 @@ pub struct Event {
     /// Set when the event is cancelled: its bookings' progress.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancellation: Option<CancellationProgress>,
+    /// The door-staff accounts the organiser assigned to scan this event's tickets; no one
+    /// else but an admin may check them in. Never shown on the public event.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub door_staff: Vec<DoorStaff>,
+}
+
+/// A door-staff account assigned to an event: its id (what check-in compares) and the email
+/// the organiser assigned it by (what the organiser sees).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoorStaff {
+    pub user: UserId,
+    pub email: String,
 }
 
 /// What an organiser sends to create a draft. Unknown fields are refused so typos don't vanish.
@@ -182,6 +194,7 @@ impl Event {
             updated_at: now,
             published_at: None,
             cancellation: None,
+            door_staff: Vec::new(),
         };
         event.validate_draft(now)?;
         Ok(event)
@@ -267,6 +280,29 @@ impl Event {
         next.version += 1;
         next.updated_at = now;
         Ok(next)
+    }
+
+    /// The event with its door staff replaced, at the next version. Allowed in draft (staffing
+    /// is planned before the on-sale) and once published; not once cancelled, when no ticket
+    /// scans any more and the cancellation worker owns the event's versions.
+    pub fn with_door_staff(
+        &self,
+        staff: Vec<DoorStaff>,
+        now: DateTime<Utc>,
+    ) -> Result<Self, CatalogError> {
+        if self.status.is_cancelled() {
+            return Err(CatalogError::EventCancelled);
+        }
+        let mut next = self.clone();
+        next.door_staff = staff;
+        next.version += 1;
+        next.updated_at = now;
+        Ok(next)
+    }
+
+    /// Whether this door-staff account may check in this event's tickets.
+    pub fn is_staffed_by(&self, user: &UserId) -> bool {
+        self.door_staff.iter().any(|d| &d.user == user)
     }
 
     /// Every field rule; tier references are checked as soon as there is a layout to check.

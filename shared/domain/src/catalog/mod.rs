@@ -2,6 +2,7 @@
 //! event.
 
 pub mod cancel_event;
+pub mod door_staff;
 pub mod error;
 pub mod event;
 pub mod event_detail;
@@ -16,8 +17,9 @@ pub mod seat_map;
 pub const MAX_DAYS_AHEAD: i64 = 730;
 
 pub use cancel_event::{CancelEvent, CancelEventBookings, PageDone};
+pub use door_staff::{AssignDoorStaff, DoorStaffError, RemoveDoorStaff};
 pub use error::CatalogError;
-pub use event::{Category, Event, EventChanges, EventStatus, NewEvent, Venue};
+pub use event::{Category, DoorStaff, Event, EventChanges, EventStatus, NewEvent, Venue};
 pub use event_detail::EventDetail;
 pub use layout::{GaArea, Layout, PriceTier, Row, Section, UnitId};
 pub use organise::{Catalog, EventPage};

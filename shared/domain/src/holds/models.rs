@@ -315,6 +315,7 @@ mod tests {
             updated_at: now,
             published_at: Some(now),
             cancellation: None,
+            door_staff: Vec::new(),
         }
     }
 
