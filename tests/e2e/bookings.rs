@@ -1053,6 +1053,11 @@ fn no_card_number_reaches_a_response_a_log_line_the_store_or_an_email() {
         .finish();
     // One thread, so every request's log lines reach this subscriber.
     let _guard = tracing::subscriber::set_default(subscriber);
+    // A second live dispatch, so tracing computes each log line's interest from every
+    // registered subscriber. With only this one, a line first reached by another test's thread
+    // (no subscriber there) is cached as never logged, for every thread: the refusals then
+    // went unrecorded when the suite ran in parallel (tokio-rs/tracing#3611).
+    let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
