@@ -6,7 +6,7 @@ PACKAGE_VENV ?= .venv-package
 PYTHON ?= python3
 CARGO ?= cargo
 
-.PHONY: run run-aws test lint cfn-lint unit bench package sam-build clean
+.PHONY: run run-aws test lint cfn-lint openapi-lint openapi unit bench package sam-build clean
 
 ## Run the whole system locally on http://127.0.0.1:3000 (embedded store in ./.data).
 run:
@@ -23,7 +23,7 @@ run-aws: $(VENV)/.installed
 ## end-to-end over HTTP on the embedded stack, and the journey on the cloud-shaped stack (the
 ## function binaries, built first) with every AWS call judged against the template's policies.
 ## Starts and stops moto itself unless AWS_ENDPOINT_URL is set.
-test: lint cfn-lint
+test: lint cfn-lint openapi-lint
 	mkdir -p target
 	$(CARGO) build --workspace --bins
 	bash infra/with-test-endpoint.sh $(CARGO) test --workspace --all-targets 2>&1 | tee target/test-output.log
@@ -35,6 +35,14 @@ lint:
 
 cfn-lint: $(VENV)/.installed
 	$(VENV)/bin/cfn-lint template.yaml
+
+## The OpenAPI document (shared/api/openapi.json) is valid OpenAPI 3.1. `make openapi` writes
+## it again from the code after a route, its types or its errors change (a test fails until then).
+openapi-lint: $(VENV)/.installed
+	$(VENV)/bin/openapi-spec-validator shared/api/openapi.json
+
+openapi:
+	STAGEPASS_WRITE_OPENAPI=1 $(CARGO) test -q -p stagepass-tests --test e2e -- the_checked_in_openapi_document
 
 $(VENV)/.installed: infra/requirements-test.txt
 	$(PYTHON) -m venv $(VENV)

@@ -92,6 +92,7 @@ samples = {
                     who=caller(FAN, "fan", SAMPLE_EMAIL, "5a3e0000-0000-4000-8000-0000000000f1")),
     "guest-token": event("/auth/guest", "/auth/guest", "POST", body={"email": "guest@example.com"}),
     "jwks": event("/.well-known/jwks.json", "/.well-known/jwks.json", "GET"),
+    "openapi": event("/openapi.json", "/openapi.json", "GET"),
     "create-account": event("/admin/accounts", "/admin/accounts", "POST", who=caller(ADMIN, "admin"),
                             body={"email": "door-1@example.com", "password": "door-password-1", "roles": ["door"]}),
     # Assigns the door account the create-account sample made; the removal names a door

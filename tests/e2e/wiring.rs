@@ -183,6 +183,66 @@ async fn money_and_seat_routes_refuse_a_token_past_its_exp() {
     assert_eq!(status, 404, "{body}");
 }
 
+/// The OpenAPI document served at `GET /openapi.json` is the checked-in file, and the file is
+/// what the code says: regenerate it with `make openapi` after changing a route, its types or
+/// its errors.
+#[test]
+fn the_checked_in_openapi_document_is_what_the_code_says() {
+    let path = repo_root().join("shared/api/openapi.json");
+    let generated = stagepass_local::openapi::document_json();
+    if std::env::var_os("STAGEPASS_WRITE_OPENAPI").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let checked_in = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        checked_in == generated,
+        "shared/api/openapi.json is out of date: run make openapi"
+    );
+}
+
+/// Its paths and methods are exactly the routes (and so the template's, above), each token
+/// route with the bearer scheme, each path parameter declared.
+#[test]
+fn the_openapi_document_has_exactly_the_routes() {
+    let doc = serde_json::to_value(stagepass_local::openapi::document()).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let secured = op["security"] == serde_json::json!([{"bearer": []}]);
+            documented.insert((method.to_uppercase(), path.clone(), secured));
+            let params: BTreeSet<&str> = op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "path")
+                .map(|p| p["name"].as_str().unwrap())
+                .collect();
+            let in_path: BTreeSet<&str> = path
+                .split('/')
+                .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+                .collect();
+            assert_eq!(params, in_path, "{method} {path}");
+            assert!(
+                op["responses"].as_object().unwrap().len() >= 2,
+                "{method} {path}"
+            );
+        }
+    }
+    let routes: BTreeSet<_> = ALL
+        .iter()
+        .filter_map(|f| {
+            let r = f.route?;
+            Some((
+                r.method.to_string(),
+                r.path.to_string(),
+                r.access == Access::Token,
+            ))
+        })
+        .collect();
+    assert_eq!(documented, routes);
+}
+
 /// Protected samples carry the authorizer's context, as API Gateway passes it; a fixed event
 /// id and the hold id derived from the sample Idempotency-Key make them replayable in order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -237,6 +297,7 @@ async fn every_sample_event_runs_through_its_handler() {
         ("create-account", 201),
         ("assign-door-staff", 200),
         ("remove-door-staff", 200),
+        ("openapi", 200),
     ];
     for (function, expected) in before_checkout {
         run(function, expected).await;

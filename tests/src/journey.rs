@@ -152,11 +152,12 @@ async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
     panic!("{what} did not happen within 30 s");
 }
 
-/// Every function at least once: identity (register, login, refresh, logout, guest, jwks, the
-/// authorizer, create-account), the catalog (create, update, publish, search, get), holds
-/// (hold and release, both with an `Idempotency-Key`), checkout and the saga's seven steps
-/// (a paid booking and a declined one), bookings (get, mine, the ticket link, cancel), the
-/// door (assigned by the organiser, check-in, taken off), the organiser's cancel-event, and the relay and notify behind them.
+/// Every function at least once: the OpenAPI document, identity (register, login, refresh,
+/// logout, guest, jwks, the authorizer, create-account), the catalog (create, update, publish,
+/// search, get), holds (hold and release, both with an `Idempotency-Key`), checkout and the
+/// saga's seven steps (a paid booking and a declined one), bookings (get, mine, the ticket
+/// link, cancel), the door (assigned by the organiser, check-in, taken off), the organiser's
+/// cancel-event, and the relay and notify behind them.
 pub async fn every_function(stack: &dyn Stack) -> Walked {
     let mut c = Client {
         stack,
@@ -170,6 +171,8 @@ pub async fn every_function(stack: &dyn Stack) -> Walked {
         .await;
     assert_eq!(status, 200, "{jwks}");
     assert!(!jwks["keys"].as_array().expect("keys").is_empty());
+    let (status, spec) = c.call("GET", "/openapi.json", None, None, None).await;
+    assert_eq!((status, &spec["openapi"]), (200, &json!("3.1.0")), "{spec}");
 
     // A fan signs up, refreshes, logs in again elsewhere and logs that session out.
     let fan_email = format!("fan-{run}@fans.example");

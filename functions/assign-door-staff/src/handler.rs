@@ -3,15 +3,15 @@
 //! nothing. Answers the event's door staff.
 
 use stagepass_api::prelude::*;
-use stagepass_domain::catalog::AssignDoorStaff;
+use stagepass_domain::catalog::{AssignDoorStaff, DoorStaffError};
 
 pub const FUNCTION: Function = Function {
     name: "assign-door-staff",
-    route: Some(Route::token("POST", "/events/{eventId}/staff")),
+    route: Some(Route::token("POST", "/events/{eventId}/staff", doc)),
     wire,
 };
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Assignment {
     email: String,
@@ -40,4 +40,20 @@ async fn handle(assign: Arc<AssignDoorStaff>, limits: Limits, req: Request) -> R
         }
         .await,
     )
+}
+
+fn doc() -> Doc {
+    Doc::new("Put a door-staff account on an event's door")
+        .describe("The event's organiser or an admin. Assigning again changes nothing.")
+        .body::<Assignment>(json!({"email": "door-1@example.com"}))
+        .answers::<DoorStaffView>(200, "The event's door staff")
+        .errors([
+            ApiError::Forbidden(String::new()),
+            DoorStaffError::InvalidEmail.into(),
+            DoorStaffError::EventNotFound(String::new()).into(),
+            DoorStaffError::DoorAccountNotFound.into(),
+            DoorStaffError::TooManyDoorStaff.into(),
+            DoorStaffError::EventCancelled.into(),
+            DoorStaffError::ConcurrentModification.into(),
+        ])
 }

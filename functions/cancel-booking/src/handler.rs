@@ -1,11 +1,12 @@
 //! POST /bookings/{bookingId}/cancel — the buyer cancels before the event: refunded in full.
 
 use stagepass_api::prelude::*;
+use stagepass_domain::BookingError;
 use stagepass_domain::bookings::{CancelBooking, Settlement};
 
 pub const FUNCTION: Function = Function {
     name: "cancel-booking",
-    route: Some(Route::token("POST", "/bookings/{bookingId}/cancel")),
+    route: Some(Route::token("POST", "/bookings/{bookingId}/cancel", doc)),
     wire,
 };
 
@@ -44,4 +45,16 @@ async fn handle(deps: Arc<Deps>, req: Request) -> Response<Body> {
         }
         .await,
     )
+}
+
+fn doc() -> Doc {
+    Doc::new("Cancel a confirmed booking before the event: full refund")
+        .idempotent()
+        .answers::<BookingView>(200, "The booking, cancelled (refunded: true)")
+        .errors([
+            ApiError::TokenExpired,
+            BookingError::BookingNotFound(String::new()).into(),
+            BookingError::BookingNotCancellable(String::new()).into(),
+            BookingError::EventStarted.into(),
+        ])
 }

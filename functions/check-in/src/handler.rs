@@ -1,16 +1,18 @@
 //! POST /checkins — door staff scan a ticket's QR payload: admitted once, and only by door
 //! staff assigned to the ticket's event (`POST /events/{eventId}/staff`) or an admin.
 
+use serde::Serialize;
 use stagepass_api::prelude::*;
+use stagepass_domain::CheckInError;
 use stagepass_domain::checkin::CheckIn;
 
 pub const FUNCTION: Function = Function {
     name: "check-in",
-    route: Some(Route::token("POST", "/checkins")),
+    route: Some(Route::token("POST", "/checkins", doc)),
     wire,
 };
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CheckInRequest {
     qr: String,
@@ -49,16 +51,48 @@ async fn handle(check_in: Arc<CheckIn>, limits: Limits, req: Request) -> Respons
                 .expect("checked in a ticket of this booking");
             Ok(json(
                 200,
-                &json!({
-                    "status": "admitted",
-                    "ticket_id": t.id,
-                    "seat": t.unit,
-                    "event_id": booking.event_id,
-                    "checked_in_at": t.checked_in.as_ref().map(|c| c.at),
-                    "gate": gate,
-                }),
+                &Admitted {
+                    status: "admitted",
+                    ticket_id: &t.id,
+                    seat: t.unit.as_str(),
+                    event_id: booking.event_id.as_str(),
+                    checked_in_at: t.checked_in.as_ref().map(|c| c.at),
+                    gate,
+                },
             ))
         }
         .await,
     )
+}
+
+/// An admitted ticket.
+#[derive(Serialize, ToSchema)]
+struct Admitted<'a> {
+    /// Always `admitted`.
+    status: &'static str,
+    ticket_id: &'a str,
+    seat: &'a str,
+    event_id: &'a str,
+    checked_in_at: Option<chrono::DateTime<chrono::Utc>>,
+    gate: &'a str,
+}
+
+fn doc() -> Doc {
+    Doc::new("Scan a ticket in at the door: valid once")
+        .describe("Door staff assigned to the ticket's event, and admins.")
+        .body::<CheckInRequest>(json!({"qr": "<the QR code's text>", "gate": "North"}))
+        .idempotent()
+        .answers::<Admitted>(200, "Admitted")
+        .errors([
+            ApiError::Forbidden(String::new()),
+            ApiError::TokenExpired,
+            CheckInError::TicketNotRecognised.into(),
+            CheckInError::NotAssignedToEvent.into(),
+            CheckInError::TicketVoid(String::new()).into(),
+            CheckInError::TicketAlreadyUsed {
+                at: String::new(),
+                gate: String::new(),
+            }
+            .into(),
+        ])
 }

@@ -7,11 +7,11 @@ use stagepass_domain::{BookingError, BuyerRate, HoldId, PaymentMethod};
 
 pub const FUNCTION: Function = Function {
     name: "checkout",
-    route: Some(Route::token("POST", "/bookings")),
+    route: Some(Route::token("POST", "/bookings", doc)),
     wire,
 };
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CheckoutRequest {
     hold_id: String,
@@ -75,4 +75,29 @@ async fn handle(deps: Arc<Deps>, req: Request) -> Response<Body> {
         }
         .await,
     )
+}
+
+fn doc() -> Doc {
+    Doc::new("Check out a hold: start the booking")
+        .describe(
+            "Answers at once with the pending booking; poll GET /bookings/{bookingId} until \
+             confirmed or failed. Test payment methods: pm_card_visa, pm_card_chargeDeclined, ...",
+        )
+        .body::<CheckoutRequest>(json!({"hold_id": "5a3e0000-0000-4000-8000-000000000001", "payment_method": "pm_card_visa"}))
+        .idempotent()
+        .answers::<BookingView>(202, "The booking, pending, with a Location header")
+        .answers::<BookingView>(200, "The booking this hold already made")
+        .errors([
+            ApiError::Forbidden(String::new()),
+            ApiError::TokenExpired,
+            BookingError::InvalidPaymentMethod(String::new()).into(),
+            BookingError::CardNumberRefused.into(),
+            BookingError::HoldNotFound(String::new()).into(),
+            BookingError::HoldExpired(String::new()).into(),
+            BookingError::HoldNotActive(String::new()).into(),
+            BookingError::EventNotOnSale.into(),
+            BookingError::EventStarted.into(),
+            BookingError::EventCancelled.into(),
+            BookingError::RateLimited { retry_after_secs: 0 }.into(),
+        ])
 }

@@ -1,15 +1,17 @@
 //! POST /admin/accounts — an admin creates an organiser, door-staff, admin or fan account.
 
+use serde::Serialize;
 use stagepass_api::prelude::*;
 use stagepass_domain::Accounts;
+use stagepass_domain::IdentityError;
 
 pub const FUNCTION: Function = Function {
     name: "create-account",
-    route: Some(Route::token("POST", "/admin/accounts")),
+    route: Some(Route::token("POST", "/admin/accounts", doc)),
     wire,
 };
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewAccount {
     email: String,
@@ -35,14 +37,36 @@ async fn handle(accounts: Arc<Accounts>, limits: Limits, req: Request) -> Respon
                 .await?;
             Ok(json(
                 201,
-                &json!({
-                    "id": account.id,
-                    "email": account.email,
-                    "roles": account.roles,
-                    "created_at": account.created_at,
-                }),
+                &AccountView {
+                    id: account.id.as_str(),
+                    email: account.email.as_str(),
+                    roles: &account.roles,
+                    created_at: account.created_at,
+                },
             ))
         }
         .await,
     )
+}
+
+/// An account as made: never its password.
+#[derive(Serialize, ToSchema)]
+struct AccountView<'a> {
+    id: &'a str,
+    email: &'a str,
+    roles: &'a [Role],
+    created_at: chrono::DateTime<chrono::Utc>,
+}
+
+fn doc() -> Doc {
+    Doc::new("Make an organiser, door-staff, admin or fan account (admins)")
+        .body::<NewAccount>(json!({"email": "door-1@example.com", "password": "door-password-1", "roles": ["door"]}))
+        .answers::<AccountView>(201, "The account")
+        .errors([
+            ApiError::Forbidden(String::new()),
+            ApiError::TokenExpired,
+            IdentityError::InvalidEmail.into(),
+            IdentityError::WeakPassword(String::new()).into(),
+            IdentityError::EmailTaken.into(),
+        ])
 }

@@ -1,12 +1,13 @@
 //! POST /events — an organiser creates a draft.
 
 use stagepass_api::prelude::*;
+use stagepass_domain::CatalogError;
 use stagepass_domain::NewEvent;
 use stagepass_domain::catalog::Catalog;
 
 pub const FUNCTION: Function = Function {
     name: "create-event",
-    route: Some(Route::token("POST", "/events")),
+    route: Some(Route::token("POST", "/events", doc)),
     wire,
 };
 
@@ -31,4 +32,29 @@ async fn handle(catalog: Arc<Catalog>, limits: Limits, req: Request) -> Response
         }
         .await,
     )
+}
+
+fn doc() -> Doc {
+    Doc::new("Create a draft event")
+        .describe("Organisers and admins. The draft is the organiser's until published.")
+        .body::<NewEvent>(json!({
+            "title": "Night Show", "description": "Doors 19:00", "category": "concert",
+            "venue": {"name": "The Hall", "city": "London"},
+            "starts_at": "2027-05-01T19:30:00Z", "currency": "GBP",
+            "price_tiers": [{"id": "std", "name": "Standard", "price": 4500}],
+            "layout": {"sections": [{"id": "A", "name": "Stalls", "tier": "std",
+                                     "rows": [{"label": "1", "seats": 10}]}],
+                       "ga_areas": [{"id": "floor", "name": "Standing", "tier": "std",
+                                     "capacity": 100}]}
+        }))
+        .answers::<EventView>(201, "The draft, with a Location header")
+        .errors([
+            ApiError::Forbidden(String::new()),
+            CatalogError::StartTimeInPast.into(),
+            CatalogError::NegativePrice {
+                field: String::new(),
+            }
+            .into(),
+            CatalogError::InvalidLayout(String::new()).into(),
+        ])
 }

@@ -1,12 +1,13 @@
 //! GET /bookings/{bookingId} — one of the caller's bookings.
 
 use stagepass_api::prelude::*;
+use stagepass_domain::BookingError;
 use stagepass_domain::BookingStore;
 use stagepass_domain::bookings::queries::visible_booking;
 
 pub const FUNCTION: Function = Function {
     name: "get-booking",
-    route: Some(Route::token("GET", "/bookings/{bookingId}")),
+    route: Some(Route::token("GET", "/bookings/{bookingId}", doc)),
     wire,
 };
 
@@ -36,4 +37,10 @@ async fn handle(deps: Arc<Deps>, req: Request) -> Response<Body> {
         }
         .await,
     )
+}
+
+fn doc() -> Doc {
+    Doc::new("A booking: its status and, once confirmed, its tickets")
+        .answers::<BookingView>(200, "The booking")
+        .errors([BookingError::BookingNotFound(String::new()).into()])
 }

@@ -1,11 +1,12 @@
 //! GET /events/{eventId} — details and live seat map. Drafts only for their organiser.
 
 use stagepass_api::prelude::*;
+use stagepass_domain::CatalogError;
 use stagepass_domain::catalog::EventDetail;
 
 pub const FUNCTION: Function = Function {
     name: "get-event",
-    route: Some(Route::public("GET", "/events/{eventId}")),
+    route: Some(Route::public("GET", "/events/{eventId}", doc)),
     wire,
 };
 
@@ -43,4 +44,14 @@ async fn handle(
         }
         .await,
     )
+}
+
+fn doc() -> Doc {
+    Doc::new("An event with its live seat map")
+        .describe(
+            "Anyone, for a published event. Drafts and cancelled events only for their \
+             organiser (send the token) and admins; for anyone else they do not exist.",
+        )
+        .answers::<EventView>(200, "The event, its layout and seat_map")
+        .errors([CatalogError::EventNotFound(String::new()).into()])
 }

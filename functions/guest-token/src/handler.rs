@@ -1,15 +1,17 @@
 //! POST /auth/guest — a token for buying without an account, bound to an email.
 
 use stagepass_api::prelude::*;
+use stagepass_api::response::SessionAnswer;
 use stagepass_api::sessions::Sessions;
+use stagepass_domain::IdentityError;
 
 pub const FUNCTION: Function = Function {
     name: "guest-token",
-    route: Some(Route::public("POST", "/auth/guest")),
+    route: Some(Route::public("POST", "/auth/guest", doc)),
     wire,
 };
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct GuestRequest {
     email: String,
@@ -24,4 +26,20 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
             }),
         )
     })
+}
+
+fn doc() -> Doc {
+    Doc::new("A guest session for an email address")
+        .describe(
+            "Holds and checks out without an account; tickets go to the email. No refresh token.",
+        )
+        .body::<GuestRequest>(json!({"email": "walk-in@example.com"}))
+        .answers::<SessionAnswer>(201, "A guest session")
+        .errors([
+            IdentityError::InvalidEmail.into(),
+            IdentityError::RateLimited {
+                retry_after_secs: 0,
+            }
+            .into(),
+        ])
 }

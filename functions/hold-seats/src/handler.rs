@@ -1,12 +1,13 @@
 //! POST /events/{eventId}/holds — hold seats and/or GA places, all or nothing.
 
 use stagepass_api::prelude::*;
+use stagepass_domain::HoldError;
 use stagepass_domain::holds::HoldSeats;
 use stagepass_domain::{HoldRequest, KeyUse};
 
 pub const FUNCTION: Function = Function {
     name: "hold-seats",
-    route: Some(Route::token("POST", "/events/{eventId}/holds")),
+    route: Some(Route::token("POST", "/events/{eventId}/holds", doc)),
     wire,
 };
 
@@ -42,4 +43,27 @@ async fn handle(holds: Arc<HoldSeats>, limits: Limits, req: Request) -> Response
         }
         .await,
     )
+}
+
+fn doc() -> Doc {
+    Doc::new("Hold seats and general-admission places, all or nothing")
+        .describe("Fans, guests and admins. A hold lasts a few minutes; check it out with POST /bookings.")
+        .body::<HoldRequest>(json!({"seats": ["A-1-1", "A-1-2"], "ga": [{"area": "floor", "quantity": 2}]}))
+        .idempotent()
+        .answers::<HoldView>(201, "The hold")
+        .answers::<HoldView>(200, "The same hold again (an Idempotency-Key replay)")
+        .errors([
+            ApiError::Forbidden(String::new()),
+            ApiError::TokenExpired,
+            HoldError::EmptySeatList.into(),
+            HoldError::DuplicateSeats { seats: vec![] }.into(),
+            HoldError::UnknownSeats { seats: vec![] }.into(),
+            HoldError::TooManySeats { max: 0, asked: 0 }.into(),
+            HoldError::EventNotFound(String::new()).into(),
+            HoldError::EventNotOnSale.into(),
+            HoldError::SeatsUnavailable { seats: vec![] }.into(),
+            HoldError::NotEnoughPlaces { area: String::new(), available: 0 }.into(),
+            HoldError::HoldLimitReached { held: 0, limit: 0 }.into(),
+            HoldError::RateLimited { retry_after_secs: 0 }.into(),
+        ])
 }

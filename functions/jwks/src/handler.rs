@@ -4,7 +4,7 @@ use stagepass_api::prelude::*;
 
 pub const FUNCTION: Function = Function {
     name: "jwks",
-    route: Some(Route::public("GET", "/.well-known/jwks.json")),
+    route: Some(Route::public("GET", "/.well-known/jwks.json", doc)),
     wire,
 };
 
@@ -23,4 +23,9 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
             }
         }))
     })
+}
+
+fn doc() -> Doc {
+    Doc::new("The public keys that verify access tokens")
+        .answers_object(200, "A JWK Set (RFC 7517): Ed25519 keys, by kid")
 }

@@ -1,15 +1,17 @@
 //! POST /auth/login — email and password for a session.
 
 use stagepass_api::prelude::*;
+use stagepass_api::response::SessionAnswer;
 use stagepass_api::sessions::Sessions;
+use stagepass_domain::IdentityError;
 
 pub const FUNCTION: Function = Function {
     name: "login",
-    route: Some(Route::public("POST", "/auth/login")),
+    route: Some(Route::public("POST", "/auth/login", doc)),
     wire,
 };
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Credentials {
     email: String,
@@ -27,4 +29,17 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
             }),
         )
     })
+}
+
+fn doc() -> Doc {
+    Doc::new("Log in")
+        .body::<Credentials>(json!({"email": "me@example.com", "password": "a long passphrase"}))
+        .answers::<SessionAnswer>(200, "A session")
+        .errors([
+            IdentityError::InvalidCredentials.into(),
+            IdentityError::RateLimited {
+                retry_after_secs: 0,
+            }
+            .into(),
+        ])
 }

@@ -5,7 +5,7 @@ use stagepass_domain::Accounts;
 
 pub const FUNCTION: Function = Function {
     name: "logout",
-    route: Some(Route::token("POST", "/auth/logout")),
+    route: Some(Route::token("POST", "/auth/logout", doc)),
     wire,
 };
 
@@ -30,4 +30,8 @@ async fn handle(accounts: Arc<Accounts>, req: Request) -> Response<Body> {
         }
         .await,
     )
+}
+
+fn doc() -> Doc {
+    Doc::new("Log out: revoke this login's refresh tokens").answers_empty(204, "Logged out")
 }

@@ -1,12 +1,13 @@
 //! GET /me/bookings — the caller's bookings, newest first (`limit`, default 20, at most 100).
 
+use serde::Serialize;
 use stagepass_api::prelude::*;
 use stagepass_domain::BookingStore;
 use stagepass_domain::bookings::queries::bookings_of;
 
 pub const FUNCTION: Function = Function {
     name: "my-bookings",
-    route: Some(Route::token("GET", "/me/bookings")),
+    route: Some(Route::token("GET", "/me/bookings", doc)),
     wire,
 };
 
@@ -42,8 +43,21 @@ async fn handle(deps: Arc<Deps>, req: Request) -> Response<Body> {
             for b in &bookings {
                 views.push(deps.views.view(b).await?);
             }
-            Ok(json(200, &json!({ "bookings": views })))
+            Ok(json(200, &MyBookings { bookings: views }))
         }
         .await,
     )
+}
+
+#[derive(Serialize, ToSchema)]
+struct MyBookings {
+    /// Newest first.
+    bookings: Vec<BookingView>,
+}
+
+fn doc() -> Doc {
+    Doc::new("The caller's bookings")
+        .query("limit", "1-100, default 20")
+        .answers::<MyBookings>(200, "Newest first")
+        .errors([ApiError::invalid("", "")])
 }

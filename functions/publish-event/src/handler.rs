@@ -1,11 +1,12 @@
 //! POST /events/{eventId}/publish — validate the layout and put the event on sale.
 
 use stagepass_api::prelude::*;
+use stagepass_domain::CatalogError;
 use stagepass_domain::catalog::Catalog;
 
 pub const FUNCTION: Function = Function {
     name: "publish-event",
-    route: Some(Route::token("POST", "/events/{eventId}/publish")),
+    route: Some(Route::token("POST", "/events/{eventId}/publish", doc)),
     wire,
 };
 
@@ -26,4 +27,18 @@ async fn handle(catalog: Arc<Catalog>, req: Request) -> Response<Body> {
         }
         .await,
     )
+}
+
+fn doc() -> Doc {
+    Doc::new("Publish a draft: validate it and put it on sale")
+        .describe("A published event is frozen: holds and tickets point into its layout.")
+        .answers::<EventView>(200, "The published event")
+        .errors([
+            ApiError::Forbidden(String::new()),
+            CatalogError::StartTimeInPast.into(),
+            CatalogError::NotPublishable(String::new()).into(),
+            CatalogError::EventNotFound(String::new()).into(),
+            CatalogError::EventNotDraft.into(),
+            CatalogError::ConcurrentModification.into(),
+        ])
 }

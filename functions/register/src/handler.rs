@@ -2,17 +2,19 @@
 //! the email already had an account (202, "check your inbox"): its owner is told by email
 //! instead, so sign-up cannot be used to find out who has an account.
 
+use serde::Serialize;
 use stagepass_api::prelude::*;
+use stagepass_domain::IdentityError;
 use stagepass_domain::notifications::registration_email;
 use stagepass_domain::{Accounts, Mailer};
 
 pub const FUNCTION: Function = Function {
     name: "register",
-    route: Some(Route::public("POST", "/auth/register")),
+    route: Some(Route::public("POST", "/auth/register", doc)),
     wire,
 };
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Credentials {
     email: String,
@@ -57,14 +59,41 @@ async fn handle(deps: Arc<Deps>, req: Request) -> Response<Body> {
             }
             Ok(no_store(json(
                 202,
-                &json!({
-                    "status": "accepted",
-                    "email": outcome.email().as_str(),
-                    "message": "Check your inbox. If this email is new, your account is ready: \
-                                log in with your password.",
-                }),
+                &Accepted {
+                    status: "accepted",
+                    email: outcome.email().as_str(),
+                    message: "Check your inbox. If this email is new, your account is ready: \
+                              log in with your password.",
+                },
             )))
         }
         .await,
     )
+}
+
+/// The same whether or not the email had an account: the inbox tells the difference.
+#[derive(Serialize, ToSchema)]
+struct Accepted<'a> {
+    /// Always `accepted`.
+    status: &'static str,
+    email: &'a str,
+    message: &'static str,
+}
+
+fn doc() -> Doc {
+    Doc::new("Sign up")
+        .describe(
+            "Answers 202 alike whether or not the email has an account, and emails the \
+             owner either a welcome or a note that someone tried. Then log in.",
+        )
+        .body::<Credentials>(json!({"email": "me@example.com", "password": "a long passphrase"}))
+        .answers::<Accepted>(202, "Accepted; see your inbox")
+        .errors([
+            IdentityError::InvalidEmail.into(),
+            IdentityError::WeakPassword(String::new()).into(),
+            IdentityError::RateLimited {
+                retry_after_secs: 0,
+            }
+            .into(),
+        ])
 }

@@ -1,11 +1,12 @@
 //! DELETE /holds/{holdId} — the holder gives the seats back.
 
 use stagepass_api::prelude::*;
+use stagepass_domain::HoldError;
 use stagepass_domain::holds::ReleaseHold;
 
 pub const FUNCTION: Function = Function {
     name: "release-hold",
-    route: Some(Route::token("DELETE", "/holds/{holdId}")),
+    route: Some(Route::token("DELETE", "/holds/{holdId}", doc)),
     wire,
 };
 
@@ -31,4 +32,16 @@ async fn handle(release: Arc<ReleaseHold>, req: Request) -> Response<Body> {
         }
         .await,
     )
+}
+
+fn doc() -> Doc {
+    Doc::new("Release a hold")
+        .idempotent()
+        .answers::<HoldView>(200, "The hold, status released")
+        .errors([
+            ApiError::Forbidden(String::new()),
+            ApiError::TokenExpired,
+            HoldError::HoldNotFound(String::new()).into(),
+            HoldError::HoldNotActive(String::new()).into(),
+        ])
 }

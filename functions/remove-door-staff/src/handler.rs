@@ -4,11 +4,15 @@
 
 use stagepass_api::prelude::*;
 use stagepass_domain::UserId;
-use stagepass_domain::catalog::RemoveDoorStaff;
+use stagepass_domain::catalog::{DoorStaffError, RemoveDoorStaff};
 
 pub const FUNCTION: Function = Function {
     name: "remove-door-staff",
-    route: Some(Route::token("DELETE", "/events/{eventId}/staff/{userId}")),
+    route: Some(Route::token(
+        "DELETE",
+        "/events/{eventId}/staff/{userId}",
+        doc,
+    )),
     wire,
 };
 
@@ -33,4 +37,16 @@ async fn handle(remove: Arc<RemoveDoorStaff>, req: Request) -> Response<Body> {
         }
         .await,
     )
+}
+
+fn doc() -> Doc {
+    Doc::new("Take a door-staff account off an event's door")
+        .describe("Someone not on it: no change.")
+        .answers::<DoorStaffView>(200, "The event's door staff")
+        .errors([
+            ApiError::Forbidden(String::new()),
+            DoorStaffError::EventNotFound(String::new()).into(),
+            DoorStaffError::EventCancelled.into(),
+            DoorStaffError::ConcurrentModification.into(),
+        ])
 }

@@ -1,12 +1,14 @@
 //! GET /events — search published events.
 
+use serde::Serialize;
 use stagepass_api::prelude::*;
+use stagepass_domain::CatalogError;
 use stagepass_domain::catalog::Catalog;
 use stagepass_domain::catalog::search::SearchParams;
 
 pub const FUNCTION: Function = Function {
     name: "search-events",
-    route: Some(Route::public("GET", "/events")),
+    route: Some(Route::public("GET", "/events", doc)),
     wire,
 };
 
@@ -32,9 +34,41 @@ async fn handle(catalog: Arc<Catalog>, req: Request) -> Response<Body> {
             let events: Vec<EventSummary> = page.events.iter().map(EventSummary::from).collect();
             Ok(json(
                 200,
-                &json!({ "events": events, "next_cursor": page.next_cursor }),
+                &SearchPage {
+                    events,
+                    next_cursor: page.next_cursor,
+                },
             ))
         }
         .await,
     )
+}
+
+/// A page of search results.
+#[derive(Serialize, ToSchema)]
+struct SearchPage<'a> {
+    events: Vec<EventSummary<'a>>,
+    /// Pass as `cursor` for the next page; `null` on the last.
+    next_cursor: Option<String>,
+}
+
+fn doc() -> Doc {
+    Doc::new("Search published events")
+        .query("city", "A city, matched case- and space-insensitively")
+        .query(
+            "category",
+            "concert, sports, theatre, comedy, festival or other",
+        )
+        .query(
+            "from",
+            "Events starting at or after this RFC 3339 time (default: now)",
+        )
+        .query("to", "Events starting at or before this RFC 3339 time")
+        .query("limit", "1-100, default 20")
+        .query("cursor", "The next_cursor of the previous page")
+        .answers::<SearchPage>(200, "Events by start time")
+        .errors([
+            CatalogError::invalid("", "").into(),
+            CatalogError::InvalidCursor.into(),
+        ])
 }

@@ -1,12 +1,13 @@
 //! PATCH /events/{eventId} — change fields of a draft.
 
 use stagepass_api::prelude::*;
+use stagepass_domain::CatalogError;
 use stagepass_domain::EventChanges;
 use stagepass_domain::catalog::Catalog;
 
 pub const FUNCTION: Function = Function {
     name: "update-event",
-    route: Some(Route::token("PATCH", "/events/{eventId}")),
+    route: Some(Route::token("PATCH", "/events/{eventId}", doc)),
     wire,
 };
 
@@ -29,4 +30,23 @@ async fn handle(catalog: Arc<Catalog>, limits: Limits, req: Request) -> Response
         }
         .await,
     )
+}
+
+fn doc() -> Doc {
+    Doc::new("Change fields of a draft")
+        .describe("Any subset of the create fields; each one present replaces the draft's.")
+        .body::<EventChanges>(json!({"title": "Night Show II"}))
+        .answers::<EventView>(200, "The draft as it now is")
+        .errors([
+            ApiError::Forbidden(String::new()),
+            CatalogError::StartTimeInPast.into(),
+            CatalogError::NegativePrice {
+                field: String::new(),
+            }
+            .into(),
+            CatalogError::InvalidLayout(String::new()).into(),
+            CatalogError::EventNotFound(String::new()).into(),
+            CatalogError::EventNotDraft.into(),
+            CatalogError::ConcurrentModification.into(),
+        ])
 }

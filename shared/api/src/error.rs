@@ -4,9 +4,10 @@
 
 use crate::response::json;
 use lambda_http::{Body, Response};
-use serde_json::json;
+use serde::Serialize;
 use stagepass_domain::{ErrorKind, Failure};
 use thiserror::Error;
+use utoipa::ToSchema;
 
 #[derive(Debug, Error)]
 pub enum ApiError {
@@ -99,19 +100,20 @@ impl ApiError {
         } else {
             tracing::info!(code = self.code(), status, error = %message, "request refused");
         }
-        let mut error = json!({ "code": self.code(), "message": message });
         let details = match &self {
             Self::Domain(e) => e.details(),
             _ => Default::default(),
         };
-        if let Some(seats) = details.seats {
-            error["seats"] = json!(seats);
-        }
-        if let Some((area, available)) = details.places_left {
-            error["area"] = json!(area);
-            error["available"] = json!(available);
-        }
-        let mut response = json(status, &json!({ "error": error }));
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code(),
+                message,
+                seats: details.seats.map(<[String]>::to_vec),
+                area: details.places_left.map(|(area, _)| area.to_string()),
+                available: details.places_left.map(|(_, n)| n),
+            },
+        };
+        let mut response = json(status, &body);
         if let Some(secs) = details.retry_after_secs {
             response
                 .headers_mut()
@@ -124,6 +126,29 @@ impl ApiError {
         }
         response
     }
+}
+
+/// Every error's body: `{"error": {"code", "message", ...}}`.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable and machine-readable: what a client branches on.
+    pub code: &'static str,
+    /// For people; may change.
+    pub message: String,
+    /// The seats that are the problem (taken, unknown, asked for twice).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seats: Option<Vec<String>>,
+    /// A general-admission area with too few places left...
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub area: Option<String>,
+    /// ...and how many it has.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub available: Option<u32>,
 }
 
 /// `text` with every run of 13 to 19 digits (spaces or dashes between them allowed), what a

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod error;
 pub mod idempotency;
 pub mod keys;
+pub mod openapi;
 pub mod prelude;
 pub mod request;
 pub mod response;

@@ -5,6 +5,7 @@ pub use crate::auth::{
 };
 pub use crate::error::ApiError;
 pub use crate::idempotency::idempotent;
+pub use crate::openapi::Doc;
 pub use crate::request::{booking_id, event_id, hold_id, json_body, path_param, query_param};
 pub use crate::response::{Reply, json, no_store, respond, session_reply, with_location};
 pub use crate::views::{
@@ -17,6 +18,7 @@ pub use lambda_http::{Body, Request, Response};
 pub use serde::Deserialize;
 pub use serde_json::json;
 pub use std::sync::Arc;
+pub use utoipa::ToSchema;
 
 /// What `wire` returns: the handler, once the ports it asked for are built.
 pub type Wired<'a> = BoxFuture<'a, Result<Handler, WiringError>>;

@@ -1,5 +1,6 @@
 use lambda_http::{Body, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 pub fn json<T: Serialize>(status: u16, body: &T) -> Response<Body> {
     Response::builder()
@@ -44,17 +45,39 @@ pub fn session_reply(
     let (access_token, expires_in) = signer.for_session(session);
     Ok(no_store(json(
         status,
-        &serde_json::json!({
-            "access_token": access_token,
-            "token_type": "Bearer",
-            "expires_in": expires_in,
-            "refresh_token": session.refresh_token,
-            "refresh_expires_at": session.refresh_expires_at,
-            "user": {
-                "id": session.user,
-                "email": session.email,
-                "roles": session.roles,
+        &SessionAnswer {
+            access_token,
+            token_type: "Bearer",
+            expires_in,
+            refresh_token: session.refresh_token.as_deref(),
+            refresh_expires_at: session.refresh_expires_at,
+            user: SessionUser {
+                id: session.user.as_str(),
+                email: session.email.as_str(),
+                roles: &session.roles,
             },
-        }),
+        },
     )))
+}
+
+/// A session: an access token, and for an account (not a guest) the refresh token that makes
+/// the next one.
+#[derive(Serialize, ToSchema)]
+pub struct SessionAnswer<'a> {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds the access token is valid for.
+    pub expires_in: i64,
+    /// Single use; `null` for guests.
+    pub refresh_token: Option<&'a str>,
+    pub refresh_expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub user: SessionUser<'a>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SessionUser<'a> {
+    pub id: &'a str,
+    pub email: &'a str,
+    pub roles: &'a [stagepass_domain::Role],
 }

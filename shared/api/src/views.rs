@@ -5,8 +5,9 @@ use serde::Serialize;
 use stagepass_domain::catalog::event::CancellationProgress;
 use stagepass_domain::catalog::seat_map::SeatMap;
 use stagepass_domain::{Category, Event, EventStatus, GaRequest, Hold, Layout, PriceTier, Venue};
+use utoipa::ToSchema;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct EventView<'a> {
     pub id: &'a str,
     pub status: EventStatus,
@@ -54,7 +55,7 @@ impl<'a> EventView<'a> {
 }
 
 /// A search result: enough to list an event, without its layout.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct EventSummary<'a> {
     pub id: &'a str,
     pub title: &'a str,
@@ -81,13 +82,13 @@ impl<'a> From<&'a Event> for EventSummary<'a> {
 }
 
 /// An event's door staff, as its organiser sees them (never on the public event).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct DoorStaffView<'a> {
     pub event_id: &'a str,
     pub door_staff: Vec<DoorStaffMember<'a>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct DoorStaffMember<'a> {
     pub user_id: &'a str,
     pub email: &'a str,
@@ -109,13 +110,13 @@ impl<'a> From<&'a Event> for DoorStaffView<'a> {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Money<'a> {
     pub amount: i64,
     pub currency: &'a str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct HoldView<'a> {
     pub id: &'a str,
     pub event_id: &'a str,
@@ -153,7 +154,7 @@ impl<'a> HoldView<'a> {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct TicketView {
     pub id: String,
     pub seat: String,
@@ -170,7 +171,7 @@ pub struct TicketView {
     pub gate: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct BookingView {
     pub id: String,
     pub status: stagepass_domain::BookingStatus,

@@ -42,28 +42,40 @@ pub enum Access {
     Token,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Route {
     pub method: &'static str,
     /// API Gateway syntax: `{name}` is a path parameter.
     pub path: &'static str,
     pub access: Access,
+    /// What the OpenAPI document says of the route (every route has one).
+    pub doc: fn() -> crate::openapi::Doc,
 }
 
 impl Route {
-    pub const fn public(method: &'static str, path: &'static str) -> Self {
+    pub const fn public(
+        method: &'static str,
+        path: &'static str,
+        doc: fn() -> crate::openapi::Doc,
+    ) -> Self {
         Self {
             method,
             path,
             access: Access::Public,
+            doc,
         }
     }
 
-    pub const fn token(method: &'static str, path: &'static str) -> Self {
+    pub const fn token(
+        method: &'static str,
+        path: &'static str,
+        doc: fn() -> crate::openapi::Doc,
+    ) -> Self {
         Self {
             method,
             path,
             access: Access::Token,
+            doc,
         }
     }
 }

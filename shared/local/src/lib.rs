@@ -6,6 +6,7 @@ pub mod asl;
 pub mod demo;
 pub mod functions;
 pub mod keys;
+pub mod openapi;
 pub mod saga;
 
 use adapters::{FolderFiles, LocalBus, LocalCancellations, MailFolder};
@@ -217,7 +218,7 @@ impl LocalApi {
         let mut routes = Vec::new();
         for function in functions::ALL {
             if let Some(route) = function.route
-                && matches!(self.resolve(route.method, route.path), Resolved::Found(r, _, _) if *r == route)
+                && matches!(self.resolve(route.method, route.path), Resolved::Found(r, _, _) if (r.method, r.path, r.access) == (route.method, route.path, route.access))
             {
                 routes.push(route);
             }

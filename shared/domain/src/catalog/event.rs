@@ -7,7 +7,7 @@ use crate::ids::{EventId, UserId};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EventStatus {
     Draft,
@@ -38,10 +38,11 @@ impl EventStatus {
 /// How far an event's cancellation has gone through its bookings (in the store's listing
 /// order), and what it did to them. Written by the worker with the event's version, so a
 /// page counts once however often its message is delivered.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CancellationProgress {
     /// The last booking of the pages done; none before the first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     pub after: Option<BookingId>,
     /// Bookings looked at.
     pub bookings: u64,
@@ -53,7 +54,7 @@ pub struct CancellationProgress {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     Concert,
@@ -81,7 +82,7 @@ impl Category {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Venue {
     pub name: String,
@@ -128,7 +129,7 @@ pub struct DoorStaff {
 }
 
 /// What an organiser sends to create a draft. Unknown fields are refused so typos don't vanish.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewEvent {
     pub title: String,
@@ -145,7 +146,7 @@ pub struct NewEvent {
 }
 
 /// A partial update of a draft: every field present replaces the draft's.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventChanges {
     pub title: Option<String>,

@@ -18,7 +18,7 @@ pub const MAX_PRICE_TIERS: usize = 50;
 /// 1,000,000.00 in minor units: a guard against typos, not a business limit.
 pub const MAX_PRICE_MINOR: i64 = 100_000_000;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PriceTier {
     pub id: String,
@@ -27,7 +27,7 @@ pub struct PriceTier {
     pub price: i64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Layout {
     #[serde(default)]
@@ -36,7 +36,7 @@ pub struct Layout {
     pub ga_areas: Vec<GaArea>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Section {
     pub id: String,
@@ -46,7 +46,7 @@ pub struct Section {
     pub rows: Vec<Row>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Row {
     pub label: String,
@@ -56,7 +56,7 @@ pub struct Row {
     pub tier: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GaArea {
     pub id: String,

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SeatState {
     Available,
@@ -14,35 +14,35 @@ pub enum SeatState {
     Sold,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SeatMap {
     pub sections: Vec<SectionMap>,
     pub ga_areas: Vec<AreaMap>,
     pub available: u64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SectionMap {
     pub id: String,
     pub name: String,
     pub rows: Vec<RowMap>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RowMap {
     pub label: String,
     pub tier: String,
     pub seats: Vec<SeatView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SeatView {
     pub id: String,
     pub number: u32,
     pub state: SeatState,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AreaMap {
     pub id: String,
     pub name: String,
