@@ -7,7 +7,7 @@ use crate::bookings::models::{Booking, CheckIn as CheckedIn, TicketStatus, booki
 use crate::bookings::ports::{BookingStore, TicketVerifier};
 use crate::catalog::EventCatalog;
 use crate::clock::Clock;
-use crate::error::{ErrorKind, Failure, InfraError};
+use crate::error::{ErrorKind, Failure, InfraError, unavailable};
 use crate::identity::Actor;
 use crate::ids::EventId;
 use crate::integration::events as integration;
@@ -83,7 +83,7 @@ impl CheckIn {
                 .catalog
                 .get(&event)
                 .await
-                .map_err(|e| InfraError(e.to_string()))?
+                .map_err(unavailable)?
                 .is_some_and(|e| e.is_staffed_by(&door.user));
             if !staffed {
                 return Err(CheckInError::NotAssignedToEvent);
@@ -133,7 +133,7 @@ impl CheckIn {
             (_, Some(refused)) => Err(refused),
             (Ok(b), None) => Ok((b, claims.ticket)),
             (Err(ChangeError::NotFound(_)), None) => Err(CheckInError::TicketNotRecognised),
-            (Err(e), None) => Err(CheckInError::Unavailable(InfraError(e.to_string()))),
+            (Err(e), None) => Err(CheckInError::Unavailable(unavailable(e))),
         }
     }
 }

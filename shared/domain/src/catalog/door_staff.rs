@@ -7,7 +7,7 @@ use super::event::{DoorStaff, Event};
 use super::organise::managed_event;
 use super::ports::{CatalogStoreError, EventCatalog};
 use crate::clock::Clock;
-use crate::error::{ErrorKind, Failure, InfraError};
+use crate::error::{ErrorKind, Failure, InfraError, unavailable};
 use crate::identity::{Actor, Email, IdentityStore, Role};
 use crate::ids::{EventId, UserId};
 use std::sync::Arc;
@@ -107,7 +107,7 @@ impl AssignDoorStaff {
             .identity
             .account_by_email(&email)
             .await
-            .map_err(|e| InfraError(e.to_string()))?
+            .map_err(unavailable)?
             .filter(|a| a.roles.contains(&Role::Door))
             .ok_or(DoorStaffError::DoorAccountNotFound)?;
         let staff = DoorStaff {
