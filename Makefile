@@ -6,7 +6,7 @@ PACKAGE_VENV ?= .venv-package
 PYTHON ?= python3
 CARGO ?= cargo
 
-.PHONY: run run-aws test lint cfn-lint openapi-lint openapi unit bench package sam-build clean
+.PHONY: run run-aws test fuzz lint cfn-lint openapi-lint openapi unit bench package sam-build clean
 
 ## Run the whole system locally on http://127.0.0.1:3000 (embedded store in ./.data).
 run:
@@ -28,6 +28,13 @@ test: lint cfn-lint openapi-lint
 	$(CARGO) build --workspace --bins
 	bash infra/with-test-endpoint.sh $(CARGO) test --workspace --all-targets 2>&1 | tee target/test-output.log
 	@awk '/^test result:/ {p += $$4; f += $$6} END {printf "summary: %d passed, %d failed\n", p, f}' target/test-output.log
+	$(MAKE) fuzz
+
+## Schemathesis against the local server from shared/api/openapi.json (infra/schemathesis.toml):
+## no 5xx and every answer as documented, in about 2 minutes. FUZZ_ARGS="--max-time 600" for more.
+fuzz: $(VENV)/.installed
+	$(CARGO) build -q -p stagepass-local --bin stagepass-local
+	$(VENV)/bin/python infra/fuzz_api.py $(FUZZ_ARGS)
 
 lint:
 	$(CARGO) fmt --all -- --check

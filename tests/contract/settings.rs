@@ -71,7 +71,8 @@ async fn wire(
     env: BTreeMap<String, String>,
 ) -> (EnvWiring, Result<(), stagepass_api::WiringError>) {
     let wiring = EnvWiring::new(config.clone(), move |name| env.get(name).cloned());
-    let outcome = (function.wire)(&wiring).await.map(|_| ());
+    // What the function's main runs: its own wiring, and the CORS headers for an HTTP one.
+    let outcome = stagepass_lambda::wire(function, &wiring).await.map(|_| ());
     (wiring, outcome)
 }
 

@@ -4,6 +4,7 @@
 mod attacks;
 mod bookings;
 mod concurrency;
+mod cors;
 mod errors;
 mod identity;
 mod journey;

@@ -243,6 +243,53 @@ fn the_openapi_document_has_exactly_the_routes() {
     assert_eq!(documented, routes);
 }
 
+/// Every link names an operation the document has, fills exactly its path parameters, and
+/// takes them from the answer it hangs on (clients and the fuzzer follow them).
+#[test]
+fn every_openapi_link_leads_to_an_operation_with_its_parameters() {
+    let doc: serde_json::Value =
+        serde_json::from_str(&stagepass_local::openapi::document_json()).unwrap();
+    let mut operations = std::collections::BTreeMap::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for op in item.as_object().unwrap().values() {
+            let params: BTreeSet<String> = path
+                .split('/')
+                .filter_map(|s| Some(s.strip_prefix('{')?.strip_suffix('}')?.to_string()))
+                .collect();
+            operations.insert(op["operationId"].as_str().unwrap().to_string(), params);
+        }
+    }
+    let mut links = 0;
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            for (status, response) in op["responses"].as_object().unwrap() {
+                for (name, link) in response["links"].as_object().into_iter().flatten() {
+                    links += 1;
+                    let what = format!("{} {status} {name}", op["operationId"]);
+                    let target = link["operationId"].as_str().unwrap_or_default();
+                    let wanted = operations
+                        .get(target)
+                        .unwrap_or_else(|| panic!("{what}: no operation {target}"));
+                    let given: BTreeSet<String> = link["parameters"]
+                        .as_object()
+                        .into_iter()
+                        .flatten()
+                        .map(|(k, v)| {
+                            assert!(
+                                v.as_str().unwrap().starts_with("$response.body#/"),
+                                "{what}"
+                            );
+                            k.clone()
+                        })
+                        .collect();
+                    assert_eq!(&given, wanted, "{what}");
+                }
+            }
+        }
+    }
+    assert!(links >= 10, "{links} links");
+}
+
 /// Protected samples carry the authorizer's context, as API Gateway passes it; a fixed event
 /// id and the hold id derived from the sample Idempotency-Key make them replayable in order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,6 +10,8 @@ use std::time::Duration;
 #[async_trait::async_trait]
 pub trait Stack: Send + Sync {
     fn base_url(&self) -> String;
+    /// The origin the stack lets browsers call it from.
+    fn allowed_origin(&self) -> String;
     /// An access token for a new account with `role`, created by an admin through the API.
     async fn staff_token(&self, role: Role) -> String;
     /// Whether any email sent so far contains `needle`.
@@ -84,6 +86,57 @@ impl Client<'_> {
             status,
             serde_json::from_str(&text).unwrap_or(Value::String(text)),
         )
+    }
+
+    /// A browser on another origin: the preflight of a protected route is answered without
+    /// a token, and a function's answer and the gateway's own refusal both carry the origin
+    /// the stack allows and expose Retry-After to the page's script.
+    async fn browser_on_another_origin(&mut self) {
+        let origin = self.stack.allowed_origin();
+        let url = |path: &str| format!("{}{path}", self.stack.base_url());
+        self.requests += 3;
+        let preflight = self
+            .http
+            .request(reqwest::Method::OPTIONS, url("/bookings"))
+            .header("origin", "https://tickets.example.com")
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization,content-type,idempotency-key",
+            )
+            .send()
+            .await
+            .expect("preflight sent");
+        assert!(preflight.status().is_success(), "{}", preflight.status());
+        let header = |r: &reqwest::Response, name: &str| {
+            r.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_ascii_lowercase()
+        };
+        assert_eq!(header(&preflight, "access-control-allow-origin"), origin);
+        assert!(header(&preflight, "access-control-allow-methods").contains("post"));
+        let allowed = header(&preflight, "access-control-allow-headers");
+        for h in ["authorization", "content-type", "idempotency-key"] {
+            assert!(allowed.contains(h), "{h} not in {allowed}");
+        }
+        for (method, path, status) in [("GET", "/openapi.json", 200), ("POST", "/bookings", 401)] {
+            let answer = self
+                .http
+                .request(method.parse().expect("method"), url(path))
+                .header("origin", "https://tickets.example.com")
+                .send()
+                .await
+                .expect("request sent");
+            assert_eq!(answer.status().as_u16(), status, "{method} {path}");
+            assert_eq!(
+                header(&answer, "access-control-allow-origin"),
+                origin,
+                "{method} {path}"
+            );
+            assert!(header(&answer, "access-control-expose-headers").contains("retry-after"));
+        }
     }
 
     /// Holds `seat` and checks it out with `card` (the checkout with `key` as its
@@ -173,6 +226,7 @@ pub async fn every_function(stack: &dyn Stack) -> Walked {
     assert!(!jwks["keys"].as_array().expect("keys").is_empty());
     let (status, spec) = c.call("GET", "/openapi.json", None, None, None).await;
     assert_eq!((status, &spec["openapi"]), (200, &json!("3.1.0")), "{spec}");
+    c.browser_on_another_origin().await;
 
     // A fan signs up, refreshes, logs in again elsewhere and logs that session out.
     let fan_email = format!("fan-{run}@fans.example");

@@ -601,6 +601,10 @@ impl journey::Stack for TestApp {
         self.base_url.clone()
     }
 
+    fn allowed_origin(&self) -> String {
+        LocalOptions::default().cors.origin().to_string()
+    }
+
     async fn staff_token(&self, role: Role) -> String {
         self.account_token(role).await
     }
@@ -734,6 +738,16 @@ pub mod cloud {
     impl super::journey::Stack for CloudApp {
         fn base_url(&self) -> String {
             self.stack.base_url.clone()
+        }
+
+        fn allowed_origin(&self) -> String {
+            let template = stagepass_cloud::template::Template::load(
+                &stagepass_cloud::repo_root().join("template.yaml"),
+            )
+            .expect("template.yaml");
+            template
+                .parameter_default("AllowedOrigin")
+                .expect("an AllowedOrigin parameter")
         }
 
         fn access_token(&self, who: &stagepass_api::Principal, ttl_secs: i64) -> String {

@@ -48,6 +48,41 @@ fn doc() -> Doc {
                                      "capacity": 100}]}
         }))
         .answers::<EventView>(201, "The draft, with a Location header")
+        .link(
+            201,
+            "publish",
+            "publish-event",
+            json!({"eventId": "$response.body#/id"}),
+            None,
+        )
+        .link(
+            201,
+            "edit",
+            "update-event",
+            json!({"eventId": "$response.body#/id"}),
+            None,
+        )
+        .link(
+            201,
+            "read",
+            "get-event",
+            json!({"eventId": "$response.body#/id"}),
+            None,
+        )
+        .link(
+            201,
+            "assign_door_staff",
+            "assign-door-staff",
+            json!({"eventId": "$response.body#/id"}),
+            None,
+        )
+        .link(
+            201,
+            "cancel",
+            "cancel-event",
+            json!({"eventId": "$response.body#/id"}),
+            None,
+        )
         .errors([
             ApiError::Forbidden(String::new()),
             CatalogError::StartTimeInPast.into(),

@@ -52,6 +52,7 @@ fn doc() -> Doc {
             "Anyone, for a published event. Drafts and cancelled events only for their \
              organiser (send the token) and admins; for anyone else they do not exist.",
         )
+        .optional_token()
         .answers::<EventView>(200, "The event, its layout and seat_map")
         .errors([CatalogError::EventNotFound(String::new()).into()])
 }

@@ -57,7 +57,11 @@ struct MyBookings {
 
 fn doc() -> Doc {
     Doc::new("The caller's bookings")
-        .query("limit", "1-100, default 20")
+        .query(
+            "limit",
+            "Bookings to answer, default 20",
+            json!({"type": "integer", "minimum": 1, "maximum": 100}),
+        )
         .answers::<MyBookings>(200, "Newest first")
         .errors([ApiError::invalid("", "")])
 }

@@ -33,6 +33,28 @@ fn doc() -> Doc {
     Doc::new("Publish a draft: validate it and put it on sale")
         .describe("A published event is frozen: holds and tickets point into its layout.")
         .answers::<EventView>(200, "The published event")
+        // A place in the `floor` area of the example event; any seat or area of it will do.
+        .link(
+            200,
+            "hold",
+            "hold-seats",
+            json!({"eventId": "$response.body#/id"}),
+            Some(json!({"ga": [{"area": "floor", "quantity": 1}]})),
+        )
+        .link(
+            200,
+            "read",
+            "get-event",
+            json!({"eventId": "$response.body#/id"}),
+            None,
+        )
+        .link(
+            200,
+            "cancel",
+            "cancel-event",
+            json!({"eventId": "$response.body#/id"}),
+            None,
+        )
         .errors([
             ApiError::Forbidden(String::new()),
             CatalogError::StartTimeInPast.into(),

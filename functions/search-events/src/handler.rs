@@ -4,6 +4,7 @@ use serde::Serialize;
 use stagepass_api::prelude::*;
 use stagepass_domain::CatalogError;
 use stagepass_domain::catalog::Catalog;
+use stagepass_domain::catalog::event::Category;
 use stagepass_domain::catalog::search::SearchParams;
 
 pub const FUNCTION: Function = Function {
@@ -54,18 +55,32 @@ struct SearchPage<'a> {
 
 fn doc() -> Doc {
     Doc::new("Search published events")
-        .query("city", "A city, matched case- and space-insensitively")
         .query(
-            "category",
-            "concert, sports, theatre, comedy, festival or other",
+            "city",
+            "A city, matched case- and space-insensitively",
+            json!({"type": "string", "minLength": 1, "maxLength": 100}),
         )
+        .query_of::<Category>("category", "One category")
         .query(
             "from",
             "Events starting at or after this RFC 3339 time (default: now)",
+            json!({"type": "string", "format": "date-time"}),
         )
-        .query("to", "Events starting at or before this RFC 3339 time")
-        .query("limit", "1-100, default 20")
-        .query("cursor", "The next_cursor of the previous page")
+        .query(
+            "to",
+            "Events starting at or before this RFC 3339 time",
+            json!({"type": "string", "format": "date-time"}),
+        )
+        .query(
+            "limit",
+            "Events per page, default 20",
+            json!({"type": "integer", "minimum": 1, "maximum": 100}),
+        )
+        .query(
+            "cursor",
+            "The next_cursor of the previous page",
+            json!({"type": "string"}),
+        )
         .answers::<SearchPage>(200, "Events by start time")
         .errors([
             CatalogError::invalid("", "").into(),

@@ -2,6 +2,7 @@
 //! the wiring contract every function in `functions/` is written against.
 
 pub mod auth;
+pub mod cors;
 pub mod error;
 pub mod idempotency;
 pub mod keys;

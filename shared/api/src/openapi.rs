@@ -9,6 +9,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::wiring::{Access, Route};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
+use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
@@ -17,6 +18,9 @@ use utoipa::openapi::{
     Required, ResponseBuilder, Schema,
 };
 use utoipa::{PartialSchema, ToSchema};
+
+/// What the `Idempotency-Key` header takes (what `idempotency::key` accepts).
+const IDEMPOTENCY_KEY_PATTERN: &str = "^[!-~]{1,255}$";
 
 /// A body type: its schema and the named schemas it refers to.
 pub struct BodyType {
@@ -49,10 +53,23 @@ pub struct Doc {
     summary: &'static str,
     description: &'static str,
     request: Option<(BodyType, Option<Value>)>,
-    query: Vec<(&'static str, &'static str)>,
+    query: Vec<(&'static str, &'static str, RefOr<Schema>)>,
     answers: Vec<Answer>,
     errors: Vec<ApiError>,
     idempotency_key: bool,
+    optional_token: bool,
+    links: Vec<Linked>,
+}
+
+/// An OpenAPI link: how a client goes on from an answer to another operation, with values
+/// taken from the answer (`$response.body#/id`). Fuzzers follow them to build sequences
+/// (create an event, publish it, hold a seat, check out) instead of guessing ids.
+struct Linked {
+    status: u16,
+    name: &'static str,
+    operation: &'static str,
+    parameters: Value,
+    body: Option<Value>,
 }
 
 impl Doc {
@@ -65,6 +82,8 @@ impl Doc {
             answers: Vec::new(),
             errors: Vec::new(),
             idempotency_key: false,
+            optional_token: false,
+            links: Vec::new(),
         }
     }
 
@@ -79,9 +98,20 @@ impl Doc {
         self
     }
 
-    /// An optional query parameter (a string).
-    pub fn query(mut self, name: &'static str, description: &'static str) -> Self {
-        self.query.push((name, description));
+    /// An optional query parameter and the JSON Schema of its value.
+    pub fn query(mut self, name: &'static str, description: &'static str, schema: Value) -> Self {
+        let schema = serde_json::from_value(schema).expect("a valid schema");
+        self.query.push((name, description, RefOr::T(schema)));
+        self
+    }
+
+    /// An optional query parameter whose value is one of a Rust type's (an enum's names).
+    pub fn query_of<T: PartialSchema>(
+        mut self,
+        name: &'static str,
+        description: &'static str,
+    ) -> Self {
+        self.query.push((name, description, T::schema()));
         self
     }
 
@@ -125,6 +155,34 @@ impl Doc {
     /// and code come from the type, so the document says what the code does.
     pub fn errors(mut self, errors: impl IntoIterator<Item = ApiError>) -> Self {
         self.errors.extend(errors);
+        self
+    }
+
+    /// From the `status` answer a client may go on to `operation` (a function's name) with
+    /// these path `parameters` and, if given, this request `body` (runtime expressions such
+    /// as `$response.body#/id` in both).
+    pub fn link(
+        mut self,
+        status: u16,
+        name: &'static str,
+        operation: &'static str,
+        parameters: Value,
+        body: Option<Value>,
+    ) -> Self {
+        self.links.push(Linked {
+            status,
+            name,
+            operation,
+            parameters,
+            body,
+        });
+        self
+    }
+
+    /// A public route that also takes an access token, and answers more with one (an
+    /// organiser sees their own drafts).
+    pub fn optional_token(mut self) -> Self {
+        self.optional_token = true;
         self
     }
 
@@ -178,14 +236,14 @@ pub fn document<'a>(routes: impl IntoIterator<Item = Documented<'a>>) -> OpenApi
                     .schema(Some(String::schema())),
             );
         }
-        for (name, description) in &doc.query {
+        for (name, description, schema) in doc.query {
             op = op.parameter(
                 ParameterBuilder::new()
-                    .name(*name)
+                    .name(name)
                     .parameter_in(ParameterIn::Query)
                     .required(Required::False)
-                    .description(Some(*description))
-                    .schema(Some(String::schema())),
+                    .description(Some(description))
+                    .schema(Some(schema)),
             );
         }
         if doc.idempotency_key {
@@ -199,7 +257,12 @@ pub fn document<'a>(routes: impl IntoIterator<Item = Documented<'a>>) -> OpenApi
                          gets the first answer again instead of acting twice; the same key \
                          with another body is 422 idempotency_key_reused.",
                     ))
-                    .schema(Some(String::schema())),
+                    .schema(Some(
+                        serde_json::from_value::<Schema>(json!({
+                            "type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN
+                        }))
+                        .expect("a valid schema"),
+                    )),
             );
         }
         let mut errors = doc.errors;
@@ -233,6 +296,12 @@ pub fn document<'a>(routes: impl IntoIterator<Item = Documented<'a>>) -> OpenApi
         if route.access == Access::Token {
             op = op.security(SecurityRequirement::new("bearer", Vec::<String>::new()));
             errors.push(ApiError::Unauthorized(String::new()));
+        } else if doc.optional_token {
+            // `{}` among the requirements: no token is fine too.
+            op = op
+                .security(SecurityRequirement::new("bearer", Vec::<String>::new()))
+                .security(SecurityRequirement::default());
+            errors.push(ApiError::Unauthorized(String::new()));
         }
         // Any route may find a store down.
         errors.push(ApiError::Domain(Box::new(stagepass_domain::InfraError(
@@ -240,6 +309,15 @@ pub fn document<'a>(routes: impl IntoIterator<Item = Documented<'a>>) -> OpenApi
         ))));
         for answer in doc.answers {
             let mut response = ResponseBuilder::new().description(answer.description);
+            for link in doc.links.iter().filter(|l| l.status == answer.status) {
+                let mut built = LinkBuilder::new()
+                    .operation_id(link.operation)
+                    .request_body(link.body.clone());
+                for (name, value) in link.parameters.as_object().into_iter().flatten() {
+                    built = built.parameter(name, value.clone());
+                }
+                response = response.link(link.name, built.build());
+            }
             if let Some(body) = answer.body {
                 schemas.extend(body.components);
                 response = response.content(

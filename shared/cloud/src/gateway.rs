@@ -35,6 +35,8 @@ pub struct Gateway {
     authorizer: Authorizer,
     authorizer_fn: Arc<Container>,
     responses: BTreeMap<String, GatewayResponse>,
+    /// The preflight answer's headers (the API's `Cors`), if it has one.
+    preflight: Option<Vec<(String, String)>>,
     stage: String,
     /// Token → (when it was asked, the authorizer's answer, or None for "Unauthorized").
     cache: Mutex<HashMap<String, (Instant, Option<Value>)>>,
@@ -46,6 +48,7 @@ impl Gateway {
         authorizer: Authorizer,
         authorizer_fn: Arc<Container>,
         responses: BTreeMap<String, GatewayResponse>,
+        preflight: Option<Vec<(String, String)>>,
         stage: String,
     ) -> Result<Self, String> {
         let mut by_path: BTreeMap<String, HashMap<String, Arc<Route>>> = BTreeMap::new();
@@ -66,6 +69,7 @@ impl Gateway {
             authorizer,
             authorizer_fn,
             responses,
+            preflight,
             stage,
             cache: Mutex::new(HashMap::new()),
         })
@@ -159,6 +163,16 @@ impl Gateway {
         let Ok(matched) = self.router.at(&path) else {
             return self.gateway_response("MISSING_AUTHENTICATION_TOKEN", 403);
         };
+        if method == "OPTIONS"
+            && let Some(headers) = &self.preflight
+        {
+            // SAM's mock integration: 200, no body, the `Cors` headers, no authorizer.
+            let mut response = hyper::Response::builder().status(200);
+            for (name, value) in headers {
+                response = response.header(name, value);
+            }
+            return response.body(Full::new(Bytes::new())).expect("response");
+        }
         let Some(route) = matched.value.get(&method) else {
             // API Gateway answers a method a resource does not have like an unknown route.
             return self.gateway_response("MISSING_AUTHENTICATION_TOKEN", 403);

@@ -236,7 +236,8 @@ impl CloudStack {
             routes,
             authorizer,
             authorizer_fn,
-            template.gateway_responses(),
+            template.gateway_responses(&names)?,
+            template.cors_preflight(&names)?,
             template.stage(),
         )?);
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port))

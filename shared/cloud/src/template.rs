@@ -247,46 +247,77 @@ impl Template {
     }
 
     /// The API's `GatewayResponses`: status, headers and JSON body per response type.
-    pub fn gateway_responses(&self) -> BTreeMap<String, GatewayResponse> {
+    pub fn gateway_responses(
+        &self,
+        names: &Names,
+    ) -> Result<BTreeMap<String, GatewayResponse>, String> {
         let api = self.resources_of("AWS::Serverless::Api");
         let Some((_, api)) = api.first() else {
-            return BTreeMap::new();
+            return Ok(BTreeMap::new());
         };
-        api["Properties"]["GatewayResponses"]
+        let mut out = BTreeMap::new();
+        for (k, v) in api["Properties"]["GatewayResponses"]
             .as_mapping()
             .into_iter()
             .flatten()
-            .map(|(k, v)| {
-                let headers = v["ResponseParameters"]["Headers"]
-                    .as_mapping()
-                    .into_iter()
-                    .flatten()
-                    .map(|(h, value)| {
-                        let value = value.as_str().unwrap_or_default();
-                        (
-                            h.as_str().unwrap_or_default().to_string(),
-                            value.trim_matches('\'').to_string(),
-                        )
-                    })
-                    .collect();
-                (
-                    k.as_str().unwrap_or_default().to_string(),
-                    GatewayResponse {
-                        status: v["StatusCode"].as_u64().map(|s| s as u16),
-                        headers,
-                        body: v["ResponseTemplates"]["application/json"]
-                            .as_str()
-                            .map(str::to_string),
-                    },
-                )
-            })
-            .collect()
+        {
+            out.insert(
+                k.as_str().unwrap_or_default().to_string(),
+                GatewayResponse {
+                    status: v["StatusCode"].as_u64().map(|s| s as u16),
+                    headers: header_values(&v["ResponseParameters"]["Headers"], names)?,
+                    body: v["ResponseTemplates"]["application/json"]
+                        .as_str()
+                        .map(str::to_string),
+                },
+            );
+        }
+        Ok(out)
+    }
+
+    /// The headers of the preflight answer SAM makes from the API's `Cors` (a mock `OPTIONS`
+    /// on every resource, no authorizer), or `None` if the API has no `Cors`.
+    pub fn cors_preflight(&self, names: &Names) -> Result<Option<Vec<(String, String)>>, String> {
+        let api = self.resources_of("AWS::Serverless::Api");
+        let Some((_, api)) = api.first() else {
+            return Ok(None);
+        };
+        let cors = &api["Properties"]["Cors"];
+        if cors.is_null() {
+            return Ok(None);
+        }
+        let mut headers = Vec::new();
+        for (property, header) in [
+            ("AllowOrigin", "Access-Control-Allow-Origin"),
+            ("AllowMethods", "Access-Control-Allow-Methods"),
+            ("AllowHeaders", "Access-Control-Allow-Headers"),
+            ("MaxAge", "Access-Control-Max-Age"),
+        ] {
+            if !cors[property].is_null() {
+                let value = names.resolve(&cors[property])?;
+                headers.push((header.to_string(), value.trim_matches('\'').to_string()));
+            }
+        }
+        Ok(Some(headers))
     }
 
     pub fn stage(&self) -> String {
         self.parameter_default("StageName")
             .unwrap_or_else(|| "live".into())
     }
+}
+
+/// Header values as API Gateway sends them: resolved, without the quotes that mark a literal.
+fn header_values(headers: &Yaml, names: &Names) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for (h, value) in headers.as_mapping().into_iter().flatten() {
+        let value = names.resolve(value)?;
+        out.push((
+            h.as_str().unwrap_or_default().to_string(),
+            value.trim_matches('\'').to_string(),
+        ));
+    }
+    Ok(out)
 }
 
 #[derive(Debug, Clone)]

@@ -10,9 +10,10 @@ pub use wiring::{ENDPOINT, EnvWiring};
 use lambda_http::lambda_runtime::{self, Diagnostic, LambdaEvent};
 use lambda_http::{Error, Request, service_fn};
 use serde_json::{Value, json};
-use stagepass_api::wiring::{Function, Handler, Unauthorized};
+use stagepass_api::wiring::{Function, Handler, Unauthorized, WiringError};
 use stagepass_saga::{StepError, StepInput};
 use std::convert::Infallible;
+use std::sync::Arc;
 
 /// A step's failure as Lambda reports it: `errorType` is the name the ASL matches.
 #[derive(Debug)]
@@ -44,11 +45,30 @@ impl From<AuthorizerRefusal> for Diagnostic {
 pub async fn run(function: Function) -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let wiring = EnvWiring::from_env().await;
-    let handler = (function.wire)(&wiring)
+    let handler = wire(&function, &wiring)
         .await
         .map_err(|e| format!("{}: {e}", function.name))?;
     tracing::info!(function = function.name, "initialised");
     serve(function.name, handler).await
+}
+
+/// The function's handler as Lambda runs it: an HTTP handler's every answer carries the CORS
+/// headers of `STAGEPASS_ALLOWED_ORIGIN` (API Gateway's proxy integration passes a function's
+/// headers through as they are, so the browser sees only what the function adds).
+pub async fn wire(function: &Function, wiring: &EnvWiring) -> Result<Handler, WiringError> {
+    let handler = (function.wire)(wiring).await?;
+    let Handler::Http(f) = handler else {
+        return Ok(handler);
+    };
+    let cors = Arc::new(wiring.allowed_origin()?);
+    Ok(Handler::Http(Arc::new(move |req| {
+        let (f, cors) = (f.clone(), cors.clone());
+        Box::pin(async move {
+            let mut response = f(req).await;
+            cors.apply(response.headers_mut());
+            response
+        })
+    })))
 }
 
 async fn serve(name: &'static str, handler: Handler) -> Result<(), Error> {

@@ -77,6 +77,12 @@ impl EnvWiring {
         )
     }
 
+    /// The origin browsers may call the function from (`STAGEPASS_ALLOWED_ORIGIN`, which
+    /// every HTTP function needs: without it no browser on another origin could read an answer).
+    pub fn allowed_origin(&self) -> Result<stagepass_api::cors::Cors, WiringError> {
+        stagepass_api::cors::Cors::parse(&self.required(stagepass_api::cors::SETTING)?)
+    }
+
     /// A setting the function cannot run without: unset or empty stops it at start-up.
     fn required(&self, name: &str) -> Result<String, WiringError> {
         self.required.lock().expect("lock").insert(name.into());

@@ -18,6 +18,7 @@ use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use lambda_http::Body;
 use saga::LocalSaga;
+use stagepass_api::cors::Cors;
 use stagepass_api::error::ApiError;
 use stagepass_api::wiring::{Handler, HttpFn, ScheduledFn};
 use stagepass_api::{Access, Keyring, Keys, Ports, Principal, Route, Verifier};
@@ -47,6 +48,9 @@ pub struct LocalOptions {
     pub delay_scale: f64,
     /// The server's own address: emails link to bookings there.
     pub public_url: String,
+    /// The origin browsers may call the API from: by default the server's own, where `make
+    /// run` serves the web app.
+    pub cors: Cors,
 }
 
 impl Default for LocalOptions {
@@ -55,6 +59,7 @@ impl Default for LocalOptions {
             auto_run_saga: true,
             delay_scale: 1.0,
             public_url: stagepass_api::wiring::LOCAL_PUBLIC_URL.into(),
+            cors: Cors::parse(stagepass_api::wiring::LOCAL_PUBLIC_URL).expect("an origin"),
         }
     }
 }
@@ -126,7 +131,7 @@ pub async fn build_system(
     let cancellations = Arc::new(LocalCancellations::default());
     ports.cancellations = Some(cancellations.clone());
 
-    let mut api = LocalApi::new(verifier);
+    let mut api = LocalApi::new(verifier, options.cors.clone());
     for function in functions::ALL {
         if let (Some(route), Handler::Http(handler)) =
             (function.route, wire(function, &ports).await?)
@@ -176,26 +181,31 @@ async fn wire(function: &stagepass_api::Function, ports: &Ports) -> Result<Handl
 }
 
 /// API Gateway, locally: routes matched like API Gateway does (`{param}` segments), the
-/// authorizer run before protected routes, each route's function called with its proxy event.
+/// authorizer run before protected routes, each route's function called with its proxy event,
+/// CORS preflights answered and the CORS headers on every answer (the template's `Cors`,
+/// `GatewayResponses` and the functions' own headers together).
 pub struct LocalApi {
     router: matchit::Router<Vec<(Route, HttpFn)>>,
     /// The authorizer's keys (the authorizer function checks tokens with them).
     verifier: Arc<Keyring<Verifier>>,
+    cors: Cors,
 }
 
 /// What API Gateway would do with a request: the route and its function with the path
 /// parameters, or whether the path exists at all (for 404 versus 405).
 pub enum Resolved<'a> {
     Found(&'a Route, &'a HttpFn, Vec<(String, String)>),
-    MethodNotAllowed,
+    /// The path exists with these methods only.
+    MethodNotAllowed(Vec<&'static str>),
     NotFound,
 }
 
 impl LocalApi {
-    pub fn new(verifier: Arc<Keyring<Verifier>>) -> Self {
+    pub fn new(verifier: Arc<Keyring<Verifier>>, cors: Cors) -> Self {
         Self {
             router: matchit::Router::new(),
             verifier,
+            cors,
         }
     }
 
@@ -242,7 +252,7 @@ impl LocalApi {
             .collect();
         match found.value.iter().find(|(r, _)| r.method == method) {
             Some((route, handler)) => Resolved::Found(route, handler, params),
-            None => Resolved::MethodNotAllowed,
+            None => Resolved::MethodNotAllowed(found.value.iter().map(|(r, _)| r.method).collect()),
         }
     }
 }
@@ -362,17 +372,27 @@ async fn handle(
     let started = std::time::Instant::now();
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
-    let response = match app.resolve(&method, &path) {
+    let mut response = match app.resolve(&method, &path) {
         Resolved::NotFound => ApiError::RouteNotFound {
             method: method.clone(),
             path: path.clone(),
         }
         .into_response(),
-        Resolved::MethodNotAllowed => ApiError::MethodNotAllowed {
-            method: method.clone(),
-            path: path.clone(),
+        // A preflight for a path the API has: no authorizer, as API Gateway answers it.
+        Resolved::MethodNotAllowed(methods) if method == "OPTIONS" => app.cors.preflight(&methods),
+        Resolved::MethodNotAllowed(mut methods) => {
+            let mut refused = ApiError::MethodNotAllowed {
+                method: method.clone(),
+                path: path.clone(),
+            }
+            .into_response();
+            // RFC 9110: a 405 says which methods the resource does take.
+            methods.push("OPTIONS");
+            if let Ok(allow) = http::HeaderValue::from_str(&methods.join(", ")) {
+                refused.headers_mut().insert(http::header::ALLOW, allow);
+            }
+            refused
         }
-        .into_response(),
         Resolved::Found(route, handler, params) => match authorize(&app, route, &req).await {
             Err(refused) => refused.into_response(),
             Ok(caller) => {
@@ -397,6 +417,7 @@ async fn handle(
             }
         },
     };
+    app.cors.apply(response.headers_mut());
     tracing::info!(%method, %path, status = response.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");
     to_hyper(response)
 }
@@ -521,7 +542,7 @@ mod tests {
         assert_eq!(found("GET", "/events/a/b"), None);
         assert!(matches!(
             api.resolve("PUT", "/events/x"),
-            Resolved::MethodNotAllowed
+            Resolved::MethodNotAllowed(m) if m.contains(&"GET") && m.contains(&"PATCH")
         ));
         assert!(matches!(api.resolve("GET", "/nope"), Resolved::NotFound));
         // Every function with a route is served, once.

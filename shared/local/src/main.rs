@@ -83,6 +83,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         keys,
         stagepass_local::LocalOptions {
             public_url: base.clone(),
+            // Its own web app by default; STAGEPASS_ALLOWED_ORIGIN for one served elsewhere
+            // (a dev server on another port).
+            cors: stagepass_api::cors::Cors::parse(
+                &env(stagepass_api::cors::SETTING).unwrap_or_else(|| base.clone()),
+            )?,
             ..Default::default()
         },
     )
