@@ -6,11 +6,29 @@ PACKAGE_VENV ?= .venv-package
 PYTHON ?= python3
 CARGO ?= cargo
 
-.PHONY: run run-aws test fuzz lint cfn-lint openapi-lint openapi unit bench package sam-build clean
+.PHONY: run run-aws test fuzz web browser lint cfn-lint openapi-lint openapi unit bench package sam-build clean
 
-## Run the whole system locally on http://127.0.0.1:3000 (embedded store in ./.data).
-run:
+## Run the whole system locally on http://127.0.0.1:3000 (embedded store in ./.data): the API
+## and the web app at / (built first).
+run: web
 	$(CARGO) run -q -p stagepass-local --bin stagepass-local
+
+## The web app (web/): npm installs it once, Vite builds it into web/dist when a source changed.
+WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.js
+web: web/dist/index.html
+
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+web/dist/index.html: web/node_modules/.installed $(WEB_SOURCES)
+	cd web && npm run build
+
+## The web app in headless Chromium (/usr/bin/chromium, or CHROMIUM=...) against a real local
+## server: screenshots of each test's last page in target/browser/.
+browser: web
+	$(CARGO) build -q -p stagepass-local --bin stagepass-local
+	cd web && npm test
 
 ## The cloud-shaped stack on http://127.0.0.1:3000: every resource of template.yaml on moto,
 ## every function's real binary under a local Lambda Runtime API with its template environment,
@@ -21,7 +39,8 @@ run-aws: $(VENV)/.installed
 
 ## Every test: formatting, clippy, template lint, unit, contract (embedded + DynamoDB on moto),
 ## end-to-end over HTTP on the embedded stack, and the journey on the cloud-shaped stack (the
-## function binaries, built first) with every AWS call judged against the template's policies.
+## function binaries, built first) with every AWS call judged against the template's policies;
+## then schemathesis against the local server and the web app in headless Chromium.
 ## Starts and stops moto itself unless AWS_ENDPOINT_URL is set.
 test: lint cfn-lint openapi-lint
 	mkdir -p target
@@ -29,6 +48,7 @@ test: lint cfn-lint openapi-lint
 	bash infra/with-test-endpoint.sh $(CARGO) test --workspace --all-targets 2>&1 | tee target/test-output.log
 	@awk '/^test result:/ {p += $$4; f += $$6} END {printf "summary: %d passed, %d failed\n", p, f}' target/test-output.log
 	$(MAKE) fuzz
+	$(MAKE) browser
 
 ## Schemathesis against the local server from shared/api/openapi.json (infra/schemathesis.toml):
 ## no 5xx and every answer as documented, in about 2 minutes. FUZZ_ARGS="--max-time 600" for more.

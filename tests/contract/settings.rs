@@ -52,6 +52,7 @@ fn template_environments(
                         | "STAGEPASS_AWS_ENDPOINT_URL" => String::new(),
                         "STAGEPASS_HOLD_TTL_SECONDS" => "600".to_string(),
                         "PUBLIC_URL" => "https://api.example.com/live".to_string(),
+                        "STAGEPASS_ALLOWED_ORIGIN" => "https://tickets.example.com".to_string(),
                         // The provider that needs more: its secret is then required.
                         "PAYMENT_PROVIDER" => "stripe".to_string(),
                         "STRIPE_API_BASE" => String::new(),

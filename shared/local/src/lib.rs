@@ -8,6 +8,7 @@ pub mod functions;
 pub mod keys;
 pub mod openapi;
 pub mod saga;
+pub mod web;
 
 use adapters::{FolderFiles, LocalBus, LocalCancellations, MailFolder};
 use http_body_util::{BodyExt, Full, Limited};
@@ -51,6 +52,8 @@ pub struct LocalOptions {
     /// The origin browsers may call the API from: by default the server's own, where `make
     /// run` serves the web app.
     pub cors: Cors,
+    /// The built web app (`web/dist`), served at `/` beside the API; none in tests.
+    pub web_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for LocalOptions {
@@ -60,6 +63,7 @@ impl Default for LocalOptions {
             delay_scale: 1.0,
             public_url: stagepass_api::wiring::LOCAL_PUBLIC_URL.into(),
             cors: Cors::parse(stagepass_api::wiring::LOCAL_PUBLIC_URL).expect("an origin"),
+            web_dir: None,
         }
     }
 }
@@ -132,6 +136,7 @@ pub async fn build_system(
     ports.cancellations = Some(cancellations.clone());
 
     let mut api = LocalApi::new(verifier, options.cors.clone());
+    api.web_dir = options.web_dir.clone();
     for function in functions::ALL {
         if let (Some(route), Handler::Http(handler)) =
             (function.route, wire(function, &ports).await?)
@@ -189,6 +194,8 @@ pub struct LocalApi {
     /// The authorizer's keys (the authorizer function checks tokens with them).
     verifier: Arc<Keyring<Verifier>>,
     cors: Cors,
+    /// The web app's files, for GET paths the API does not have.
+    pub web_dir: Option<std::path::PathBuf>,
 }
 
 /// What API Gateway would do with a request: the route and its function with the path
@@ -206,6 +213,7 @@ impl LocalApi {
             router: matchit::Router::new(),
             verifier,
             cors,
+            web_dir: None,
         }
     }
 
@@ -373,11 +381,17 @@ async fn handle(
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
     let mut response = match app.resolve(&method, &path) {
-        Resolved::NotFound => ApiError::RouteNotFound {
-            method: method.clone(),
-            path: path.clone(),
+        Resolved::NotFound => match (&app.web_dir, method.as_str()) {
+            (Some(dir), "GET" | "HEAD") => web::file(dir, &path).await,
+            _ => None,
         }
-        .into_response(),
+        .unwrap_or_else(|| {
+            ApiError::RouteNotFound {
+                method: method.clone(),
+                path: path.clone(),
+            }
+            .into_response()
+        }),
         // A preflight for a path the API has: no authorizer, as API Gateway answers it.
         Resolved::MethodNotAllowed(methods) if method == "OPTIONS" => app.cors.preflight(&methods),
         Resolved::MethodNotAllowed(mut methods) => {

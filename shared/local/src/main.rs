@@ -88,6 +88,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             cors: stagepass_api::cors::Cors::parse(
                 &env(stagepass_api::cors::SETTING).unwrap_or_else(|| base.clone()),
             )?,
+            // The web app, built by `make run` (STAGEPASS_WEB_DIR to serve another build).
+            web_dir: Some(
+                std::env::var_os("STAGEPASS_WEB_DIR")
+                    .map_or_else(|| PathBuf::from("web/dist"), PathBuf::from),
+            ),
             ..Default::default()
         },
     )
@@ -98,6 +103,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // the outbox relay and the booking sweeper.
     let _background = system.spawn_background(SWEEP_EVERY);
     println!("Stagepass is running on {base} (data in {})", dir.display());
+    println!();
+    println!("Open {base}/ in a browser: buy tickets, build and publish events, scan tickets.");
     if let Some(id) = &demo.event_id {
         println!("Seeded a published demo event: {base}/events/{id}");
     }

@@ -1,0 +1,238 @@
+// The web app in headless Chromium (the system's: Playwright's own download does not work on
+// these machines) against a real `stagepass-local` with its own data folder. Each test ends
+// with a screenshot of its final page under target/browser/ for people to look at.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createServer } from "node:net";
+import { chromium } from "playwright-core";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const SHOTS = join(ROOT, "target/browser");
+const DEMO_PASSWORD = readFileSync(join(ROOT, "shared/local/src/demo.rs"), "utf8").match(/DEMO_PASSWORD: &str = "([^"]+)"/)[1];
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+
+let server, base, browser, data;
+
+const freePort = () =>
+  new Promise((ok) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+  });
+
+async function api(method, path, body, token, key) {
+  const headers = { "content-type": "application/json" };
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (key) headers["idempotency-key"] = key;
+  const r = await fetch(base + path, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  const text = await r.text();
+  return { status: r.status, data: text ? JSON.parse(text) : null };
+}
+
+const login = async (email, password = DEMO_PASSWORD) => (await api("POST", "/auth/login", { email, password })).data.access_token;
+
+/** A published event with `seats` seats in one row, made through the API. */
+async function publishedEvent(title, seats) {
+  const org = await login("organiser@stagepass.local");
+  const starts = new Date(Date.now() + 20 * 86400e3).toISOString();
+  const draft = await api("POST", "/events", {
+    title, category: "theatre", venue: { name: "Little Room", city: "Leeds" }, starts_at: starts, currency: "GBP",
+    price_tiers: [{ id: "std", name: "Standard", price: 2000 }],
+    layout: { sections: [{ id: "A", name: "Stalls", tier: "std", rows: [{ label: "1", seats }] }], ga_areas: [] },
+  }, org);
+  assert.equal(draft.status, 201, JSON.stringify(draft.data));
+  const published = await api("POST", `/events/${draft.data.id}/publish`, null, org);
+  assert.equal(published.status, 200);
+  return draft.data.id;
+}
+
+async function demoEventId() {
+  const r = await api("GET", "/events?city=london");
+  return r.data.events.find((e) => e.title === "Stagepass Demo Night").id;
+}
+
+async function page(viewport = { width: 1200, height: 900 }) {
+  const context = await browser.newContext({ viewport });
+  const p = await context.newPage();
+  p.on("pageerror", (e) => {
+    throw new Error(`the page threw: ${e.message}`);
+  });
+  await p.goto(base + "/");
+  return p;
+}
+
+const shot = (p, name) => p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  data = mkdtempSync(join(tmpdir(), "stagepass-browser-"));
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = spawn(join(ROOT, "target/debug/stagepass-local"), [], {
+    env: { ...process.env, PORT: String(port), STAGEPASS_DATA_DIR: data, STAGEPASS_WEB_DIR: join(ROOT, "web/dist") },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(base + "/events")).ok) break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+  rmSync(data, { recursive: true, force: true });
+});
+
+test("a fan signs up, buys a seat on the map and sees the ticket", async () => {
+  const p = await page();
+  await p.getByRole("link", { name: "Sign up" }).click();
+  await p.getByLabel("Email").fill(`fan-${Date.now()}@example.com`);
+  await p.getByLabel("Password").fill("a long passphrase");
+  await p.getByRole("button", { name: "Sign up" }).click();
+  await p.getByRole("button", { name: "Log out" }).waitFor();
+  await p.getByRole("link", { name: "Stagepass Demo Night" }).click();
+  await p.getByRole("button", { name: /Row 3 seat 5,/ }).click();
+  await p.getByRole("button", { name: "Hold these seats" }).click();
+  await p.getByRole("timer").waitFor();
+  await p.getByLabel("Payment (test cards)").selectOption("pm_card_visa");
+  await p.getByRole("button", { name: /^Pay / }).click();
+  await p.getByText("Confirmed: your tickets are below").waitFor({ timeout: 20000 });
+  await p.locator("canvas[aria-label='QR code for ticket A-3-5']").waitFor();
+  assert.equal(await p.getByRole("heading", { name: "Ticket: A-3-5" }).count(), 1);
+  await shot(p, "fan-buys-a-seat");
+  // The booking is under My bookings.
+  await p.getByRole("link", { name: "My bookings" }).click();
+  await p.getByRole("link", { name: "Stagepass Demo Night" }).waitFor();
+  await p.context().close();
+});
+
+test("two fans race for the last seat and one is told politely it's gone", async () => {
+  const id = await publishedEvent(`Last Seat ${Date.now()}`, 1);
+  const fans = [];
+  for (const n of [1, 2]) {
+    const p = await page();
+    await p.goto(`${base}/#/events/${id}`);
+    await p.getByRole("button", { name: /Row 1 seat 1,/ }).click();
+    await p.getByLabel("Email for your tickets").fill(`racer-${n}-${Date.now()}@example.com`);
+    fans.push(p);
+  }
+  await Promise.all(fans.map((p) => p.getByRole("button", { name: "Continue as guest" }).click()));
+  const outcome = async (p) => {
+    const won = p.getByRole("timer");
+    const lost = p.getByRole("alert");
+    await won.or(lost).first().waitFor();
+    return (await won.count()) ? "won" : await lost.innerText();
+  };
+  const results = await Promise.all(fans.map(outcome));
+  const winners = results.filter((r) => r === "won");
+  assert.equal(winners.length, 1, JSON.stringify(results));
+  const loser = fans[results.indexOf(results.find((r) => r !== "won"))];
+  assert.match(await loser.getByRole("alert").innerText(), /Sorry, someone else just took that/);
+  // The seat shows as taken on the loser's map, not as a choice.
+  assert.equal(await loser.getByRole("button", { name: /Row 1 seat 1, held/ }).count(), 1);
+  await shot(loser, "race-for-the-last-seat-lost");
+  for (const p of fans) await p.context().close();
+});
+
+test("an organiser builds a venue, publishes it, and fans can find it", async () => {
+  const p = await page();
+  await p.getByRole("link", { name: "Log in" }).click();
+  await p.getByLabel("Email").fill("organiser@stagepass.local");
+  await p.getByLabel("Password").fill(DEMO_PASSWORD);
+  await p.getByRole("button", { name: "Log in" }).click();
+  await p.getByRole("link", { name: "Organiser" }).click();
+  await p.getByRole("link", { name: "Create an event" }).click();
+  const title = `Browser Gala ${Date.now()}`;
+  await p.getByLabel("Title").fill(title);
+  await p.getByLabel("Venue").fill("Town Hall");
+  await p.getByLabel("City").fill("York");
+  // Three more rows of 16 in the stalls, a second tier, a balcony and a standing area.
+  await p.getByLabel("Add rows").fill("3");
+  await p.getByLabel("Seats each").fill("16");
+  await p.getByRole("button", { name: "Add", exact: true }).click();
+  await p.getByRole("button", { name: "Add a price tier" }).click();
+  await p.getByLabel("Name").nth(1).fill("Balcony");
+  await p.getByRole("button", { name: "Add a section" }).click();
+  await p.getByRole("button", { name: "Add a standing area" }).click();
+  await p.getByText("seats and 100 standing places").waitFor();
+  assert.match(await p.locator(".total").innerText(), /^94 seats and 100 standing places/);
+  await p.getByRole("button", { name: "Publish" }).click();
+  await p.locator(".badge.published").waitFor();
+  await p.getByRole("heading", { name: "Sales" }).waitFor();
+  await shot(p, "organiser-publishes");
+  await p.getByRole("link", { name: "Public page" }).click();
+  await p.getByRole("button", { name: /Row F seat 16,/ }).waitFor();
+  assert.equal(await p.getByRole("heading", { name: title }).count(), 1);
+  await p.context().close();
+});
+
+test("door staff admit a ticket once and are refused the second time", async () => {
+  // A guest buys a seat at the demo event (door@stagepass.local is on its door staff).
+  const id = await demoEventId();
+  const guest = (await api("POST", "/auth/guest", { email: `door-test-${Date.now()}@example.com` })).data.access_token;
+  const hold = await api("POST", `/events/${id}/holds`, { seats: ["A-4-12"] }, guest);
+  assert.equal(hold.status, 201, JSON.stringify(hold.data));
+  const booking = await api("POST", "/bookings", { hold_id: hold.data.id, payment_method: "pm_card_visa" }, guest, crypto.randomUUID());
+  let qr;
+  for (let i = 0; i < 100 && !qr; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    qr = (await api("GET", `/bookings/${booking.data.id}`, null, guest)).data.tickets?.[0]?.qr;
+  }
+  assert.ok(qr, "the booking was confirmed with a ticket");
+
+  const p = await page({ width: 390, height: 844 });
+  await p.getByRole("link", { name: "Log in" }).click();
+  await p.getByLabel("Email").fill("door@stagepass.local");
+  await p.getByLabel("Password").fill(DEMO_PASSWORD);
+  await p.getByRole("button", { name: "Log in" }).click();
+  await p.getByRole("link", { name: "Door" }).click();
+  await p.getByLabel("Gate").fill("North");
+  await p.getByLabel("Ticket QR text").fill(qr);
+  await p.getByRole("button", { name: "Check ticket" }).click();
+  await p.locator(".verdict.admitted").waitFor();
+  assert.match(await p.locator(".verdict").innerText(), /ADMITTED[\s\S]*Seat A-4-12/);
+  await shot(p, "door-admitted");
+  await p.getByLabel("Ticket QR text").fill(qr);
+  await p.getByRole("button", { name: "Check ticket" }).click();
+  await p.locator(".verdict.refused").waitFor();
+  assert.match(await p.locator(".verdict").innerText(), /REFUSED[\s\S]*already been used/);
+  await shot(p, "door-refused-second-time");
+  await p.context().close();
+});
+
+test("a guest checks out on a phone-sized screen", async () => {
+  const p = await page({ width: 390, height: 844 });
+  await p.getByRole("link", { name: "Stagepass Demo Night" }).click();
+  await p.getByLabel("Places on Standing").fill("2");
+  await p.getByLabel("Email for your tickets").fill(`guest-${Date.now()}@example.com`);
+  await p.getByRole("button", { name: "Continue as guest" }).click();
+  await p.getByRole("timer").waitFor();
+  await p.getByRole("button", { name: /^Pay £90\.00$/ }).click();
+  await p.getByText("Confirmed: your tickets are below").waitFor({ timeout: 20000 });
+  assert.equal(await p.locator("canvas[aria-label^='QR code for ticket floor#']").count(), 2);
+  await shot(p, "guest-checks-out");
+  await p.context().close();
+});
+
+test("a declined card is said in words and the seats go back on sale", async () => {
+  const p = await page();
+  await p.getByRole("link", { name: "Stagepass Demo Night" }).click();
+  await p.getByRole("button", { name: /Row 4 seat 1,/ }).click();
+  await p.getByLabel("Email for your tickets").fill(`declined-${Date.now()}@example.com`);
+  await p.getByRole("button", { name: "Continue as guest" }).click();
+  await p.getByLabel("Payment (test cards)").selectOption("pm_card_chargeDeclined");
+  await p.getByRole("button", { name: /^Pay / }).click();
+  await p.getByText("Your card was declined").waitFor({ timeout: 20000 });
+  await shot(p, "card-declined");
+  await p.context().close();
+});
