@@ -2,17 +2,9 @@
 //! so every route's preflight is answered without a token, and every answer (the functions',
 //! and the gateway's own refusals) carries the allowed origin.
 
-use stagepass_tests::TestApp;
+use stagepass_tests::{TestApp, header};
 
 const ORIGIN: &str = "http://127.0.0.1:3000";
-
-fn header(r: &reqwest::Response, name: &str) -> String {
-    r.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string()
-}
 
 /// A concrete path for a route's template (`{eventId}` → `x`).
 fn concrete(path: &str) -> String {

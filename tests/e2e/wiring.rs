@@ -2,6 +2,7 @@
 //! every sample event in `events/` runs through its handler as `sam local invoke` would.
 
 use serde_yaml::Value as Yaml;
+use stagepass_api::openapi::path_params;
 use stagepass_api::{Access, Handler};
 use stagepass_local::LocalSystem;
 use stagepass_local::functions::{self, ALL};
@@ -218,10 +219,7 @@ fn the_openapi_document_has_exactly_the_routes() {
                 .filter(|p| p["in"] == "path")
                 .map(|p| p["name"].as_str().unwrap())
                 .collect();
-            let in_path: BTreeSet<&str> = path
-                .split('/')
-                .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
-                .collect();
+            let in_path: BTreeSet<&str> = path_params(path).collect();
             assert_eq!(params, in_path, "{method} {path}");
             assert!(
                 op["responses"].as_object().unwrap().len() >= 2,
@@ -252,10 +250,7 @@ fn every_openapi_link_leads_to_an_operation_with_its_parameters() {
     let mut operations = std::collections::BTreeMap::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for op in item.as_object().unwrap().values() {
-            let params: BTreeSet<String> = path
-                .split('/')
-                .filter_map(|s| Some(s.strip_prefix('{')?.strip_suffix('}')?.to_string()))
-                .collect();
+            let params: BTreeSet<String> = path_params(path).map(str::to_string).collect();
             operations.insert(op["operationId"].as_str().unwrap().to_string(), params);
         }
     }

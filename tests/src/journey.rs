@@ -108,13 +108,8 @@ impl Client<'_> {
             .await
             .expect("preflight sent");
         assert!(preflight.status().is_success(), "{}", preflight.status());
-        let header = |r: &reqwest::Response, name: &str| {
-            r.headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_ascii_lowercase()
-        };
+        let header =
+            |r: &reqwest::Response, name: &str| crate::header(r, name).to_ascii_lowercase();
         assert_eq!(header(&preflight, "access-control-allow-origin"), origin);
         assert!(header(&preflight, "access-control-allow-methods").contains("post"));
         let allowed = header(&preflight, "access-control-allow-headers");

@@ -114,6 +114,15 @@ pub fn retry_after(res: &reqwest::Response) -> u64 {
         .expect("whole seconds")
 }
 
+/// A response header as text (empty if absent): what a browser's script would read.
+pub fn header(res: &reqwest::Response, name: &str) -> String {
+    res.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// The password of every account the harness makes.
 pub const TEST_PASSWORD: &str = "test password 123";
 

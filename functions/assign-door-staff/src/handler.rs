@@ -47,13 +47,7 @@ fn doc() -> Doc {
         .describe("The event's organiser or an admin. Assigning again changes nothing.")
         .body::<Assignment>(json!({"email": "door-1@example.com"}))
         .answers::<DoorStaffView>(200, "The event's door staff")
-        .link(
-            200,
-            "remove",
-            "remove-door-staff",
-            json!({"eventId": "$response.body#/event_id", "userId": "$response.body#/door_staff/0/user_id"}),
-            None,
-        )
+        .link(200, "remove", "remove-door-staff", json!({"eventId": "$response.body#/event_id", "userId": "$response.body#/door_staff/0/user_id"}))
         .errors([
             ApiError::Forbidden(String::new()),
             DoorStaffError::InvalidEmail.into(),

@@ -86,8 +86,8 @@ fn doc() -> Doc {
         .body::<CheckoutRequest>(json!({"hold_id": "5a3e0000-0000-4000-8000-000000000001", "payment_method": "pm_card_visa"}))
         .idempotent()
         .answers::<BookingView>(202, "The booking, pending, with a Location header")
-        .link(202, "read", "get-booking", json!({"bookingId": "$response.body#/id"}), None)
-        .link(202, "cancel", "cancel-booking", json!({"bookingId": "$response.body#/id"}), None)
+        .link(202, "read", "get-booking", json!({"bookingId": "$response.body#/id"}))
+        .link(202, "cancel", "cancel-booking", json!({"bookingId": "$response.body#/id"}))
         .answers::<BookingView>(200, "The booking this hold already made")
         .errors([
             ApiError::Forbidden(String::new()),

@@ -53,35 +53,30 @@ fn doc() -> Doc {
             "publish",
             "publish-event",
             json!({"eventId": "$response.body#/id"}),
-            None,
         )
         .link(
             201,
             "edit",
             "update-event",
             json!({"eventId": "$response.body#/id"}),
-            None,
         )
         .link(
             201,
             "read",
             "get-event",
             json!({"eventId": "$response.body#/id"}),
-            None,
         )
         .link(
             201,
             "assign_door_staff",
             "assign-door-staff",
             json!({"eventId": "$response.body#/id"}),
-            None,
         )
         .link(
             201,
             "cancel",
             "cancel-event",
             json!({"eventId": "$response.body#/id"}),
-            None,
         )
         .errors([
             ApiError::Forbidden(String::new()),

@@ -51,14 +51,14 @@ fn doc() -> Doc {
         .body::<HoldRequest>(json!({"seats": ["A-1-1", "A-1-2"], "ga": [{"area": "floor", "quantity": 2}]}))
         .idempotent()
         .answers::<HoldView>(201, "The hold")
-        .link(
+        .link_with_body(
             201,
             "check_out",
             "checkout",
             json!({}),
             Some(json!({"hold_id": "$response.body#/id", "payment_method": "pm_card_visa"})),
         )
-        .link(201, "release", "release-hold", json!({"holdId": "$response.body#/id"}), None)
+        .link(201, "release", "release-hold", json!({"holdId": "$response.body#/id"}))
         .answers::<HoldView>(200, "The same hold again (an Idempotency-Key replay)")
         .errors([
             ApiError::Forbidden(String::new()),

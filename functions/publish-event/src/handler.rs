@@ -34,7 +34,7 @@ fn doc() -> Doc {
         .describe("A published event is frozen: holds and tickets point into its layout.")
         .answers::<EventView>(200, "The published event")
         // A place in the `floor` area of the example event; any seat or area of it will do.
-        .link(
+        .link_with_body(
             200,
             "hold",
             "hold-seats",
@@ -46,14 +46,12 @@ fn doc() -> Doc {
             "read",
             "get-event",
             json!({"eventId": "$response.body#/id"}),
-            None,
         )
         .link(
             200,
             "cancel",
             "cancel-event",
             json!({"eventId": "$response.body#/id"}),
-            None,
         )
         .errors([
             ApiError::Forbidden(String::new()),

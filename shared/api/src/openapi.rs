@@ -159,9 +159,19 @@ impl Doc {
     }
 
     /// From the `status` answer a client may go on to `operation` (a function's name) with
-    /// these path `parameters` and, if given, this request `body` (runtime expressions such
-    /// as `$response.body#/id` in both).
+    /// these path `parameters` (runtime expressions such as `$response.body#/id`).
     pub fn link(
+        self,
+        status: u16,
+        name: &'static str,
+        operation: &'static str,
+        parameters: Value,
+    ) -> Self {
+        self.link_with_body(status, name, operation, parameters, None)
+    }
+
+    /// A [`link`](Self::link) that also says what to send as the request body.
+    pub fn link_with_body(
         mut self,
         status: u16,
         name: &'static str,
@@ -353,6 +363,44 @@ pub fn document<'a>(routes: impl IntoIterator<Item = Documented<'a>>) -> OpenApi
         .build()
 }
 
+/// The document as JSON, with the links' field names as OpenAPI spells them.
+pub fn to_json(doc: &OpenApi) -> Value {
+    let mut json = serde_json::to_value(doc).expect("the document serialises");
+    link_field_names(&mut json);
+    json
+}
+
+/// utoipa 5.5 writes a Link's `operationId` and `requestBody` as `operation_id` and
+/// `request_body`, which OpenAPI does not know (the validator refuses them and clients would
+/// ignore the links): rename them to the specification's names.
+fn link_field_names(doc: &mut Value) {
+    let responses = doc
+        .get_mut("paths")
+        .and_then(|p| p.as_object_mut())
+        .into_iter()
+        .flat_map(|paths| paths.values_mut())
+        .filter_map(|path| path.as_object_mut())
+        .flat_map(|ops| ops.values_mut())
+        .filter_map(|op| op.get_mut("responses")?.as_object_mut())
+        .flat_map(|responses| responses.values_mut());
+    for response in responses {
+        let links = response.get_mut("links").and_then(|l| l.as_object_mut());
+        for link in links.into_iter().flat_map(|l| l.values_mut()) {
+            let Some(link) = link.as_object_mut() else {
+                continue;
+            };
+            for (from, to) in [
+                ("operation_id", "operationId"),
+                ("request_body", "requestBody"),
+            ] {
+                if let Some(value) = link.remove(from) {
+                    link.insert(to.into(), value);
+                }
+            }
+        }
+    }
+}
+
 /// The named schemas the document refers to. Two types of one name must be one schema (two
 /// handlers' `Credentials`, say): if they ever differ, building the document fails rather
 /// than describe one of them wrongly.
@@ -407,7 +455,8 @@ fn error_response(codes: &[&str]) -> utoipa::openapi::Response {
         .build()
 }
 
-fn path_params(path: &str) -> impl Iterator<Item = &str> {
+/// The `{name}` parameters of a route's path, in order.
+pub fn path_params(path: &str) -> impl Iterator<Item = &str> {
     path.split('/')
         .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
 }
