@@ -91,8 +91,9 @@ def main():
             "--report-dir", str(out),
         ]
         started = time.monotonic()
+        # Run in target/fuzz: Schemathesis keeps its cache (.schemathesis/) in its folder.
         fuzz = subprocess.run(
-            command, env=dict(env, STAGEPASS_FUZZ_PASSWORD=DEMO_PASSWORD), cwd=ROOT
+            command, env=dict(env, STAGEPASS_FUZZ_PASSWORD=DEMO_PASSWORD), cwd=out
         )
         took = time.monotonic() - started
     finally:
