@@ -16,6 +16,9 @@ fn account(email: &str) -> Account {
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
         roles: vec![Role::Fan],
         created_at: now(),
+        email_verified_at: None,
+        password_changed_at: None,
+        password_changes: 0,
     }
 }
 
@@ -30,6 +33,7 @@ fn refresh(family: &str, lasts: Duration) -> (String, RefreshToken) {
         issued_at: now(),
         expires_at: now() + lasts,
         session_ends_at: None,
+        password_changes: 0,
     };
     (raw, token)
 }

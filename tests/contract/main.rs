@@ -7,6 +7,7 @@ mod bookings;
 mod cancellation;
 mod catalog;
 mod identity;
+mod inbox;
 mod infra;
 mod inventory;
 mod saga;
@@ -138,6 +139,19 @@ mod contract_accounts {
         a_refresh_carries_the_roles_the_account_has_now,
         a_session_ends_ninety_days_after_login,
         guests_and_staff_accounts,
+    );
+}
+
+mod contract_inbox {
+    contract!(inbox:
+        a_verification_link_proves_the_email_and_nothing_else,
+        verification_mail_is_limited_per_account,
+        a_reset_link_works_once_and_ends_every_session,
+        a_reset_link_from_before_a_password_change_is_dead,
+        a_reset_for_an_unknown_email_says_so_only_by_mail_and_is_limited,
+        a_guest_link_opens_the_bookings_until_revoked_or_after_the_event,
+        links_are_spent_once_under_concurrency,
+        verification_and_password_changes_touch_only_their_account,
     );
 }
 

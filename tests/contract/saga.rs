@@ -513,6 +513,9 @@ pub async fn door_staff_check_in_only_the_events_they_are_assigned_to(a: Adapter
         password_hash: "not used here".into(),
         roles: vec![role],
         created_at: chrono::Utc::now(),
+        email_verified_at: None,
+        password_changed_at: None,
+        password_changes: 0,
     };
     for n in 0..8 {
         rig.a
@@ -800,7 +803,7 @@ pub async fn a_cancellation_cut_short_leaves_no_valid_ticket_for_a_seat_on_sale(
         },
     };
     let cut = Arc::new(CancelledWriteFails(rig.a.bookings.clone()));
-    assert!(cancel(cut).cancel(&fan, &ann.id).await.is_err());
+    assert!(cancel(cut).cancel(&fan, true, &ann.id).await.is_err());
     let b = rig.booking(&ann.id).await;
     if rig.seat("A-1-1").await.is_none() {
         assert!(
@@ -820,7 +823,7 @@ pub async fn a_cancellation_cut_short_leaves_no_valid_ticket_for_a_seat_on_sale(
     // The buyer tries again anyway: the same answer, refunded once, reported once.
     for _ in 0..2 {
         let done = cancel(rig.a.bookings.clone())
-            .cancel(&fan, &ann.id)
+            .cancel(&fan, true, &ann.id)
             .await
             .unwrap();
         assert_eq!(done.status, BookingStatus::Cancelled);

@@ -55,6 +55,7 @@ fn fan() -> Principal {
         roles: vec![Role::Fan],
         email: None,
         session: None,
+        email_verified: false,
     }
 }
 

@@ -335,6 +335,13 @@ async fn every_sample_event_runs_through_its_handler() {
         ("refresh", 401),
         ("logout", 204),
         ("guest-token", 201),
+        ("verify-email", 400),
+        // The sample caller is not the account the register sample made.
+        ("resend-verification", 404),
+        ("request-password-reset", 202),
+        ("reset-password", 400),
+        ("open-guest-link", 400),
+        ("revoke-guest-link", 400),
         ("jwks", 200),
         ("create-account", 201),
         ("assign-door-staff", 200),
@@ -389,10 +396,10 @@ async fn every_sample_event_runs_through_its_handler() {
     };
     let answer = notify(serde_json::from_str(&sample("notify")).unwrap()).await;
     assert!(answer.batch_item_failures.is_empty(), "{answer:?}");
-    // With the register sample's welcome email.
+    // With the register sample's welcome email and the password-reset sample's.
     assert_eq!(
         std::fs::read_dir(dir.path().join("mail")).unwrap().count(),
-        2
+        3
     );
     let Handler::Stream(relay) = wired(&system, "relay-outbox").await else {
         panic!("relay-outbox takes stream batches");

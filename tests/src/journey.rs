@@ -16,6 +16,8 @@ pub trait Stack: Send + Sync {
     async fn staff_token(&self, role: Role) -> String;
     /// Whether any email sent so far contains `needle`.
     async fn mail_contains(&self, needle: &str) -> bool;
+    /// Every email sent to `to` so far, as MIME text, oldest first.
+    async fn mails_to(&self, to: &str) -> Vec<String>;
     /// Leaves `event` in the outbox as a stream relay that gave up on it would, then runs the
     /// outbox sweeper (deployed: `sweep-outbox` on its schedule; locally the relay loop).
     async fn strand_in_outbox(&self, event: IntegrationEvent);
@@ -190,6 +192,37 @@ impl Client<'_> {
     }
 }
 
+/// The tokens of the links to the web app's `#/<page>/` in the mail `to` has had, oldest
+/// first.
+async fn links_in_mail(stack: &dyn Stack, to: &str, page: &str) -> Vec<String> {
+    let marker = format!("#/{page}/");
+    let mut links = vec![];
+    for mail in stack.mails_to(to).await {
+        let (text, html) = (crate::mail_text(&mail), crate::mail_html(&mail));
+        for (at, _) in text.match_indices(&marker) {
+            let rest = &text[at + marker.len()..];
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            let token = &rest[..end];
+            // The HTML part says the same, with the link as an anchor (tokens need no escaping).
+            assert!(html.contains(&format!("{marker}{token}\">")), "{html}");
+            links.push(token.to_string());
+        }
+    }
+    links
+}
+
+/// The `n`th (from 0) link to `#/<page>/` sent to `to`, waiting for it to arrive (mail goes
+/// out behind the bus).
+async fn nth_link(stack: &dyn Stack, to: &str, page: &str, n: usize) -> String {
+    for _ in 0..300 {
+        if let Some(token) = links_in_mail(stack, to, page).await.into_iter().nth(n) {
+            return token;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no link number {n} to #/{page}/ reached {to} within 30 s");
+}
+
 async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
     for _ in 0..300 {
         if check().await {
@@ -201,7 +234,9 @@ async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
 }
 
 /// Every function at least once: the OpenAPI document, identity (register, login, refresh,
-/// logout, guest, jwks, the authorizer, create-account), the catalog (create, update, publish,
+/// logout, guest, jwks, the authorizer, create-account; the emailed links: verify-email,
+/// resend-verification, request-password-reset, reset-password, open-guest-link,
+/// revoke-guest-link), the catalog (create, update, publish,
 /// search, get), holds (hold and release, both with an `Idempotency-Key`), checkout and the
 /// saga's seven steps (a paid booking and a declined one), bookings (get, mine, the ticket
 /// link, cancel), the door (assigned by the organiser, check-in, taken off), the organiser's
@@ -388,6 +423,7 @@ pub async fn every_function(stack: &dyn Stack) -> Walked {
             email: stagepass_domain::Email::parse(&format!("brief-{run}@fans.example")),
             session: None,
             expires_at: None,
+            email_verified: false,
         },
         -4,
     );
@@ -568,6 +604,135 @@ pub async fn every_function(stack: &dyn Stack) -> Walked {
     assert_eq!(refused["error"]["code"], "card_number_refused", "{refused}");
     assert!(!refused.to_string().contains("4242"), "{refused}");
 
+    // A guest buys; their confirmation email links to their bookings (open-guest-link). The
+    // link is revoked (revoke-guest-link), and a new one is mailed in its place.
+    let guest_email = format!("guest-{run}@fans.example");
+    let guest_token = guest["access_token"].as_str().expect("token").to_string();
+    let guest_booking = c
+        .hold_and_check_out(&guest_token, &event, "A-2-9", "pm_card_visa", None)
+        .await;
+    let bought = c.settled(&guest_token, &guest_booking).await;
+    assert_eq!(bought["status"], "confirmed", "{bought}");
+    let first_link = nth_link(stack, &guest_email, "guest", 0).await;
+    let (status, opened) = c
+        .call(
+            "POST",
+            "/auth/guest-link",
+            None,
+            None,
+            Some(json!({"token": first_link})),
+        )
+        .await;
+    assert_eq!(status, 201, "{opened}");
+    assert_eq!(opened["user"]["id"], guest["user"]["id"], "{opened}");
+    assert_eq!(opened["user"]["email_verified"], true, "{opened}");
+    let later = opened["access_token"].as_str().expect("token").to_string();
+    let (status, mine) = c
+        .call("GET", "/me/bookings", Some(&later), None, None)
+        .await;
+    assert_eq!(status, 200, "{mine}");
+    assert_eq!(mine["bookings"][0]["id"], json!(guest_booking), "{mine}");
+    let revoke = json!({"token": first_link});
+    let (status, revoked) = c
+        .call(
+            "POST",
+            "/auth/guest-link/revoke",
+            None,
+            None,
+            Some(revoke.clone()),
+        )
+        .await;
+    assert_eq!(
+        (status, &revoked["email"]),
+        (202, &json!(guest_email)),
+        "{revoked}"
+    );
+    for path in ["/auth/guest-link", "/auth/guest-link/revoke"] {
+        let (status, dead) = c.call("POST", path, None, None, Some(revoke.clone())).await;
+        assert_eq!(status, 400, "{path}: {dead}");
+        assert_eq!(dead["error"]["code"], "invalid_link", "{dead}");
+    }
+    let second_link = nth_link(stack, &guest_email, "guest", 1).await;
+    let (status, reopened) = c
+        .call(
+            "POST",
+            "/auth/guest-link",
+            None,
+            None,
+            Some(json!({"token": second_link})),
+        )
+        .await;
+    assert_eq!(status, 201, "{reopened}");
+
+    // An unverified account may buy but not cancel for a refund. The fan asks for the link
+    // again (resend-verification), opens it (verify-email), and the next refresh says so.
+    let (status, unverified) = c
+        .call(
+            "POST",
+            &format!("/bookings/{booking}/cancel"),
+            Some(&fan),
+            Some("journey-cancel-unverified"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 403, "{unverified}");
+    assert_eq!(
+        unverified["error"]["code"], "email_not_verified",
+        "{unverified}"
+    );
+    let (status, sent) = c
+        .call("POST", "/auth/verify-email/resend", Some(&fan), None, None)
+        .await;
+    assert_eq!(status, 202, "{sent}");
+    let welcome_link = nth_link(stack, &fan_email, "verify", 0).await;
+    let resent_link = nth_link(stack, &fan_email, "verify", 1).await;
+    let (status, bad) = c
+        .call(
+            "POST",
+            "/auth/verify-email",
+            None,
+            None,
+            Some(json!({"token": format!("{resent_link}x")})),
+        )
+        .await;
+    assert_eq!(
+        (status, &bad["error"]["code"]),
+        (400, &json!("invalid_link")),
+        "{bad}"
+    );
+    for link in [&resent_link, &welcome_link] {
+        let (status, verified) = c
+            .call(
+                "POST",
+                "/auth/verify-email",
+                None,
+                None,
+                Some(json!({"token": link})),
+            )
+            .await;
+        assert_eq!(status, 200, "{verified}");
+        assert_eq!(verified["email_verified"], true, "{verified}");
+    }
+    let (status, again) = c
+        .call(
+            "POST",
+            "/auth/refresh",
+            None,
+            None,
+            Some(json!({"refresh_token": refreshed["refresh_token"]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["user"]["email_verified"], true, "{again}");
+    let fan = again["access_token"].as_str().expect("token").to_string();
+    let (status, already) = c
+        .call("POST", "/auth/verify-email/resend", Some(&fan), None, None)
+        .await;
+    assert_eq!(
+        (status, &already["error"]["code"]),
+        (409, &json!("already_verified"))
+    );
+
     // The fan cancels the paid booking; the organiser then cancels the event.
     let (status, cancelled) = c
         .call(
@@ -602,6 +767,105 @@ pub async fn every_function(stack: &dyn Stack) -> Walked {
     let progress = &done["cancellation"];
     assert!(progress["finished_at"].is_string(), "{done}");
     assert!(progress["bookings"].as_u64() >= Some(2), "{done}");
+
+    // The fan forgets their password (request-password-reset), and sets a new one with the
+    // emailed link (reset-password): once, and every session ends.
+    let (status, asked) = c
+        .call(
+            "POST",
+            "/auth/password-reset",
+            None,
+            None,
+            Some(json!({"email": fan_email})),
+        )
+        .await;
+    assert_eq!(status, 202, "{asked}");
+    let nobody = format!("nobody-{run}@fans.example");
+    let (status, alike) = c
+        .call(
+            "POST",
+            "/auth/password-reset",
+            None,
+            None,
+            Some(json!({"email": nobody})),
+        )
+        .await;
+    assert_eq!(
+        (status, &alike["message"]),
+        (202, &asked["message"]),
+        "{alike}"
+    );
+    let reset = nth_link(stack, &fan_email, "reset", 0).await;
+    assert!(
+        !links_in_mail(stack, &nobody, "reset")
+            .await
+            .iter()
+            .any(|_| true)
+    );
+    let weak = json!({"token": reset, "password": "short"});
+    let (status, refused) = c
+        .call(
+            "POST",
+            "/auth/password-reset/confirm",
+            None,
+            None,
+            Some(weak),
+        )
+        .await;
+    assert_eq!(
+        (status, &refused["error"]["code"]),
+        (400, &json!("invalid_password"))
+    );
+    let new_password = "an even longer passphrase";
+    let change = json!({"token": reset, "password": new_password});
+    let (status, changed) = c
+        .call(
+            "POST",
+            "/auth/password-reset/confirm",
+            None,
+            None,
+            Some(change.clone()),
+        )
+        .await;
+    assert_eq!(
+        (status, &changed["status"]),
+        (200, &json!("password_changed")),
+        "{changed}"
+    );
+    let (status, twice) = c
+        .call(
+            "POST",
+            "/auth/password-reset/confirm",
+            None,
+            None,
+            Some(change),
+        )
+        .await;
+    assert_eq!(
+        (status, &twice["error"]["code"]),
+        (400, &json!("invalid_link")),
+        "{twice}"
+    );
+    let (status, ended) = c
+        .call(
+            "POST",
+            "/auth/refresh",
+            None,
+            None,
+            Some(json!({"refresh_token": again["refresh_token"]})),
+        )
+        .await;
+    assert_eq!(status, 401, "a reset ends every session: {ended}");
+    let old = json!({"email": fan_email, "password": password});
+    let (status, _) = c.call("POST", "/auth/login", None, None, Some(old)).await;
+    assert_eq!(status, 401);
+    let new = json!({"email": fan_email, "password": new_password});
+    let (status, back) = c.call("POST", "/auth/login", None, None, Some(new)).await;
+    assert_eq!(
+        (status, &back["user"]["email_verified"]),
+        (200, &json!(true)),
+        "{back}"
+    );
 
     Walked {
         requests: c.requests,

@@ -83,7 +83,8 @@ pub fn ticket_verifier() -> &'static Verifier {
     VERIFIER.get_or_init(|| Verifier::of_key_set(test_ticket_keys()).expect("test keys load"))
 }
 
-/// An access token for any subject and role, as if they had logged in (valid 1 h).
+/// An access token for any subject and role, as if they had logged in to a verified account
+/// (valid 1 h).
 pub fn token(sub: &str, role: Role) -> String {
     let who = Principal {
         user: UserId::new(sub),
@@ -91,6 +92,7 @@ pub fn token(sub: &str, role: Role) -> String {
         email: None,
         session: None,
         expires_at: None,
+        email_verified: true,
     };
     tokens().issue(&who, 3600)
 }
@@ -508,18 +510,28 @@ pub fn event_body(
 
 /// The plain-text body of a MIME email as `to_mime` writes it (base64 after its header).
 pub fn mail_text(mail: &str) -> String {
+    mail_part(mail, "text/plain")
+}
+
+/// The HTML body of a MIME email as `to_mime` writes it.
+pub fn mail_html(mail: &str) -> String {
+    mail_part(mail, "text/html")
+}
+
+fn mail_part(mail: &str, content_type: &str) -> String {
     use base64::Engine;
-    let header =
-        "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n";
-    let start = mail.find(header).expect("a text part") + header.len();
+    let header = format!(
+        "Content-Type: {content_type}; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+    );
+    let start = mail.find(&header).expect("the part") + header.len();
     let encoded: String = mail[start..]
         .lines()
         .take_while(|l| !l.is_empty() && !l.starts_with("--"))
         .collect();
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(encoded.trim())
-        .expect("base64 text");
-    String::from_utf8(bytes).expect("utf-8 text")
+        .expect("base64 part");
+    String::from_utf8(bytes).expect("utf-8 part")
 }
 
 pub fn in_days(days: i64) -> DateTime<Utc> {
@@ -624,6 +636,14 @@ impl journey::Stack for TestApp {
 
     async fn mail_contains(&self, needle: &str) -> bool {
         self.emails().iter().any(|m| m.contains(needle))
+    }
+
+    async fn mails_to(&self, to: &str) -> Vec<String> {
+        let header = format!("To: {to}\r\n");
+        self.emails()
+            .into_iter()
+            .filter(|m| m.contains(&header))
+            .collect()
     }
 
     /// Locally the relay loop is also the sweeper (every event is due): it publishes the
@@ -807,6 +827,31 @@ pub mod cloud {
             data.contains(needle)
         }
 
+        /// The raw messages moto's SES accepted for `to`, in the order they were sent.
+        async fn mails_to(&self, to: &str) -> Vec<String> {
+            let data: Value = self
+                .http
+                .get(format!("{}/moto-api/data.json", self.endpoint))
+                .send()
+                .await
+                .expect("moto data")
+                .json()
+                .await
+                .expect("moto data is JSON");
+            data["ses"]["RawMessage"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .filter(|m| {
+                    m["destinations"]
+                        .as_array()
+                        .is_some_and(|d| d.iter().any(|d| d == to))
+                })
+                .filter_map(|m| m["raw_data"].as_str().map(str::to_string))
+                .collect()
+        }
+
         /// With the stream relay stopped, the event is written to the outbox and the
         /// sweeper's binary is invoked as its schedule would: it must publish exactly it.
         async fn strand_in_outbox(&self, event: stagepass_domain::IntegrationEvent) {
@@ -929,6 +974,7 @@ pub fn buyer_token(sub: &str) -> String {
         email: stagepass_domain::Email::parse(&format!("{sub}@fans.example")),
         session: None,
         expires_at: None,
+        email_verified: true,
     };
     tokens().issue(&who, 3600)
 }

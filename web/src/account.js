@@ -1,5 +1,6 @@
-// Sign up, log in. The session then refreshes itself (api.js) until logout.
-import { call, describe, login } from "./api.js";
+// Sign up, log in, and what the emailed links open: verifying an email, resetting a forgotten
+// password, a guest's bookings. The session then refreshes itself (api.js) until logout.
+import { call, describe, forget, login, openGuestLink, refresh, session } from "./api.js";
 import { h, notice, field } from "./dom.js";
 
 function credentialsForm(submitText, onSubmit, newPassword) {
@@ -36,6 +37,7 @@ export function loginPage({ main }) {
       location.hash = back;
       return null;
     }),
+    h("p", {}, h("a", { href: "#/forgot" }, "Forgot your password?")),
     h("p", {}, "New here? ", h("a", { href: "#/signup" }, "Sign up")),
   );
 }
@@ -51,9 +53,104 @@ export function signupPage({ main }) {
       // accounts); logging in tells which it was.
       const l = await login(email, password);
       if (!l.ok) return "We've sent a message to that address. If it already has an account, log in with its password.";
-      location.hash = "#/";
+      location.hash = "#/welcome";
       return null;
     }, true),
     h("p", {}, "Have an account? ", h("a", { href: "#/login" }, "Log in")),
   );
+}
+
+export function welcomePage({ main }) {
+  main.replaceChildren(
+    h("h1", {}, "Welcome to Stagepass"),
+    notice("info", "We've emailed you a link to verify your address. You can buy tickets now; once verified you can also cancel a booking for a refund."),
+    h("a", { href: "#/" }, "Find events"),
+  );
+}
+
+/** The banner an unverified account sees where it matters (its bookings). */
+export function verifyBanner() {
+  const s = session();
+  if (!s || s.user?.email_verified !== false || s.user?.roles?.includes("guest")) return null;
+  const status = h("div", { "aria-live": "polite" });
+  const button = h("button", { type: "button", class: "secondary", onclick: async () => {
+    button.disabled = true;
+    const r = await call("POST", "/auth/verify-email/resend");
+    status.replaceChildren(r.ok
+      ? notice("info", `Sent to ${r.data.email}. Open the link in it.`)
+      : notice("error", describe(r)));
+    if (r.error?.code === "already_verified") await refresh();
+    button.disabled = false;
+  } }, "Send the link again");
+  return h("section", { class: "banner", "aria-label": "Verify your email" },
+    h("p", {}, "Please verify your email: open the link we sent you. Until then you can buy tickets but not cancel a booking for a refund."),
+    button, status);
+}
+
+export async function verifyPage({ main }, token) {
+  main.replaceChildren(h("h1", {}, "Verifying your email"), h("p", { class: "loading" }, "One moment…"));
+  const r = await call("POST", "/auth/verify-email", { body: { token }, auth: false });
+  if (!r.ok) {
+    main.replaceChildren(h("h1", {}, "That link didn't work"), notice("error", describe(r)),
+      h("p", {}, "Log in and ask for a new one on My bookings."), h("a", { href: "#/login" }, "Log in"));
+    return;
+  }
+  // A session of that account learns the news at its next refresh: take it now.
+  if (session()?.user?.email === r.data.email) await refresh();
+  main.replaceChildren(
+    h("h1", {}, "Email verified"),
+    notice("info", `Thank you: ${r.data.email} is verified.`),
+    h("a", { href: session() ? "#/bookings" : "#/login" }, session() ? "My bookings" : "Log in"),
+  );
+}
+
+export function forgotPage({ main }) {
+  const email = h("input", { type: "email", name: "email", autocomplete: "email", required: true });
+  const status = h("div", { "aria-live": "polite" });
+  const button = h("button", { type: "submit", class: "primary" }, "Email me a reset link");
+  main.replaceChildren(
+    h("h1", {}, "Forgot your password?"),
+    h("p", {}, "We'll email you a link to choose a new one. It works once, for an hour."),
+    h("form", { class: "narrow", onsubmit: async (e) => {
+      e.preventDefault();
+      button.disabled = true;
+      const r = await call("POST", "/auth/password-reset", { body: { email: email.value.trim() }, auth: false });
+      button.disabled = false;
+      status.replaceChildren(r.ok ? notice("info", r.data.message) : notice("error", describe(r)));
+    } }, field("Email", email), button, status),
+  );
+}
+
+export function resetPage({ main }, token) {
+  const password = h("input", { type: "password", name: "password", required: true, minlength: 10, autocomplete: "new-password" });
+  const status = h("div", { "aria-live": "polite" });
+  const button = h("button", { type: "submit", class: "primary" }, "Set new password");
+  main.replaceChildren(
+    h("h1", {}, "Choose a new password"),
+    h("form", { class: "narrow", onsubmit: async (e) => {
+      e.preventDefault();
+      button.disabled = true;
+      const r = await call("POST", "/auth/password-reset/confirm", { body: { token, password: password.value }, auth: false });
+      button.disabled = false;
+      if (!r.ok) return status.replaceChildren(notice("error", describe(r)));
+      // Every session of the account has ended, this browser's too.
+      forget();
+      main.replaceChildren(
+        h("h1", {}, "Password changed"),
+        notice("info", "Your password is changed and you were logged out everywhere. Log in with the new one."),
+        h("a", { href: "#/login" }, "Log in"),
+      );
+    } }, field("New password", password, "At least 10 characters."), button, status),
+  );
+}
+
+export async function guestLinkPage({ main }, token) {
+  main.replaceChildren(h("h1", {}, "Opening your bookings"), h("p", { class: "loading" }, "One moment…"));
+  const r = await openGuestLink(token);
+  if (!r.ok) {
+    main.replaceChildren(h("h1", {}, "That link didn't work"), notice("error", describe(r)),
+      h("p", {}, "Your tickets are also attached to your confirmation email."));
+    return;
+  }
+  location.hash = "#/bookings";
 }

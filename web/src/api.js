@@ -23,10 +23,13 @@ export function session() {
   }
 }
 
-function keep(answer) {
+function keep(answer, link = null) {
   const s = {
     access_token: answer.access_token,
     refresh_token: answer.refresh_token || null,
+    // A guest who came through their emailed link: the link opens a new session when this
+    // one runs out (guests have no refresh token).
+    link,
     // A little early, so a request never leaves with a token that expires on the way.
     expires_at: Date.now() + (answer.expires_in - 30) * 1000,
     user: answer.user,
@@ -51,15 +54,20 @@ export function can(role) {
 }
 
 let refreshing = null;
-/** One refresh at a time: two tabs' requests must not spend the refresh token twice. */
-async function refresh() {
+/**
+ * One refresh at a time: two tabs' requests must not spend the refresh token twice. A guest
+ * from an emailed link opens the link again instead.
+ */
+export async function refresh() {
   const s = session();
-  if (!s?.refresh_token) return null;
+  if (!s?.refresh_token && !s?.link) return null;
   refreshing ??= (async () => {
     try {
-      const r = await raw("POST", "/auth/refresh", { refresh_token: s.refresh_token });
-      if (r.ok) return keep(r.data);
-      if (r.status === 401) forget();
+      const r = s.refresh_token
+        ? await raw("POST", "/auth/refresh", { refresh_token: s.refresh_token })
+        : await raw("POST", "/auth/guest-link", { token: s.link });
+      if (r.ok) return keep(r.data, s.link);
+      if (r.status === 401 || r.error?.code === "invalid_link") forget();
       return null;
     } finally {
       refreshing = null;
@@ -103,10 +111,11 @@ export async function call(method, path, { body, auth = true, key } = {}) {
   const headers = {};
   if (key) headers["idempotency-key"] = key;
   let s = auth ? session() : null;
-  if (s && s.expires_at < Date.now() && s.refresh_token) s = await refresh();
+  const renewable = s?.refresh_token || s?.link;
+  if (s && s.expires_at < Date.now() && renewable) s = await refresh();
   if (s) headers.authorization = "Bearer " + s.access_token;
   let r = await raw(method, path, body, headers);
-  if (r.status === 401 && s?.refresh_token) {
+  if (r.status === 401 && renewable) {
     const renewed = await refresh();
     if (renewed) {
       headers.authorization = "Bearer " + renewed.access_token;
@@ -125,6 +134,13 @@ export async function login(email, password) {
 export async function guest(email) {
   const r = await raw("POST", "/auth/guest", { email });
   if (r.ok) keep(r.data);
+  return r;
+}
+
+/** A guest's emailed link: a session for their bookings. */
+export async function openGuestLink(token) {
+  const r = await raw("POST", "/auth/guest-link", { token });
+  if (r.ok) keep(r.data, token);
   return r;
 }
 
@@ -157,6 +173,9 @@ const WORDS = {
   session_revoked: "You were logged out. Please log in again.",
   token_expired: "Your session ran out. Please log in again.",
   forbidden: "Your account can't do that.",
+  invalid_link: "This link doesn't work any more: it has expired, was already used, or was revoked. Ask for a new one.",
+  email_not_verified: "Please verify your email first: open the link we emailed you (or send it again below). Then you can cancel for a refund.",
+  already_verified: "Your email is already verified.",
   service_unavailable: "Stagepass is busy right now. Please try again in a moment.",
 };
 

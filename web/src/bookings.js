@@ -1,7 +1,8 @@
 // A fan's bookings: the one just paid for (followed until the payment settles), every booking
 // of the account, tickets with their QR codes, and cancelling.
 import QRCode from "qrcode";
-import { call, describe, newKey, session } from "./api.js";
+import { call, describe, forget, newKey, session } from "./api.js";
+import { verifyBanner } from "./account.js";
 import { h, notice, money, when } from "./dom.js";
 
 const STATUS = {
@@ -50,10 +51,31 @@ function bookingView(b, onCancel) {
   );
 }
 
+/** A guest who came through their emailed link may revoke it (it was forwarded, say). */
+function guestLinkBox(onRevoked) {
+  const s = session();
+  if (!s?.link) return null;
+  const status = h("div", { "aria-live": "polite" });
+  const button = h("button", { type: "button", class: "secondary", onclick: async () => {
+    if (!confirm("Revoke this link? It stops working everywhere, and we email you a new one.")) return;
+    button.disabled = true;
+    const r = await call("POST", "/auth/guest-link/revoke", { body: { token: s.link }, auth: false });
+    if (!r.ok) {
+      button.disabled = false;
+      return status.replaceChildren(notice("error", describe(r)));
+    }
+    forget();
+    onRevoked(notice("info", `Revoked. A new link is on its way to ${r.data.email}.`));
+  } }, "Revoke this link");
+  return h("section", { class: "banner", "aria-label": "Your bookings link" },
+    h("p", {}, `You opened these bookings with the link emailed to ${s.user.email}. Anyone with that link can see and cancel them.`),
+    button, status);
+}
+
 export async function bookingPage({ main, signal }, id) {
   const status = h("div", { "aria-live": "polite" });
   const box = h("div");
-  main.replaceChildren(h("h1", {}, "Your booking"), status, box);
+  main.replaceChildren(...[h("h1", {}, "Your booking"), verifyBanner(), status, box].filter(Boolean));
   const cancelKey = newKey();
   const load = async () => {
     const r = await call("GET", `/bookings/${id}`);
@@ -86,8 +108,11 @@ export async function bookingsPage({ main }) {
   const r = await call("GET", "/me/bookings?limit=50");
   if (!r.ok) return main.replaceChildren(h("h1", {}, "My bookings"), notice("error", describe(r)));
   const list = r.data.bookings;
+  // Revoked: this browser's session ended with the link, so the bookings go too.
+  const revoked = (message) => main.replaceChildren(h("h1", {}, "My bookings"), message);
   main.replaceChildren(
     h("h1", {}, "My bookings"),
+    h("div", {}, verifyBanner(), guestLinkBox(revoked)),
     list.length
       ? h("ul", { class: "cards" }, list.map((b) => h("li", { class: "card" },
         h("a", { href: `#/bookings/${b.id}` }, h("h2", {}, b.event_title)),

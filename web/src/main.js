@@ -5,7 +5,9 @@ import { configure, session, can, logout } from "./api.js";
 import { h } from "./dom.js";
 import { searchPage, eventPage } from "./fan.js";
 import { bookingPage, bookingsPage } from "./bookings.js";
-import { loginPage, signupPage } from "./account.js";
+import {
+  loginPage, signupPage, welcomePage, verifyPage, forgotPage, resetPage, guestLinkPage,
+} from "./account.js";
 import { organiserPage, editorPage } from "./organiser.js";
 import { doorPage } from "./door.js";
 
@@ -16,6 +18,12 @@ const routes = [
   [/^#\/bookings\/([^/]+)$/, bookingPage],
   [/^#\/login$/, loginPage],
   [/^#\/signup$/, signupPage],
+  [/^#\/welcome$/, welcomePage],
+  [/^#\/forgot$/, forgotPage],
+  // The pages emailed links open (see LinkPurpose::path).
+  [/^#\/verify\/([^/]+)$/, verifyPage],
+  [/^#\/reset\/([^/]+)$/, resetPage],
+  [/^#\/guest\/([^/]+)$/, guestLinkPage],
   [/^#\/organiser$/, organiserPage],
   [/^#\/organiser\/new$/, (ctx) => editorPage(ctx, null)],
   [/^#\/organiser\/events\/([^/]+)$/, editorPage],
@@ -34,7 +42,7 @@ function nav() {
   if (can("organiser")) items.push(link("#/organiser", "Organiser"));
   if (can("door")) items.push(link("#/door", "Door"));
   if (s) {
-    const who = s.user?.roles?.includes("guest") ? "guest" : s.user?.email;
+    const who = s.user?.roles?.includes("guest") ? `guest (${s.user?.email})` : s.user?.email;
     items.push(
       h("span", { class: "who" }, who),
       h("button", { type: "button", class: "link", onclick: async () => {

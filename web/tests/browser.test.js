@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync, readFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, rmSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createServer } from "node:net";
@@ -66,6 +66,35 @@ async function page(viewport = { width: 1200, height: 900 }) {
   return p;
 }
 
+/** The plain-text part of each email the server wrote for `to`, oldest first. */
+function mailsTo(to) {
+  let names = [];
+  try {
+    names = readdirSync(join(data, "mail")).sort();
+  } catch {
+    return [];
+  }
+  return names
+    .map((n) => readFileSync(join(data, "mail", n), "utf8"))
+    .filter((m) => m.includes(`To: ${to}\r\n`))
+    .map((m) => {
+      const header = "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n";
+      const body = m.slice(m.indexOf(header) + header.length).split("\r\n");
+      const b64 = body.slice(0, body.findIndex((l) => l === "" || l.startsWith("--"))).join("");
+      return Buffer.from(b64, "base64").toString("utf8");
+    });
+}
+
+/** The newest link to the app's `#/<page>/` emailed to `to`, waiting for it to arrive. */
+async function emailedLink(to, page, count = 1) {
+  for (let i = 0; i < 200; i++) {
+    const links = mailsTo(to).flatMap((t) => t.match(new RegExp(`\\S+#/${page}/\\S+`, "g")) || []);
+    if (links.length >= count) return links[links.length - 1];
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no link to #/${page}/ reached ${to}`);
+}
+
 const shot = (p, name) => p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
 before(async () => {
@@ -95,11 +124,14 @@ after(async () => {
 
 test("a fan signs up, buys a seat on the map and sees the ticket", async () => {
   const p = await page();
+  const email = `fan-${Date.now()}@example.com`;
   await p.getByRole("link", { name: "Sign up" }).click();
-  await p.getByLabel("Email").fill(`fan-${Date.now()}@example.com`);
+  await p.getByLabel("Email").fill(email);
   await p.getByLabel("Password").fill("a long passphrase");
   await p.getByRole("button", { name: "Sign up" }).click();
   await p.getByRole("button", { name: "Log out" }).waitFor();
+  await p.getByText("We've emailed you a link to verify your address").waitFor();
+  await p.getByRole("link", { name: "Find events" }).click();
   await p.getByRole("link", { name: "Stagepass Demo Night" }).click();
   await p.getByRole("button", { name: /Row 3 seat 5,/ }).click();
   await p.getByRole("button", { name: "Hold these seats" }).click();
@@ -110,9 +142,47 @@ test("a fan signs up, buys a seat on the map and sees the ticket", async () => {
   await p.locator("canvas[aria-label='QR code for ticket A-3-5']").waitFor();
   assert.equal(await p.getByRole("heading", { name: "Ticket: A-3-5" }).count(), 1);
   await shot(p, "fan-buys-a-seat");
-  // The booking is under My bookings.
+  // The booking is under My bookings, with a reminder to verify the email; the link in the
+  // welcome email verifies it, and the reminder is gone.
   await p.getByRole("link", { name: "My bookings" }).click();
   await p.getByRole("link", { name: "Stagepass Demo Night" }).waitFor();
+  await p.getByRole("region", { name: "Verify your email" }).waitFor();
+  const verify = await emailedLink(email, "verify");
+  assert.ok(verify.startsWith(base + "/#/verify/"), verify);
+  await p.goto(verify);
+  await p.getByText(`Thank you: ${email} is verified.`).waitFor();
+  await p.getByRole("link", { name: "My bookings" }).first().click();
+  await p.getByRole("link", { name: "Stagepass Demo Night" }).waitFor();
+  assert.equal(await p.getByRole("region", { name: "Verify your email" }).count(), 0);
+  await p.context().close();
+});
+
+test("a fan who forgot their password resets it from the emailed link", async () => {
+  const email = `forgetful-${Date.now()}@example.com`;
+  assert.equal((await api("POST", "/auth/register", { email, password: "the old passphrase" })).status, 202);
+  const p = await page({ width: 390, height: 844 });
+  await p.getByRole("link", { name: "Log in" }).click();
+  await p.getByRole("link", { name: "Forgot your password?" }).click();
+  // Each page is drawn after its hash changes: wait for it before typing into it.
+  await p.getByRole("heading", { name: "Forgot your password?" }).waitFor();
+  await p.getByLabel("Email").fill(email);
+  await p.getByRole("button", { name: "Email me a reset link" }).click();
+  await p.getByText("Check your inbox").waitFor();
+  await p.goto(await emailedLink(email, "reset"));
+  await p.getByRole("heading", { name: "Choose a new password" }).waitFor();
+  await p.getByLabel("New password").fill("short");
+  await p.getByRole("button", { name: "Set new password" }).click();
+  assert.equal(await p.getByRole("heading", { name: "Password changed" }).count(), 0);
+  await p.getByLabel("New password").fill("the new passphrase");
+  await p.getByRole("button", { name: "Set new password" }).click();
+  await p.getByRole("heading", { name: "Password changed" }).waitFor();
+  await p.getByRole("main").getByRole("link", { name: "Log in" }).click();
+  await p.getByRole("heading", { name: "Log in" }).waitFor();
+  await p.getByLabel("Email").fill(email);
+  await p.getByLabel("Password").fill("the new passphrase");
+  await p.getByRole("button", { name: "Log in" }).click();
+  await p.getByRole("button", { name: "Log out" }).waitFor();
+  await shot(p, "password-reset");
   await p.context().close();
 });
 
@@ -210,11 +280,12 @@ test("door staff admit a ticket once and are refused the second time", async () 
   await p.context().close();
 });
 
-test("a guest checks out on a phone-sized screen", async () => {
+test("a guest checks out on a phone-sized screen, and opens their bookings later from the email", async () => {
   const p = await page({ width: 390, height: 844 });
+  const email = `guest-${Date.now()}@example.com`;
   await p.getByRole("link", { name: "Stagepass Demo Night" }).click();
   await p.getByLabel("Places on Standing").fill("2");
-  await p.getByLabel("Email for your tickets").fill(`guest-${Date.now()}@example.com`);
+  await p.getByLabel("Email for your tickets").fill(email);
   await p.getByRole("button", { name: "Continue as guest" }).click();
   await p.getByRole("timer").waitFor();
   await p.getByRole("button", { name: /^Pay £90\.00$/ }).click();
@@ -222,6 +293,28 @@ test("a guest checks out on a phone-sized screen", async () => {
   assert.equal(await p.locator("canvas[aria-label^='QR code for ticket floor#']").count(), 2);
   await shot(p, "guest-checks-out");
   await p.context().close();
+
+  // Days later, on another device: the link in the confirmation email opens their bookings
+  // without an account. They revoke it (it was forwarded); the old one stops working and a
+  // new one arrives.
+  const later = await page({ width: 390, height: 844 });
+  later.on("dialog", (d) => d.accept());
+  const link = await emailedLink(email, "guest");
+  await later.goto(link);
+  await later.getByRole("heading", { name: "My bookings" }).waitFor();
+  await later.getByRole("link", { name: "Stagepass Demo Night" }).click();
+  await later.locator("canvas[aria-label^='QR code for ticket floor#']").first().waitFor();
+  await later.getByRole("link", { name: "My bookings" }).click();
+  await later.getByRole("button", { name: "Revoke this link" }).click();
+  await later.getByText(`Revoked. A new link is on its way to ${email}.`).waitFor();
+  await shot(later, "guest-link-revoked");
+  const fresh = await emailedLink(email, "guest", 2);
+  assert.notEqual(fresh, link);
+  await later.goto(link);
+  await later.getByText("This link doesn't work any more").waitFor();
+  await later.goto(fresh);
+  await later.getByRole("link", { name: "Stagepass Demo Night" }).waitFor();
+  await later.context().close();
 });
 
 test("a declined card is said in words and the seats go back on sale", async () => {

@@ -39,7 +39,10 @@ async fn handle(deps: Arc<Deps>, req: Request) -> Response<Body> {
             let who = fresh_caller(&req)?;
             who.require_buyer()?;
             let id = booking_id(&req)?;
-            let booking = deps.cancel.cancel(&who.actor(), &id).await?;
+            let booking = deps
+                .cancel
+                .cancel(&who.actor(), who.email_verified, &id)
+                .await?;
             let view = deps.views.view(&booking);
             Ok(json(200, &view.await?))
         }
@@ -56,5 +59,6 @@ fn doc() -> Doc {
             BookingError::BookingNotFound(String::new()).into(),
             BookingError::BookingNotCancellable(String::new()).into(),
             BookingError::EventStarted.into(),
+            BookingError::EmailNotVerified.into(),
         ])
 }

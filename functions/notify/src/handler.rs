@@ -19,6 +19,7 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
             mailer,
             dedupe: w.idempotency()?,
             clock: w.clock(),
+            links: w.access_signer().await?,
             from,
             public_url: w.public_url()?,
         });

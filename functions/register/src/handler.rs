@@ -1,12 +1,13 @@
 //! POST /auth/register — a fan signs up; then logs in. The answer is the same whether or not
 //! the email already had an account (202, "check your inbox"): its owner is told by email
-//! instead, so sign-up cannot be used to find out who has an account.
+//! instead, so sign-up cannot be used to find out who has an account. A new account's
+//! welcome email carries the link that verifies its address.
 
 use serde::Serialize;
 use stagepass_api::prelude::*;
 use stagepass_domain::IdentityError;
 use stagepass_domain::notifications::registration_email;
-use stagepass_domain::{Accounts, Mailer};
+use stagepass_domain::{Accounts, LinkSigner, Mailer, Registration};
 
 pub const FUNCTION: Function = Function {
     name: "register",
@@ -23,6 +24,7 @@ struct Credentials {
 
 struct Deps {
     accounts: Accounts,
+    links: Arc<dyn LinkSigner>,
     mailer: Arc<dyn Mailer>,
     from: String,
     public_url: String,
@@ -34,6 +36,7 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
         let (mailer, from) = w.mailer()?;
         let deps = Arc::new(Deps {
             accounts: stagepass_api::wiring::accounts(w)?,
+            links: w.access_signer().await?,
             mailer,
             from,
             public_url: w.public_url()?,
@@ -51,7 +54,20 @@ async fn handle(deps: Arc<Deps>, req: Request) -> Response<Body> {
                 .accounts
                 .register(&input.email, &input.password, &client_address(&req))
                 .await?;
-            let mail = registration_email(&deps.from, &deps.public_url, &outcome);
+            let verification = match &outcome {
+                Registration::Created(account) => Some(
+                    deps.accounts
+                        .verification_link(deps.links.as_ref(), account)
+                        .await?,
+                ),
+                Registration::EmailTaken(_) => None,
+            };
+            let mail = registration_email(
+                &deps.from,
+                &deps.public_url,
+                &outcome,
+                verification.as_deref(),
+            );
             // The answer does not wait on the mail going out well: a failure is logged, and
             // a client told "error" here would learn which outcome it was.
             if let Err(e) = deps.mailer.send(&mail).await {
@@ -84,7 +100,9 @@ fn doc() -> Doc {
     Doc::new("Sign up")
         .describe(
             "Answers 202 alike whether or not the email has an account, and emails the \
-             owner either a welcome or a note that someone tried. Then log in.",
+             owner either a welcome with a link that verifies the address, or a note that \
+             someone tried. Then log in. An unverified account may buy, but not cancel a \
+             booking for a refund.",
         )
         .body::<Credentials>(json!({"email": "me@example.com", "password": "a long passphrase"}))
         .answers::<Accepted>(202, "Accepted; see your inbox")

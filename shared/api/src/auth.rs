@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 pub use stagepass_domain::Role;
 use stagepass_domain::{
-    Actor, Buyer, Email, InfraError, Session, TicketClaims, TicketSigner, TicketVerifier, UserId,
+    Actor, Buyer, Email, InfraError, Link, LinkPurpose, LinkSigner, LinkVerifier, Session,
+    TicketClaims, TicketSigner, TicketVerifier, UserId,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -40,6 +41,10 @@ pub struct Claims {
     /// The refresh-token family this token came from (for logout); guests have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// Whether the email was proven when the token was issued (a verified account, or a
+    /// guest who opened their emailed link).
+    #[serde(default)]
+    pub ev: bool,
     pub iss: String,
     pub aud: String,
     pub iat: i64,
@@ -57,6 +62,8 @@ pub struct Principal {
     pub session: Option<String>,
     /// The token's `exp` (seconds since the epoch), when it came from a token.
     pub expires_at: Option<i64>,
+    /// The email is proven to reach the caller (see [`Claims::ev`]).
+    pub email_verified: bool,
 }
 
 impl Principal {
@@ -127,6 +134,7 @@ impl Principal {
             "exp".into(),
             json!(self.expires_at.map_or(String::new(), |e| e.to_string())),
         );
+        fields.insert("verified".into(), json!(self.email_verified.to_string()));
         fields
     }
 
@@ -159,11 +167,19 @@ impl Principal {
             email: Email::parse(text("email")),
             session: Some(text("session").to_string()).filter(|s| !s.is_empty()),
             expires_at: text("exp").parse().ok(),
+            email_verified: text("verified") == "true",
         })
     }
 }
 
-pub const AUTHORIZER_FIELDS: [&str; 5] = ["principalId", "roles", "email", "session", "exp"];
+pub const AUTHORIZER_FIELDS: [&str; 6] = [
+    "principalId",
+    "roles",
+    "email",
+    "session",
+    "exp",
+    "verified",
+];
 
 fn role_name(role: Role) -> &'static str {
     match role {
@@ -234,6 +250,18 @@ struct TicketToken {
     aud: String,
 }
 
+/// An emailed link ([`Link`]): signed with the access keys, for an audience of its own.
+#[derive(Serialize, Deserialize)]
+struct LinkToken {
+    sub: String,
+    email: String,
+    jti: String,
+    iss: String,
+    aud: String,
+    iat: i64,
+    exp: i64,
+}
+
 struct SigningKey {
     kid: String,
     key: EncodingKey,
@@ -298,6 +326,7 @@ impl Signer {
             roles: who.roles.clone(),
             email: who.email.as_ref().map(|e| e.as_str().to_string()),
             sid: who.session.clone(),
+            ev: who.email_verified,
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
             iat: now,
@@ -321,8 +350,22 @@ impl Signer {
             email: Some(session.email.clone()),
             session: session.family.clone(),
             expires_at: None,
+            email_verified: session.email_verified,
         };
         (self.issue(&who, ttl), ttl)
+    }
+
+    /// An emailed link's token: its own audience per purpose, expiring with the link.
+    pub fn sign_link(&self, link: &Link) -> String {
+        self.sign(&LinkToken {
+            sub: link.user.as_str().to_string(),
+            email: link.email.as_str().to_string(),
+            jti: link.id.clone(),
+            iss: ISSUER.into(),
+            aud: link.purpose.audience().into(),
+            iat: link.issued_at.timestamp(),
+            exp: link.expires_at.timestamp(),
+        })
     }
 
     /// A ticket's QR payload.
@@ -417,6 +460,7 @@ impl Verifier {
             email,
             session: claims.sid,
             expires_at: Some(claims.exp),
+            email_verified: claims.ev,
         })
     }
 
@@ -439,6 +483,29 @@ impl Verifier {
             None => Ok(None),
             Some(value) => self.authorize(Some(value.to_str().unwrap_or(""))).map(Some),
         }
+    }
+
+    /// An emailed link, if one of these keys signed it for `purpose` and it has not expired.
+    pub fn verify_link(&self, purpose: LinkPurpose, token: &str) -> Option<Link> {
+        if token.len() > 2048 {
+            return None;
+        }
+        let key = self.verification_key(token)?;
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[purpose.audience()]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = LEEWAY_SECS;
+        let t = decode::<LinkToken>(token, key, &validation).ok()?.claims;
+        let at = |secs: i64| chrono::DateTime::from_timestamp(secs, 0);
+        Some(Link {
+            id: t.jti,
+            purpose,
+            user: UserId::new(t.sub),
+            email: Email::parse(&t.email)?,
+            issued_at: at(t.iat)?,
+            expires_at: at(t.exp)?,
+        })
     }
 
     /// A ticket's claims, if one of the ticket keys signed it as a ticket.
@@ -574,5 +641,19 @@ impl TicketSigner for Keyring<Signer> {
 impl TicketVerifier for Keyring<Verifier> {
     async fn verify_ticket(&self, token: &str) -> Option<TicketClaims> {
         self.get().await.verify_ticket(token)
+    }
+}
+
+#[async_trait::async_trait]
+impl LinkSigner for Keyring<Signer> {
+    async fn sign_link(&self, link: &Link) -> Result<String, InfraError> {
+        Ok(self.get().await.sign_link(link))
+    }
+}
+
+#[async_trait::async_trait]
+impl LinkVerifier for Keyring<Verifier> {
+    async fn verify_link(&self, purpose: LinkPurpose, token: &str) -> Option<Link> {
+        self.get().await.verify_link(purpose, token)
     }
 }

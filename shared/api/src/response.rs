@@ -55,6 +55,7 @@ pub fn session_reply(
                 id: session.user.as_str(),
                 email: session.email.as_str(),
                 roles: &session.roles,
+                email_verified: session.email_verified,
             },
         },
     )))
@@ -80,4 +81,7 @@ pub struct SessionUser<'a> {
     pub id: &'a str,
     pub email: &'a str,
     pub roles: &'a [stagepass_domain::Role],
+    /// Whether the email is proven (a verified account, or a guest who opened their emailed
+    /// link). Until it is, cancelling a booking for a refund is refused.
+    pub email_verified: bool,
 }

@@ -253,6 +253,13 @@ pub async fn provision(
             | "AWS::Events::Rule"
             | "AWS::SES::EmailIdentity"
             | "AWS::SES::ConfigurationSet" => {}
+            // Not run, but named: the emails' links point at the web app's address.
+            "AWS::CloudFront::Distribution" => {
+                names.attrs.insert(
+                    format!("{id}.DomainName"),
+                    format!("{}.cloudfront.net", physical.to_lowercase()),
+                );
+            }
             other if NOT_EMULATED.contains(&other) => {}
             other => return Err(format!("{id}: resource type {other} is not emulated")),
         }

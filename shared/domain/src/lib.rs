@@ -36,8 +36,8 @@ pub use holds::{
 pub use idempotency::{Claim, IdempotencyError, IdempotencyStore, KeyUse, Lease, SavedResponse};
 pub use identity::{
     Account, Accounts, Actor, Buyer, Email, IdentityError, IdentitySettings, IdentityStore,
-    IdentityStoreError, Password, RateLimiter, RateWindow, RefreshToken, Registration, Role,
-    Session,
+    IdentityStoreError, Link, LinkPurpose, LinkSigner, LinkVerifier, Password, RateLimiter,
+    RateWindow, RefreshToken, Registration, ResetRequest, Role, Session,
 };
 pub use ids::{EventId, HoldId, UserId};
 pub use integration::{EventBus, IntegrationEvent};

@@ -3,6 +3,7 @@
 //! - refresh token: `REFRESH#<sha256>` / `TOKEN`, with `data`, `used`, `expires_at`, `ttl`.
 //! - family: `FAMILY#<id>` / `FAMILY`, with `status` (`active` or `revoked`).
 //! - rate-limit window: `RATE#<bucket>` / `RATE`, with `uses` and `ttl`.
+//! - spent emailed link (used once, or revoked): `LINK#<id>` / `SPENT`, with `ttl`.
 //!
 //! Spending a token is one transaction: set `used` if it is still unused and unexpired, and
 //! check its family is active, so two concurrent refreshes with one token cannot both win.
@@ -17,7 +18,7 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Duration, Utc};
 use stagepass_domain::identity::{Account, Email, RefreshToken, Role};
-use stagepass_domain::{IdentityStore, IdentityStoreError, RateLimiter, RateWindow};
+use stagepass_domain::{IdentityStore, IdentityStoreError, RateLimiter, RateWindow, UserId};
 
 /// Family records outlive their longest token by a day, so a late reuse is still caught.
 const FAMILY_GRACE_DAYS: i64 = 1;
@@ -71,6 +72,56 @@ impl DynamoIdentity {
         Ok(Some((token, used, spent_by)))
     }
 
+    /// Rewrites the account item of `email` (if it is `user`'s, when one is named) with
+    /// `change` applied, on condition that it was not rewritten since it was read: two writes
+    /// at once (roles, a verification, a reset) never lose one silently. A lost race is read
+    /// again and retried.
+    async fn change_account(
+        &self,
+        email: &Email,
+        user: Option<&UserId>,
+        change: impl Fn(&mut Account),
+    ) -> Result<(), IdentityStoreError> {
+        let pk = format!("EMAIL#{}", email.as_str());
+        for _ in 0..5 {
+            let item = self
+                .get(pk.clone(), "ACCOUNT")
+                .await?
+                .ok_or(IdentityStoreError::UnknownAccount)?;
+            let data = get_s(&item, "data").map_err(IdentityStoreError::Unavailable)?;
+            let mut account: Account = serde_json::from_str(data).map_err(|e| {
+                IdentityStoreError::Unavailable(format!("stored account unreadable: {e}"))
+            })?;
+            if user.is_some_and(|u| *u != account.id) {
+                return Err(IdentityStoreError::UnknownAccount);
+            }
+            change(&mut account);
+            let result = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .item("pk", s(pk.clone()))
+                .item("sk", s("ACCOUNT"))
+                .item(
+                    "data",
+                    s(serde_json::to_string(&account).expect("accounts serialise")),
+                )
+                .condition_expression("#data = :read")
+                .expression_attribute_names("#data", "data")
+                .expression_attribute_values(":read", s(data))
+                .send()
+                .await;
+            match result.map_err(SdkError::into_service_error) {
+                Ok(_) => return Ok(()),
+                Err(PutItemError::ConditionalCheckFailedException(_)) => continue,
+                Err(e) => return Err(IdentityStoreError::Unavailable(describe(e))),
+            }
+        }
+        Err(IdentityStoreError::Unavailable(
+            "the account kept changing; retry".into(),
+        ))
+    }
+
     async fn family_active(&self, family: &str) -> Result<bool, IdentityStoreError> {
         let item = self.get(format!("FAMILY#{family}"), "FAMILY").await?;
         Ok(item.is_some_and(|i| get_s(&i, "status").is_ok_and(|s| s == "active")))
@@ -115,40 +166,62 @@ impl IdentityStore for DynamoIdentity {
             .map_err(|e| IdentityStoreError::Unavailable(format!("stored account unreadable: {e}")))
     }
 
-    /// Rewrites the account item, on condition that it exists (and was not rewritten since it
-    /// was read: two admins changing roles at once do not lose one change silently).
     async fn set_roles(&self, email: &Email, roles: &[Role]) -> Result<(), IdentityStoreError> {
-        let item = self
-            .get(format!("EMAIL#{}", email.as_str()), "ACCOUNT")
-            .await?
-            .ok_or(IdentityStoreError::UnknownAccount)?;
-        let data = get_s(&item, "data").map_err(IdentityStoreError::Unavailable)?;
-        let mut account: Account = serde_json::from_str(data).map_err(|e| {
-            IdentityStoreError::Unavailable(format!("stored account unreadable: {e}"))
-        })?;
-        account.roles = roles.to_vec();
+        let roles = roles.to_vec();
+        self.change_account(email, None, move |a| a.roles = roles.clone())
+            .await
+    }
+
+    async fn mark_verified(
+        &self,
+        email: &Email,
+        user: &UserId,
+        at: DateTime<Utc>,
+    ) -> Result<(), IdentityStoreError> {
+        self.change_account(email, Some(user), move |a| {
+            a.email_verified_at.get_or_insert(at);
+        })
+        .await
+    }
+
+    async fn set_password(
+        &self,
+        email: &Email,
+        user: &UserId,
+        password_hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), IdentityStoreError> {
+        self.change_account(email, Some(user), move |a| {
+            a.password_hash = password_hash.to_string();
+            a.password_changed_at = Some(at);
+            a.password_changes += 1;
+            a.email_verified_at.get_or_insert(at);
+        })
+        .await
+    }
+
+    /// `LINK#<id>` / `SPENT`, put only if absent, with a TTL at the link's expiry (after it, the
+    /// signature refuses the link anyway).
+    async fn spend_link(&self, id: &str, until: DateTime<Utc>) -> Result<bool, IdentityStoreError> {
         let result = self
             .client
             .put_item()
             .table_name(&self.table)
-            .item("pk", s(format!("EMAIL#{}", email.as_str())))
-            .item("sk", s("ACCOUNT"))
-            .item(
-                "data",
-                s(serde_json::to_string(&account).expect("accounts serialise")),
-            )
-            .condition_expression("#data = :read")
-            .expression_attribute_names("#data", "data")
-            .expression_attribute_values(":read", s(data))
+            .item("pk", s(format!("LINK#{id}")))
+            .item("sk", s("SPENT"))
+            .item("ttl", n(until.timestamp() + 60))
+            .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
         match result.map_err(SdkError::into_service_error) {
-            Ok(_) => Ok(()),
-            Err(PutItemError::ConditionalCheckFailedException(_)) => Err(
-                IdentityStoreError::Unavailable("the account changed meanwhile; retry".into()),
-            ),
+            Ok(_) => Ok(true),
+            Err(PutItemError::ConditionalCheckFailedException(_)) => Ok(false),
             Err(e) => Err(IdentityStoreError::Unavailable(describe(e))),
         }
+    }
+
+    async fn link_spent(&self, id: &str) -> Result<bool, IdentityStoreError> {
+        Ok(self.get(format!("LINK#{id}"), "SPENT").await?.is_some())
     }
 
     async fn store_refresh(&self, token: &RefreshToken) -> Result<(), IdentityStoreError> {

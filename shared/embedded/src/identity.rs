@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 use stagepass_domain::identity::{Account, Email, RefreshToken, Role};
-use stagepass_domain::{IdentityStore, IdentityStoreError, RateLimiter, RateWindow};
+use stagepass_domain::{IdentityStore, IdentityStoreError, RateLimiter, RateWindow, UserId};
 
 /// Normalised email → account JSON: the key makes emails unique.
 pub(crate) const ACCOUNTS: TableDefinition<&str, &[u8]> = TableDefinition::new("accounts");
@@ -15,6 +15,8 @@ pub(crate) const ACCOUNTS: TableDefinition<&str, &[u8]> = TableDefinition::new("
 pub(crate) const REFRESH: TableDefinition<&str, &[u8]> = TableDefinition::new("refresh_tokens");
 /// Family id → "active" or "revoked".
 pub(crate) const FAMILIES: TableDefinition<&str, &str> = TableDefinition::new("token_families");
+/// Emailed link id → when it may be forgotten (ms): links used once, or revoked.
+pub(crate) const SPENT_LINKS: TableDefinition<&str, i64> = TableDefinition::new("spent_links");
 /// `<expiry ms, zero-padded>|<bucket>` → uses counted in that window.
 pub(crate) const RATES: TableDefinition<&str, u32> = TableDefinition::new("rate_limits");
 
@@ -165,12 +167,108 @@ impl IdentityStore for EmbeddedStore {
         .await?
     }
 
+    async fn mark_verified(
+        &self,
+        email: &Email,
+        user: &UserId,
+        at: DateTime<Utc>,
+    ) -> Result<(), IdentityStoreError> {
+        self.change_account(email, user, move |a| {
+            a.email_verified_at.get_or_insert(at);
+        })
+        .await
+    }
+
+    async fn set_password(
+        &self,
+        email: &Email,
+        user: &UserId,
+        password_hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), IdentityStoreError> {
+        let hash = password_hash.to_string();
+        self.change_account(email, user, move |a| {
+            a.password_hash = hash;
+            a.password_changed_at = Some(at);
+            a.password_changes += 1;
+            a.email_verified_at.get_or_insert(at);
+        })
+        .await
+    }
+
+    async fn spend_link(&self, id: &str, until: DateTime<Utc>) -> Result<bool, IdentityStoreError> {
+        let id = id.to_string();
+        self.write(move |txn| -> Result<bool, IdentityStoreError> {
+            let mut spent = txn
+                .open_table(SPENT_LINKS)
+                .map_err(IdentityStoreError::store)?;
+            if spent
+                .get(id.as_str())
+                .map_err(IdentityStoreError::store)?
+                .is_some()
+            {
+                return Ok(false);
+            }
+            spent
+                .insert(id.as_str(), until.timestamp_millis())
+                .map_err(IdentityStoreError::store)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn link_spent(&self, id: &str) -> Result<bool, IdentityStoreError> {
+        let id = id.to_string();
+        self.run(move |db| -> Result<bool, IdentityStoreError> {
+            let txn = db.begin_read().map_err(IdentityStoreError::store)?;
+            let spent = txn
+                .open_table(SPENT_LINKS)
+                .map_err(IdentityStoreError::store)?;
+            Ok(spent
+                .get(id.as_str())
+                .map_err(IdentityStoreError::store)?
+                .is_some())
+        })
+        .await
+    }
+
     async fn revoke_family(&self, family: &str) -> Result<(), IdentityStoreError> {
         let family = family.to_string();
         self.write(move |txn| -> Result<(), IdentityStoreError> {
             txn.open_table(FAMILIES)
                 .map_err(IdentityStoreError::store)?
                 .insert(family.as_str(), "revoked")
+                .map_err(IdentityStoreError::store)?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+impl EmbeddedStore {
+    /// Changes the account of `email` in one write transaction, if it is still `user`'s.
+    async fn change_account(
+        &self,
+        email: &Email,
+        user: &UserId,
+        change: impl FnOnce(&mut Account) + Send + 'static,
+    ) -> Result<(), IdentityStoreError> {
+        let (email, user) = (email.clone(), user.clone());
+        self.write(move |txn| -> Result<(), IdentityStoreError> {
+            let mut accounts = txn
+                .open_table(ACCOUNTS)
+                .map_err(IdentityStoreError::store)?;
+            let mut account: Account = accounts
+                .get(email.as_str())
+                .map_err(IdentityStoreError::store)?
+                .map(|v| decode(v.value()))
+                .transpose()
+                .map_err(IdentityStoreError::store)?
+                .filter(|a: &Account| a.id == user)
+                .ok_or(IdentityStoreError::UnknownAccount)?;
+            change(&mut account);
+            accounts
+                .insert(email.as_str(), encode(&account).as_slice())
                 .map_err(IdentityStoreError::store)?;
             Ok(())
         })

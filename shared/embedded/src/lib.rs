@@ -35,6 +35,7 @@ impl EmbeddedStore {
         txn.open_table(identity::REFRESH).map_err(fail)?;
         txn.open_table(identity::FAMILIES).map_err(fail)?;
         txn.open_table(identity::RATES).map_err(fail)?;
+        txn.open_table(identity::SPENT_LINKS).map_err(fail)?;
         bookings::create_tables(&txn)?;
         payments::create_tables(&txn)?;
         txn.commit().map_err(fail)?;

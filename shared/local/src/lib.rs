@@ -119,6 +119,7 @@ pub async fn build_system(
     ports.mailer = Some((mailer.clone(), LOCAL_MAIL_FROM.into()));
     ports.bus = Some(bus.clone());
     let verifier = keys.access_verifier.clone();
+    let link_signer = keys.access_signer.clone();
     ports.keys = Some(keys);
     ports.hold_settings = hold_settings;
     ports.identity_settings = identity_settings;
@@ -151,6 +152,7 @@ pub async fn build_system(
         mailer,
         dedupe: shared,
         clock,
+        links: link_signer,
         from: LOCAL_MAIL_FROM.into(),
         public_url: options.public_url,
     });

@@ -4,7 +4,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use stagepass_domain::notifications::models::Email;
 
-/// A multipart/mixed message: the text, then each attachment in base64.
+/// A multipart/mixed message: the words as multipart/alternative (plain text, then HTML), then
+/// each attachment, all in base64.
 pub fn to_mime(m: &Email) -> Vec<u8> {
     let boundary = format!("stagepass-{}", uuid::Uuid::new_v4().simple());
     let mut out = String::new();
@@ -18,11 +19,20 @@ pub fn to_mime(m: &Email) -> Vec<u8> {
     out.push_str(&format!(
         "Content-Type: multipart/mixed; boundary=\"{boundary}\"\r\n\r\n"
     ));
+    // The words twice, as plain text and as HTML: a reader shows the best it can.
+    let alternative = format!("alternative-{}", uuid::Uuid::new_v4().simple());
     out.push_str(&format!("--{boundary}\r\n"));
-    out.push_str(
-        "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n",
-    );
-    out.push_str(&wrap(&STANDARD.encode(m.text.as_bytes())));
+    out.push_str(&format!(
+        "Content-Type: multipart/alternative; boundary=\"{alternative}\"\r\n\r\n"
+    ));
+    for (content_type, body) in [("text/plain", &m.text), ("text/html", &m.html)] {
+        out.push_str(&format!("--{alternative}\r\n"));
+        out.push_str(&format!(
+            "Content-Type: {content_type}; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        ));
+        out.push_str(&wrap(&STANDARD.encode(body.as_bytes())));
+    }
+    out.push_str(&format!("--{alternative}--\r\n"));
     for a in &m.attachments {
         out.push_str(&format!("--{boundary}\r\n"));
         out.push_str(&format!(
@@ -78,5 +88,19 @@ mod tests {
         let mime = String::from_utf8(to_mime(&m)).unwrap();
         assert!(!mime.contains("\r\nBcc:"));
         assert!(mime.contains("filename=\"....x.pdf\""));
+    }
+
+    #[test]
+    fn both_parts_are_there_inside_one_alternative() {
+        let mut m = Email::new("a@x.example", "b@x.example", "Hi");
+        m.set_body("See https://x.example/".into());
+        m.attach("t.pdf", "application/pdf", vec![1]);
+        let mime = String::from_utf8(to_mime(&m)).unwrap();
+        let alt = mime.find("multipart/alternative").unwrap();
+        let text = mime.find("Content-Type: text/plain").unwrap();
+        let html = mime.find("Content-Type: text/html").unwrap();
+        let pdf = mime.find("Content-Type: application/pdf").unwrap();
+        assert!(alt < text && text < html && html < pdf, "{mime}");
+        assert!(mime.contains(&STANDARD.encode(m.html.as_bytes())[..60]));
     }
 }

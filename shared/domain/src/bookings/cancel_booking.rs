@@ -87,8 +87,16 @@ pub struct CancelBooking {
 
 impl CancelBooking {
     /// The buyer cancels a confirmed booking before the event: refund, seats back on sale,
-    /// tickets void, `BookingCancelled`. Safe to retry: each part happens once.
-    pub async fn cancel(&self, viewer: &Actor, id: &BookingId) -> Result<Booking, BookingError> {
+    /// tickets void, `BookingCancelled`. Safe to retry: each part happens once. A buyer whose
+    /// email is not proven (`email_verified`: an unverified account, or a guest who did not
+    /// come through their emailed link) may not: money goes back only to someone the
+    /// booking's inbox vouches for. Admins may always.
+    pub async fn cancel(
+        &self,
+        viewer: &Actor,
+        email_verified: bool,
+        id: &BookingId,
+    ) -> Result<Booking, BookingError> {
         let s = &self.settlement;
         let booking = visible_booking(s.bookings.as_ref(), viewer, id).await?;
         if matches!(
@@ -105,6 +113,9 @@ impl CancelBooking {
         }
         if booking.starts_at <= s.clock.now() {
             return Err(BookingError::EventStarted);
+        }
+        if !email_verified && !viewer.admin {
+            return Err(BookingError::EmailNotVerified);
         }
         Ok(s.settle(booking, "cancelled_by_buyer").await?)
     }

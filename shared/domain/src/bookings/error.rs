@@ -33,6 +33,10 @@ pub enum BookingError {
     BookingNotFound(String),
     #[error("booking is {0} and cannot be cancelled")]
     BookingNotCancellable(String),
+    #[error(
+        "verify your email first (the link is in your welcome email; you can ask for it again), or as a guest open the link in your confirmation email"
+    )]
+    EmailNotVerified,
     #[error("too many requests from this buyer; retry after {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error("storage is unavailable: {0}")]
@@ -53,6 +57,7 @@ impl Failure for BookingError {
             Self::EventCancelled => "event_cancelled",
             Self::BookingNotFound(_) => "booking_not_found",
             Self::BookingNotCancellable(_) => "booking_not_cancellable",
+            Self::EmailNotVerified => "email_not_verified",
             Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable(_) => "service_unavailable",
         }
@@ -70,6 +75,7 @@ impl Failure for BookingError {
             | Self::EventStarted
             | Self::EventCancelled
             | Self::BookingNotCancellable(_) => ErrorKind::Conflict,
+            Self::EmailNotVerified => ErrorKind::Forbidden,
             Self::RateLimited { .. } => ErrorKind::RateLimited,
             Self::Unavailable(_) => ErrorKind::Unavailable,
         }

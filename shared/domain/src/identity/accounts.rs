@@ -79,20 +79,23 @@ pub struct Session {
     /// The new refresh token, shown to the client once and stored only as a hash.
     pub refresh_token: Option<String>,
     pub refresh_expires_at: Option<DateTime<Utc>>,
+    /// Whether the email is proven to reach this person: a verified account, or a guest who
+    /// opened the link emailed to them. Cancelling for a refund needs it.
+    pub email_verified: bool,
 }
 
 pub struct Accounts {
-    store: Arc<dyn IdentityStore>,
-    rate: Rate,
-    clock: Arc<dyn Clock>,
+    pub(super) store: Arc<dyn IdentityStore>,
+    pub(super) rate: Rate,
+    pub(super) clock: Arc<dyn Clock>,
     settings: IdentitySettings,
 }
 
-fn parse_email(raw: &str) -> Result<Email, IdentityError> {
+pub(super) fn parse_email(raw: &str) -> Result<Email, IdentityError> {
     Email::parse(raw).ok_or(IdentityError::InvalidEmail)
 }
 
-fn parse_password(raw: &str) -> Result<Password, IdentityError> {
+pub(super) fn parse_password(raw: &str) -> Result<Password, IdentityError> {
     Password::parse(raw).map_err(IdentityError::WeakPassword)
 }
 
@@ -172,7 +175,11 @@ impl Accounts {
     }
 
     /// One more attempt from a client address at `action` (login, register, guest).
-    async fn count_client(&self, action: &str, client: &str) -> Result<(), IdentityError> {
+    pub(super) async fn count_client(
+        &self,
+        action: &str,
+        client: &str,
+    ) -> Result<(), IdentityError> {
         let limit = self.settings.client_attempts_per_window;
         self.rate.take(&format!("{action}:{client}"), limit).await?;
         Ok(())
@@ -210,6 +217,7 @@ impl Accounts {
             issued_at: now,
             expires_at: (now + self.settings.refresh_ttl).min(session_ends_at),
             session_ends_at: Some(session_ends_at),
+            password_changes: account.password_changes,
         };
         self.store.store_refresh(&stored).await?;
         Ok(Session {
@@ -219,21 +227,28 @@ impl Accounts {
             family: Some(family),
             refresh_token: Some(token),
             refresh_expires_at: Some(stored.expires_at),
+            email_verified: account.email_verified(),
         })
     }
 
+    /// A new account; `vouched` when an admin makes it (the address counts as verified).
     async fn new_account(
         &self,
         email: Email,
         password: &Password,
         roles: Vec<Role>,
+        vouched: bool,
     ) -> Result<Account, IdentityError> {
+        let now = self.clock.now();
         let account = Account {
             id: UserId::new(uuid::Uuid::new_v4().to_string()),
             email,
             password_hash: hash_password(password).await?,
             roles,
-            created_at: self.clock.now(),
+            created_at: now,
+            email_verified_at: vouched.then_some(now),
+            password_changed_at: None,
+            password_changes: 0,
         };
         self.store.create_account(&account).await?;
         Ok(account)
@@ -253,7 +268,7 @@ impl Accounts {
         let password = parse_password(password)?;
         self.count_client("register", client).await?;
         match self
-            .new_account(email.clone(), &password, vec![Role::Fan])
+            .new_account(email.clone(), &password, vec![Role::Fan], false)
             .await
         {
             Ok(account) => {
@@ -357,8 +372,15 @@ impl Accounts {
             .ok_or(IdentityError::RefreshTokenInvalid)?;
         // The account as it is now: a demoted admin's next access token is not an admin's,
         // and a deleted account's session ends.
+        // ... and a token issued before the password last changed (a reset) is dead: the reset
+        // ends every session of whoever knew the old password.
         let account = match self.store.account_by_email(&email).await? {
-            Some(account) if account.id == spent.user => account,
+            Some(account)
+                if account.id == spent.user
+                    && account.password_changes == spent.password_changes =>
+            {
+                account
+            }
             _ => {
                 self.store.revoke_family(&spent.family).await?;
                 return Err(IdentityError::SessionRevoked);
@@ -396,6 +418,7 @@ impl Accounts {
             family: None,
             refresh_token: None,
             refresh_expires_at: None,
+            email_verified: false,
         })
     }
 
@@ -417,7 +440,7 @@ impl Accounts {
         let email = parse_email(email)?;
         let password = parse_password(password)?;
         let roles = account_roles(roles)?;
-        let account = self.new_account(email, &password, roles).await?;
+        let account = self.new_account(email, &password, roles, true).await?;
         tracing::info!(user = %account.id, roles = ?account.roles, by = %actor.user, "account created");
         Ok(account)
     }
@@ -456,7 +479,7 @@ impl Accounts {
             return Ok((existing, false));
         }
         let account = self
-            .new_account(parsed, &parse_password(password)?, roles.to_vec())
+            .new_account(parsed, &parse_password(password)?, roles.to_vec(), true)
             .await?;
         Ok((account, true))
     }

@@ -29,6 +29,12 @@ pub enum IdentityError {
     NotAllowed(String),
     #[error("no account with this email")]
     UnknownAccount,
+    #[error(
+        "this link is not valid: it may have expired, been used already or been revoked; ask for a new one"
+    )]
+    InvalidLink,
+    #[error("this email address is already verified")]
+    AlreadyVerified,
     #[error("too many attempts; retry after {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error("storage is unavailable: {0}")]
@@ -57,6 +63,8 @@ impl Failure for IdentityError {
             Self::SessionRevoked => "session_revoked",
             Self::NotAllowed(_) => "forbidden",
             Self::UnknownAccount => "account_not_found",
+            Self::InvalidLink => "invalid_link",
+            Self::AlreadyVerified => "already_verified",
             Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable(_) => "service_unavailable",
         }
@@ -64,10 +72,11 @@ impl Failure for IdentityError {
 
     fn kind(&self) -> ErrorKind {
         match self {
-            Self::InvalidField { .. } | Self::InvalidEmail | Self::WeakPassword(_) => {
-                ErrorKind::Invalid
-            }
-            Self::EmailTaken => ErrorKind::Conflict,
+            Self::InvalidField { .. }
+            | Self::InvalidEmail
+            | Self::WeakPassword(_)
+            | Self::InvalidLink => ErrorKind::Invalid,
+            Self::EmailTaken | Self::AlreadyVerified => ErrorKind::Conflict,
             Self::InvalidCredentials
             | Self::RefreshTokenInvalid
             | Self::RefreshTokenReused

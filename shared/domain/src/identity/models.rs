@@ -98,6 +98,24 @@ pub struct Account {
     pub password_hash: String,
     pub roles: Vec<Role>,
     pub created_at: DateTime<Utc>,
+    /// When the owner proved the email reaches them (a verification or password-reset link).
+    /// An account an admin makes is vouched for at creation. Until then the account may buy
+    /// but not cancel for a refund.
+    #[serde(default)]
+    pub email_verified_at: Option<DateTime<Utc>>,
+    /// The last password change: reset links issued before it are refused.
+    #[serde(default)]
+    pub password_changed_at: Option<DateTime<Utc>>,
+    /// How many times the password was changed: a refresh token issued at another count is
+    /// refused (a count, not a time, so no clock skew between machines lets one through).
+    #[serde(default)]
+    pub password_changes: u32,
+}
+
+impl Account {
+    pub fn email_verified(&self) -> bool {
+        self.email_verified_at.is_some()
+    }
 }
 
 /// A refresh token as stored: only its SHA-256 hash, never the token itself.
@@ -114,6 +132,9 @@ pub struct RefreshToken {
     /// stored before this existed have none: their next refresh starts the count).
     #[serde(default)]
     pub session_ends_at: Option<DateTime<Utc>>,
+    /// The account's `password_changes` when this token was issued.
+    #[serde(default)]
+    pub password_changes: u32,
 }
 
 pub fn hash_refresh_token(token: &str) -> String {

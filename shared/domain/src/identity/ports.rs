@@ -1,6 +1,7 @@
 //! What identity needs from a store: accounts, refresh-token families, rate-limit windows.
 
 use super::models::{Account, Email, RefreshToken, Role};
+use crate::ids::UserId;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use thiserror::Error;
@@ -51,6 +52,36 @@ pub trait IdentityStore: Send + Sync {
 
     /// Revokes every token of a family (logout). Revoking twice is not an error.
     async fn revoke_family(&self, family: &str) -> Result<(), IdentityStoreError>;
+
+    /// Records that the account `email` (if it is still `user`'s) proved its email at `at`;
+    /// an earlier proof is kept. Errors: `UnknownAccount` if no account has this email or it
+    /// belongs to someone else now.
+    async fn mark_verified(
+        &self,
+        email: &Email,
+        user: &UserId,
+        at: DateTime<Utc>,
+    ) -> Result<(), IdentityStoreError>;
+
+    /// Replaces the account's password hash, sets `password_changed_at` to `at`, counts one
+    /// more `password_changes`, and sets `email_verified_at` if unset (only the inbox's owner
+    /// can change it this way). Errors:
+    /// `UnknownAccount` as for `mark_verified`.
+    async fn set_password(
+        &self,
+        email: &Email,
+        user: &UserId,
+        password_hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), IdentityStoreError>;
+
+    /// Marks an emailed link spent (used, or revoked), remembered until `until` (its expiry).
+    /// True if this call spent it; false if it already was. Concurrent calls with one id:
+    /// exactly one gets true.
+    async fn spend_link(&self, id: &str, until: DateTime<Utc>) -> Result<bool, IdentityStoreError>;
+
+    /// Whether a link was spent (used, or revoked).
+    async fn link_spent(&self, id: &str) -> Result<bool, IdentityStoreError>;
 }
 
 /// One fixed-window counter: `bucket` names what is counted and in which window (for example

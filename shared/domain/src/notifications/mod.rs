@@ -5,7 +5,9 @@ pub mod models;
 pub mod notifier;
 pub mod ports;
 
-pub use accounts::registration_email;
+pub use accounts::{
+    guest_link_email, password_changed_email, registration_email, reset_email, verification_email,
+};
 pub use models::{Attachment, Email};
 pub use notifier::{Delivery, Notifier};
 pub use ports::Mailer;

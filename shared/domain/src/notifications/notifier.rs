@@ -7,6 +7,9 @@ use crate::bookings::ports::{BookingStore, TicketFiles};
 use crate::clock::Clock;
 use crate::error::InfraError;
 use crate::idempotency::{Claim, IdempotencyStore, SavedResponse};
+use crate::identity::actor::GUEST_PREFIX;
+use crate::identity::inbox::guest_link;
+use crate::identity::{Email, Link, LinkPurpose, LinkSigner};
 use crate::integration::events::{IntegrationEvent, booking_of};
 use chrono::Duration;
 use std::sync::Arc;
@@ -26,11 +29,13 @@ pub struct Notifier {
     pub mailer: Arc<dyn Mailer>,
     pub dedupe: Arc<dyn IdempotencyStore>,
     pub clock: Arc<dyn Clock>,
+    /// Signs a guest's link to their bookings (accounts just log in).
+    pub links: Arc<dyn LinkSigner>,
     /// The From address (a verified SES identity when deployed).
     pub from: String,
-    /// Where buyers open a booking: the email links to `<public_url>/bookings/<id>`, which
-    /// mints fresh ticket links when opened. (A presigned link in an email would outlive the
-    /// credentials that signed it; the PDFs are attached anyway.)
+    /// The web app: the email links to `<public_url>/#/bookings/<id>`, which mints fresh
+    /// ticket links when opened. (A presigned link in an email would outlive the credentials
+    /// that signed it; the PDFs are attached anyway.)
     pub public_url: String,
 }
 
@@ -94,10 +99,36 @@ impl Notifier {
 
     fn booking_link(&self, booking: &Booking) -> String {
         format!(
-            "{}/bookings/{}",
+            "{}/#/bookings/{}",
             self.public_url.trim_end_matches('/'),
             booking.id
         )
+    }
+
+    /// Where the buyer opens the booking later: an account logs in; a guest gets a signed
+    /// link of their own, which opens their bookings without an account until after the
+    /// event (and which they can revoke there).
+    async fn where_to_open(&self, booking: &Booking) -> Result<String, InfraError> {
+        if !booking.buyer.as_str().starts_with(GUEST_PREFIX) {
+            return Ok(format!(
+                "Your booking, with each ticket's QR code and PDF (log in to see it):\n{}",
+                self.booking_link(booking)
+            ));
+        }
+        let email = Email::parse(&booking.email)
+            .ok_or_else(|| InfraError(format!("booking {} has no valid email", booking.id)))?;
+        let token = guest_link(
+            self.links.as_ref(),
+            &booking.buyer,
+            &email,
+            booking.starts_at,
+            self.clock.now(),
+        )
+        .await?;
+        Ok(format!(
+            "Your bookings, with each ticket's QR code and PDF, open without an account at this link until a week after the event. It is for you only: anyone with it can see and cancel them (you can revoke it there):\n{}",
+            Link::url(&self.public_url, LinkPurpose::GuestBookings, &token)
+        ))
     }
 
     async fn compose_and_send(
@@ -122,27 +153,27 @@ impl Notifier {
                         })?;
                     message.attach(&format!("ticket-{}.pdf", t.id), "application/pdf", pdf);
                 }
-                message.text = format!(
-                    "{}\n\nYour booking {} is confirmed: {} ticket(s), {} paid with {}.\n\nYour tickets are attached. Your booking, with each ticket's QR code and PDF:\n  {}\n\nShow the QR code at the door.\n",
+                let open = self.where_to_open(&booking).await?;
+                message.set_body(format!(
+                    "{}\n\nYour booking {} is confirmed: {} ticket(s), {} paid with {}.\n\nYour tickets are attached. {open}\n\nShow the QR code at the door.\n",
                     headline(&booking),
                     booking.id,
                     booking.tickets.len(),
                     money(&booking),
                     booking.payment_label,
-                    self.booking_link(&booking),
-                );
+                ));
             }
             "BookingFailed" => {
                 message.subject = format!(
                     "Your booking could not be completed: {}",
                     booking.event_title
                 );
-                message.text = format!(
+                message.set_body(format!(
                     "{}\n\nWe could not complete booking {} ({}). You have not been charged: any payment taken was refunded, and the seats were released.\n",
                     headline(&booking),
                     booking.id,
                     booking.reason.as_deref().unwrap_or("unknown reason"),
-                );
+                ));
             }
             _ => {
                 debug_assert_eq!(booking.status, BookingStatus::Cancelled);
@@ -151,13 +182,13 @@ impl Notifier {
                     Some("event_cancelled") => "The organiser cancelled the event.",
                     _ => "You cancelled it.",
                 };
-                message.text = format!(
+                message.set_body(format!(
                     "{}\n\nBooking {} is cancelled. {why} {} has been refunded to your {}; the tickets are void.\n",
                     headline(&booking),
                     booking.id,
                     money(&booking),
                     booking.payment_label,
-                );
+                ));
             }
         }
         message
