@@ -305,9 +305,10 @@ test("a guest checks out on a phone-sized screen, and opens their bookings later
   await later.getByRole("link", { name: "Stagepass Demo Night" }).click();
   await later.locator("canvas[aria-label^='QR code for ticket floor#']").first().waitFor();
   await later.getByRole("link", { name: "My bookings" }).click();
+  await later.getByRole("button", { name: "Revoke this link" }).waitFor();
+  await shot(later, "guest-link-opens-bookings");
   await later.getByRole("button", { name: "Revoke this link" }).click();
   await later.getByText(`Revoked. A new link is on its way to ${email}.`).waitFor();
-  await shot(later, "guest-link-revoked");
   const fresh = await emailedLink(email, "guest", 2);
   assert.notEqual(fresh, link);
   await later.goto(link);
