@@ -3,28 +3,41 @@
 import { call, describe, forget, login, openGuestLink, refresh, session } from "./api.js";
 import { h, notice, field } from "./dom.js";
 
-function credentialsForm(submitText, onSubmit, newPassword) {
-  const email = h("input", { type: "email", name: "email", autocomplete: "email", required: true });
-  const password = h("input", {
-    type: "password", name: "password", required: true, minlength: newPassword ? 10 : 1,
-    autocomplete: newPassword ? "new-password" : "current-password",
-  });
+/**
+ * A form whose button waits for `onSubmit` (with "One moment…" meanwhile) and then shows the
+ * notice it returns, if any.
+ */
+function submitForm(submitText, fields, onSubmit) {
   const status = h("div", { "aria-live": "polite" });
   const button = h("button", { type: "submit", class: "primary" }, submitText);
-  const form = h("form", { class: "narrow", onsubmit: async (e) => {
+  return h("form", { class: "narrow", onsubmit: async (e) => {
     e.preventDefault();
     button.disabled = true;
     status.replaceChildren(h("p", { class: "loading" }, "One moment…"));
-    const message = await onSubmit(email.value.trim(), password.value);
+    const shown = await onSubmit();
     button.disabled = false;
-    status.replaceChildren(message ? notice("error", message) : "");
-  } },
+    status.replaceChildren(shown || "");
+  } }, ...fields, button, status);
+}
+
+const passwordInput = (newPassword) => h("input", {
+  type: "password", name: "password", required: true, minlength: newPassword ? 10 : 1,
+  autocomplete: newPassword ? "new-password" : "current-password",
+});
+
+const emailInput = () => h("input", { type: "email", name: "email", autocomplete: "email", required: true });
+
+/** `onSubmit(email, password)` returns an error message, or null. */
+function credentialsForm(submitText, onSubmit, newPassword) {
+  const email = emailInput();
+  const password = passwordInput(newPassword);
+  return submitForm(submitText, [
     field("Email", email),
     field("Password", password, newPassword ? "At least 10 characters." : null),
-    button,
-    status,
-  );
-  return form;
+  ], async () => {
+    const message = await onSubmit(email.value.trim(), password.value);
+    return message ? notice("error", message) : null;
+  });
 }
 
 export function loginPage({ main }) {
@@ -105,34 +118,24 @@ export async function verifyPage({ main }, token) {
 }
 
 export function forgotPage({ main }) {
-  const email = h("input", { type: "email", name: "email", autocomplete: "email", required: true });
-  const status = h("div", { "aria-live": "polite" });
-  const button = h("button", { type: "submit", class: "primary" }, "Email me a reset link");
+  const email = emailInput();
   main.replaceChildren(
     h("h1", {}, "Forgot your password?"),
     h("p", {}, "We'll email you a link to choose a new one. It works once, for an hour."),
-    h("form", { class: "narrow", onsubmit: async (e) => {
-      e.preventDefault();
-      button.disabled = true;
+    submitForm("Email me a reset link", [field("Email", email)], async () => {
       const r = await call("POST", "/auth/password-reset", { body: { email: email.value.trim() }, auth: false });
-      button.disabled = false;
-      status.replaceChildren(r.ok ? notice("info", r.data.message) : notice("error", describe(r)));
-    } }, field("Email", email), button, status),
+      return r.ok ? notice("info", r.data.message) : notice("error", describe(r));
+    }),
   );
 }
 
 export function resetPage({ main }, token) {
-  const password = h("input", { type: "password", name: "password", required: true, minlength: 10, autocomplete: "new-password" });
-  const status = h("div", { "aria-live": "polite" });
-  const button = h("button", { type: "submit", class: "primary" }, "Set new password");
+  const password = passwordInput(true);
   main.replaceChildren(
     h("h1", {}, "Choose a new password"),
-    h("form", { class: "narrow", onsubmit: async (e) => {
-      e.preventDefault();
-      button.disabled = true;
+    submitForm("Set new password", [field("New password", password, "At least 10 characters.")], async () => {
       const r = await call("POST", "/auth/password-reset/confirm", { body: { token, password: password.value }, auth: false });
-      button.disabled = false;
-      if (!r.ok) return status.replaceChildren(notice("error", describe(r)));
+      if (!r.ok) return notice("error", describe(r));
       // Every session of the account has ended, this browser's too.
       forget();
       main.replaceChildren(
@@ -140,7 +143,8 @@ export function resetPage({ main }, token) {
         notice("info", "Your password is changed and you were logged out everywhere. Log in with the new one."),
         h("a", { href: "#/login" }, "Log in"),
       );
-    } }, field("New password", password, "At least 10 characters."), button, status),
+      return null;
+    }),
   );
 }
 

@@ -5,9 +5,10 @@
 
 use serde::Serialize;
 use stagepass_api::prelude::*;
+use stagepass_api::wiring::Mail;
 use stagepass_domain::IdentityError;
 use stagepass_domain::notifications::registration_email;
-use stagepass_domain::{Accounts, LinkSigner, Mailer, Registration};
+use stagepass_domain::{Accounts, LinkSigner, Registration};
 
 pub const FUNCTION: Function = Function {
     name: "register",
@@ -25,21 +26,16 @@ struct Credentials {
 struct Deps {
     accounts: Accounts,
     links: Arc<dyn LinkSigner>,
-    mailer: Arc<dyn Mailer>,
-    from: String,
-    public_url: String,
+    mail: Mail,
     limits: Limits,
 }
 
 fn wire(w: &dyn Wiring) -> Wired<'_> {
     Box::pin(async move {
-        let (mailer, from) = w.mailer()?;
         let deps = Arc::new(Deps {
             accounts: stagepass_api::wiring::accounts(w)?,
             links: w.access_signer().await?,
-            mailer,
-            from,
-            public_url: w.public_url()?,
+            mail: Mail::wire(w)?,
             limits: w.limits(),
         });
         Ok(http(move |req| handle(deps.clone(), req)))
@@ -63,14 +59,14 @@ async fn handle(deps: Arc<Deps>, req: Request) -> Response<Body> {
                 Registration::EmailTaken(_) => None,
             };
             let mail = registration_email(
-                &deps.from,
-                &deps.public_url,
+                &deps.mail.from,
+                &deps.mail.public_url,
                 &outcome,
                 verification.as_deref(),
             );
             // The answer does not wait on the mail going out well: a failure is logged, and
             // a client told "error" here would learn which outcome it was.
-            if let Err(e) = deps.mailer.send(&mail).await {
+            if let Err(e) = deps.mail.mailer.send(&mail).await {
                 tracing::error!(error = %e, "sign-up email not sent");
             }
             Ok(no_store(json(

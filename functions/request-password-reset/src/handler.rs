@@ -4,8 +4,9 @@
 
 use serde::Serialize;
 use stagepass_api::prelude::*;
+use stagepass_api::wiring::Mail;
 use stagepass_domain::notifications::reset_email;
-use stagepass_domain::{Accounts, IdentityError, LinkSigner, Mailer};
+use stagepass_domain::{Accounts, IdentityError, LinkSigner};
 
 pub const FUNCTION: Function = Function {
     name: "request-password-reset",
@@ -30,21 +31,16 @@ struct ResetAccepted<'a> {
 struct Deps {
     accounts: Accounts,
     links: Arc<dyn LinkSigner>,
-    mailer: Arc<dyn Mailer>,
-    from: String,
-    public_url: String,
+    mail: Mail,
     limits: Limits,
 }
 
 fn wire(w: &dyn Wiring) -> Wired<'_> {
     Box::pin(async move {
-        let (mailer, from) = w.mailer()?;
         let deps = Arc::new(Deps {
             accounts: stagepass_api::wiring::accounts(w)?,
             links: w.access_signer().await?,
-            mailer,
-            from,
-            public_url: w.public_url()?,
+            mail: Mail::wire(w)?,
             limits: w.limits(),
         });
         Ok(http(move |req| handle(deps.clone(), req)))
@@ -59,10 +55,10 @@ async fn handle(deps: Arc<Deps>, req: Request) -> Response<Body> {
                 .accounts
                 .request_password_reset(deps.links.as_ref(), &input.email, &client_address(&req))
                 .await?;
-            let mail = reset_email(&deps.from, &deps.public_url, &outcome);
+            let mail = reset_email(&deps.mail.from, &deps.mail.public_url, &outcome);
             // As at sign-up, a failed send is logged, not answered: an error here would tell
             // the caller which of the two emails it was.
-            if let Err(e) = deps.mailer.send(&mail).await {
+            if let Err(e) = deps.mail.mailer.send(&mail).await {
                 tracing::error!(error = %e, "password-reset email not sent");
             }
             Ok(no_store(json(

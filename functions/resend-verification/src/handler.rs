@@ -3,8 +3,9 @@
 
 use serde::Serialize;
 use stagepass_api::prelude::*;
+use stagepass_api::wiring::Mail;
 use stagepass_domain::notifications::verification_email;
-use stagepass_domain::{Accounts, IdentityError, LinkSigner, Mailer};
+use stagepass_domain::{Accounts, IdentityError, LinkSigner};
 
 pub const FUNCTION: Function = Function {
     name: "resend-verification",
@@ -15,20 +16,15 @@ pub const FUNCTION: Function = Function {
 struct Deps {
     accounts: Accounts,
     links: Arc<dyn LinkSigner>,
-    mailer: Arc<dyn Mailer>,
-    from: String,
-    public_url: String,
+    mail: Mail,
 }
 
 fn wire(w: &dyn Wiring) -> Wired<'_> {
     Box::pin(async move {
-        let (mailer, from) = w.mailer()?;
         let deps = Arc::new(Deps {
             accounts: stagepass_api::wiring::accounts(w)?,
             links: w.access_signer().await?,
-            mailer,
-            from,
-            public_url: w.public_url()?,
+            mail: Mail::wire(w)?,
         });
         Ok(http(move |req| handle(deps.clone(), req)))
     })
@@ -58,9 +54,17 @@ async fn handle(deps: Arc<Deps>, req: Request) -> Response<Body> {
                 .accounts
                 .resend_verification(deps.links.as_ref(), &who.user, &email)
                 .await?;
-            let mail =
-                verification_email(&deps.from, &deps.public_url, account.email.as_str(), &token);
-            deps.mailer.send(&mail).await.map_err(IdentityError::from)?;
+            let mail = verification_email(
+                &deps.mail.from,
+                &deps.mail.public_url,
+                account.email.as_str(),
+                &token,
+            );
+            deps.mail
+                .mailer
+                .send(&mail)
+                .await
+                .map_err(IdentityError::from)?;
             Ok(no_store(json(
                 202,
                 &Sent {

@@ -4,8 +4,9 @@
 
 use serde::Serialize;
 use stagepass_api::prelude::*;
+use stagepass_api::wiring::Mail;
 use stagepass_domain::notifications::password_changed_email;
-use stagepass_domain::{Accounts, IdentityError, LinkVerifier, Mailer};
+use stagepass_domain::{Accounts, IdentityError, LinkVerifier};
 
 pub const FUNCTION: Function = Function {
     name: "reset-password",
@@ -32,21 +33,16 @@ struct Changed<'a> {
 struct Deps {
     accounts: Accounts,
     links: Arc<dyn LinkVerifier>,
-    mailer: Arc<dyn Mailer>,
-    from: String,
-    public_url: String,
+    mail: Mail,
     limits: Limits,
 }
 
 fn wire(w: &dyn Wiring) -> Wired<'_> {
     Box::pin(async move {
-        let (mailer, from) = w.mailer()?;
         let deps = Arc::new(Deps {
             accounts: stagepass_api::wiring::accounts(w)?,
             links: w.access_verifier().await?,
-            mailer,
-            from,
-            public_url: w.public_url()?,
+            mail: Mail::wire(w)?,
             limits: w.limits(),
         });
         Ok(http(move |req| handle(deps.clone(), req)))
@@ -67,8 +63,9 @@ async fn handle(deps: Arc<Deps>, req: Request) -> Response<Body> {
                 )
                 .await?;
             // The password is changed whether or not this goes out: logged, not answered.
-            let mail = password_changed_email(&deps.from, &deps.public_url, email.as_str());
-            if let Err(e) = deps.mailer.send(&mail).await {
+            let mail =
+                password_changed_email(&deps.mail.from, &deps.mail.public_url, email.as_str());
+            if let Err(e) = deps.mail.mailer.send(&mail).await {
                 tracing::error!(error = %e, "password-changed email not sent");
             }
             Ok(no_store(json(

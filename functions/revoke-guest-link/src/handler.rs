@@ -3,8 +3,9 @@
 
 use serde::Serialize;
 use stagepass_api::prelude::*;
+use stagepass_api::wiring::Mail;
 use stagepass_domain::notifications::guest_link_email;
-use stagepass_domain::{Accounts, IdentityError, LinkSigner, LinkVerifier, Mailer};
+use stagepass_domain::{Accounts, IdentityError, LinkSigner, LinkVerifier};
 
 pub const FUNCTION: Function = Function {
     name: "revoke-guest-link",
@@ -32,22 +33,17 @@ struct Deps {
     accounts: Accounts,
     signer: Arc<dyn LinkSigner>,
     verifier: Arc<dyn LinkVerifier>,
-    mailer: Arc<dyn Mailer>,
-    from: String,
-    public_url: String,
+    mail: Mail,
     limits: Limits,
 }
 
 fn wire(w: &dyn Wiring) -> Wired<'_> {
     Box::pin(async move {
-        let (mailer, from) = w.mailer()?;
         let deps = Arc::new(Deps {
             accounts: stagepass_api::wiring::accounts(w)?,
             signer: w.access_signer().await?,
             verifier: w.access_verifier().await?,
-            mailer,
-            from,
-            public_url: w.public_url()?,
+            mail: Mail::wire(w)?,
             limits: w.limits(),
         });
         Ok(http(move |req| handle(deps.clone(), req)))
@@ -67,10 +63,19 @@ async fn handle(deps: Arc<Deps>, req: Request) -> Response<Body> {
                     &client_address(&req),
                 )
                 .await?;
-            let mail = guest_link_email(&deps.from, &deps.public_url, email.as_str(), &token);
+            let mail = guest_link_email(
+                &deps.mail.from,
+                &deps.mail.public_url,
+                email.as_str(),
+                &token,
+            );
             // The old link is dead already; if this mail is lost, the owner still has the
             // confirmation email's attachments, and support can send another.
-            deps.mailer.send(&mail).await.map_err(IdentityError::from)?;
+            deps.mail
+                .mailer
+                .send(&mail)
+                .await
+                .map_err(IdentityError::from)?;
             Ok(no_store(json(
                 202,
                 &Revoked {

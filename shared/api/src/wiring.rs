@@ -232,6 +232,25 @@ pub fn accounts(w: &dyn Wiring) -> Result<stagepass_domain::Accounts, WiringErro
     ))
 }
 
+/// What a function that emails people about their account needs: the mailer, the From
+/// address, and the web app's address the emails' links open.
+pub struct Mail {
+    pub mailer: Arc<dyn Mailer>,
+    pub from: String,
+    pub public_url: String,
+}
+
+impl Mail {
+    pub fn wire(w: &dyn Wiring) -> Result<Self, WiringError> {
+        let (mailer, from) = w.mailer()?;
+        Ok(Self {
+            mailer,
+            from,
+            public_url: w.public_url()?,
+        })
+    }
+}
+
 /// The organiser's catalog use cases and search.
 pub fn catalog(w: &dyn Wiring) -> Result<stagepass_domain::catalog::Catalog, WiringError> {
     Ok(stagepass_domain::catalog::Catalog {

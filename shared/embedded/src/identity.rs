@@ -68,25 +68,9 @@ impl IdentityStore for EmbeddedStore {
     }
 
     async fn set_roles(&self, email: &Email, roles: &[Role]) -> Result<(), IdentityStoreError> {
-        let (email, roles) = (email.clone(), roles.to_vec());
-        self.write(move |txn| -> Result<(), IdentityStoreError> {
-            let mut accounts = txn
-                .open_table(ACCOUNTS)
-                .map_err(IdentityStoreError::store)?;
-            let mut account: Account = accounts
-                .get(email.as_str())
-                .map_err(IdentityStoreError::store)?
-                .map(|v| decode(v.value()))
-                .transpose()
-                .map_err(IdentityStoreError::store)?
-                .ok_or(IdentityStoreError::UnknownAccount)?;
-            account.roles = roles;
-            accounts
-                .insert(email.as_str(), encode(&account).as_slice())
-                .map_err(IdentityStoreError::store)?;
-            Ok(())
-        })
-        .await
+        let roles = roles.to_vec();
+        self.change_account(email, None, move |a| a.roles = roles)
+            .await
     }
 
     async fn store_refresh(&self, token: &RefreshToken) -> Result<(), IdentityStoreError> {
@@ -173,7 +157,7 @@ impl IdentityStore for EmbeddedStore {
         user: &UserId,
         at: DateTime<Utc>,
     ) -> Result<(), IdentityStoreError> {
-        self.change_account(email, user, move |a| {
+        self.change_account(email, Some(user), move |a| {
             a.email_verified_at.get_or_insert(at);
         })
         .await
@@ -187,7 +171,7 @@ impl IdentityStore for EmbeddedStore {
         at: DateTime<Utc>,
     ) -> Result<(), IdentityStoreError> {
         let hash = password_hash.to_string();
-        self.change_account(email, user, move |a| {
+        self.change_account(email, Some(user), move |a| {
             a.password_hash = hash;
             a.password_changed_at = Some(at);
             a.password_changes += 1;
@@ -246,14 +230,15 @@ impl IdentityStore for EmbeddedStore {
 }
 
 impl EmbeddedStore {
-    /// Changes the account of `email` in one write transaction, if it is still `user`'s.
+    /// Changes the account of `email` in one write transaction (if it is `user`'s, when one
+    /// is named). Errors: `UnknownAccount`.
     async fn change_account(
         &self,
         email: &Email,
-        user: &UserId,
+        user: Option<&UserId>,
         change: impl FnOnce(&mut Account) + Send + 'static,
     ) -> Result<(), IdentityStoreError> {
-        let (email, user) = (email.clone(), user.clone());
+        let (email, user) = (email.clone(), user.cloned());
         self.write(move |txn| -> Result<(), IdentityStoreError> {
             let mut accounts = txn
                 .open_table(ACCOUNTS)
@@ -264,7 +249,7 @@ impl EmbeddedStore {
                 .map(|v| decode(v.value()))
                 .transpose()
                 .map_err(IdentityStoreError::store)?
-                .filter(|a: &Account| a.id == user)
+                .filter(|a: &Account| user.as_ref().is_none_or(|u| *u == a.id))
                 .ok_or(IdentityStoreError::UnknownAccount)?;
             change(&mut account);
             accounts

@@ -27,7 +27,7 @@ impl Buyer {
     /// Whom a buyer's request rates count against: their account, or for a guest (a fresh
     /// user id with every guest token) the email their tickets go to.
     pub fn rate_key(&self) -> String {
-        if self.user.as_str().starts_with(GUEST_PREFIX) {
+        if is_guest(&self.user) {
             format!("email:{}", self.email.to_lowercase())
         } else {
             format!("user:{}", self.user)
@@ -37,3 +37,8 @@ impl Buyer {
 
 /// Guest user ids start with this (`Accounts::guest` makes them).
 pub const GUEST_PREFIX: &str = "guest-";
+
+/// Whether a user id is a guest's (made by a guest token) rather than an account's.
+pub fn is_guest(user: &UserId) -> bool {
+    user.as_str().starts_with(GUEST_PREFIX)
+}

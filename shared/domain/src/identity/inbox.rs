@@ -37,13 +37,28 @@ pub async fn guest_link(
     event_starts_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<String, InfraError> {
-    let link = Link::new(
+    let expires = event_starts_at + GUEST_LINK_AFTER_EVENT;
+    signed(
+        signer,
         LinkPurpose::GuestBookings,
-        buyer.clone(),
-        email.clone(),
+        buyer,
+        email,
         now,
-        event_starts_at + GUEST_LINK_AFTER_EVENT,
-    );
+        expires,
+    )
+    .await
+}
+
+/// A new link's token: for `purpose`, to `user` at `email`, issued `now`, ending `expires`.
+async fn signed(
+    signer: &dyn LinkSigner,
+    purpose: LinkPurpose,
+    user: &UserId,
+    email: &Email,
+    now: DateTime<Utc>,
+    expires: DateTime<Utc>,
+) -> Result<String, InfraError> {
+    let link = Link::new(purpose, user.clone(), email.clone(), now, expires);
     signer.sign_link(&link).await
 }
 
@@ -54,15 +69,9 @@ impl Accounts {
         signer: &dyn LinkSigner,
         account: &Account,
     ) -> Result<String, IdentityError> {
-        let now = self.clock.now();
-        let link = Link::new(
-            LinkPurpose::VerifyEmail,
-            account.id.clone(),
-            account.email.clone(),
-            now,
-            now + VERIFY_EMAIL_TTL,
-        );
-        Ok(signer.sign_link(&link).await?)
+        let (purpose, now) = (LinkPurpose::VerifyEmail, self.clock.now());
+        let expires = now + VERIFY_EMAIL_TTL;
+        Ok(signed(signer, purpose, &account.id, &account.email, now, expires).await?)
     }
 
     /// A signed-in account asks for its verification link again. Errors: `AlreadyVerified`;
@@ -126,15 +135,9 @@ impl Accounts {
             tracing::info!("password reset asked for an email without an account");
             return Ok(ResetRequest::NoAccount(email));
         };
-        let now = self.clock.now();
-        let link = Link::new(
-            LinkPurpose::ResetPassword,
-            account.id.clone(),
-            email.clone(),
-            now,
-            now + RESET_PASSWORD_TTL,
-        );
-        let token = signer.sign_link(&link).await?;
+        let (purpose, now) = (LinkPurpose::ResetPassword, self.clock.now());
+        let expires = now + RESET_PASSWORD_TTL;
+        let token = signed(signer, purpose, &account.id, &email, now, expires).await?;
         tracing::info!(user = %account.id, "password reset link issued");
         Ok(ResetRequest::Link { email, token })
     }
@@ -227,14 +230,8 @@ impl Accounts {
         if !self.store.spend_link(&old.id, old.expires_at).await? {
             return Err(IdentityError::InvalidLink);
         }
-        let fresh = Link::new(
-            LinkPurpose::GuestBookings,
-            old.user.clone(),
-            old.email.clone(),
-            self.clock.now(),
-            old.expires_at,
-        );
-        let token = signer.sign_link(&fresh).await?;
+        let (purpose, now) = (LinkPurpose::GuestBookings, self.clock.now());
+        let token = signed(signer, purpose, &old.user, &old.email, now, old.expires_at).await?;
         tracing::info!(user = %old.user, "guest link revoked; a new one issued");
         Ok((old.email, token))
     }

@@ -7,7 +7,7 @@ use crate::bookings::ports::{BookingStore, TicketFiles};
 use crate::clock::Clock;
 use crate::error::InfraError;
 use crate::idempotency::{Claim, IdempotencyStore, SavedResponse};
-use crate::identity::actor::GUEST_PREFIX;
+use crate::identity::actor::is_guest;
 use crate::identity::inbox::guest_link;
 use crate::identity::{Email, Link, LinkPurpose, LinkSigner};
 use crate::integration::events::{IntegrationEvent, booking_of};
@@ -109,7 +109,7 @@ impl Notifier {
     /// link of their own, which opens their bookings without an account until after the
     /// event (and which they can revoke there).
     async fn where_to_open(&self, booking: &Booking) -> Result<String, InfraError> {
-        if !booking.buyer.as_str().starts_with(GUEST_PREFIX) {
+        if !is_guest(&booking.buyer) {
             return Ok(format!(
                 "Your booking, with each ticket's QR code and PDF (log in to see it):\n{}",
                 self.booking_link(booking)
