@@ -6,7 +6,7 @@ PACKAGE_VENV ?= .venv-package
 PYTHON ?= python3
 CARGO ?= cargo
 
-.PHONY: run run-aws test fuzz web browser lint cfn-lint openapi-lint openapi unit bench package sam-build clean
+.PHONY: run run-aws test fuzz web browser lint cfn-lint openapi-lint openapi schemas unit bench package sam-build clean
 
 ## Run the whole system locally on http://127.0.0.1:3000 (embedded store in ./.data): the API
 ## and the web app at / (built first).
@@ -67,6 +67,11 @@ cfn-lint: $(VENV)/.installed
 ## it again from the code after a route, its types or its errors change (a test fails until then).
 openapi-lint: $(VENV)/.installed
 	$(VENV)/bin/openapi-spec-validator shared/api/openapi.json
+
+## The integration events' JSON Schemas (events/schemas/ and template.yaml's schema registry),
+## generated from the Rust event types.
+schemas:
+	STAGEPASS_WRITE_SCHEMAS=1 $(CARGO) test -q -p stagepass-tests --test e2e -- the_checked_in_event_schemas
 
 openapi:
 	STAGEPASS_WRITE_OPENAPI=1 $(CARGO) test -q -p stagepass-tests --test e2e -- the_checked_in_openapi_document

@@ -175,6 +175,19 @@ samples["relay-outbox"] = {"Records": [{
                               "data": {"S": json.dumps({"id": CONFIRMED["id"], "kind": "BookingConfirmed",
                                                         "schema_version": 1, "time": CONFIRMED["time"],
                                                         "detail": CONFIRMED})}}}}]}
+# What the inventory table stream delivers when DynamoDB's TTL deletes an expired seat claim.
+samples["expire-holds"] = {"Records": [{
+    "eventID": "2", "eventName": "REMOVE", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
+    "awsRegion": "eu-west-1",
+    "eventSourceARN": "arn:aws:dynamodb:eu-west-1:123456789012:table/inventory/stream/2026-01-01T00:00:00.000",
+    "userIdentity": {"type": "Service", "principalId": "dynamodb.amazonaws.com"},
+    "dynamodb": {"ApproximateCreationDateTime": 1767226200, "SequenceNumber": "200000000000000000001",
+                 "SizeBytes": 180, "StreamViewType": "NEW_AND_OLD_IMAGES",
+                 "Keys": {"pk": {"S": "UNIT#" + EVENT_ID + "#A"}, "sk": {"S": "A-1-1"}},
+                 "OldImage": {"pk": {"S": "UNIT#" + EVENT_ID + "#A"}, "sk": {"S": "A-1-1"},
+                              "hold_id": {"S": "5a3e0000-0000-4000-8000-0000000000d1"},
+                              "state": {"S": "held"}, "expires_at": {"N": "1767226200000"},
+                              "ttl": {"N": "1767226200"}}}}]}
 # What an EventBridge schedule sends (the sweeper reads nothing from it).
 samples["sweep-outbox"] = {
     "version": "0", "id": "5a3e0000-0000-4000-8000-0000000000c1", "detail-type": "Scheduled Event",

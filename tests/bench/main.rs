@@ -409,14 +409,14 @@ async fn dynamo_writes(n: usize) {
     for (logical, name) in &names {
         stagepass_tests::aws::create_table(&plain, logical, name).await;
     }
-    let catalog = Arc::new(stagepass_dynamo::DynamoCatalog::new(
-        counted.clone(),
-        &names[0].1,
-    ));
-    let inventory = Arc::new(stagepass_dynamo::DynamoInventory::new(
-        counted.clone(),
-        &names[1].1,
-    ));
+    let outbox = Some(names[2].1.clone());
+    let catalog = Arc::new(
+        stagepass_dynamo::DynamoCatalog::new(counted.clone(), &names[0].1)
+            .with_outbox(outbox.clone()),
+    );
+    let inventory = Arc::new(
+        stagepass_dynamo::DynamoInventory::new(counted.clone(), &names[1].1).with_outbox(outbox),
+    );
     // Buyers' request rates are counted in the identity table: part of every hold and checkout.
     let limiter = Arc::new(stagepass_dynamo::DynamoIdentity::new(
         counted.clone(),

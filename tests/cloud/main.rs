@@ -57,12 +57,10 @@ async fn every_function_runs_as_deployed_and_within_its_permissions() {
     .await
     .unwrap_or_else(|e| panic!("the cloud-shaped stack did not start: {e}"));
     let up = started.elapsed();
-    let app = CloudApp {
-        stack,
-        endpoint,
-        http: stagepass_cloud::http_client().build().unwrap(),
-    };
+    let app = CloudApp::new(stack, endpoint);
     let walked = journey::every_function(&app).await;
+    // The integration events of an event's life, on the bus as a subscriber sees them.
+    journey::integration_events(&app).await;
     println!(
         "cloud-shaped: up in {:.1} s, journey of {} requests in {:.1} s",
         up.as_secs_f64(),

@@ -96,7 +96,6 @@ pub async fn an_event_with_5000_bookings_is_cancelled_a_page_at_a_time(a: Adapte
     let queue = Arc::new(QueuedCancellations::default());
     let cancel = CancelEvent {
         catalog: a.catalog.clone(),
-        bookings: a.bookings.clone(),
         queue: queue.clone(),
         clock: clock.clone(),
     };

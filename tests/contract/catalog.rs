@@ -74,22 +74,22 @@ pub async fn replace_needs_the_expected_version(a: Adapters) {
     next.title = "v2".into();
     next.version = 2;
     assert_eq!(
-        a.catalog.replace(&next, 7).await,
+        a.catalog.replace(&next, 7, &[]).await,
         Err(CatalogStoreError::VersionConflict)
     );
-    a.catalog.replace(&next, 1).await.unwrap();
+    a.catalog.replace(&next, 1, &[]).await.unwrap();
     assert_eq!(a.catalog.get(&e.id).await.unwrap().unwrap().title, "v2");
     // A second writer that read version 1 loses.
     let mut stale = e.clone();
     stale.title = "stale".into();
     stale.version = 2;
     assert_eq!(
-        a.catalog.replace(&stale, 1).await,
+        a.catalog.replace(&stale, 1, &[]).await,
         Err(CatalogStoreError::VersionConflict)
     );
     let unknown = draft("Leeds", Category::Theatre, 3);
     assert_eq!(
-        a.catalog.replace(&unknown, 1).await,
+        a.catalog.replace(&unknown, 1, &[]).await,
         Err(CatalogStoreError::VersionConflict)
     );
 }
@@ -111,7 +111,7 @@ pub async fn only_published_events_are_listed_in_start_order(a: Adapters) {
     let mut now_public = hidden.clone();
     now_public.status = EventStatus::Published;
     now_public.version = 2;
-    a.catalog.replace(&now_public, 1).await.unwrap();
+    a.catalog.replace(&now_public, 1, &[]).await.unwrap();
     let listed = a
         .catalog
         .list_published(&query(Some("york"), None, 10))

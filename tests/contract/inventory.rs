@@ -56,7 +56,7 @@ pub async fn a_placed_hold_can_be_found_and_its_units_are_live(a: Adapters) {
         t,
         Duration::minutes(10),
     );
-    a.inventory.place_hold(&h, t, UNCAPPED).await.unwrap();
+    a.inventory.place_hold(&h, t, UNCAPPED, &[]).await.unwrap();
     assert_eq!(a.inventory.find_hold(&h.id).await.unwrap(), Some(h.clone()));
     let units = live(&a, &event, t).await;
     assert_eq!(
@@ -81,14 +81,17 @@ pub async fn a_conflict_names_every_taken_unit_and_writes_nothing(a: Adapters) {
         t,
         Duration::minutes(10),
     );
-    a.inventory.place_hold(&first, t, UNCAPPED).await.unwrap();
+    a.inventory
+        .place_hold(&first, t, UNCAPPED, &[])
+        .await
+        .unwrap();
     let second = hold(
         &event,
         seats(&["A-1-4", "A-1-3", "A-1-1", "A-1-5"]),
         t,
         Duration::minutes(10),
     );
-    match a.inventory.place_hold(&second, t, UNCAPPED).await {
+    match a.inventory.place_hold(&second, t, UNCAPPED, &[]).await {
         Err(InventoryStoreError::Taken(units)) => {
             let names: BTreeSet<String> = units.iter().map(|u| u.to_string()).collect();
             assert_eq!(
@@ -109,7 +112,10 @@ pub async fn an_expired_hold_blocks_nobody(a: Adapters) {
     let event = EventId::generate();
     let t = now();
     let short = hold(&event, seats(&["A-1-1", "A-1-2"]), t, Duration::seconds(30));
-    a.inventory.place_hold(&short, t, UNCAPPED).await.unwrap();
+    a.inventory
+        .place_hold(&short, t, UNCAPPED, &[])
+        .await
+        .unwrap();
     let before_expiry = t + Duration::seconds(29);
     let rival = hold(
         &event,
@@ -119,7 +125,7 @@ pub async fn an_expired_hold_blocks_nobody(a: Adapters) {
     );
     assert!(matches!(
         a.inventory
-            .place_hold(&rival, before_expiry, UNCAPPED)
+            .place_hold(&rival, before_expiry, UNCAPPED, &[])
             .await,
         Err(InventoryStoreError::Taken(_))
     ));
@@ -128,7 +134,7 @@ pub async fn an_expired_hold_blocks_nobody(a: Adapters) {
     assert!(live(&a, &event, at_expiry).await.is_empty());
     let rival = hold(&event, seats(&["A-1-2"]), at_expiry, Duration::minutes(10));
     a.inventory
-        .place_hold(&rival, at_expiry, UNCAPPED)
+        .place_hold(&rival, at_expiry, UNCAPPED, &[])
         .await
         .unwrap();
     let units = live(&a, &event, at_expiry).await;
@@ -140,16 +146,16 @@ pub async fn a_second_hold_with_the_same_id_returns_the_stored_one(a: Adapters) 
     let event = EventId::generate();
     let t = now();
     let h = hold(&event, seats(&["B-2-1"]), t, Duration::minutes(10));
-    a.inventory.place_hold(&h, t, UNCAPPED).await.unwrap();
+    a.inventory.place_hold(&h, t, UNCAPPED, &[]).await.unwrap();
     // Same id, even with other seats: the stored hold wins and nothing else is claimed.
     let mut retry = h.clone();
     retry.units = seats(&["B-2-2"]);
-    match a.inventory.place_hold(&retry, t, UNCAPPED).await {
+    match a.inventory.place_hold(&retry, t, UNCAPPED, &[]).await {
         Err(InventoryStoreError::HoldExists(stored)) => assert_eq!(*stored, h),
         other => panic!("expected HoldExists, got {other:?}"),
     }
     // Same id and same seats (the seat is "taken" by itself): still reported as the stored hold.
-    match a.inventory.place_hold(&h, t, UNCAPPED).await {
+    match a.inventory.place_hold(&h, t, UNCAPPED, &[]).await {
         Err(InventoryStoreError::HoldExists(stored)) => assert_eq!(*stored, h),
         other => panic!("expected HoldExists, got {other:?}"),
     }
@@ -160,8 +166,8 @@ pub async fn release_frees_units_once(a: Adapters) {
     let event = EventId::generate();
     let t = now();
     let h = hold(&event, seats(&["A-3-1", "A-3-2"]), t, Duration::minutes(10));
-    a.inventory.place_hold(&h, t, UNCAPPED).await.unwrap();
-    let released = a.inventory.release_hold(&h.id).await.unwrap();
+    a.inventory.place_hold(&h, t, UNCAPPED, &[]).await.unwrap();
+    let released = a.inventory.release_hold(&h.id, &[]).await.unwrap();
     assert_eq!(released.status, HoldStatus::Released);
     assert!(live(&a, &event, t).await.is_empty());
     assert_eq!(
@@ -169,26 +175,35 @@ pub async fn release_frees_units_once(a: Adapters) {
         HoldStatus::Released
     );
     assert_eq!(
-        a.inventory.release_hold(&h.id).await,
+        a.inventory.release_hold(&h.id, &[]).await,
         Err(InventoryStoreError::HoldNotActive)
     );
     assert_eq!(
-        a.inventory.release_hold(&HoldId::generate()).await,
+        a.inventory.release_hold(&HoldId::generate(), &[]).await,
         Err(InventoryStoreError::HoldNotFound)
     );
     let next = hold(&event, seats(&["A-3-1", "A-3-2"]), t, Duration::minutes(10));
-    a.inventory.place_hold(&next, t, UNCAPPED).await.unwrap();
+    a.inventory
+        .place_hold(&next, t, UNCAPPED, &[])
+        .await
+        .unwrap();
 }
 
 pub async fn release_after_expiry_leaves_the_new_holders_units(a: Adapters) {
     let event = EventId::generate();
     let t = now();
     let old = hold(&event, seats(&["A-4-1", "A-4-2"]), t, Duration::seconds(10));
-    a.inventory.place_hold(&old, t, UNCAPPED).await.unwrap();
+    a.inventory
+        .place_hold(&old, t, UNCAPPED, &[])
+        .await
+        .unwrap();
     let later = t + Duration::seconds(11);
     let new = hold(&event, seats(&["A-4-2"]), later, Duration::minutes(10));
-    a.inventory.place_hold(&new, later, UNCAPPED).await.unwrap();
-    a.inventory.release_hold(&old.id).await.unwrap();
+    a.inventory
+        .place_hold(&new, later, UNCAPPED, &[])
+        .await
+        .unwrap();
+    a.inventory.release_hold(&old.id, &[]).await.unwrap();
     let units = live(&a, &event, later).await;
     assert_eq!(units.len(), 1);
     assert_eq!(units.get("A-4-2"), Some(&new.id));
@@ -203,7 +218,7 @@ pub async fn blocks_do_not_leak_into_each_other(a: Adapters) {
         t,
         Duration::minutes(10),
     );
-    a.inventory.place_hold(&h, t, UNCAPPED).await.unwrap();
+    a.inventory.place_hold(&h, t, UNCAPPED, &[]).await.unwrap();
     let only = |names: &[&str]| blocks(names);
     let in_a = a
         .inventory
@@ -259,7 +274,7 @@ pub async fn concurrent_holds_never_share_a_unit(a: Adapters) {
         );
         let inventory = Arc::clone(&inventory);
         tasks.push(tokio::spawn(async move {
-            (inventory.place_hold(&h, t, UNCAPPED).await, h)
+            (inventory.place_hold(&h, t, UNCAPPED, &[]).await, h)
         }));
     }
     let mut winners = Vec::new();
@@ -305,7 +320,7 @@ pub async fn parallel_holds_of_one_holder_never_pass_the_limit(a: Adapters) {
         .into_iter()
         .map(|h| {
             let inventory = Arc::clone(&a.inventory);
-            tokio::spawn(async move { inventory.place_hold(&h, t, 10).await })
+            tokio::spawn(async move { inventory.place_hold(&h, t, 10, &[]).await })
         })
         .collect();
     let mut results = Vec::new();
@@ -324,7 +339,7 @@ pub async fn parallel_holds_of_one_holder_never_pass_the_limit(a: Adapters) {
     assert_eq!(live(&a, &event, t).await.len(), 10);
     // Someone else is not affected.
     let other = hold(&event, seats(&["B-1-1"]), t, Duration::minutes(10));
-    a.inventory.place_hold(&other, t, 10).await.unwrap();
+    a.inventory.place_hold(&other, t, 10, &[]).await.unwrap();
 }
 
 /// A released, checked-out or expired hold stops counting; a refused hold writes nothing.
@@ -339,22 +354,22 @@ pub async fn released_checked_out_and_expired_holds_stop_counting(a: Adapters) {
     };
     let first = of(&["A-1-1", "A-1-2", "A-1-3", "A-1-4"], t);
     let second = of(&["A-1-5", "A-1-6", "A-1-7", "A-1-8"], t);
-    a.inventory.place_hold(&first, t, 10).await.unwrap();
-    a.inventory.place_hold(&second, t, 10).await.unwrap();
+    a.inventory.place_hold(&first, t, 10, &[]).await.unwrap();
+    a.inventory.place_hold(&second, t, 10, &[]).await.unwrap();
     let third = of(&["A-2-1", "A-2-2", "A-2-3"], t);
     assert_eq!(
-        a.inventory.place_hold(&third, t, 10).await,
+        a.inventory.place_hold(&third, t, 10, &[]).await,
         Err(InventoryStoreError::LimitReached { held: 8 })
     );
     assert_eq!(a.inventory.find_hold(&third.id).await.unwrap(), None);
     assert!(!live(&a, &event, t).await.contains_key("A-2-1"));
     // A retry of a placed hold is still recognised as that hold, not refused by the limit.
     assert!(matches!(
-        a.inventory.place_hold(&second, t, 8).await,
+        a.inventory.place_hold(&second, t, 8, &[]).await,
         Err(InventoryStoreError::HoldExists(_))
     ));
-    a.inventory.release_hold(&first.id).await.unwrap();
-    a.inventory.place_hold(&third, t, 10).await.unwrap();
+    a.inventory.release_hold(&first.id, &[]).await.unwrap();
+    a.inventory.place_hold(&third, t, 10, &[]).await.unwrap();
     a.inventory
         .check_out_hold(&second.id, t, t + Duration::minutes(15))
         .await
@@ -365,13 +380,139 @@ pub async fn released_checked_out_and_expired_holds_stop_counting(a: Adapters) {
         ],
         t,
     );
-    a.inventory.place_hold(&fourth, t, 10).await.unwrap();
+    a.inventory.place_hold(&fourth, t, 10, &[]).await.unwrap();
     // 10 held now; once those holds expire the holder may hold 10 again.
     let later = t + Duration::minutes(11);
     let fifth = of(&["B-1-1", "B-1-2", "B-1-3", "B-1-4", "B-1-5"], later);
     assert!(matches!(
-        a.inventory.place_hold(&fifth, t, 10).await,
+        a.inventory.place_hold(&fifth, t, 10, &[]).await,
         Err(InventoryStoreError::LimitReached { held: 10 })
     ));
-    a.inventory.place_hold(&fifth, later, 10).await.unwrap();
+    a.inventory
+        .place_hold(&fifth, later, 10, &[])
+        .await
+        .unwrap();
+}
+
+/// Hold events go to the outbox in the hold's own write, and only when the write lands: a
+/// refused hold or a second release records nothing.
+pub async fn hold_events_are_written_with_the_hold_and_only_then(a: Adapters) {
+    use stagepass_domain::integration::events::{hold_released, seats_held};
+    let event = EventId::generate();
+    let t = now();
+    let h = hold(&event, seats(&["A-1-1"]), t, Duration::minutes(10));
+    let rival = hold(&event, seats(&["A-1-1"]), t, Duration::minutes(10));
+    a.inventory
+        .place_hold(&h, t, UNCAPPED, &[seats_held(&h)])
+        .await
+        .unwrap();
+    assert!(matches!(
+        a.inventory
+            .place_hold(&rival, t, UNCAPPED, &[seats_held(&rival)])
+            .await,
+        Err(InventoryStoreError::Taken(_))
+    ));
+    a.inventory
+        .release_hold(&h.id, &[hold_released(&h, t)])
+        .await
+        .unwrap();
+    assert_eq!(
+        a.inventory
+            .release_hold(&h.id, &[hold_released(&h, t)])
+            .await,
+        Err(InventoryStoreError::HoldNotActive)
+    );
+    let outbox: Vec<(String, String)> = a
+        .bookings
+        .undelivered(100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.detail["event_id"] == event.as_str())
+        .map(|e| (e.kind, e.detail["hold_id"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(
+        outbox,
+        [
+            ("SeatsHeld".to_string(), h.id.to_string()),
+            ("HoldReleased".to_string(), h.id.to_string())
+        ]
+    );
+}
+
+/// Of many observers of one expiry (and a release racing them), exactly one records it; a
+/// hold not yet expired, released or checked out is never expired.
+pub async fn a_hold_expiry_is_recorded_once_by_whoever_sees_it_first(a: Adapters) {
+    use stagepass_domain::integration::events::hold_expired;
+    let event = EventId::generate();
+    let t = now();
+    let h = hold(&event, seats(&["A-1-1", "A-1-2"]), t, Duration::minutes(10));
+    a.inventory.place_hold(&h, t, UNCAPPED, &[]).await.unwrap();
+    let before = t + Duration::minutes(10) - Duration::milliseconds(1);
+    let after = t + Duration::minutes(10);
+    assert_eq!(
+        a.inventory
+            .expire_hold(&h.id, before, &[hold_expired(&h)])
+            .await,
+        Ok(None),
+        "not yet expired"
+    );
+    let observers = (0..12).map(|_| {
+        let (inventory, h) = (a.inventory.clone(), h.clone());
+        tokio::spawn(async move {
+            inventory
+                .expire_hold(&h.id, after, &[hold_expired(&h)])
+                .await
+                .unwrap()
+        })
+    });
+    let mut recorded = 0;
+    for o in observers {
+        if o.await.unwrap().is_some() {
+            recorded += 1;
+        }
+    }
+    assert_eq!(recorded, 1);
+    let stored = a.inventory.find_hold(&h.id).await.unwrap().unwrap();
+    assert_eq!(stored.status, HoldStatus::Expired);
+    assert_eq!(stored.state_at(after), "expired");
+    assert_eq!(
+        a.inventory.release_hold(&h.id, &[]).await,
+        Err(InventoryStoreError::HoldNotActive),
+        "an expired hold is not released after"
+    );
+    assert_eq!(
+        a.inventory.check_out_hold(&h.id, after, after).await,
+        Err(InventoryStoreError::HoldExpired)
+    );
+    let kinds: Vec<String> = a
+        .bookings
+        .undelivered(100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.detail["hold_id"] == h.id.as_str())
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(kinds, ["HoldExpired"]);
+
+    // A released hold, past its expiry, is not expired.
+    let released = hold(&event, seats(&["B-1-1"]), t, Duration::minutes(10));
+    a.inventory
+        .place_hold(&released, t, UNCAPPED, &[])
+        .await
+        .unwrap();
+    a.inventory.release_hold(&released.id, &[]).await.unwrap();
+    assert_eq!(
+        a.inventory
+            .expire_hold(&released.id, after, &[hold_expired(&released)])
+            .await,
+        Ok(None)
+    );
+    assert_eq!(
+        a.inventory
+            .expire_hold(&HoldId::generate(), after, &[])
+            .await,
+        Err(InventoryStoreError::HoldNotFound)
+    );
 }

@@ -55,6 +55,7 @@ pub async fn dynamo() -> Adapters {
     let identity = Arc::new(DynamoIdentity::new(client.clone(), identity));
     let bookings = format!("bookings-{}", uuid::Uuid::new_v4().simple());
     stagepass_tests::aws::create_table(&client, "BookingsTable", &bookings).await;
+    let outbox = Some(bookings.clone());
     let bookings = Arc::new(
         DynamoBookings::new(client.clone(), bookings).with_events_table(Some(events.clone())),
     );
@@ -62,8 +63,8 @@ pub async fn dynamo() -> Adapters {
         bookings: bookings.clone(),
         keys: bookings.clone(),
         ledger: bookings,
-        catalog: Arc::new(DynamoCatalog::new(client.clone(), events)),
-        inventory: Arc::new(DynamoInventory::new(client, inventory)),
+        catalog: Arc::new(DynamoCatalog::new(client.clone(), events).with_outbox(outbox.clone())),
+        inventory: Arc::new(DynamoInventory::new(client, inventory).with_outbox(outbox)),
         identity: identity.clone(),
         limiter: identity,
         _dir: None,
@@ -117,6 +118,8 @@ mod contract_inventory {
         release_after_expiry_leaves_the_new_holders_units,
         blocks_do_not_leak_into_each_other,
         concurrent_holds_never_share_a_unit,
+        hold_events_are_written_with_the_hold_and_only_then,
+        a_hold_expiry_is_recorded_once_by_whoever_sees_it_first,
     );
 }
 

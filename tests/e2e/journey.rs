@@ -439,3 +439,11 @@ async fn every_function_journey_on_the_embedded_stack() {
     assert!(walked.requests > 25);
     app.stop().await;
 }
+
+/// An event's life emits exactly its integration events, once each, valid against their
+/// schemas, in the local archive (`GET /dev/events`); replaying them mails nobody twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_events_life_emits_each_integration_event_once() {
+    let app = TestApp::spawn().await;
+    stagepass_tests::journey::integration_events(&app).await;
+}

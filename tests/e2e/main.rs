@@ -7,6 +7,7 @@ mod concurrency;
 mod cors;
 mod errors;
 mod identity;
+mod integration_events;
 mod journey;
 mod saga_faults;
 mod wiring;

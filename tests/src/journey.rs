@@ -28,6 +28,18 @@ pub trait Stack: Send + Sync {
     /// An access token for `who` signed with the stack's access keys, expiring `ttl_secs`
     /// from now (negative: already past).
     fn access_token(&self, who: &stagepass_api::Principal, ttl_secs: i64) -> String;
+    /// Starts keeping every event the bus delivers, as a subscriber would (deployed: a rule
+    /// for `source: stagepass` to a queue of the test's; locally the archive has them all).
+    async fn listen(&self);
+    /// The envelopes delivered since `listen` whose `detail.event_id` is `event`.
+    async fn events_about(&self, event: &str) -> Vec<Value>;
+    /// Lets time pass beyond `hold`'s expiry, as far as the hold is concerned (locally the
+    /// clock moves; deployed the hold's and its claims' expiry move into the past, and the
+    /// emulated TTL deletes the claims).
+    async fn let_hold_expire(&self, hold: &str);
+    /// Replays the bus's archive between the two times to its rules (deployed: EventBridge's
+    /// StartReplay; locally `POST /dev/events/replay`).
+    async fn replay(&self, from: chrono::DateTime<chrono::Utc>, to: chrono::DateTime<chrono::Utc>);
 }
 
 /// A second `BookingConfirmed` for `booking` with its own id, recorded 10 minutes ago: what a
@@ -872,4 +884,173 @@ pub async fn every_function(stack: &dyn Stack) -> Walked {
         booking,
         declined,
     }
+}
+
+/// An event's life, and what subscribers are told about it: published; a hold released, one
+/// left to expire, one booked; the ticket checked in; the event cancelled. Exactly these
+/// events, once each, each valid against its published schema; a replay of them all mails
+/// nobody twice.
+pub async fn integration_events(stack: &dyn Stack) {
+    let mut c = Client {
+        stack,
+        http: stagepass_cloud::http_client().build().unwrap(),
+        requests: 0,
+    };
+    stack.listen().await;
+    let started = chrono::Utc::now() - chrono::Duration::seconds(5);
+    let organiser = stack.staff_token(Role::Organiser).await;
+    let fan = stack.staff_token(Role::Fan).await;
+    let door = stack.staff_token(Role::Door).await;
+    let fan_email = crate::token_part(&fan, 1)["email"]
+        .as_str()
+        .expect("email")
+        .to_string();
+
+    let body = crate::event_body("Eventsville", "concert", crate::in_days(30), 1, 5, 0);
+    let (status, created) = c
+        .call("POST", "/events", Some(&organiser), None, Some(body))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let event = created["id"].as_str().expect("id").to_string();
+    let (status, published) = c
+        .call(
+            "POST",
+            &format!("/events/{event}/publish"),
+            Some(&organiser),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{published}");
+    let (status, assigned) = c
+        .call(
+            "POST",
+            &format!("/events/{event}/staff"),
+            Some(&organiser),
+            None,
+            Some(json!({"email": crate::token_part(&door, 1)["email"]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{assigned}");
+
+    let holds = format!("/events/{event}/holds");
+    let hold = |seat: &str| json!({ "seats": [seat] });
+    let (status, released) = c
+        .call("POST", &holds, Some(&fan), None, Some(hold("A-1-1")))
+        .await;
+    assert_eq!(status, 201, "{released}");
+    let released = released["id"].as_str().expect("id").to_string();
+    let (status, answer) = c
+        .call(
+            "DELETE",
+            &format!("/holds/{released}"),
+            Some(&fan),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+
+    let (status, expired) = c
+        .call("POST", &holds, Some(&fan), None, Some(hold("A-1-2")))
+        .await;
+    assert_eq!(status, 201, "{expired}");
+    let expired = expired["id"].as_str().expect("id").to_string();
+    stack.let_hold_expire(&expired).await;
+    eventually(
+        "HoldExpired, from the sweep or the TTL stream",
+        async || {
+            stack
+                .events_about(&event)
+                .await
+                .iter()
+                .any(|e| e["detail-type"] == "HoldExpired")
+        },
+    )
+    .await;
+
+    let booking = c
+        .hold_and_check_out(&fan, &event, "A-1-3", "pm_card_visa", None)
+        .await;
+    let confirmed = c.settled(&fan, &booking).await;
+    assert_eq!(confirmed["status"], "confirmed", "{confirmed}");
+    let scan = json!({"qr": confirmed["tickets"][0]["qr"], "gate": "East"});
+    let (status, admitted) = c
+        .call("POST", "/checkins", Some(&door), None, Some(scan))
+        .await;
+    assert_eq!(status, 200, "{admitted}");
+    let (status, cancelling) = c
+        .call(
+            "POST",
+            &format!("/events/{event}/cancel"),
+            Some(&organiser),
+            None,
+            None,
+        )
+        .await;
+    assert!(status == 200 || status == 202, "{status} {cancelling}");
+    c.event_cancelled(&organiser, &event).await;
+
+    let mut expected = vec![
+        "BookingCancelled",
+        "BookingConfirmed",
+        "EventCancelled",
+        "EventPublished",
+        "HoldExpired",
+        "HoldReleased",
+        "SeatsHeld",
+        "SeatsHeld",
+        "SeatsHeld",
+        "TicketCheckedIn",
+        "TicketIssued",
+    ];
+    expected.sort();
+    eventually("every event of the event's life on the bus", async || {
+        stack.events_about(&event).await.len() >= expected.len()
+    })
+    .await;
+    // Anything late (a second copy) would arrive by now.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let events = stack.events_about(&event).await;
+    let mut kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["detail-type"].as_str().expect("detail-type"))
+        .collect();
+    kinds.sort();
+    assert_eq!(kinds, expected, "{events:#?}");
+    let ids: std::collections::BTreeSet<&str> = events
+        .iter()
+        .map(|e| e["detail"]["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids.len(), events.len(), "one id per fact");
+    let about = |kind: &str, field: &str| -> Vec<String> {
+        events
+            .iter()
+            .filter(|e| e["detail-type"] == kind)
+            .map(|e| e["detail"][field].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    assert_eq!(about("HoldReleased", "hold_id"), [released]);
+    assert_eq!(about("HoldExpired", "hold_id"), [expired]);
+    assert_eq!(about("BookingConfirmed", "booking_id"), [booking]);
+    assert_eq!(about("BookingCancelled", "reason"), ["event_cancelled"]);
+    assert_eq!(about("TicketCheckedIn", "gate"), ["East"]);
+    assert!(events.iter().all(|e| e["source"] == "stagepass"));
+    crate::schemas::assert_valid(&events);
+
+    // A replay of everything sends every consumer every event again: nobody is mailed twice.
+    eventually("the cancellation email", async || {
+        stack.mails_to(&fan_email).await.len() >= 2
+    })
+    .await;
+    let mails = stack.mails_to(&fan_email).await.len();
+    stack
+        .replay(started, chrono::Utc::now() + chrono::Duration::seconds(5))
+        .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        stack.mails_to(&fan_email).await.len(),
+        mails,
+        "a replay mailed again"
+    );
 }

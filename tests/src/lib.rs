@@ -615,6 +615,7 @@ impl Service {
 
 pub mod fake_stripe;
 pub mod journey;
+pub mod schemas;
 
 #[async_trait::async_trait]
 impl journey::Stack for TestApp {
@@ -644,6 +645,39 @@ impl journey::Stack for TestApp {
             .into_iter()
             .filter(|m| m.contains(&header))
             .collect()
+    }
+
+    /// The archive has every event from the start.
+    async fn listen(&self) {}
+
+    async fn events_about(&self, event: &str) -> Vec<serde_json::Value> {
+        let (status, body) = self
+            .send("GET", &format!("/dev/events?event_id={event}"), None, None)
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["events"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// The clock moves past the expiry; the relay loop's sweep then sees it.
+    async fn let_hold_expire(&self, hold: &str) {
+        let id = stagepass_domain::HoldId::parse(hold).expect("a hold id");
+        let inventory = self.ports.inventory.clone().expect("inventory");
+        let hold = inventory.find_hold(&id).await.unwrap().expect("the hold");
+        let now = self.clock.now();
+        if hold.expires_at >= now {
+            self.clock
+                .advance(hold.expires_at - now + chrono::Duration::seconds(1));
+        }
+    }
+
+    async fn replay(&self, from: DateTime<Utc>, to: DateTime<Utc>) {
+        let q = |t: DateTime<Utc>| {
+            form_urlencoded::byte_serialize(t.to_rfc3339().as_bytes()).collect::<String>()
+        };
+        let path = format!("/dev/events/replay?from={}&to={}", q(from), q(to));
+        let (status, body) = self.send("POST", &path, None, None).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body["replayed"].as_u64().unwrap_or(0) > 0, "{body}");
     }
 
     /// Locally the relay loop is also the sweeper (every event is due): it publishes the
@@ -742,6 +776,19 @@ pub mod cloud {
         pub stack: CloudStack,
         pub endpoint: String,
         pub http: reqwest::Client,
+        /// The test's own subscriber: a queue a catch-all rule feeds, and what it received.
+        pub tap: tokio::sync::Mutex<(Option<String>, Vec<Value>)>,
+    }
+
+    impl CloudApp {
+        pub fn new(stack: CloudStack, endpoint: String) -> Self {
+            Self {
+                stack,
+                endpoint,
+                http: stagepass_cloud::http_client().build().unwrap(),
+                tap: Default::default(),
+            }
+        }
     }
 
     impl CloudApp {
@@ -852,6 +899,180 @@ pub mod cloud {
                 .collect()
         }
 
+        /// A subscriber's rule (`source: stagepass`) to a queue of the test's own.
+        async fn listen(&self) {
+            let mut tap = self.tap.lock().await;
+            if tap.0.is_some() {
+                return;
+            }
+            let sqs = aws_sdk_sqs::Client::new(&self.stack.config);
+            let events = aws_sdk_eventbridge::Client::new(&self.stack.config);
+            let name = format!("tap-{}", uuid::Uuid::new_v4().simple());
+            let url = sqs
+                .create_queue()
+                .queue_name(&name)
+                .send()
+                .await
+                .expect("tap queue")
+                .queue_url
+                .expect("url");
+            let bus = self.stack.names.get_ref("EventBus").expect("bus");
+            events
+                .put_rule()
+                .name(&name)
+                .event_bus_name(&bus)
+                .event_pattern(r#"{"source": ["stagepass"]}"#)
+                .send()
+                .await
+                .expect("tap rule");
+            let arn = format!(
+                "arn:aws:sqs:{}:{}:{name}",
+                stagepass_cloud::template::REGION,
+                stagepass_cloud::template::ACCOUNT
+            );
+            events
+                .put_targets()
+                .rule(&name)
+                .event_bus_name(&bus)
+                .targets(
+                    aws_sdk_eventbridge::types::Target::builder()
+                        .id("tap")
+                        .arn(arn)
+                        .build()
+                        .expect("target"),
+                )
+                .send()
+                .await
+                .expect("tap target");
+            tap.0 = Some(url);
+        }
+
+        async fn events_about(&self, event: &str) -> Vec<Value> {
+            let mut tap = self.tap.lock().await;
+            let url = tap.0.clone().expect("listen first");
+            let sqs = aws_sdk_sqs::Client::new(&self.stack.config);
+            loop {
+                let got = sqs
+                    .receive_message()
+                    .queue_url(&url)
+                    .max_number_of_messages(10)
+                    .send()
+                    .await
+                    .expect("receive");
+                let messages = got.messages.unwrap_or_default();
+                if messages.is_empty() {
+                    break;
+                }
+                for m in messages {
+                    let body: Value =
+                        serde_json::from_str(m.body().unwrap_or_default()).expect("an envelope");
+                    tap.1.push(body);
+                    sqs.delete_message()
+                        .queue_url(&url)
+                        .receipt_handle(m.receipt_handle().unwrap_or_default())
+                        .send()
+                        .await
+                        .expect("delete");
+                }
+            }
+            tap.1
+                .iter()
+                .filter(|e| e["detail"]["event_id"] == event && e.get("replay-name").is_none())
+                .cloned()
+                .collect()
+        }
+
+        /// The hold's expiry and its claims' move into the past, as if the time had passed;
+        /// the emulated TTL then deletes the claims, and the stream tells `expire-holds`.
+        async fn let_hold_expire(&self, hold: &str) {
+            use aws_sdk_dynamodb::types::AttributeValue;
+            let client = aws_sdk_dynamodb::Client::new(&self.stack.config);
+            let table = self.stack.names.get_ref("InventoryTable").expect("table");
+            let key = |pk: String, sk: &str| {
+                std::collections::HashMap::from([
+                    ("pk".to_string(), AttributeValue::S(pk)),
+                    ("sk".to_string(), AttributeValue::S(sk.to_string())),
+                ])
+            };
+            let item = client
+                .get_item()
+                .table_name(&table)
+                .set_key(Some(key(format!("HOLD#{hold}"), "HOLD")))
+                .send()
+                .await
+                .expect("hold")
+                .item
+                .expect("the hold");
+            let mut data: Value =
+                serde_json::from_str(item["data"].as_s().expect("data")).expect("hold JSON");
+            let past = chrono::Utc::now() - chrono::Duration::seconds(2);
+            data["expires_at"] = json!(past);
+            let ms = AttributeValue::N(past.timestamp_millis().to_string());
+            client
+                .update_item()
+                .table_name(&table)
+                .set_key(Some(key(format!("HOLD#{hold}"), "HOLD")))
+                .update_expression("SET expires_at = :ms, #data = :data")
+                .expression_attribute_names("#data", "data")
+                .expression_attribute_values(":ms", ms.clone())
+                .expression_attribute_values(":data", AttributeValue::S(data.to_string()))
+                .send()
+                .await
+                .expect("hold expiry moved");
+            let event = data["event_id"].as_str().expect("event");
+            for unit in data["units"].as_array().expect("units") {
+                let unit = unit.as_str().expect("unit");
+                let block = unit.split(['-', '#']).next().expect("block");
+                client
+                    .update_item()
+                    .table_name(&table)
+                    .set_key(Some(key(format!("UNIT#{event}#{block}"), unit)))
+                    .update_expression("SET expires_at = :ms, #ttl = :ttl")
+                    .expression_attribute_names("#ttl", "ttl")
+                    .expression_attribute_values(":ms", ms.clone())
+                    .expression_attribute_values(
+                        ":ttl",
+                        AttributeValue::N(past.timestamp().to_string()),
+                    )
+                    .send()
+                    .await
+                    .expect("claim expiry moved");
+            }
+        }
+
+        /// EventBridge's StartReplay from the stack's archive to its bus.
+        async fn replay(
+            &self,
+            from: chrono::DateTime<chrono::Utc>,
+            to: chrono::DateTime<chrono::Utc>,
+        ) {
+            let events = aws_sdk_eventbridge::Client::new(&self.stack.config);
+            let archive = self
+                .stack
+                .names
+                .get_att("EventArchive", "Arn")
+                .expect("archive");
+            let bus = self.stack.names.get_att("EventBus", "Arn").expect("bus");
+            let time = |t: chrono::DateTime<chrono::Utc>| {
+                aws_sdk_eventbridge::primitives::DateTime::from_secs(t.timestamp())
+            };
+            events
+                .start_replay()
+                .replay_name(format!("replay-{}", uuid::Uuid::new_v4().simple()))
+                .event_source_arn(archive)
+                .event_start_time(time(from))
+                .event_end_time(time(to))
+                .destination(
+                    aws_sdk_eventbridge::types::ReplayDestination::builder()
+                        .arn(bus)
+                        .build()
+                        .expect("destination"),
+                )
+                .send()
+                .await
+                .expect("start replay");
+        }
+
         /// With the stream relay stopped, the event is written to the outbox and the
         /// sweeper's binary is invoked as its schedule would: it must publish exactly it.
         async fn strand_in_outbox(&self, event: stagepass_domain::IntegrationEvent) {
@@ -880,14 +1101,14 @@ pub mod cloud {
             );
             let table = |id: &str| names.get_ref(id).expect("table");
             let id = super::checkout_dying_before_the_saga(
-                std::sync::Arc::new(stagepass_dynamo::DynamoCatalog::new(
-                    client.clone(),
-                    table("EventsTable"),
-                )),
-                std::sync::Arc::new(stagepass_dynamo::DynamoInventory::new(
-                    client.clone(),
-                    table("InventoryTable"),
-                )),
+                std::sync::Arc::new(
+                    stagepass_dynamo::DynamoCatalog::new(client.clone(), table("EventsTable"))
+                        .with_outbox(Some(table("BookingsTable"))),
+                ),
+                std::sync::Arc::new(
+                    stagepass_dynamo::DynamoInventory::new(client.clone(), table("InventoryTable"))
+                        .with_outbox(Some(table("BookingsTable"))),
+                ),
                 std::sync::Arc::new(stagepass_dynamo::DynamoBookings::new(
                     client.clone(),
                     table("BookingsTable"),

@@ -19,7 +19,6 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
     Box::pin(async move {
         let cancel = Arc::new(CancelEvent {
             catalog: w.catalog()?,
-            bookings: w.bookings()?,
             queue: w.cancellations()?,
             clock: w.clock(),
         });

@@ -208,6 +208,22 @@ impl CloudStack {
             }
         }
 
+        // DynamoDB's TTL, on the tables that enable it (moto never expires items itself).
+        let dynamo = aws_sdk_dynamodb::Client::new(&config);
+        for (id, r) in template.resources_of("AWS::DynamoDB::Table") {
+            let ttl = &r["Properties"]["TimeToLiveSpecification"];
+            if ttl["Enabled"].as_bool() == Some(true)
+                && let Some(attribute) = ttl["AttributeName"].as_str()
+            {
+                tasks.push(tokio::spawn(triggers::emulate_ttl(
+                    dynamo.clone(),
+                    names.get_ref(&id)?,
+                    attribute.to_string(),
+                    Duration::from_secs(1),
+                )));
+            }
+        }
+
         // The saga: the same definition, each Task invoking the function its ARN names.
         let executions: Arc<Mutex<HashMap<String, Outcome>>> = Arc::default();
         let by_arn: HashMap<String, Arc<Container>> = functions

@@ -353,6 +353,65 @@ pub async fn poll_stream(
     }
 }
 
+/// DynamoDB's TTL, which moto does not run: every `every`, deletes the items of `table`
+/// whose `attribute` (epoch seconds) has passed, each only if it still has the value read, as
+/// TTL's own deletes are (their stream records then reach the functions reading the stream).
+/// AWS deletes within 48 hours of expiry; this within a period.
+pub async fn emulate_ttl(
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+    attribute: String,
+    every: Duration,
+) {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    loop {
+        tokio::time::sleep(every).await;
+        let now = AttributeValue::N(chrono::Utc::now().timestamp().to_string());
+        let mut start = None;
+        loop {
+            let page = client
+                .scan()
+                .table_name(&table)
+                .filter_expression("#ttl <= :now")
+                .expression_attribute_names("#ttl", &attribute)
+                .expression_attribute_values(":now", now.clone())
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await;
+            let page = match page {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::warn!(%table, error = %aws_sdk_dynamodb::error::DisplayErrorContext(e), "ttl scan");
+                    break;
+                }
+            };
+            for item in page.items() {
+                let key = ["pk", "sk"]
+                    .iter()
+                    .filter_map(|k| item.get(*k).map(|v| (k.to_string(), v.clone())))
+                    .collect();
+                let Some(seen) = item.get(&attribute) else {
+                    continue;
+                };
+                // A failed condition means the item changed since: not expired any more.
+                let _ = client
+                    .delete_item()
+                    .table_name(&table)
+                    .set_key(Some(key))
+                    .condition_expression("#ttl = :seen")
+                    .expression_attribute_names("#ttl", &attribute)
+                    .expression_attribute_values(":seen", seen.clone())
+                    .send()
+                    .await;
+            }
+            match page.last_evaluated_key() {
+                Some(k) => start = Some(k.clone()),
+                None => break,
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::pattern_matches;

@@ -30,8 +30,8 @@ pub use checkin::CheckInError;
 pub use clock::{Clock, ManualClock, SystemClock, to_millis};
 pub use error::{Details, ErrorKind, Failure, InfraError};
 pub use holds::{
-    GaRequest, HeldPlaces, Hold, HoldError, HoldRequest, HoldSettings, HoldStatus,
-    InventoryStoreError, SeatInventory, UnitRecord, UnitState,
+    ExpireHolds, ExpiredHolds, GaRequest, HeldPlaces, Hold, HoldError, HoldRequest, HoldSettings,
+    HoldStatus, InventoryStoreError, SeatInventory, UnitRecord, UnitState,
 };
 pub use idempotency::{Claim, IdempotencyError, IdempotencyStore, KeyUse, Lease, SavedResponse};
 pub use identity::{

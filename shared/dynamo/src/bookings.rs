@@ -7,19 +7,19 @@
 //!   `unsettled` GSI the sweeper reads. The shard is the id's first hex digit: every saga step
 //!   rewrites these keys, and 16 partitions keep an on-sale's rate of them under one GSI
 //!   partition's write limit.
-//! - outbox event: `OUTBOX#<event id>` / `OUTBOX`, with `data`, and `outbox` = `pending` and
-//!   `outbox_sk` feeding the sparse `outbox` GSI. Written in the same transaction as the
-//!   booking change it reports; the stream relay publishes and deletes it.
+//! - outbox event: see [`crate::outbox`]. Written in the same transaction as the booking
+//!   change it reports; the stream relay publishes it and marks it delivered.
 //! - idempotency key: `IDEM#<key>` / `IDEM`, with `fingerprint`, `response`, `lease_until`,
 //!   `expires_at` (epoch ms) and `ttl`.
 
+use crate::outbox::{outbox_items, outbox_pk, outbox_put};
 use crate::{Item, Outcome, describe, get_n, get_s, n, s, transact};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use stagepass_domain::{Booking, BookingId, EventId, EventStatus, IntegrationEvent, UserId};
 use stagepass_domain::{
     BookingStore, BookingStoreError, Claim, IdempotencyStore, InfraError, Lease, SavedResponse,
@@ -31,9 +31,6 @@ const UNSETTLED_SHARDS: &str = "0123456789abcdef";
 fn unsettled_sk(b: &Booking) -> String {
     format!("{:015}#{}", b.updated_at.timestamp_millis(), b.id)
 }
-
-/// Outbox items are normally deleted within seconds; TTL removes any left by a bug.
-const OUTBOX_TTL_DAYS: i64 = 30;
 
 #[derive(Clone)]
 pub struct DynamoBookings {
@@ -91,11 +88,7 @@ impl DynamoBookings {
             .build()
             .expect("table and item set");
         let mut items = vec![TransactWriteItem::builder().put(put).build()];
-        items.extend(events.iter().enumerate().map(|(n, e)| {
-            TransactWriteItem::builder()
-                .put(self.outbox_put(e, n))
-                .build()
-        }));
+        items.extend(outbox_items(&self.table, events));
         let guarded = guard.is_some();
         items.extend(guard.map(|c| TransactWriteItem::builder().condition_check(c).build()));
         match transact(&self.client, items).await.map_err(unavailable)? {
@@ -146,31 +139,6 @@ impl DynamoBookings {
             item.insert("unsettled_sk".into(), s(unsettled_sk(b)));
         }
         item
-    }
-
-    /// `n` orders events recorded together (same time): the outbox lists them as written.
-    fn outbox_put(&self, e: &IntegrationEvent, order: usize) -> Put {
-        let ttl = (e.time + Duration::days(OUTBOX_TTL_DAYS)).timestamp();
-        Put::builder()
-            .table_name(&self.table)
-            .item("pk", s(format!("OUTBOX#{}", e.id)))
-            .item("sk", s("OUTBOX"))
-            .item(
-                "data",
-                s(serde_json::to_string(e).expect("events serialise")),
-            )
-            .item("outbox", s("pending"))
-            .item(
-                "outbox_sk",
-                s(format!(
-                    "{:015}#{order:03}#{}",
-                    e.time.timestamp_millis(),
-                    e.id
-                )),
-            )
-            .item("ttl", n(ttl))
-            .build()
-            .expect("table and item set")
     }
 
     /// Items of `index` whose `key` is `value`, in sort key order (or its reverse), at most
@@ -379,14 +347,22 @@ impl BookingStore for DynamoBookings {
 
     async fn record_events(&self, events: &[IntegrationEvent]) -> Result<(), BookingStoreError> {
         for (n, e) in events.iter().enumerate() {
-            let put = self.outbox_put(e, n);
-            self.client
+            let put = outbox_put(&self.table, e, n);
+            // An id already recorded, pending or delivered, is this same fact: keep one.
+            match self
+                .client
                 .put_item()
                 .table_name(&self.table)
                 .set_item(Some(put.item))
+                .condition_expression("attribute_not_exists(pk)")
                 .send()
                 .await
-                .map_err(|e| unavailable(describe(e.into_service_error())))?;
+            {
+                Ok(_) => {}
+                Err(SdkError::ServiceError(e))
+                    if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) => {}
+                Err(e) => return Err(unavailable(describe(e.into_service_error()))),
+            }
         }
         Ok(())
     }
@@ -407,14 +383,29 @@ impl BookingStore for DynamoBookings {
 
     async fn delivered(&self, ids: &[String]) -> Result<(), BookingStoreError> {
         for id in ids {
-            self.client
-                .delete_item()
+            // Kept without its data and out of the index: the id is remembered until TTL.
+            match self
+                .client
+                .update_item()
                 .table_name(&self.table)
-                .key("pk", s(format!("OUTBOX#{id}")))
+                .key("pk", s(outbox_pk(id)))
                 .key("sk", s("OUTBOX"))
+                .update_expression("REMOVE outbox, outbox_sk, #data SET delivered = :yes")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_names("#data", "data")
+                .expression_attribute_values(":yes", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
                 .send()
                 .await
-                .map_err(|e| unavailable(describe(e.into_service_error())))?;
+            {
+                Ok(_) => {}
+                // Gone already (TTL): nothing left to mark.
+                Err(SdkError::ServiceError(e))
+                    if matches!(
+                        e.err(),
+                        aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(_)
+                    ) => {}
+                Err(e) => return Err(unavailable(describe(e.into_service_error()))),
+            }
         }
         Ok(())
     }
@@ -597,7 +588,8 @@ pub fn outbox_event(image: &serde_dynamo::Item) -> Option<Result<IntegrationEven
         _ => None,
     };
     let pk = text("pk")?;
-    if !pk.starts_with("OUTBOX#") {
+    // A delivered event's item stays (without `outbox`) to remember its id: not news.
+    if !pk.starts_with("OUTBOX#") || text("outbox") != Some("pending") {
         return None;
     }
     Some(

@@ -1,7 +1,9 @@
-use crate::{Item, describe, get_s, n, s};
+use crate::{Item, Outcome, describe, get_s, n, s, transact};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use stagepass_domain::IntegrationEvent;
 use stagepass_domain::{CatalogStoreError, EventCatalog, ListingQuery};
 use stagepass_domain::{Event, EventId, EventStatus};
 use std::collections::HashMap;
@@ -14,6 +16,9 @@ const LISTED: &str = "PUBLISHED";
 pub struct DynamoCatalog {
     client: Client,
     table: String,
+    /// The bookings table, whose outbox gets `EventPublished` and `EventCancelled`; only the
+    /// functions that publish or cancel are given it.
+    outbox: Option<String>,
 }
 
 impl DynamoCatalog {
@@ -21,7 +26,14 @@ impl DynamoCatalog {
         Self {
             client,
             table: table.into(),
+            outbox: None,
         }
+    }
+
+    /// Lets writes put their events in the outbox of `bookings_table`.
+    pub fn with_outbox(mut self, bookings_table: Option<String>) -> Self {
+        self.outbox = bookings_table;
+        self
     }
 }
 
@@ -62,6 +74,44 @@ fn put_failed(
     }
 }
 
+impl DynamoCatalog {
+    /// The versioned put and the events' outbox items in one transaction.
+    async fn replace_with_events(
+        &self,
+        event: &Event,
+        expected_version: u64,
+        events: &[IntegrationEvent],
+    ) -> Result<(), CatalogStoreError> {
+        let Some(outbox) = &self.outbox else {
+            return Err(CatalogStoreError::Unavailable(
+                "no outbox table (BOOKINGS_TABLE) configured".into(),
+            ));
+        };
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_item(event)))
+            .condition_expression("version = :expected")
+            .expression_attribute_values(":expected", n(expected_version))
+            .build()
+            .expect("table and item set");
+        let mut items = vec![TransactWriteItem::builder().put(put).build()];
+        items.extend(crate::outbox::outbox_items(outbox, events));
+        match transact(&self.client, items)
+            .await
+            .map_err(CatalogStoreError::Unavailable)?
+        {
+            Outcome::Done => Ok(()),
+            // The version moved (or a write raced ours): the caller reloads.
+            Outcome::Cancelled(r) if r.first().is_some_and(|(f, c)| *f || *c) => {
+                Err(CatalogStoreError::VersionConflict)
+            }
+            Outcome::Cancelled(r) => Err(CatalogStoreError::Unavailable(format!(
+                "event write cancelled by its outbox items: {r:?}"
+            ))),
+        }
+    }
+}
+
 #[async_trait]
 impl EventCatalog for DynamoCatalog {
     async fn insert(&self, event: &Event) -> Result<(), CatalogStoreError> {
@@ -89,7 +139,17 @@ impl EventCatalog for DynamoCatalog {
         out.item.as_ref().map(from_item).transpose()
     }
 
-    async fn replace(&self, event: &Event, expected_version: u64) -> Result<(), CatalogStoreError> {
+    async fn replace(
+        &self,
+        event: &Event,
+        expected_version: u64,
+        events: &[IntegrationEvent],
+    ) -> Result<(), CatalogStoreError> {
+        if !events.is_empty() {
+            return self
+                .replace_with_events(event, expected_version, events)
+                .await;
+        }
         self.client
             .put_item()
             .table_name(&self.table)

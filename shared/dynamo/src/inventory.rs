@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use stagepass_domain::{
     EventId, HeldPlaces, Hold, HoldId, HoldStatus, UnitId, UnitRecord, UnitState,
 };
-use stagepass_domain::{InventoryStoreError, SeatInventory};
+use stagepass_domain::{IntegrationEvent, InventoryStoreError, SeatInventory};
 use std::collections::HashMap;
 
 /// Hold records outlive their expiry by a week so a late release or lookup still finds them.
@@ -21,6 +21,9 @@ const HELD_RETRIES: u32 = 30;
 pub struct DynamoInventory {
     client: Client,
     table: String,
+    /// The bookings table, whose outbox gets the hold events; only the functions that place,
+    /// release or expire holds are given it.
+    outbox: Option<String>,
 }
 
 impl DynamoInventory {
@@ -28,6 +31,25 @@ impl DynamoInventory {
         Self {
             client,
             table: table.into(),
+            outbox: None,
+        }
+    }
+
+    /// Lets hold writes put their events in the outbox of `bookings_table`.
+    pub fn with_outbox(mut self, bookings_table: Option<String>) -> Self {
+        self.outbox = bookings_table;
+        self
+    }
+
+    /// `events` as outbox items for a transaction. Errors if there are events but no outbox.
+    fn outbox_items(
+        &self,
+        events: &[IntegrationEvent],
+    ) -> Result<Vec<TransactWriteItem>, InventoryStoreError> {
+        match (&self.outbox, events.is_empty()) {
+            (_, true) => Ok(Vec::new()),
+            (Some(table), false) => Ok(crate::outbox::outbox_items(table, events)),
+            (None, false) => Err(unavailable("no outbox table (BOOKINGS_TABLE) configured")),
         }
     }
 }
@@ -214,7 +236,9 @@ impl SeatInventory for DynamoInventory {
         hold: &Hold,
         now: DateTime<Utc>,
         limit: u32,
+        events: &[IntegrationEvent],
     ) -> Result<(), InventoryStoreError> {
+        let outbox = self.outbox_items(events)?;
         let (mut attempt, mut held_races) = (0, 0);
         loop {
             let (held, version) = self.read_held(hold).await?;
@@ -231,12 +255,14 @@ impl SeatInventory for DynamoInventory {
                     .put(self.unit_put(hold, u, UnitState::Held, now))
                     .build()
             }));
-            // Last: the holder's count, in the same transaction.
+            // Then the holder's count, in the same transaction, and the events (which have
+            // no condition: the hold's own makes them happen once).
             items.push(
                 TransactWriteItem::builder()
                     .put(self.held_put(hold, &next, version))
                     .build(),
             );
+            items.extend(outbox.iter().cloned());
             let per_item = match self.transact(items).await? {
                 Outcome::Done => return Ok(()),
                 Outcome::Cancelled(r) => r,
@@ -283,7 +309,12 @@ impl SeatInventory for DynamoInventory {
         self.read_hold(id).await
     }
 
-    async fn release_hold(&self, id: &HoldId) -> Result<Hold, InventoryStoreError> {
+    async fn release_hold(
+        &self,
+        id: &HoldId,
+        events: &[IntegrationEvent],
+    ) -> Result<Hold, InventoryStoreError> {
+        let outbox = self.outbox_items(events)?;
         let mut hold = self
             .read_hold(id)
             .await?
@@ -328,6 +359,8 @@ impl SeatInventory for DynamoInventory {
                     )
                     .build()
             }));
+            // Last, so the per-item reasons above line up with `ours`.
+            items.extend(outbox.iter().cloned());
             let per_item = match self.transact(items).await? {
                 Outcome::Done => {
                     self.forget_held(&hold).await;
@@ -339,7 +372,12 @@ impl SeatInventory for DynamoInventory {
                 return Err(InventoryStoreError::HoldNotActive);
             }
             // Units another hold took after this one expired are not ours to free: drop them.
-            let lost: Vec<bool> = per_item.iter().skip(1).map(|(f, _)| *f).collect();
+            let lost: Vec<bool> = per_item
+                .iter()
+                .skip(1)
+                .take(ours.len())
+                .map(|(f, _)| *f)
+                .collect();
             let mut i = 0;
             ours.retain(|_| {
                 let keep = !lost.get(i).copied().unwrap_or(false);
@@ -353,6 +391,53 @@ impl SeatInventory for DynamoInventory {
         Err(unavailable(
             "release kept colliding with other transactions",
         ))
+    }
+
+    async fn expire_hold(
+        &self,
+        id: &HoldId,
+        now: DateTime<Utc>,
+        events: &[IntegrationEvent],
+    ) -> Result<Option<Hold>, InventoryStoreError> {
+        let mut hold = self
+            .read_hold(id)
+            .await?
+            .ok_or(InventoryStoreError::HoldNotFound)?;
+        if hold.status != HoldStatus::Active || hold.expires_at > now {
+            return Ok(None);
+        }
+        hold.status = HoldStatus::Expired;
+        // Conditional on the stored status and expiry, not on what was read: of any number of
+        // observers (and a racing release or checkout) exactly one write lands.
+        let mark = Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(hold_pk(id)))
+            .key("sk", s("HOLD"))
+            .update_expression("SET #status = :expired, #data = :data")
+            .condition_expression("#status = :active AND expires_at <= :now")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#data", "data")
+            .expression_attribute_values(":expired", s("expired"))
+            .expression_attribute_values(":active", s("active"))
+            .expression_attribute_values(":now", n(now.timestamp_millis()))
+            .expression_attribute_values(
+                ":data",
+                s(serde_json::to_string(&hold).expect("holds serialise")),
+            )
+            .build()
+            .expect("table, key, expression set");
+        let mut items = vec![TransactWriteItem::builder().update(mark).build()];
+        items.extend(self.outbox_items(events)?);
+        for attempt in 0..=CONFLICT_RETRIES {
+            match self.transact(items.clone()).await? {
+                Outcome::Done => return Ok(Some(hold)),
+                Outcome::Cancelled(r) if r.first().is_some_and(|(failed, _)| *failed) => {
+                    return Ok(None);
+                }
+                Outcome::Cancelled(_) => backoff(attempt + 1).await,
+            }
+        }
+        Err(unavailable("expiry kept colliding with other transactions"))
     }
 
     async fn check_out_hold(
@@ -372,6 +457,7 @@ impl SeatInventory for DynamoInventory {
                 return Ok(hold);
             }
             HoldStatus::Released => return Err(InventoryStoreError::HoldNotActive),
+            HoldStatus::Expired => return Err(InventoryStoreError::HoldExpired),
             HoldStatus::Active if !hold.is_live(now) => {
                 return Err(InventoryStoreError::HoldExpired);
             }
@@ -431,7 +517,9 @@ impl SeatInventory for DynamoInventory {
                 return match stored.status {
                     HoldStatus::CheckedOut => Ok(stored),
                     HoldStatus::Released => Err(InventoryStoreError::HoldNotActive),
-                    HoldStatus::Active => Err(InventoryStoreError::HoldExpired),
+                    HoldStatus::Active | HoldStatus::Expired => {
+                        Err(InventoryStoreError::HoldExpired)
+                    }
                 };
             }
             if per_item.iter().any(|(failed, _)| *failed) {
@@ -555,4 +643,36 @@ fn unit_record(
         state,
         expires_at,
     })
+}
+
+/// The hold whose claim on a seat a stream record shows ending expired: the old image is a
+/// held unit's claim whose expiry had passed when the item changed, and the new image (if the
+/// item is still there) is not that hold's. DynamoDB's TTL deleting the claim gives such a
+/// record, and so does another hold taking the seat over; a checkout or sale keeps the hold's
+/// id on the seat, and a release deletes claims before their expiry: neither counts.
+pub fn expired_claim_of(
+    old: &serde_dynamo::Item,
+    new: &serde_dynamo::Item,
+    changed_at: DateTime<Utc>,
+) -> Option<String> {
+    use serde_dynamo::AttributeValue;
+    let text = |item: &serde_dynamo::Item, k: &str| match item.get(k) {
+        Some(AttributeValue::S(s)) => Some(s.clone()),
+        _ => None,
+    };
+    if !text(old, "pk")?.starts_with("UNIT#") || text(old, "state")? != "held" {
+        return None;
+    }
+    let hold = text(old, "hold_id")?;
+    if text(new, "hold_id").as_deref() == Some(hold.as_str()) {
+        return None;
+    }
+    let expires_ms: i64 = match old.get("expires_at") {
+        Some(AttributeValue::N(n)) => n.parse().ok()?,
+        _ => return None,
+    };
+    // Stream times may be whole seconds: a second's leeway, as a hold that turns out not to
+    // have expired is left alone by `expire_hold` (it checks the stored hold and the clock).
+    let changed_ms = changed_at.timestamp_millis() + 1000;
+    (expires_ms <= changed_ms).then_some(hold)
 }

@@ -14,12 +14,13 @@ mod bookings;
 mod catalog;
 mod identity;
 mod inventory;
+mod outbox;
 mod payments;
 
 pub use bookings::{DynamoBookings, outbox_event};
 pub use catalog::DynamoCatalog;
 pub use identity::DynamoIdentity;
-pub use inventory::DynamoInventory;
+pub use inventory::{DynamoInventory, expired_claim_of};
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_dynamodb::types::AttributeValue;

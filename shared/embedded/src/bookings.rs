@@ -78,7 +78,12 @@ fn buyer_key(b: &Booking) -> String {
     )
 }
 
-fn append_events(txn: &WriteTransaction, events: &[IntegrationEvent]) -> Result<(), String> {
+/// Adds `events` to the outbox in the caller's transaction (whatever store writes the fact
+/// they report); an event id already recorded, even delivered, is skipped.
+pub(crate) fn append_events(
+    txn: &WriteTransaction,
+    events: &[IntegrationEvent],
+) -> Result<(), String> {
     let mut outbox = txn.open_table(OUTBOX).map_err(fail)?;
     let mut ids = txn.open_table(OUTBOX_IDS).map_err(fail)?;
     let mut counter = txn.open_table(OUTBOX_NEXT).map_err(fail)?;

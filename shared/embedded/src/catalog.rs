@@ -3,6 +3,7 @@
 use crate::{EmbeddedStore, StoreFailure, decode, encode, fail};
 use async_trait::async_trait;
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
+use stagepass_domain::IntegrationEvent;
 use stagepass_domain::{
     CatalogStoreError, Event, EventCatalog, EventId, EventStatus, ListingQuery,
 };
@@ -69,8 +70,14 @@ impl EventCatalog for EmbeddedStore {
         .await
     }
 
-    async fn replace(&self, event: &Event, expected_version: u64) -> Result<(), CatalogStoreError> {
+    async fn replace(
+        &self,
+        event: &Event,
+        expected_version: u64,
+        outbox: &[IntegrationEvent],
+    ) -> Result<(), CatalogStoreError> {
         let event = event.clone();
+        let outbox = outbox.to_vec();
         self.write(move |txn| -> Result<(), CatalogStoreError> {
             let mut events = txn.open_table(EVENTS).map_err(CatalogStoreError::store)?;
             let stored: Option<Event> = events
@@ -96,6 +103,8 @@ impl EventCatalog for EmbeddedStore {
                     .insert(event.start_key().as_str(), event.id.as_str())
                     .map_err(CatalogStoreError::store)?;
             }
+            crate::bookings::append_events(txn, &outbox).map_err(CatalogStoreError::store)?;
+            crate::bookings::append_events(txn, &outbox).map_err(CatalogStoreError::store)?;
             Ok(())
         })
         .await

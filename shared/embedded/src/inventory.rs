@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use stagepass_domain::{
-    EventId, HeldPlaces, Hold, HoldId, HoldStatus, InventoryStoreError, SeatInventory, UnitRecord,
-    UnitState,
+    EventId, ExpiredHolds, HeldPlaces, Hold, HoldId, HoldStatus, IntegrationEvent,
+    InventoryStoreError, SeatInventory, UnitRecord, UnitState,
 };
 
 /// `{event}/{unit}` → unit record JSON.
@@ -15,12 +15,53 @@ const UNITS: TableDefinition<&str, &[u8]> = TableDefinition::new("units");
 const HOLDS: TableDefinition<&str, &[u8]> = TableDefinition::new("holds");
 /// `{event}/{holder}` → the holder's [`HeldPlaces`] JSON (the cap on places held).
 const HELD: TableDefinition<&str, &[u8]> = TableDefinition::new("held_places");
+/// `{expires ms, zero-padded}\0{hold}` → hold id, for active holds: what the local sweep
+/// reads to record expiries (deployed, the TTL stream does).
+const ACTIVE_BY_EXPIRY: TableDefinition<&str, &str> =
+    TableDefinition::new("holds_active_by_expiry");
 
 pub(crate) fn create_tables(txn: &redb::WriteTransaction) -> Result<(), String> {
     txn.open_table(UNITS).map_err(fail)?;
     txn.open_table(HOLDS).map_err(fail)?;
     txn.open_table(HELD).map_err(fail)?;
+    txn.open_table(ACTIVE_BY_EXPIRY).map_err(fail)?;
     Ok(())
+}
+
+fn expiry_key(hold: &Hold) -> String {
+    format!("{:015}\0{}", hold.expires_at.timestamp_millis(), hold.id)
+}
+
+/// Stores `hold` in the caller's transaction, keeping the active-by-expiry index in step.
+fn save_hold(txn: &redb::WriteTransaction, hold: &Hold) -> Result<(), InventoryStoreError> {
+    let mut holds = txn.open_table(HOLDS).map_err(InventoryStoreError::store)?;
+    holds
+        .insert(hold.id.as_str(), encode(hold).as_slice())
+        .map_err(InventoryStoreError::store)?;
+    let mut index = txn
+        .open_table(ACTIVE_BY_EXPIRY)
+        .map_err(InventoryStoreError::store)?;
+    let key = expiry_key(hold);
+    match hold.status {
+        HoldStatus::Active => index.insert(key.as_str(), hold.id.as_str()).map(|_| ()),
+        _ => index.remove(key.as_str()).map(|_| ()),
+    }
+    .map_err(InventoryStoreError::store)
+}
+
+fn read_hold(txn: &redb::WriteTransaction, id: &HoldId) -> Result<Hold, InventoryStoreError> {
+    let holds = txn.open_table(HOLDS).map_err(InventoryStoreError::store)?;
+    match holds.get(id.as_str()).map_err(InventoryStoreError::store)? {
+        Some(v) => decode(v.value()).map_err(InventoryStoreError::store),
+        None => Err(InventoryStoreError::HoldNotFound),
+    }
+}
+
+fn outbox(
+    txn: &redb::WriteTransaction,
+    events: &[IntegrationEvent],
+) -> Result<(), InventoryStoreError> {
+    crate::bookings::append_events(txn, events).map_err(InventoryStoreError::store)
 }
 
 fn held_key(hold: &Hold) -> String {
@@ -152,17 +193,15 @@ impl SeatInventory for EmbeddedStore {
         hold: &Hold,
         now: DateTime<Utc>,
         limit: u32,
+        events: &[IntegrationEvent],
     ) -> Result<(), InventoryStoreError> {
         let hold = hold.clone();
+        let events = events.to_vec();
         self.write(move |txn| -> Result<(), InventoryStoreError> {
-            let mut holds = txn.open_table(HOLDS).map_err(InventoryStoreError::store)?;
-            if let Some(existing) = holds
-                .get(hold.id.as_str())
-                .map_err(InventoryStoreError::store)?
-            {
-                let existing: Hold =
-                    decode(existing.value()).map_err(InventoryStoreError::store)?;
-                return Err(InventoryStoreError::HoldExists(Box::new(existing)));
+            match read_hold(txn, &hold.id) {
+                Ok(existing) => return Err(InventoryStoreError::HoldExists(Box::new(existing))),
+                Err(InventoryStoreError::HoldNotFound) => {}
+                Err(e) => return Err(e),
             }
             // Counted in the same transaction: a refusal writes nothing.
             change_held(txn, &hold, |held| {
@@ -170,10 +209,8 @@ impl SeatInventory for EmbeddedStore {
                     .map_err(|held| InventoryStoreError::LimitReached { held })
             })?;
             claim_units(txn, &hold, UnitState::Held, now)?;
-            holds
-                .insert(hold.id.as_str(), encode(&hold).as_slice())
-                .map_err(InventoryStoreError::store)?;
-            Ok(())
+            save_hold(txn, &hold)?;
+            outbox(txn, &events)
         })
         .await
     }
@@ -192,24 +229,45 @@ impl SeatInventory for EmbeddedStore {
         .await
     }
 
-    async fn release_hold(&self, id: &HoldId) -> Result<Hold, InventoryStoreError> {
+    async fn release_hold(
+        &self,
+        id: &HoldId,
+        events: &[IntegrationEvent],
+    ) -> Result<Hold, InventoryStoreError> {
         let id = id.clone();
+        let events = events.to_vec();
         self.write(move |txn| -> Result<Hold, InventoryStoreError> {
-            let mut holds = txn.open_table(HOLDS).map_err(InventoryStoreError::store)?;
-            let mut hold: Hold = match holds.get(id.as_str()).map_err(InventoryStoreError::store)? {
-                Some(v) => decode(v.value()).map_err(InventoryStoreError::store)?,
-                None => return Err(InventoryStoreError::HoldNotFound),
-            };
+            let mut hold = read_hold(txn, &id)?;
             if hold.status != HoldStatus::Active {
                 return Err(InventoryStoreError::HoldNotActive);
             }
             free_units(txn, &hold).map_err(InventoryStoreError::store)?;
             change_held(txn, &hold, |held| Ok(held.without(&hold.id)))?;
             hold.status = HoldStatus::Released;
-            holds
-                .insert(hold.id.as_str(), encode(&hold).as_slice())
-                .map_err(InventoryStoreError::store)?;
+            save_hold(txn, &hold)?;
+            outbox(txn, &events)?;
             Ok(hold)
+        })
+        .await
+    }
+
+    async fn expire_hold(
+        &self,
+        id: &HoldId,
+        now: DateTime<Utc>,
+        events: &[IntegrationEvent],
+    ) -> Result<Option<Hold>, InventoryStoreError> {
+        let id = id.clone();
+        let events = events.to_vec();
+        self.write(move |txn| -> Result<Option<Hold>, InventoryStoreError> {
+            let mut hold = read_hold(txn, &id)?;
+            if hold.status != HoldStatus::Active || hold.expires_at > now {
+                return Ok(None);
+            }
+            hold.status = HoldStatus::Expired;
+            save_hold(txn, &hold)?;
+            outbox(txn, &events)?;
+            Ok(Some(hold))
         })
         .await
     }
@@ -222,23 +280,18 @@ impl SeatInventory for EmbeddedStore {
     ) -> Result<Hold, InventoryStoreError> {
         let id = id.clone();
         self.write(move |txn| -> Result<Hold, InventoryStoreError> {
-            let mut holds = txn.open_table(HOLDS).map_err(InventoryStoreError::store)?;
-            let mut hold: Hold = match holds.get(id.as_str()).map_err(InventoryStoreError::store)? {
-                Some(v) => decode(v.value()).map_err(InventoryStoreError::store)?,
-                None => return Err(InventoryStoreError::HoldNotFound),
-            };
+            let mut hold = read_hold(txn, &id)?;
             match hold.status {
                 HoldStatus::CheckedOut => return Ok(hold),
                 HoldStatus::Released => return Err(InventoryStoreError::HoldNotActive),
+                HoldStatus::Expired => return Err(InventoryStoreError::HoldExpired),
                 HoldStatus::Active if !hold.is_live(now) => {
                     return Err(InventoryStoreError::HoldExpired);
                 }
                 HoldStatus::Active => {}
             }
             hold.status = HoldStatus::CheckedOut;
-            holds
-                .insert(hold.id.as_str(), encode(&hold).as_slice())
-                .map_err(InventoryStoreError::store)?;
+            save_hold(txn, &hold)?;
             keep_units_until(txn, &hold, until)?;
             change_held(txn, &hold, |held| Ok(held.without(&hold.id)))?;
             Ok(hold)
@@ -291,6 +344,37 @@ impl SeatInventory for EmbeddedStore {
                         }
                     }
                 }
+            }
+            Ok(out)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl ExpiredHolds for EmbeddedStore {
+    async fn expired_holds(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<HoldId>, InventoryStoreError> {
+        self.run(move |db| -> Result<Vec<HoldId>, InventoryStoreError> {
+            let txn = db.begin_read().map_err(InventoryStoreError::store)?;
+            let index = txn
+                .open_table(ACTIVE_BY_EXPIRY)
+                .map_err(InventoryStoreError::store)?;
+            // Keys sort by expiry; everything below "<now + 1 ms>" has expired.
+            let to = format!("{:015}", now.timestamp_millis() + 1);
+            let mut out = Vec::new();
+            for entry in index
+                .range(..to.as_str())
+                .map_err(InventoryStoreError::store)?
+                .take(limit)
+            {
+                let (_, id) = entry.map_err(InventoryStoreError::store)?;
+                let id = HoldId::parse(id.value())
+                    .ok_or_else(|| InventoryStoreError::store("bad hold id in expiry index"))?;
+                out.push(id);
             }
             Ok(out)
         })

@@ -249,17 +249,20 @@ fn missing_feature(feature: &str) -> WiringError {
 impl Wiring for EnvWiring {
     #[cfg(feature = "dynamodb")]
     fn catalog(&self) -> Result<Arc<dyn EventCatalog>, WiringError> {
-        Ok(Arc::new(stagepass_dynamo::DynamoCatalog::new(
-            self.dynamodb(),
-            self.required("EVENTS_TABLE")?,
-        )))
+        Ok(Arc::new(
+            stagepass_dynamo::DynamoCatalog::new(self.dynamodb(), self.required("EVENTS_TABLE")?)
+                .with_outbox(self.optional("BOOKINGS_TABLE")),
+        ))
     }
     #[cfg(feature = "dynamodb")]
     fn inventory(&self) -> Result<Arc<dyn SeatInventory>, WiringError> {
-        Ok(Arc::new(stagepass_dynamo::DynamoInventory::new(
-            self.dynamodb(),
-            self.required("INVENTORY_TABLE")?,
-        )))
+        Ok(Arc::new(
+            stagepass_dynamo::DynamoInventory::new(
+                self.dynamodb(),
+                self.required("INVENTORY_TABLE")?,
+            )
+            .with_outbox(self.optional("BOOKINGS_TABLE")),
+        ))
     }
     #[cfg(feature = "dynamodb")]
     fn identity(&self) -> Result<Arc<dyn IdentityStore>, WiringError> {

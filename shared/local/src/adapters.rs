@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use stagepass_api::wiring::QueueFn;
 use stagepass_domain::catalog::ports::CancellationRequest;
+use stagepass_domain::integration::events::{envelope, event_from_envelope};
 use stagepass_domain::notifications::Email;
 use stagepass_domain::notifications::{Delivery, Notifier};
 use stagepass_domain::{
@@ -109,44 +110,160 @@ impl Mailer for MailFolder {
     }
 }
 
-/// The local event bus: remembers what was published (for tests and the benchmark) and
-/// delivers each event to the notification subscriber, like the EventBridge rule → SQS →
-/// notification Lambda path. A subscriber failure fails the publish, so the outbox keeps the
-/// event and the relay tries again.
+/// The local event bus: remembers what was published (for tests and the benchmark), appends
+/// each event as EventBridge would deliver it to `events.jsonl` in the data folder (the local
+/// archive, served at `GET /dev/events`), and delivers it to the subscribers: the notifier,
+/// like the EventBridge rule → SQS → `notify` path, and any subscriber function, as an SQS
+/// batch of one envelope. A subscriber failure fails the publish, so the outbox keeps the
+/// event and the relay tries again (subscribers deduplicate by the event's id).
 #[derive(Default)]
 pub struct LocalBus {
     notifier: OnceLock<Arc<Notifier>>,
+    /// Subscriber functions, with the detail-types their rule passes.
+    subscribers: Mutex<Vec<(&'static [&'static str], QueueFn)>>,
     published: Mutex<Vec<IntegrationEvent>>,
+    /// `events.jsonl`; none: not archived.
+    log: Option<PathBuf>,
 }
 
+/// What the local bus calls its account and region in envelopes.
+pub const LOCAL_ACCOUNT: &str = "000000000000";
+pub const LOCAL_REGION: &str = "local";
+
 impl LocalBus {
+    /// A bus archiving to `log` (JSON lines, appended).
+    pub fn archived(log: PathBuf) -> Self {
+        Self {
+            log: Some(log),
+            ..Self::default()
+        }
+    }
+
     pub fn subscribe(&self, notifier: &Arc<Notifier>) {
         let _ = self.notifier.set(notifier.clone());
+    }
+
+    /// Delivers the events of `detail_types` to `function` (an SQS consumer), as a rule with
+    /// that pattern and an SQS target would.
+    pub fn subscribe_function(&self, detail_types: &'static [&'static str], function: QueueFn) {
+        self.subscribers
+            .lock()
+            .expect("bus lock")
+            .push((detail_types, function));
     }
 
     /// Every event published so far, in order (duplicates included).
     pub fn published(&self) -> Vec<IntegrationEvent> {
         self.published.lock().expect("bus lock").clone()
     }
+
+    /// The archive: every envelope published, oldest first (an empty list if none yet).
+    pub async fn archive(&self) -> Result<Vec<serde_json::Value>, InfraError> {
+        let Some(log) = &self.log else {
+            return Ok(Vec::new());
+        };
+        let text = match tokio::fs::read_to_string(log).await {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io(e)),
+        };
+        // A line cut short by a crash mid-append is skipped, not fatal.
+        Ok(text
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect())
+    }
+
+    /// EventBridge's replay, locally: delivers again every archived event whose time is in
+    /// `[from, to)` to the subscribers (not to the archive), each with a new envelope id and
+    /// `replay-name`, as a replay does; returns how many.
+    pub async fn replay(
+        &self,
+        name: &str,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> Result<usize, InfraError> {
+        let mut replayed = 0;
+        for mut envelope in self.archive().await? {
+            let event = event_from_envelope(&envelope.to_string())?;
+            if event.time < from || event.time >= to {
+                continue;
+            }
+            envelope["id"] = serde_json::json!(uuid::Uuid::new_v4().to_string());
+            envelope["replay-name"] = serde_json::json!(name);
+            self.deliver(&event, &envelope).await?;
+            replayed += 1;
+        }
+        Ok(replayed)
+    }
+
+    async fn deliver(
+        &self,
+        event: &IntegrationEvent,
+        envelope: &serde_json::Value,
+    ) -> Result<(), InfraError> {
+        if let Some(n) = self.notifier.get() {
+            match n.handle(event).await? {
+                Delivery::Sent(id) => {
+                    tracing::info!(kind = %event.kind, event_id = %event.id, message = %id, "email sent")
+                }
+                Delivery::Duplicate => {
+                    tracing::info!(event_id = %event.id, "duplicate event: no email")
+                }
+                Delivery::Ignored => {}
+            }
+        }
+        let subscribers: Vec<QueueFn> = self
+            .subscribers
+            .lock()
+            .expect("bus lock")
+            .iter()
+            .filter(|(types, _)| types.contains(&event.kind.as_str()))
+            .map(|(_, f)| f.clone())
+            .collect();
+        for function in subscribers {
+            let mut record = SqsMessage::default();
+            record.message_id = Some(uuid::Uuid::new_v4().to_string());
+            record.body = Some(envelope.to_string());
+            let mut batch = SqsEvent::default();
+            batch.records = vec![record];
+            if !function(batch).await.batch_item_failures.is_empty() {
+                return Err(InfraError(format!(
+                    "a subscriber failed event {}; the relay retries",
+                    event.id
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
 #[async_trait]
 impl EventBus for LocalBus {
     async fn publish(&self, events: &[IntegrationEvent]) -> Result<(), InfraError> {
-        let notifier = self.notifier.get();
         for event in events {
-            self.published.lock().expect("bus lock").push(event.clone());
-            if let Some(n) = notifier {
-                match n.handle(event).await? {
-                    Delivery::Sent(id) => {
-                        tracing::info!(kind = %event.kind, event_id = %event.id, message = %id, "email sent")
-                    }
-                    Delivery::Duplicate => {
-                        tracing::info!(event_id = %event.id, "duplicate event: no email")
-                    }
-                    Delivery::Ignored => {}
-                }
+            let envelope = envelope(
+                event,
+                &uuid::Uuid::new_v4().to_string(),
+                LOCAL_ACCOUNT,
+                LOCAL_REGION,
+            );
+            // Archived before delivery, as EventBridge archives what the bus receives. A
+            // retried publish archives the event again, as a retried PutEvents would.
+            if let Some(log) = &self.log {
+                use tokio::io::AsyncWriteExt;
+                let mut file = tokio::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(log)
+                    .await
+                    .map_err(io)?;
+                file.write_all(format!("{envelope}\n").as_bytes())
+                    .await
+                    .map_err(io)?;
             }
+            self.published.lock().expect("bus lock").push(event.clone());
+            self.deliver(event, &envelope).await?;
         }
         Ok(())
     }

@@ -4,6 +4,7 @@
 pub mod adapters;
 pub mod asl;
 pub mod demo;
+pub mod dev;
 pub mod functions;
 pub mod keys;
 pub mod openapi;
@@ -26,7 +27,7 @@ use stagepass_api::{Access, Keyring, Keys, Ports, Principal, Route, Verifier};
 use stagepass_domain::bookings::payments::SimulatedPayments;
 use stagepass_domain::integration::OutboxRelay;
 use stagepass_domain::notifications::Notifier;
-use stagepass_domain::{Clock, HoldSettings, IdentitySettings};
+use stagepass_domain::{Clock, ExpireHolds, HoldSettings, IdentitySettings};
 use stagepass_embedded::EmbeddedStore;
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -86,6 +87,9 @@ pub struct LocalSystem {
 }
 
 pub const LOCAL_MAIL_FROM: &str = "Stagepass <tickets@stagepass.local>";
+/// Every integration event published, as EventBridge envelopes, one per line (the local
+/// archive; `GET /dev/events` serves it).
+pub const EVENTS_FILE: &str = "events.jsonl";
 
 /// The system over the embedded store in `data_dir`: tickets in `tickets/`, mail in `mail/`.
 /// Every function in `functions/` is wired from the same embedded adapters: the saga's steps
@@ -105,7 +109,7 @@ pub async fn build_system(
     let payments = Arc::new(SimulatedPayments::new(shared.clone()));
     // Keys start with `tickets/`, so the PDFs land in `<data>/tickets/<booking>/`.
     let files = Arc::new(FolderFiles::new(data_dir));
-    let bus = Arc::new(LocalBus::default());
+    let bus = Arc::new(LocalBus::archived(data_dir.join(EVENTS_FILE)));
     let mailer = Arc::new(MailFolder::new(&data_dir.join("mail")));
     let mut ports = Ports::new(clock.clone());
     ports.catalog = Some(shared.clone());
@@ -138,6 +142,7 @@ pub async fn build_system(
 
     let mut api = LocalApi::new(verifier, options.cors.clone());
     api.web_dir = options.web_dir.clone();
+    api.dev_bus = Some(bus.clone());
     for function in functions::ALL {
         if let (Some(route), Handler::Http(handler)) =
             (function.route, wire(function, &ports).await?)
@@ -198,6 +203,8 @@ pub struct LocalApi {
     cors: Cors,
     /// The web app's files, for GET paths the API does not have.
     pub web_dir: Option<std::path::PathBuf>,
+    /// The bus behind the local-only `/dev/events` routes ([`dev`]).
+    pub dev_bus: Option<Arc<LocalBus>>,
 }
 
 /// What API Gateway would do with a request: the route and its function with the path
@@ -209,6 +216,12 @@ pub enum Resolved<'a> {
     NotFound,
 }
 
+impl Resolved<'_> {
+    fn is_not_found(&self) -> bool {
+        matches!(self, Self::NotFound)
+    }
+}
+
 impl LocalApi {
     pub fn new(verifier: Arc<Keyring<Verifier>>, cors: Cors) -> Self {
         Self {
@@ -216,6 +229,7 @@ impl LocalApi {
             verifier,
             cors,
             web_dir: None,
+            dev_bus: None,
         }
     }
 
@@ -305,13 +319,21 @@ impl LocalSystem {
         vec![self.spawn_relay(), resume, sweep]
     }
 
-    /// Relays the outbox every 50 ms until the system is dropped.
+    /// Every 50 ms until the system is dropped: records the expiry of holds whose time ran out
+    /// (deployed, the inventory table's TTL stream does), then relays the outbox.
     pub fn spawn_relay(&self) -> tokio::task::JoinHandle<()> {
         let (store, clock) = (self.store.clone(), self.ports.clock.clone());
         let bus = Arc::downgrade(&self.bus);
+        let expiry = ExpireHolds {
+            inventory: Arc::new(store.clone()),
+            clock: clock.clone(),
+        };
         tokio::spawn(async move {
             // The system owns the bus: once it is gone, so is the relay.
             while let Some(bus) = bus.upgrade() {
+                if let Err(e) = expiry.sweep(&store).await {
+                    tracing::warn!(error = %e, "hold expiry sweep will retry");
+                }
                 let relay = local_relay(&store, &clock, bus);
                 if let Err(e) = relay.publish_all().await {
                     tracing::warn!(error = %e, "outbox relay will retry");
@@ -382,6 +404,17 @@ async fn handle(
     let started = std::time::Instant::now();
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
+    let dev = app
+        .dev_bus
+        .as_ref()
+        .filter(|_| path.starts_with(dev::PREFIX) && app.resolve(&method, &path).is_not_found());
+    if let Some(bus) = dev {
+        let query = req.uri().query().unwrap_or("").to_string();
+        let mut response = dev::handle(bus, &method, &path, &query).await;
+        app.cors.apply(response.headers_mut());
+        tracing::info!(%method, %path, status = response.status().as_u16(), "dev request");
+        return to_hyper(response);
+    }
     let mut response = match app.resolve(&method, &path) {
         Resolved::NotFound => match (&app.web_dir, method.as_str()) {
             (Some(dir), "GET" | "HEAD") => web::file(dir, &path).await,

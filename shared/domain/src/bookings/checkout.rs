@@ -83,6 +83,14 @@ impl Checkout {
         let hold = match self.inventory.check_out_hold(hold_id, now, until).await {
             Ok(h) => h,
             Err(InventoryStoreError::HoldExpired) => {
+                // The first to see it expired tells subscribers (once, whoever it is).
+                let expiry = crate::holds::ExpireHolds {
+                    inventory: self.inventory.clone(),
+                    clock: self.clock.clone(),
+                };
+                if let Err(e) = expiry.expire(&hold).await {
+                    tracing::warn!(hold = %hold.id, error = %e, "expiry not recorded; the stream or sweep will");
+                }
                 return Err(BookingError::HoldExpired(hold.expires_at.to_rfc3339()));
             }
             Err(InventoryStoreError::HoldNotActive) => {

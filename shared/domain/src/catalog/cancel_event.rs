@@ -8,7 +8,7 @@ use super::event::{Event, EventStatus};
 use super::organise::managed_event;
 use super::ports::{CancellationQueue, CatalogStoreError, EventCatalog};
 use crate::bookings::changes::change;
-use crate::bookings::{Booking, BookingStatus, BookingStore, Settlement};
+use crate::bookings::{Booking, BookingStatus, Settlement};
 use crate::clock::Clock;
 use crate::error::{InfraError, unavailable};
 use crate::identity::Actor;
@@ -28,8 +28,6 @@ const CONCURRENCY: usize = 16;
 
 pub struct CancelEvent {
     pub catalog: Arc<dyn EventCatalog>,
-    /// Where `EventCancelled` is recorded (the outbox).
-    pub bookings: Arc<dyn BookingStore>,
     pub queue: Arc<dyn CancellationQueue>,
     pub clock: Arc<dyn Clock>,
 }
@@ -45,7 +43,9 @@ impl CancelEvent {
             event
         } else {
             let next = event.cancelled(self.clock.now())?;
-            match self.catalog.replace(&next, event.version).await {
+            // Told to subscribers in the write that cancels it: never one without the other.
+            let events = [integration::event_cancelled(&next, next.updated_at)];
+            match self.catalog.replace(&next, event.version, &events).await {
                 Ok(()) => next,
                 Err(CatalogStoreError::VersionConflict) => {
                     return Err(CatalogError::ConcurrentModification);
@@ -53,11 +53,6 @@ impl CancelEvent {
                 Err(e) => return Err(e.into()),
             }
         };
-        // Recorded (by id, once) on every call, so a crash after the status write loses nothing.
-        self.bookings
-            .record_events(&[integration::event_cancelled(&event, event.updated_at)])
-            .await
-            .map_err(unavailable)?;
         if event.status == EventStatus::Cancelling {
             self.queue.continue_cancellation(id).await?;
         }
@@ -137,7 +132,7 @@ impl CancelEventBookings {
         next.cancellation = Some(progress);
         next.version += 1;
         next.updated_at = now;
-        match self.catalog.replace(&next, event.version).await {
+        match self.catalog.replace(&next, event.version, &[]).await {
             Ok(()) if finished => Ok(PageDone::Finished),
             Ok(()) => {
                 self.queue.continue_cancellation(id).await?;

@@ -179,7 +179,7 @@ async fn change_staff(
             return Ok(event);
         }
         let next = event.with_door_staff(staff, clock.now())?;
-        match catalog.replace(&next, event.version).await {
+        match catalog.replace(&next, event.version, &[]).await {
             Ok(()) => return Ok(next),
             Err(CatalogStoreError::VersionConflict) => continue,
             Err(e) => return Err(CatalogError::from(e).into()),

@@ -38,14 +38,18 @@ impl Catalog {
     ) -> Result<Event, CatalogError> {
         let current = managed_event(self.catalog.as_ref(), actor, id).await?;
         let next = current.with_changes(changes, self.clock.now())?;
-        self.catalog.replace(&next, current.version).await?;
+        // Only drafts change, and drafts are private: nothing to tell subscribers.
+        self.catalog.replace(&next, current.version, &[]).await?;
         Ok(next)
     }
 
     pub async fn publish_event(&self, actor: &Actor, id: &EventId) -> Result<Event, CatalogError> {
         let current = managed_event(self.catalog.as_ref(), actor, id).await?;
         let next = current.published(self.clock.now())?;
-        self.catalog.replace(&next, current.version).await?;
+        let events = [crate::integration::events::event_published(&next)];
+        self.catalog
+            .replace(&next, current.version, &events)
+            .await?;
         Ok(next)
     }
 

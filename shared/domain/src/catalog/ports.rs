@@ -3,6 +3,7 @@
 use super::event::{Category, Event};
 use crate::error::InfraError;
 use crate::ids::EventId;
+use crate::integration::IntegrationEvent;
 use async_trait::async_trait;
 use thiserror::Error;
 
@@ -37,9 +38,15 @@ pub trait EventCatalog: Send + Sync {
     /// A strongly consistent read of one event.
     async fn get(&self, id: &EventId) -> Result<Option<Event>, CatalogStoreError>;
 
-    /// Replaces an event, but only if the stored one is at `expected_version`.
+    /// Replaces an event, but only if the stored one is at `expected_version`, and adds
+    /// `events` (`EventPublished`, `EventCancelled`) to the outbox in the same write.
     /// Errors: `VersionConflict` otherwise (including when it does not exist).
-    async fn replace(&self, event: &Event, expected_version: u64) -> Result<(), CatalogStoreError>;
+    async fn replace(
+        &self,
+        event: &Event,
+        expected_version: u64,
+        events: &[IntegrationEvent],
+    ) -> Result<(), CatalogStoreError>;
 
     /// Up to `query.limit` published events matching the query, ordered by start key.
     async fn list_published(&self, query: &ListingQuery) -> Result<Vec<Event>, CatalogStoreError>;

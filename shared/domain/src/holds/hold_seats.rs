@@ -169,7 +169,8 @@ impl HoldSeats {
                 request_fingerprint: priced.fingerprint.clone(),
             };
             let limit = self.settings.max_held_per_event;
-            match self.inventory.place_hold(&hold, now, limit).await {
+            let events = [crate::integration::events::seats_held(&hold)];
+            match self.inventory.place_hold(&hold, now, limit, &events).await {
                 Ok(()) => {
                     return Ok(HoldOutcome {
                         hold,

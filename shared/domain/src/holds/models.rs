@@ -32,6 +32,9 @@ pub enum HoldStatus {
     Released,
     /// Turned into a booking; the booking decides what happens to the seats.
     CheckedOut,
+    /// Its expiry passed without a checkout, and that was reported (`HoldExpired`). A hold
+    /// is expired from its `expires_at` on, whether or not this has been recorded yet.
+    Expired,
 }
 
 /// The places one holder holds at one event, so one script cannot hold a venue: the store
@@ -128,6 +131,7 @@ impl Hold {
         match self.status {
             HoldStatus::Released => "released",
             HoldStatus::CheckedOut => "checked_out",
+            HoldStatus::Expired => "expired",
             HoldStatus::Active if self.expires_at <= now => "expired",
             HoldStatus::Active => "active",
         }

@@ -3,6 +3,7 @@
 use super::models::{Hold, UnitRecord};
 use crate::catalog::layout::UnitId;
 use crate::ids::{EventId, HoldId};
+use crate::integration::IntegrationEvent;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use thiserror::Error;
@@ -38,18 +39,39 @@ pub trait SeatInventory: Send + Sync {
     /// Errors: `Taken` naming every unit that is not free (nothing is written);
     /// `HoldExists` with the stored hold if `hold.id` is already recorded; `LimitReached` if
     /// the holder's live places plus this hold's would pass `limit` (nothing is written).
+    /// `events` (`SeatsHeld`) go to the outbox in the same write.
     async fn place_hold(
         &self,
         hold: &Hold,
         now: DateTime<Utc>,
         limit: u32,
+        events: &[IntegrationEvent],
     ) -> Result<(), InventoryStoreError>;
 
     async fn find_hold(&self, id: &HoldId) -> Result<Option<Hold>, InventoryStoreError>;
 
     /// Marks an active hold released and frees those of its units it still claims; its places
-    /// stop counting for its holder. Returns the released hold. Errors: `HoldNotFound`; `HoldNotActive` if already released.
-    async fn release_hold(&self, id: &HoldId) -> Result<Hold, InventoryStoreError>;
+    /// stop counting for its holder; `events` (`HoldReleased`) go to the outbox in the same
+    /// write. Returns the released hold.
+    /// Errors: `HoldNotFound`; `HoldNotActive` if not active (nothing is written).
+    async fn release_hold(
+        &self,
+        id: &HoldId,
+        events: &[IntegrationEvent],
+    ) -> Result<Hold, InventoryStoreError>;
+
+    /// Marks an active hold whose expiry is at or before `now` `expired`, with `events`
+    /// (`HoldExpired`) in the outbox in the same write; its units need no change (an expired
+    /// claim is free). Returns the hold if this call expired it, `None` if it was not active
+    /// (released, checked out, or expired by another observer) or has not expired yet, so of
+    /// any number of observers exactly one records the expiry.
+    /// Errors: `HoldNotFound`.
+    async fn expire_hold(
+        &self,
+        id: &HoldId,
+        now: DateTime<Utc>,
+        events: &[IntegrationEvent],
+    ) -> Result<Option<Hold>, InventoryStoreError>;
 
     /// Marks a live active hold `checked_out` and, in the same write, keeps its units claimed
     /// until `until` (the saga's deadline) instead of the hold's expiry: its holder can no
@@ -81,4 +103,16 @@ pub trait SeatInventory: Send + Sync {
         blocks: &[String],
         now: DateTime<Utc>,
     ) -> Result<Vec<UnitRecord>, InventoryStoreError>;
+}
+
+/// Active holds whose expiry has passed, for a store that has no TTL stream to report them
+/// (the embedded one: `make run` sweeps with it).
+#[async_trait]
+pub trait ExpiredHolds: Send + Sync {
+    /// Up to `limit` active holds whose expiry is at or before `now`, earliest expiry first.
+    async fn expired_holds(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<HoldId>, InventoryStoreError>;
 }

@@ -1,11 +1,13 @@
 //! The holder gives the seats back before the hold expires.
 
 use super::error::HoldError;
+use super::expire_holds::ExpireHolds;
 use super::models::{Hold, HoldStatus};
 use super::ports::{InventoryStoreError, SeatInventory};
 use crate::clock::Clock;
 use crate::error::unavailable;
 use crate::ids::{HoldId, UserId};
+use crate::integration::events::hold_released;
 use std::sync::Arc;
 
 pub struct ReleaseHold {
@@ -14,8 +16,9 @@ pub struct ReleaseHold {
 }
 
 impl ReleaseHold {
-    /// Its seats go back on sale at once; an expired hold's seats already were, and releasing
-    /// it just tidies up its records.
+    /// Its seats go back on sale at once (`HoldReleased`). An expired hold's seats already
+    /// were: releasing it records that it expired (`HoldExpired`, if no one had) and answers
+    /// `hold_not_active`, as for any hold that is no longer active.
     pub async fn release(&self, holder: &UserId, id: &HoldId) -> Result<Hold, HoldError> {
         let hold = match self.inventory.find_hold(id).await.map_err(unavailable)? {
             Some(h) if h.holder == *holder => h,
@@ -25,7 +28,17 @@ impl ReleaseHold {
             let state = hold.state_at(self.clock.now());
             return Err(HoldError::HoldNotActive(state.into()));
         }
-        match self.inventory.release_hold(id).await {
+        let now = self.clock.now();
+        if hold.expires_at <= now {
+            let expiry = ExpireHolds {
+                inventory: self.inventory.clone(),
+                clock: self.clock.clone(),
+            };
+            expiry.expire(&hold).await.map_err(unavailable)?;
+            return Err(HoldError::HoldNotActive("expired".into()));
+        }
+        let events = [hold_released(&hold, now)];
+        match self.inventory.release_hold(id, &events).await {
             Ok(h) => Ok(h),
             Err(InventoryStoreError::HoldNotActive) => {
                 Err(HoldError::HoldNotActive("released".into()))
