@@ -150,6 +150,17 @@ impl Client<'_> {
 
     /// Holds `seat` and checks it out with `card` (the checkout with `key` as its
     /// Idempotency-Key, if given); the id of the pending booking.
+    /// Holds one seat; returns the hold's id.
+    async fn hold(&mut self, token: &str, event: &str, seat: &str) -> String {
+        let path = format!("/events/{event}/holds");
+        let seats = json!({ "seats": [seat] });
+        let (status, hold) = self
+            .call("POST", &path, Some(token), None, Some(seats))
+            .await;
+        assert_eq!(status, 201, "{hold}");
+        hold["id"].as_str().expect("id").to_string()
+    }
+
     async fn hold_and_check_out(
         &mut self,
         token: &str,
@@ -158,13 +169,8 @@ impl Client<'_> {
         card: &str,
         key: Option<&str>,
     ) -> String {
-        let path = format!("/events/{event}/holds");
-        let seats = json!({ "seats": [seat] });
-        let (status, hold) = self
-            .call("POST", &path, Some(token), None, Some(seats))
-            .await;
-        assert_eq!(status, 201, "{hold}");
-        let checkout = json!({"hold_id": hold["id"], "payment_method": card});
+        let hold = self.hold(token, event, seat).await;
+        let checkout = json!({"hold_id": hold, "payment_method": card});
         let (status, pending) = self
             .call("POST", "/bookings", Some(token), key, Some(checkout))
             .await;
@@ -514,19 +520,8 @@ pub async fn every_function(stack: &dyn Stack) -> Walked {
         assert!(seconds <= 900, "{link}");
     }
     // A checkout that died before starting its saga: the booking sweeper starts it.
-    let (status, hold) = c
-        .call(
-            "POST",
-            &format!("/events/{event}/holds"),
-            Some(&fan),
-            None,
-            Some(json!({"seats": ["A-2-7"]})),
-        )
-        .await;
-    assert_eq!(status, 201, "{hold}");
-    let swept = stack
-        .checkout_dies_then_sweep(hold["id"].as_str().expect("hold id"), &fan_email)
-        .await;
+    let hold = c.hold(&fan, &event, "A-2-7").await;
+    let swept = stack.checkout_dies_then_sweep(&hold, &fan_email).await;
     let b = c.settled(&fan, &swept).await;
     assert_eq!(b["status"], "confirmed", "{b}");
 
@@ -933,13 +928,7 @@ pub async fn integration_events(stack: &dyn Stack) {
         .await;
     assert_eq!(status, 200, "{assigned}");
 
-    let holds = format!("/events/{event}/holds");
-    let hold = |seat: &str| json!({ "seats": [seat] });
-    let (status, released) = c
-        .call("POST", &holds, Some(&fan), None, Some(hold("A-1-1")))
-        .await;
-    assert_eq!(status, 201, "{released}");
-    let released = released["id"].as_str().expect("id").to_string();
+    let released = c.hold(&fan, &event, "A-1-1").await;
     let (status, answer) = c
         .call(
             "DELETE",
@@ -951,11 +940,7 @@ pub async fn integration_events(stack: &dyn Stack) {
         .await;
     assert_eq!(status, 200, "{answer}");
 
-    let (status, expired) = c
-        .call("POST", &holds, Some(&fan), None, Some(hold("A-1-2")))
-        .await;
-    assert_eq!(status, 201, "{expired}");
-    let expired = expired["id"].as_str().expect("id").to_string();
+    let expired = c.hold(&fan, &event, "A-1-2").await;
     stack.let_hold_expire(&expired).await;
     eventually(
         "HoldExpired, from the sweep or the TTL stream",

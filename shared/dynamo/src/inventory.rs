@@ -189,6 +189,40 @@ impl DynamoInventory {
             .expect("table, item set")
     }
 
+    /// Moves a hold's record from `active` to `hold.status` (and its JSON to `hold`), only if
+    /// the stored status is still `active` and, with `expiry`, its expiry compares to `now` as
+    /// given (`"<="`: expired by then; `">"`: still live): the one write that ends a hold, so
+    /// a release, a checkout and an expiry can never both land.
+    fn end_hold(&self, hold: &Hold, expiry: Option<(&str, DateTime<Utc>)>) -> Update {
+        let status = match hold.status {
+            HoldStatus::Released => "released",
+            HoldStatus::CheckedOut => "checked_out",
+            HoldStatus::Expired => "expired",
+            HoldStatus::Active => unreachable!("a hold is ended into another status"),
+        };
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(hold_pk(&hold.id)))
+            .key("sk", s("HOLD"))
+            .update_expression("SET #status = :next, #data = :data")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#data", "data")
+            .expression_attribute_values(":next", s(status))
+            .expression_attribute_values(":active", s("active"))
+            .expression_attribute_values(
+                ":data",
+                s(serde_json::to_string(hold).expect("holds serialise")),
+            );
+        match expiry {
+            None => update.condition_expression("#status = :active"),
+            Some((op, now)) => update
+                .condition_expression(format!("#status = :active AND expires_at {op} :now"))
+                .expression_attribute_values(":now", n(now.timestamp_millis())),
+        }
+        .build()
+        .expect("table, key, expression set")
+    }
+
     /// Claims one unit for `hold` as `state`. The expiry is in the condition: an expired hold
     /// never blocks anyone, whether or not TTL has deleted its items yet. A sale may also take
     /// over the hold's own claim, and sold units have no TTL: they stay sold until freed.
@@ -323,28 +357,10 @@ impl SeatInventory for DynamoInventory {
             return Err(InventoryStoreError::HoldNotActive);
         }
         hold.status = HoldStatus::Released;
-        let data = serde_json::to_string(&hold).expect("holds serialise");
+        let mark = self.end_hold(&hold, None);
         let mut ours: Vec<UnitId> = hold.units.clone();
         for attempt in 0..=CONFLICT_RETRIES + hold.units.len() as u32 {
-            let mut items = vec![
-                TransactWriteItem::builder()
-                    .update(
-                        Update::builder()
-                            .table_name(&self.table)
-                            .key("pk", s(hold_pk(id)))
-                            .key("sk", s("HOLD"))
-                            .update_expression("SET #status = :released, #data = :data")
-                            .condition_expression("#status = :active")
-                            .expression_attribute_names("#status", "status")
-                            .expression_attribute_names("#data", "data")
-                            .expression_attribute_values(":released", s("released"))
-                            .expression_attribute_values(":active", s("active"))
-                            .expression_attribute_values(":data", s(&data))
-                            .build()
-                            .expect("table, key, expression set"),
-                    )
-                    .build(),
-            ];
+            let mut items = vec![TransactWriteItem::builder().update(mark.clone()).build()];
             items.extend(ours.iter().map(|u| {
                 TransactWriteItem::builder()
                     .delete(
@@ -409,23 +425,7 @@ impl SeatInventory for DynamoInventory {
         hold.status = HoldStatus::Expired;
         // Conditional on the stored status and expiry, not on what was read: of any number of
         // observers (and a racing release or checkout) exactly one write lands.
-        let mark = Update::builder()
-            .table_name(&self.table)
-            .key("pk", s(hold_pk(id)))
-            .key("sk", s("HOLD"))
-            .update_expression("SET #status = :expired, #data = :data")
-            .condition_expression("#status = :active AND expires_at <= :now")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_names("#data", "data")
-            .expression_attribute_values(":expired", s("expired"))
-            .expression_attribute_values(":active", s("active"))
-            .expression_attribute_values(":now", n(now.timestamp_millis()))
-            .expression_attribute_values(
-                ":data",
-                s(serde_json::to_string(&hold).expect("holds serialise")),
-            )
-            .build()
-            .expect("table, key, expression set");
+        let mark = self.end_hold(&hold, Some(("<=", now)));
         let mut items = vec![TransactWriteItem::builder().update(mark).build()];
         items.extend(self.outbox_items(events)?);
         for attempt in 0..=CONFLICT_RETRIES {
@@ -464,23 +464,7 @@ impl SeatInventory for DynamoInventory {
             HoldStatus::Active => {}
         }
         hold.status = HoldStatus::CheckedOut;
-        let mark = Update::builder()
-            .table_name(&self.table)
-            .key("pk", s(hold_pk(id)))
-            .key("sk", s("HOLD"))
-            .update_expression("SET #status = :out, #data = :data")
-            .condition_expression("#status = :active AND expires_at > :now")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_names("#data", "data")
-            .expression_attribute_values(":out", s("checked_out"))
-            .expression_attribute_values(":active", s("active"))
-            .expression_attribute_values(":now", n(now.timestamp_millis()))
-            .expression_attribute_values(
-                ":data",
-                s(serde_json::to_string(&hold).expect("holds serialise")),
-            )
-            .build()
-            .expect("table, key, expression set");
+        let mark = self.end_hold(&hold, Some((">", now)));
         let mut items = vec![TransactWriteItem::builder().update(mark).build()];
         // The hold is live, so its units are its own: keep them until the saga's deadline.
         items.extend(hold.units.iter().map(|u| {

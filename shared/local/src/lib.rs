@@ -216,12 +216,6 @@ pub enum Resolved<'a> {
     NotFound,
 }
 
-impl Resolved<'_> {
-    fn is_not_found(&self) -> bool {
-        matches!(self, Self::NotFound)
-    }
-}
-
 impl LocalApi {
     pub fn new(verifier: Arc<Keyring<Verifier>>, cors: Cors) -> Self {
         Self {
@@ -404,20 +398,14 @@ async fn handle(
     let started = std::time::Instant::now();
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
-    let dev = app
-        .dev_bus
-        .as_ref()
-        .filter(|_| path.starts_with(dev::PREFIX) && app.resolve(&method, &path).is_not_found());
-    if let Some(bus) = dev {
-        let query = req.uri().query().unwrap_or("").to_string();
-        let mut response = dev::handle(bus, &method, &path, &query).await;
-        app.cors.apply(response.headers_mut());
-        tracing::info!(%method, %path, status = response.status().as_u16(), "dev request");
-        return to_hyper(response);
-    }
     let mut response = match app.resolve(&method, &path) {
-        Resolved::NotFound => match (&app.web_dir, method.as_str()) {
-            (Some(dir), "GET" | "HEAD") => web::file(dir, &path).await,
+        // Paths the API does not have: the local-only dev routes, then the web app's files.
+        Resolved::NotFound => match (&app.dev_bus, &app.web_dir, method.as_str()) {
+            (Some(bus), _, _) if path.starts_with(dev::PREFIX) => {
+                let query = req.uri().query().unwrap_or("");
+                Some(dev::handle(bus, &method, &path, query).await)
+            }
+            (_, Some(dir), "GET" | "HEAD") => web::file(dir, &path).await,
             _ => None,
         }
         .unwrap_or_else(|| {
