@@ -132,6 +132,8 @@ samples = {
                             headers={"idempotency-key": "sample-cancel-1"}),
     "cancel-event": event("/events/{eventId}/cancel", f"/events/{EVENT_ID}/cancel", "POST",
                           params={"eventId": EVENT_ID}, who=caller(ORGANISER, "organiser")),
+    "get-sales": event("/events/{eventId}/sales", f"/events/{EVENT_ID}/sales", "GET",
+                       params={"eventId": EVENT_ID}, who=caller(ORGANISER, "organiser")),
     # A QR payload nobody signed: refused (scan a real ticket's QR on `make run`).
     "check-in": event("/checkins", "/checkins", "POST", who=caller("sample-door", "door"),
                       body={"qr": "not-a-signed-ticket", "gate": "North"}),
@@ -155,6 +157,10 @@ samples["notify"] = {"Records": [{
     "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {}, "md5OfBody": "",
     "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:notifications",
     "awsRegion": "eu-west-1"}]}
+# The sales queue delivers the same booking events to the example subscriber.
+samples["count-sales"] = {"Records": [dict(samples["notify"]["Records"][0],
+                                           messageId="5a3e0000-0000-4000-8000-0000000000a3",
+                                           eventSourceARN="arn:aws:sqs:eu-west-1:123456789012:sales")]}
 # What the cancellation queue delivers: a request to go on cancelling an event's bookings.
 samples["cancel-event-bookings"] = {"Records": [{
     "messageId": "5a3e0000-0000-4000-8000-0000000000a2", "receiptHandle": "sample-receipt",

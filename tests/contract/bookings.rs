@@ -15,7 +15,7 @@ fn now() -> DateTime<Utc> {
     to_millis(Utc::now())
 }
 
-fn booking(buyer: &str, event: &EventId, at: DateTime<Utc>) -> Booking {
+pub fn booking(buyer: &str, event: &EventId, at: DateTime<Utc>) -> Booking {
     let h = hold(event, seats(&["A-1-1"]), at, Duration::minutes(10));
     let mut b = Booking::pending(
         BookingDraft {

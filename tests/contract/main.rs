@@ -11,12 +11,15 @@ mod inbox;
 mod infra;
 mod inventory;
 mod saga;
+mod sales;
 mod service;
 mod settings;
 mod signing_keys;
 mod stripe;
 
-use stagepass_dynamo::{DynamoBookings, DynamoCatalog, DynamoIdentity, DynamoInventory};
+use stagepass_dynamo::{
+    DynamoBookings, DynamoCatalog, DynamoIdentity, DynamoInventory, DynamoSales,
+};
 use stagepass_embedded::EmbeddedStore;
 use std::sync::Arc;
 
@@ -30,6 +33,8 @@ pub struct Adapters {
     pub keys: Arc<dyn stagepass_domain::IdempotencyStore>,
     /// The simulated payment provider's ledger.
     pub ledger: Arc<dyn stagepass_domain::bookings::payments::PaymentLedger>,
+    /// The sales subscriber's tallies.
+    pub sales: Arc<dyn stagepass_domain::SalesLedger>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -43,7 +48,8 @@ pub async fn embedded() -> Adapters {
         limiter: store.clone(),
         bookings: store.clone(),
         keys: store.clone(),
-        ledger: store,
+        ledger: store.clone(),
+        sales: store,
         _dir: Some(dir),
     }
 }
@@ -56,6 +62,9 @@ pub async fn dynamo() -> Adapters {
     let bookings = format!("bookings-{}", uuid::Uuid::new_v4().simple());
     stagepass_tests::aws::create_table(&client, "BookingsTable", &bookings).await;
     let outbox = Some(bookings.clone());
+    let sales = format!("sales-{}", uuid::Uuid::new_v4().simple());
+    stagepass_tests::aws::create_table(&client, "SalesTable", &sales).await;
+    let sales = Arc::new(DynamoSales::new(client.clone(), sales));
     let bookings = Arc::new(
         DynamoBookings::new(client.clone(), bookings).with_events_table(Some(events.clone())),
     );
@@ -63,6 +72,7 @@ pub async fn dynamo() -> Adapters {
         bookings: bookings.clone(),
         keys: bookings.clone(),
         ledger: bookings,
+        sales,
         catalog: Arc::new(DynamoCatalog::new(client.clone(), events).with_outbox(outbox.clone())),
         inventory: Arc::new(DynamoInventory::new(client, inventory).with_outbox(outbox)),
         identity: identity.clone(),
@@ -120,6 +130,13 @@ mod contract_inventory {
         concurrent_holds_never_share_a_unit,
         hold_events_are_written_with_the_hold_and_only_then,
         a_hold_expiry_is_recorded_once_by_whoever_sees_it_first,
+    );
+}
+
+mod contract_sales {
+    contract!(sales:
+        a_booking_event_is_counted_once_and_a_cancellation_refunds_it,
+        concurrent_and_repeated_deliveries_count_each_fact_once,
     );
 }
 

@@ -407,6 +407,16 @@ async fn every_sample_event_runs_through_its_handler() {
     let answer = relay(serde_json::from_str(&sample("relay-outbox")).unwrap()).await;
     assert!(answer.batch_item_failures.is_empty(), "{answer:?}");
     assert_eq!(system.bus.published()[0].kind, "BookingConfirmed");
+    // The bus delivered it to the sales subscriber too; its sample is that same event, so it
+    // is acknowledged and not counted again, and the organiser's sales view shows one booking.
+    let Handler::Queue(count) = wired(&system, "count-sales").await else {
+        panic!("count-sales takes SQS batches");
+    };
+    let answer = count(serde_json::from_str(&sample("count-sales")).unwrap()).await;
+    assert!(answer.batch_item_failures.is_empty(), "{answer:?}");
+    let tally = system.ports.sales.as_ref().unwrap().tally(&event_id).await;
+    assert_eq!(tally.unwrap().unwrap().counts.bookings, 1);
+    run("get-sales", 200).await;
     // The sweeper's sample (a schedule tick) finds nothing stranded: the relay took it all.
     let Handler::Scheduled(sweep) = wired(&system, "sweep-outbox").await else {
         panic!("sweep-outbox runs on a schedule");

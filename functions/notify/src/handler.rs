@@ -1,7 +1,12 @@
 //! The notification consumer: EventBridge → SQS → this → the mailer, one email per event id.
+//! A message that is not a booking event it reads goes to its dead-letter queue at once, with
+//! the reason.
 
 use stagepass_api::prelude::*;
-use stagepass_domain::integration::events::event_from_envelope;
+use stagepass_domain::MessageFailure;
+use stagepass_domain::integration::consumer::{accept, fact};
+use stagepass_domain::integration::events::BookingFields;
+use stagepass_domain::notifications::notifier::NOTIFY_KINDS;
 use stagepass_domain::notifications::{Delivery, Notifier};
 
 pub const FUNCTION: Function = Function {
@@ -23,7 +28,7 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
             from,
             public_url: w.public_url()?,
         });
-        Ok(queue(move |body| {
+        Ok(queue(w.dead_letters()?, move |body| {
             let notifier = notifier.clone();
             async move { notify(&notifier, &body).await }
         }))
@@ -31,9 +36,11 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
 }
 
 /// Mails buyers about the event one message carries, once per event id.
-async fn notify(notifier: &Notifier, body: &str) -> Result<(), String> {
-    let event = event_from_envelope(body).map_err(|e| e.to_string())?;
-    match notifier.handle(&event).await.map_err(|e| e.to_string())? {
+async fn notify(notifier: &Notifier, body: &str) -> Result<(), MessageFailure> {
+    let event = accept(body, "notify", NOTIFY_KINDS)?;
+    // Every booking event names its booking: one that does not is unusable, not ignorable.
+    fact::<BookingFields>(&event)?;
+    match notifier.handle(&event).await? {
         Delivery::Sent(id) => tracing::info!(message = %id, "email sent"),
         Delivery::Duplicate => tracing::info!(event = %event.id, "duplicate event: no email"),
         Delivery::Ignored => {}

@@ -18,9 +18,10 @@ use aws_lambda_events::streams::DynamoDbEventResponse;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value};
 use stagepass_domain::{
-    BookingStore, CancellationQueue, Clock, EventBus, EventCatalog, HoldSettings, IdempotencyStore,
-    IdentitySettings, IdentityStore, Mailer, PaymentProvider, RateLimiter, SeatInventory,
-    TicketFiles, TicketRenderer, TicketSigner, TicketVerifier, Workflow,
+    BookingStore, CancellationQueue, Clock, DeadLetters, EventBus, EventCatalog, HoldSettings,
+    IdempotencyStore, IdentitySettings, IdentityStore, Mailer, MessageFailure, PaymentProvider,
+    RateLimiter, SalesLedger, SeatInventory, TicketFiles, TicketRenderer, TicketSigner,
+    TicketVerifier, Workflow,
 };
 use stagepass_saga::SagaStep;
 use std::future::Future;
@@ -128,22 +129,38 @@ where
     Handler::Http(Arc::new(move |req| Box::pin(f(req))))
 }
 
-/// Wraps an async handler of one SQS message's body. Messages it fails are reported as batch
-/// item failures (logged with their id), so only they come back, and after the queue's
-/// `maxReceiveCount` go to its dead-letter queue; an unreadable one fails to the same end.
-pub fn queue<F, Fut>(f: F) -> Handler
+/// Wraps an async handler of one SQS message's body. A message it fails with
+/// [`MessageFailure::Retry`] is reported as a batch item failure (logged with its id), so only
+/// it comes back, and after the queue's `maxReceiveCount` goes to its dead-letter queue. One
+/// it fails with [`MessageFailure::Unusable`] would fail the same way every time: it is parked
+/// in `dead_letters` at once with its reason, and acknowledged (unless parking fails, when it
+/// comes back like a retry, so nothing is lost).
+pub fn queue<F, Fut>(dead_letters: Arc<dyn DeadLetters>, f: F) -> Handler
 where
     F: Fn(String) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<(), String>> + Send + 'static,
+    Fut: Future<Output = Result<(), MessageFailure>> + Send + 'static,
 {
     let f = Arc::new(f);
     Handler::Queue(Arc::new(move |batch: SqsEvent| {
-        let f = f.clone();
+        let (f, dead_letters) = (f.clone(), dead_letters.clone());
         Box::pin(async move {
             let mut response = SqsBatchResponse::default();
             for record in batch.records {
                 let id = record.message_id.unwrap_or_default();
-                if let Err(e) = f(record.body.unwrap_or_default()).await {
+                let body = record.body.unwrap_or_default();
+                let failed = match f(body.clone()).await {
+                    Ok(()) => None,
+                    Err(MessageFailure::Retry(e)) => Some(e),
+                    Err(MessageFailure::Unusable(why)) => {
+                        tracing::warn!(record = %id, reason = why.code(), error = %why, "unusable message: dead-lettered");
+                        dead_letters
+                            .park(&body, &why)
+                            .await
+                            .err()
+                            .map(|e| format!("{why}; and parking it failed: {e}"))
+                    }
+                };
+                if let Some(e) = failed {
                     tracing::warn!(record = %id, error = %e, "message failed; it comes back");
                     let mut failure = BatchItemFailure::default();
                     failure.item_identifier = id;
@@ -204,6 +221,10 @@ pub trait Wiring: Send + Sync {
     fn workflow(&self) -> Result<Arc<dyn Workflow>, WiringError>;
     /// Requests to cancel the next page of a cancelled event's bookings.
     fn cancellations(&self) -> Result<Arc<dyn CancellationQueue>, WiringError>;
+    /// The sales subscriber's tallies.
+    fn sales(&self) -> Result<Arc<dyn SalesLedger>, WiringError>;
+    /// Where a queue consumer parks messages it can never use (its dead-letter queue).
+    fn dead_letters(&self) -> Result<Arc<dyn DeadLetters>, WiringError>;
     /// Ticket documents (PDF): needs no setting, the same deployed and locally.
     fn ticket_renderer(&self) -> Arc<dyn TicketRenderer> {
         Arc::new(stagepass_render::PdfTickets)
@@ -275,6 +296,8 @@ pub struct Ports {
     pub bus: Option<Arc<dyn EventBus>>,
     pub workflow: Option<Arc<dyn Workflow>>,
     pub cancellations: Option<Arc<dyn CancellationQueue>>,
+    pub sales: Option<Arc<dyn SalesLedger>>,
+    pub dead_letters: Option<Arc<dyn DeadLetters>>,
     pub keys: Option<Keys>,
     pub clock: Arc<dyn Clock>,
     pub hold_settings: HoldSettings,
@@ -303,6 +326,8 @@ impl Ports {
             bus: None,
             workflow: None,
             cancellations: None,
+            sales: None,
+            dead_letters: None,
             keys: None,
             clock,
             hold_settings: HoldSettings::default(),
@@ -358,6 +383,12 @@ impl Wiring for Ports {
     }
     fn cancellations(&self) -> Result<Arc<dyn CancellationQueue>, WiringError> {
         given(&self.cancellations, "cancellation queue")
+    }
+    fn sales(&self) -> Result<Arc<dyn SalesLedger>, WiringError> {
+        given(&self.sales, "sales ledger")
+    }
+    fn dead_letters(&self) -> Result<Arc<dyn DeadLetters>, WiringError> {
+        given(&self.dead_letters, "dead letters")
     }
     async fn access_signer(&self) -> Result<Arc<Keyring<Signer>>, WiringError> {
         Ok(given(&self.keys, "signing keys")?.access_signer)

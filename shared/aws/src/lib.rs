@@ -1,6 +1,6 @@
 //! AWS adapters beyond DynamoDB: ticket files in S3, mail through SESv2, integration events
 //! on EventBridge, the booking saga on Step Functions, and the notification and event
-//! cancellation queues on SQS.
+//! cancellation queues on SQS, and consumers' dead-letter queues.
 //! Every failure is reported with its cause; none is swallowed.
 
 use async_trait::async_trait;
@@ -9,8 +9,8 @@ use stagepass_domain::catalog::ports::CancellationRequest;
 use stagepass_domain::integration::events::SOURCE;
 use stagepass_domain::notifications::Email;
 use stagepass_domain::{
-    BookingId, CancellationQueue, EventBus, EventId, InfraError, IntegrationEvent, Mailer,
-    TicketFiles, Workflow,
+    BookingId, CancellationQueue, DeadLetters, EventBus, EventId, InfraError, IntegrationEvent,
+    Mailer, TicketFiles, Unusable, Workflow,
 };
 use std::time::Duration;
 
@@ -305,7 +305,8 @@ impl SqsQueue {
             .messages()
             .iter()
             .map(|m| Received {
-                event: event_from_envelope(m.body().unwrap_or_default()),
+                event: event_from_envelope(m.body().unwrap_or_default())
+                    .map_err(|e| InfraError(e.to_string())),
                 receipt: m.receipt_handle().unwrap_or_default().to_string(),
             })
             .collect())
@@ -348,6 +349,57 @@ impl CancellationQueue for SqsCancellationQueue {
             .send_message()
             .queue_url(&self.url)
             .message_body(body)
+            .send()
+            .await
+            .map_err(|e| infra(aws_sdk_sqs::error::DisplayErrorContext(e)))?;
+        Ok(())
+    }
+}
+
+/// A consumer's dead-letter queue, written to directly for messages the consumer can never
+/// use: each is sent with its original body and message attributes `reason` (a stable code)
+/// and `reason_detail` (what exactly was wrong), so whoever looks at the queue sees why at
+/// once, without searching the logs. The queue's redrive policy still catches messages that
+/// kept failing for other reasons (those carry no `reason`).
+pub struct SqsDeadLetters {
+    client: aws_sdk_sqs::Client,
+    url: String,
+}
+
+impl SqsDeadLetters {
+    pub fn new(client: aws_sdk_sqs::Client, url: impl Into<String>) -> Self {
+        Self {
+            client,
+            url: url.into(),
+        }
+    }
+}
+
+#[async_trait]
+impl DeadLetters for SqsDeadLetters {
+    async fn park(&self, body: &str, reason: &Unusable) -> Result<(), InfraError> {
+        use aws_sdk_sqs::types::MessageAttributeValue;
+        let text = |v: &str| {
+            MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value(v)
+                .build()
+                .expect("data type set")
+        };
+        // SQS refuses an empty body; a message with none is parked as a note that it had none.
+        let body = if body.is_empty() {
+            "(empty body)"
+        } else {
+            body
+        };
+        // 1,024 bytes is far beyond any reason we write, and keeps attributes small.
+        let detail: String = reason.to_string().chars().take(1024).collect();
+        self.client
+            .send_message()
+            .queue_url(&self.url)
+            .message_body(body)
+            .message_attributes("reason", text(reason.code()))
+            .message_attributes("reason_detail", text(&detail))
             .send()
             .await
             .map_err(|e| infra(aws_sdk_sqs::error::DisplayErrorContext(e)))?;

@@ -14,6 +14,7 @@ pub mod ids;
 pub mod integration;
 pub mod notifications;
 pub mod rate;
+pub mod sales;
 
 pub use bookings::{
     Booking, BookingError, BookingId, BookingStatus, BookingStore, BookingStoreError, PaymentError,
@@ -40,6 +41,7 @@ pub use identity::{
     RateWindow, RefreshToken, Registration, ResetRequest, Role, Session,
 };
 pub use ids::{EventId, HoldId, UserId};
-pub use integration::{EventBus, IntegrationEvent};
+pub use integration::{DeadLetters, EventBus, IntegrationEvent, MessageFailure, Unusable};
 pub use notifications::Mailer;
 pub use rate::{BuyerRate, Rate, RateError};
+pub use sales::{SalesLedger, SalesTally};

@@ -16,11 +16,13 @@ mod identity;
 mod inventory;
 mod outbox;
 mod payments;
+mod sales;
 
 pub use bookings::{DynamoBookings, outbox_event};
 pub use catalog::DynamoCatalog;
 pub use identity::DynamoIdentity;
 pub use inventory::{DynamoInventory, expired_claim_of};
+pub use sales::DynamoSales;
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_dynamodb::types::AttributeValue;

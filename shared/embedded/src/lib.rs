@@ -12,6 +12,7 @@ mod catalog;
 mod identity;
 mod inventory;
 mod payments;
+mod sales;
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -38,6 +39,7 @@ impl EmbeddedStore {
         txn.open_table(identity::SPENT_LINKS).map_err(fail)?;
         bookings::create_tables(&txn)?;
         payments::create_tables(&txn)?;
+        sales::create_tables(&txn)?;
         txn.commit().map_err(fail)?;
         Ok(Self { db: Arc::new(db) })
     }

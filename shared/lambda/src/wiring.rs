@@ -9,9 +9,9 @@ use stagepass_api::settings::{self, Lookup};
 use stagepass_api::wiring::{Limits, Wiring, WiringError};
 use stagepass_api::{Keyring, Signer, Verifier};
 use stagepass_domain::{
-    BookingStore, CancellationQueue, Clock, EventBus, EventCatalog, HoldSettings, IdempotencyStore,
-    IdentitySettings, IdentityStore, Mailer, PaymentProvider, RateLimiter, SeatInventory,
-    SystemClock, TicketFiles, TicketSigner, TicketVerifier, Workflow,
+    BookingStore, CancellationQueue, Clock, DeadLetters, EventBus, EventCatalog, HoldSettings,
+    IdempotencyStore, IdentitySettings, IdentityStore, Mailer, PaymentProvider, RateLimiter,
+    SalesLedger, SeatInventory, SystemClock, TicketFiles, TicketSigner, TicketVerifier, Workflow,
 };
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -394,6 +394,33 @@ impl Wiring for EnvWiring {
     }
     #[cfg(not(feature = "sqs"))]
     fn cancellations(&self) -> Result<Arc<dyn CancellationQueue>, WiringError> {
+        Err(missing_feature("sqs"))
+    }
+
+    /// `SALES_TABLE`: the sales subscriber's own table.
+    #[cfg(feature = "dynamodb")]
+    fn sales(&self) -> Result<Arc<dyn SalesLedger>, WiringError> {
+        Ok(Arc::new(stagepass_dynamo::DynamoSales::new(
+            self.dynamodb(),
+            self.required("SALES_TABLE")?,
+        )))
+    }
+    #[cfg(not(feature = "dynamodb"))]
+    fn sales(&self) -> Result<Arc<dyn SalesLedger>, WiringError> {
+        Err(missing_feature("dynamodb"))
+    }
+
+    /// `DEAD_LETTER_QUEUE_URL`: the consumer's own dead-letter queue (the one its queue's
+    /// redrive policy names), where unusable messages are sent with their reason.
+    #[cfg(feature = "sqs")]
+    fn dead_letters(&self) -> Result<Arc<dyn DeadLetters>, WiringError> {
+        Ok(Arc::new(stagepass_aws::SqsDeadLetters::new(
+            aws_sdk_sqs::Client::new(&self.config),
+            self.required("DEAD_LETTER_QUEUE_URL")?,
+        )))
+    }
+    #[cfg(not(feature = "sqs"))]
+    fn dead_letters(&self) -> Result<Arc<dyn DeadLetters>, WiringError> {
         Err(missing_feature("sqs"))
     }
 

@@ -1,6 +1,7 @@
 //! Local stand-ins for S3, SES, EventBridge and SQS: ticket PDFs in a folder, emails as
 //! `.eml` files a developer can open, a bus that hands events to the same subscriber code the
-//! notification Lambda runs, and a cancellation queue that runs the worker function.
+//! notification Lambda runs, a cancellation queue that runs the worker function, and the
+//! consumers' dead-letter queue as a file.
 
 use async_trait::async_trait;
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
@@ -10,13 +11,72 @@ use stagepass_domain::integration::events::{envelope, event_from_envelope};
 use stagepass_domain::notifications::Email;
 use stagepass_domain::notifications::{Delivery, Notifier};
 use stagepass_domain::{
-    CancellationQueue, EventBus, EventId, InfraError, IntegrationEvent, Mailer, TicketFiles,
+    CancellationQueue, DeadLetters, EventBus, EventId, InfraError, IntegrationEvent, Mailer,
+    TicketFiles, Unusable,
 };
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 fn io(e: std::io::Error) -> InfraError {
     InfraError(e.to_string())
+}
+
+/// Appends `value` as one JSON line.
+async fn append_line(path: &Path, value: &serde_json::Value) -> Result<(), InfraError> {
+    use tokio::io::AsyncWriteExt;
+    let mut file = tokio::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .await
+        .map_err(io)?;
+    file.write_all(format!("{value}\n").as_bytes())
+        .await
+        .map_err(io)
+}
+
+/// Every JSON line of `path`, oldest first (none if it does not exist yet). A line cut short
+/// by a crash mid-append is skipped, not fatal.
+async fn read_lines(path: &Path) -> Result<Vec<serde_json::Value>, InfraError> {
+    let text = match tokio::fs::read_to_string(path).await {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io(e)),
+    };
+    Ok(text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect())
+}
+
+/// The consumers' dead-letter queue, locally: each unusable message with its reason, one
+/// JSON line in `dead-letters.jsonl` of the data folder (`GET /dev/dead-letters` serves it).
+pub struct LocalDeadLetters {
+    path: PathBuf,
+}
+
+impl LocalDeadLetters {
+    pub fn new(path: PathBuf) -> Self {
+        Self { path }
+    }
+
+    /// Everything parked so far, oldest first.
+    pub async fn parked(&self) -> Result<Vec<serde_json::Value>, InfraError> {
+        read_lines(&self.path).await
+    }
+}
+
+#[async_trait]
+impl DeadLetters for LocalDeadLetters {
+    async fn park(&self, body: &str, reason: &Unusable) -> Result<(), InfraError> {
+        let line = serde_json::json!({
+            "parked_at": chrono::Utc::now().to_rfc3339(),
+            "reason": reason.code(),
+            "reason_detail": reason.to_string(),
+            "body": body,
+        });
+        append_line(&self.path, &line).await
+    }
 }
 
 /// Ticket files under a folder. Keys are made by Stagepass (`tickets/<uuid>/<id>.pdf`), but
@@ -159,19 +219,10 @@ impl LocalBus {
 
     /// The archive: every envelope published, oldest first (an empty list if none yet).
     pub async fn archive(&self) -> Result<Vec<serde_json::Value>, InfraError> {
-        let Some(log) = &self.log else {
-            return Ok(Vec::new());
-        };
-        let text = match tokio::fs::read_to_string(log).await {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(io(e)),
-        };
-        // A line cut short by a crash mid-append is skipped, not fatal.
-        Ok(text
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect())
+        match &self.log {
+            Some(log) => read_lines(log).await,
+            None => Ok(Vec::new()),
+        }
     }
 
     /// EventBridge's replay, locally: delivers again every archived event whose time is in
@@ -185,7 +236,8 @@ impl LocalBus {
     ) -> Result<usize, InfraError> {
         let mut replayed = 0;
         for mut envelope in self.archive().await? {
-            let event = event_from_envelope(&envelope.to_string())?;
+            let event = event_from_envelope(&envelope.to_string())
+                .map_err(|e| InfraError(format!("archived event: {e}")))?;
             if event.time < from || event.time >= to {
                 continue;
             }
@@ -251,16 +303,7 @@ impl EventBus for LocalBus {
             // Archived before delivery, as EventBridge archives what the bus receives. A
             // retried publish archives the event again, as a retried PutEvents would.
             if let Some(log) = &self.log {
-                use tokio::io::AsyncWriteExt;
-                let mut file = tokio::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(log)
-                    .await
-                    .map_err(io)?;
-                file.write_all(format!("{envelope}\n").as_bytes())
-                    .await
-                    .map_err(io)?;
+                append_line(log, &envelope).await?;
             }
             self.published.lock().expect("bus lock").push(event.clone());
             self.deliver(event, &envelope).await?;

@@ -6,16 +6,27 @@
 //!   concert or match (`detail.event_id`) and by time.
 //! - `POST /dev/events/replay?from=…&to=…`: EventBridge's replay, locally: the archived
 //!   events in `[from, to)` are delivered to the subscribers again (not archived again).
+//! - `GET /dev/dead-letters`: the messages consumers parked as unusable, with the reason
+//!   (`dead-letters.jsonl`; deployed, each consumer's dead-letter queue).
 
-use crate::adapters::LocalBus;
+use crate::adapters::{LocalBus, LocalDeadLetters};
 use chrono::{DateTime, Utc};
 use lambda_http::{Body, Response};
 use serde_json::json;
 use stagepass_api::response::json;
+use std::sync::Arc;
 
-pub const PREFIX: &str = "/dev/events";
+pub const PREFIX: &str = "/dev/";
+const EVENTS: &str = "/dev/events";
 
-pub async fn handle(bus: &LocalBus, method: &str, path: &str, query: &str) -> Response<Body> {
+/// What the dev routes read.
+pub struct Dev {
+    pub bus: Arc<LocalBus>,
+    pub dead_letters: Arc<LocalDeadLetters>,
+}
+
+pub async fn handle(dev: &Dev, method: &str, path: &str, query: &str) -> Response<Body> {
+    let bus = &dev.bus;
     let params: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
         .into_owned()
         .collect();
@@ -38,7 +49,11 @@ pub async fn handle(bus: &LocalBus, method: &str, path: &str, query: &str) -> Re
         )
     };
     match (method, path.trim_end_matches('/')) {
-        ("GET", PREFIX) => {
+        ("GET", "/dev/dead-letters") => match dev.dead_letters.parked().await {
+            Ok(parked) => json(200, &json!({ "dead_letters": parked })),
+            Err(e) => refused(503, "service_unavailable", &e.0),
+        },
+        ("GET", EVENTS) => {
             let since = match time("since") {
                 Ok(t) => t,
                 Err(k) => return bad_time(k),
@@ -62,7 +77,7 @@ pub async fn handle(bus: &LocalBus, method: &str, path: &str, query: &str) -> Re
                 .collect();
             json(200, &json!({ "events": events }))
         }
-        ("POST", p) if p == format!("{PREFIX}/replay") => {
+        ("POST", p) if p == format!("{EVENTS}/replay") => {
             let (from, to) = match (time("from"), time("to")) {
                 (Ok(Some(f)), Ok(Some(t))) if f < t => (f, t),
                 (Err(k), _) | (_, Err(k)) => return bad_time(k),

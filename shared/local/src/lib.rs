@@ -11,7 +11,7 @@ pub mod openapi;
 pub mod saga;
 pub mod web;
 
-use adapters::{FolderFiles, LocalBus, LocalCancellations, MailFolder};
+use adapters::{FolderFiles, LocalBus, LocalCancellations, LocalDeadLetters, MailFolder};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
@@ -90,6 +90,8 @@ pub const LOCAL_MAIL_FROM: &str = "Stagepass <tickets@stagepass.local>";
 /// Every integration event published, as EventBridge envelopes, one per line (the local
 /// archive; `GET /dev/events` serves it).
 pub const EVENTS_FILE: &str = "events.jsonl";
+/// Messages consumers parked as unusable, one per line (`GET /dev/dead-letters` serves it).
+pub const DEAD_LETTERS_FILE: &str = "dead-letters.jsonl";
 
 /// The system over the embedded store in `data_dir`: tickets in `tickets/`, mail in `mail/`.
 /// Every function in `functions/` is wired from the same embedded adapters: the saga's steps
@@ -122,6 +124,9 @@ pub async fn build_system(
     ports.files = Some(files.clone());
     ports.mailer = Some((mailer.clone(), LOCAL_MAIL_FROM.into()));
     ports.bus = Some(bus.clone());
+    let dead_letters = Arc::new(LocalDeadLetters::new(data_dir.join(DEAD_LETTERS_FILE)));
+    ports.dead_letters = Some(dead_letters.clone());
+    ports.sales = Some(shared.clone());
     let verifier = keys.access_verifier.clone();
     let link_signer = keys.access_signer.clone();
     ports.keys = Some(keys);
@@ -142,7 +147,10 @@ pub async fn build_system(
 
     let mut api = LocalApi::new(verifier, options.cors.clone());
     api.web_dir = options.web_dir.clone();
-    api.dev_bus = Some(bus.clone());
+    api.dev = Some(dev::Dev {
+        bus: bus.clone(),
+        dead_letters: dead_letters.clone(),
+    });
     for function in functions::ALL {
         if let (Some(route), Handler::Http(handler)) =
             (function.route, wire(function, &ports).await?)
@@ -169,6 +177,12 @@ pub async fn build_system(
         return Err("cancel-event-bookings does not take SQS batches".into());
     };
     cancellations.subscribe(worker);
+    // The example subscriber, as its rule → queue → function would deliver to it deployed.
+    let counter = functions::named("count-sales").ok_or("no count-sales function")?;
+    let Handler::Queue(counter) = wire(counter, &ports).await? else {
+        return Err("count-sales does not take SQS batches".into());
+    };
+    bus.subscribe_function(stagepass_domain::sales::count::KINDS, counter);
     let sweeper = functions::named("sweep-bookings").ok_or("no sweep-bookings function")?;
     let Handler::Scheduled(sweeper) = wire(sweeper, &ports).await? else {
         return Err("sweep-bookings is not a scheduled function".into());
@@ -203,8 +217,8 @@ pub struct LocalApi {
     cors: Cors,
     /// The web app's files, for GET paths the API does not have.
     pub web_dir: Option<std::path::PathBuf>,
-    /// The bus behind the local-only `/dev/events` routes ([`dev`]).
-    pub dev_bus: Option<Arc<LocalBus>>,
+    /// What the local-only `/dev/` routes read ([`dev`]).
+    pub dev: Option<dev::Dev>,
 }
 
 /// What API Gateway would do with a request: the route and its function with the path
@@ -223,7 +237,7 @@ impl LocalApi {
             verifier,
             cors,
             web_dir: None,
-            dev_bus: None,
+            dev: None,
         }
     }
 
@@ -400,10 +414,10 @@ async fn handle(
     let path = req.uri().path().to_string();
     let mut response = match app.resolve(&method, &path) {
         // Paths the API does not have: the local-only dev routes, then the web app's files.
-        Resolved::NotFound => match (&app.dev_bus, &app.web_dir, method.as_str()) {
-            (Some(bus), _, _) if path.starts_with(dev::PREFIX) => {
+        Resolved::NotFound => match (&app.dev, &app.web_dir, method.as_str()) {
+            (Some(dev), _, _) if path.starts_with(dev::PREFIX) => {
                 let query = req.uri().query().unwrap_or("");
-                Some(dev::handle(bus, &method, &path, query).await)
+                Some(dev::handle(dev, &method, &path, query).await)
             }
             (_, Some(dir), "GET" | "HEAD") => web::file(dir, &path).await,
             _ => None,

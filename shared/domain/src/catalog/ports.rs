@@ -65,10 +65,11 @@ impl CancellationRequest {
         serde_json::json!({ "event_id": event }).to_string()
     }
 
-    /// Errors: `InfraError` naming what is wrong (the message goes to the dead-letter queue).
-    pub fn parse(body: &str) -> Result<Self, InfraError> {
-        serde_json::from_str(body)
-            .map_err(|e| InfraError(format!("not a cancellation request: {e}")))
+    /// Errors: `Unusable` naming what is wrong (the message goes to the dead-letter queue).
+    pub fn parse(body: &str) -> Result<Self, crate::integration::Unusable> {
+        serde_json::from_str(body).map_err(|e| {
+            crate::integration::Unusable::Unreadable(format!("not a cancellation request: {e}"))
+        })
     }
 }
 

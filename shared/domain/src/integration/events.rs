@@ -16,6 +16,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::consumer::Unusable;
+
 pub const SOURCE: &str = "stagepass";
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -57,7 +59,7 @@ pub struct Message<F> {
 }
 
 /// What a booking event says about the booking.
-#[derive(Serialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct BookingFields {
     pub booking_id: String,
     /// The concert or match.
@@ -90,7 +92,7 @@ impl BookingFields {
     }
 }
 
-#[derive(Serialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct BookingConfirmed {
     #[serde(flatten)]
     pub booking: BookingFields,
@@ -98,7 +100,7 @@ pub struct BookingConfirmed {
     pub tickets: Vec<String>,
 }
 
-#[derive(Serialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct BookingFailed {
     #[serde(flatten)]
     pub booking: BookingFields,
@@ -106,7 +108,7 @@ pub struct BookingFailed {
     pub reason: Option<String>,
 }
 
-#[derive(Serialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct BookingCancelled {
     #[serde(flatten)]
     pub booking: BookingFields,
@@ -435,28 +437,33 @@ pub fn booking_of(event: &IntegrationEvent) -> Option<BookingId> {
 }
 
 /// Reads an integration event back out of an EventBridge envelope (what an EventBridge →
-/// SQS rule puts in each message body).
-pub fn event_from_envelope(body: &str) -> Result<IntegrationEvent, crate::error::InfraError> {
-    let v: serde_json::Value = serde_json::from_str(body)
-        .map_err(|e| bad_envelope(format!("not an EventBridge event: {e}")))?;
-    let detail = v
-        .get("detail")
-        .cloned()
-        .ok_or_else(|| bad_envelope("no detail"))?;
-    let text = |k: &str| detail.get(k).and_then(serde_json::Value::as_str);
-    let id = text("id").ok_or_else(|| bad_envelope("detail has no id"))?;
+/// SQS rule puts in each message body). Which types a consumer takes is
+/// [`super::consumer::accept`]'s business.
+pub fn event_from_envelope(body: &str) -> Result<IntegrationEvent, Unusable> {
+    let bad = |why: &str| Unusable::NotAnEvent(why.to_string());
+    let v: Value =
+        serde_json::from_str(body).map_err(|e| Unusable::NotAnEvent(format!("not JSON: {e}")))?;
+    if v.get("source").and_then(Value::as_str) != Some(SOURCE) {
+        return Err(bad("its source is not stagepass"));
+    }
+    let detail = v.get("detail").cloned().ok_or_else(|| bad("no detail"))?;
+    let text = |k: &str| detail.get(k).and_then(Value::as_str);
+    let id = text("id")
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| bad("detail has no id"))?;
     let kind = v
         .get("detail-type")
-        .and_then(serde_json::Value::as_str)
-        .ok_or_else(|| bad_envelope("no detail-type"))?;
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("no detail-type"))?;
     let time = text("time")
         .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
         .map(|t| t.with_timezone(&chrono::Utc))
-        .ok_or_else(|| bad_envelope("detail has no time"))?;
+        .ok_or_else(|| bad("detail has no time"))?;
     let schema_version = detail
         .get("schema_version")
-        .and_then(serde_json::Value::as_u64)
-        .unwrap_or(1) as u32;
+        .and_then(Value::as_u64)
+        .and_then(|v| u32::try_from(v).ok())
+        .ok_or_else(|| bad("detail has no schema_version"))?;
     Ok(IntegrationEvent {
         id: id.to_string(),
         kind: kind.to_string(),
@@ -464,10 +471,6 @@ pub fn event_from_envelope(body: &str) -> Result<IntegrationEvent, crate::error:
         time,
         detail,
     })
-}
-
-fn bad_envelope(e: impl std::fmt::Display) -> crate::error::InfraError {
-    crate::error::InfraError(e.to_string())
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use crate::idempotency::{Claim, IdempotencyStore, SavedResponse};
 use crate::identity::actor::is_guest;
 use crate::identity::inbox::guest_link;
 use crate::identity::{Email, Link, LinkPurpose, LinkSigner};
+use crate::integration::consumer::REMEMBER_DAYS;
 use crate::integration::events::{IntegrationEvent, booking_of};
 use chrono::Duration;
 use std::sync::Arc;
@@ -39,17 +40,15 @@ pub struct Notifier {
     pub public_url: String,
 }
 
-/// Consumers keep an event's id this long: far beyond any redelivery.
-const DEDUPE_DAYS: i64 = 14;
+/// The event types buyers are mailed about: what `notify`'s rule passes, and all it takes.
+pub const NOTIFY_KINDS: &[&str] = &["BookingConfirmed", "BookingFailed", "BookingCancelled"];
+
 /// A consumer that crashed mid-send loses its claim after this long, so the event is retried.
 const LEASE_MINUTES: i64 = 5;
 
 impl Notifier {
     pub async fn handle(&self, event: &IntegrationEvent) -> Result<Delivery, InfraError> {
-        if !matches!(
-            event.kind.as_str(),
-            "BookingConfirmed" | "BookingFailed" | "BookingCancelled"
-        ) {
+        if !NOTIFY_KINDS.contains(&event.kind.as_str()) {
             return Ok(Delivery::Ignored);
         }
         let Some(booking_id) = booking_of(event) else {
@@ -64,7 +63,7 @@ impl Notifier {
                 "notify",
                 now,
                 now + Duration::minutes(LEASE_MINUTES),
-                now + Duration::days(DEDUPE_DAYS),
+                now + Duration::days(REMEMBER_DAYS),
             )
             .await?
         {
