@@ -40,6 +40,104 @@ pub trait Stack: Send + Sync {
     /// Replays the bus's archive between the two times to its rules (deployed: EventBridge's
     /// StartReplay; locally `POST /dev/events/replay`).
     async fn replay(&self, from: chrono::DateTime<chrono::Utc>, to: chrono::DateTime<chrono::Utc>);
+    /// Puts `body` on `consumer`'s queue as its rule would (deployed: SendMessage to the
+    /// queue, which Lambda's event source delivers; locally the function gets an SQS batch).
+    async fn send_to_consumer(&self, consumer: &str, body: &str);
+    /// The messages parked in `consumer`'s dead-letter queue so far, each as (reason, body)
+    /// (locally one file holds every consumer's: callers tell theirs by the body).
+    async fn dead_letters(&self, consumer: &str) -> Vec<(String, String)>;
+}
+
+/// Messages no consumer can use, each with the reason it must be parked with; `tag` is in
+/// every body, so a test finds its own.
+pub fn unusable_messages(tag: &str) -> Vec<(&'static str, String)> {
+    let envelope = |kind: &str, detail: Value| {
+        json!({"version": "0", "id": tag, "detail-type": kind, "source": "stagepass",
+               "account": "1", "time": "2026-01-01T00:00:00Z", "region": "eu-west-1",
+               "resources": [], "detail": detail})
+        .to_string()
+    };
+    let common = |n: u32, kind: &str, version: u32| {
+        json!({"id": format!("{tag}-{n}"), "type": kind, "schema_version": version,
+               "time": "2026-01-01T00:00:00.000Z"})
+    };
+    let mut v2 = common(2, "BookingConfirmed", 2);
+    v2["booking_id"] = json!(tag);
+    vec![
+        ("not_an_event", format!("this is not JSON ({tag})")),
+        (
+            "unknown_event_type",
+            envelope("SeatsTeleported", common(1, "SeatsTeleported", 1)),
+        ),
+        (
+            "unsupported_schema_version",
+            envelope("BookingConfirmed", v2),
+        ),
+        // The right type and version, with none of a booking's fields.
+        (
+            "malformed_event",
+            envelope("BookingConfirmed", common(3, "BookingConfirmed", 1)),
+        ),
+    ]
+}
+
+/// Each consumer parks every unusable message in its dead-letter queue with the reason, and
+/// goes on working (the journey's later events still reach it).
+async fn unusable_messages_are_dead_lettered(stack: &dyn Stack) {
+    for consumer in ["notify", "count-sales"] {
+        let tag = format!("{consumer}-{}", uuid::Uuid::new_v4().simple());
+        let messages = unusable_messages(&tag);
+        for (_, body) in &messages {
+            stack.send_to_consumer(consumer, body).await;
+        }
+        let mine = async || -> Vec<(String, String)> {
+            stack
+                .dead_letters(consumer)
+                .await
+                .into_iter()
+                .filter(|(_, body)| body.contains(&tag))
+                .collect()
+        };
+        eventually(&format!("{consumer} parks 4 messages"), async || {
+            mine().await.len() >= messages.len()
+        })
+        .await;
+        let mut parked = mine().await;
+        parked.sort();
+        let mut wanted: Vec<(String, String)> = messages
+            .iter()
+            .map(|(reason, body)| (reason.to_string(), body.clone()))
+            .collect();
+        wanted.sort();
+        assert_eq!(parked, wanted, "{consumer}");
+    }
+}
+
+/// The organiser's sales figures once they show `check` (the subscriber counts a moment
+/// after the fact).
+async fn sales_once(
+    c: &mut Client<'_>,
+    organiser: &str,
+    event: &str,
+    check: impl Fn(&Value) -> bool,
+) -> Value {
+    for _ in 0..300 {
+        let (status, sales) = c
+            .call(
+                "GET",
+                &format!("/events/{event}/sales"),
+                Some(organiser),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{sales}");
+        if check(&sales) {
+            return sales;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the sales figures never matched");
 }
 
 /// A second `BookingConfirmed` for `booking` with its own id, recorded 10 minutes ago: what a
@@ -928,6 +1026,25 @@ pub async fn integration_events(stack: &dyn Stack) {
         .await;
     assert_eq!(status, 200, "{assigned}");
 
+    unusable_messages_are_dead_lettered(stack).await;
+    // Before any booking, the figures are all zero; a fan may not see them.
+    let sales = sales_once(&mut c, &organiser, &event, |_| true).await;
+    assert_eq!(
+        (sales["bookings"].as_i64(), sales["net"].as_i64()),
+        (Some(0), Some(0)),
+        "{sales}"
+    );
+    let (status, refused) = c
+        .call(
+            "GET",
+            &format!("/events/{event}/sales"),
+            Some(&fan),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 403, "{refused}");
+
     let released = c.hold(&fan, &event, "A-1-1").await;
     let (status, answer) = c
         .call(
@@ -959,6 +1076,24 @@ pub async fn integration_events(stack: &dyn Stack) {
         .await;
     let confirmed = c.settled(&fan, &booking).await;
     assert_eq!(confirmed["status"], "confirmed", "{confirmed}");
+    let total = confirmed["total"].as_i64().expect("total");
+    assert!(total > 0);
+    let sales = sales_once(&mut c, &organiser, &event, |s| s["bookings"] == 1).await;
+    assert_eq!(
+        (
+            &sales["tickets_sold"],
+            &sales["gross"],
+            &sales["net"],
+            &sales["currency"]
+        ),
+        (
+            &json!(1),
+            &json!(total),
+            &json!(total),
+            &confirmed["currency"]
+        ),
+        "{sales}"
+    );
     let scan = json!({"qr": confirmed["tickets"][0]["qr"], "gate": "East"});
     let (status, admitted) = c
         .call("POST", "/checkins", Some(&door), None, Some(scan))
@@ -1029,6 +1164,11 @@ pub async fn integration_events(stack: &dyn Stack) {
     })
     .await;
     let mails = stack.mails_to(&fan_email).await.len();
+    // The event's cancellation refunded the booking: nothing sold, nothing kept.
+    let settled = |s: &Value| {
+        s["bookings"] == 1 && s["cancelled_bookings"] == 1 && s["net"] == 0 && s["net_tickets"] == 0
+    };
+    let before = sales_once(&mut c, &organiser, &event, settled).await;
     stack
         .replay(started, chrono::Utc::now() + chrono::Duration::seconds(5))
         .await;
@@ -1038,4 +1178,6 @@ pub async fn integration_events(stack: &dyn Stack) {
         mails,
         "a replay mailed again"
     );
+    let after = sales_once(&mut c, &organiser, &event, |_| true).await;
+    assert_eq!(after, before, "a replay counted again");
 }

@@ -680,6 +680,34 @@ impl journey::Stack for TestApp {
         assert!(body["replayed"].as_u64().unwrap_or(0) > 0, "{body}");
     }
 
+    async fn send_to_consumer(&self, consumer: &str, body: &str) {
+        let function = stagepass_local::functions::named(consumer).expect("a consumer");
+        let Ok(stagepass_api::Handler::Queue(consume)) = (function.wire)(&self.ports).await else {
+            panic!("{consumer} takes SQS batches");
+        };
+        let batch = serde_json::json!({"Records": [{
+            "messageId": uuid::Uuid::new_v4().to_string(), "body": body,
+            "eventSource": "aws:sqs"}]});
+        let answer = consume(serde_json::from_value(batch).expect("an SQS batch")).await;
+        // Parked and acknowledged: not a failure that would come back.
+        assert!(answer.batch_item_failures.is_empty(), "{answer:?}");
+    }
+
+    async fn dead_letters(&self, _consumer: &str) -> Vec<(String, String)> {
+        let (status, body) = self.send("GET", "/dev/dead-letters", None, None).await;
+        assert_eq!(status, 200, "{body}");
+        body["dead_letters"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|d| {
+                let text = |k: &str| d[k].as_str().unwrap_or_default().to_string();
+                (text("reason"), text("body"))
+            })
+            .collect()
+    }
+
     /// Locally the relay loop is also the sweeper (every event is due): it publishes the
     /// stranded event; the deployed sweeper's handler runs too, over the same store.
     async fn strand_in_outbox(&self, event: stagepass_domain::IntegrationEvent) {
@@ -778,6 +806,17 @@ pub mod cloud {
         pub http: reqwest::Client,
         /// The test's own subscriber: a queue a catch-all rule feeds, and what it received.
         pub tap: tokio::sync::Mutex<(Option<String>, Vec<Value>)>,
+        /// What was read from the consumers' dead-letter queues: (consumer, reason, body).
+        pub dead: tokio::sync::Mutex<Vec<(String, String, String)>>,
+    }
+
+    /// A consumer's queue and dead-letter queue in the template.
+    fn queues_of(consumer: &str) -> (&'static str, &'static str) {
+        match consumer {
+            "notify" => ("NotificationQueue", "NotificationDeadLetterQueue"),
+            "count-sales" => ("SalesQueue", "SalesDeadLetterQueue"),
+            other => panic!("no queue for {other}"),
+        }
     }
 
     impl CloudApp {
@@ -787,6 +826,7 @@ pub mod cloud {
                 endpoint,
                 http: stagepass_cloud::http_client().build().unwrap(),
                 tap: Default::default(),
+                dead: Default::default(),
             }
         }
     }
@@ -896,6 +936,66 @@ pub mod cloud {
                         .is_some_and(|d| d.iter().any(|d| d == to))
                 })
                 .filter_map(|m| m["raw_data"].as_str().map(str::to_string))
+                .collect()
+        }
+
+        async fn send_to_consumer(&self, consumer: &str, body: &str) {
+            let url = self
+                .stack
+                .names
+                .get_ref(queues_of(consumer).0)
+                .expect("queue");
+            aws_sdk_sqs::Client::new(&self.stack.config)
+                .send_message()
+                .queue_url(url)
+                .message_body(body)
+                .send()
+                .await
+                .expect("send");
+        }
+
+        /// Read (and deleted) from the queue, with the `reason` attribute the consumer set.
+        async fn dead_letters(&self, consumer: &str) -> Vec<(String, String)> {
+            let url = self
+                .stack
+                .names
+                .get_ref(queues_of(consumer).1)
+                .expect("queue");
+            let sqs = aws_sdk_sqs::Client::new(&self.stack.config);
+            let mut dead = self.dead.lock().await;
+            loop {
+                let got = sqs
+                    .receive_message()
+                    .queue_url(&url)
+                    .max_number_of_messages(10)
+                    .message_attribute_names("All")
+                    .send()
+                    .await
+                    .expect("receive");
+                let messages = got.messages.unwrap_or_default();
+                if messages.is_empty() {
+                    break;
+                }
+                for m in messages {
+                    let reason = m
+                        .message_attributes()
+                        .and_then(|a| a.get("reason"))
+                        .and_then(|r| r.string_value())
+                        .unwrap_or("(none)")
+                        .to_string();
+                    let body = m.body().unwrap_or_default().to_string();
+                    dead.push((consumer.to_string(), reason, body));
+                    sqs.delete_message()
+                        .queue_url(&url)
+                        .receipt_handle(m.receipt_handle().unwrap_or_default())
+                        .send()
+                        .await
+                        .expect("delete");
+                }
+            }
+            dead.iter()
+                .filter(|(c, _, _)| c == consumer)
+                .map(|(_, reason, body)| (reason.clone(), body.clone()))
                 .collect()
         }
 
