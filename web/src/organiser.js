@@ -268,12 +268,22 @@ export async function editorPage({ main }, id) {
   draw();
 }
 
-/** Sales so far, read from the live seat map: sold, held and free per block, and takings. */
+/** Sales so far: the booking figures the count-sales subscriber keeps from the bus (what was
+ * sold, refunded and kept), then per block what the live seat map shows sold, held and free. */
 function sales(event) {
   const price = (tier) => event.price_tiers.find((t) => t.id === tier)?.price ?? 0;
+  const figures = h("p", { class: "big", "aria-live": "polite" }, "Counting…");
+  const detail = h("p", { class: "muted" });
+  call("GET", `/events/${event.id}/sales`).then((r) => {
+    if (!r.ok) return figures.replaceChildren(notice("error", describe(r)));
+    const s = r.data;
+    figures.replaceChildren(`${s.net_tickets} ${s.net_tickets === 1 ? "ticket" : "tickets"} sold · ${money(s.net, s.currency)} taken`);
+    const parts = [`${s.bookings} ${s.bookings === 1 ? "booking" : "bookings"} paid (${money(s.gross, s.currency)})`];
+    if (s.cancelled_bookings) parts.push(`${s.cancelled_bookings} cancelled and refunded (${money(s.refunded, s.currency)})`);
+    if (s.failed_bookings) parts.push(`${s.failed_bookings} declined or failed`);
+    detail.replaceChildren(`${parts.join(" · ")}. A booking shows here a moment after it is confirmed.`);
+  });
   const rows = [];
-  let soldTotal = 0;
-  let takings = 0;
   for (const s of event.seat_map?.sections || []) {
     const count = { available: 0, held: 0, sold: 0 };
     let gross = 0;
@@ -281,21 +291,18 @@ function sales(event) {
       count[seat.state]++;
       if (seat.state === "sold") gross += price(r.tier);
     }
-    soldTotal += count.sold;
-    takings += gross;
     rows.push([s.name, count.sold, count.held, count.available, gross]);
   }
   for (const a of event.seat_map?.ga_areas || []) {
-    const gross = a.sold * price(a.tier);
-    soldTotal += a.sold;
-    takings += gross;
-    rows.push([a.name, a.sold, a.held, a.available, gross]);
+    rows.push([a.name, a.sold, a.held, a.available, a.sold * price(a.tier)]);
   }
   return h("section", { class: "sales", "aria-labelledby": "sales-h" },
     h("h2", { id: "sales-h" }, "Sales"),
-    h("p", { class: "big" }, `${soldTotal} sold · ${money(takings, event.currency)}`),
+    figures,
+    detail,
     h("table", {},
-      h("thead", {}, h("tr", {}, ["Block", "Sold", "Held", "Available", "Takings"].map((c) => h("th", { scope: "col" }, c)))),
+      h("caption", {}, "On the seat map now"),
+      h("thead", {}, h("tr", {}, ["Block", "Sold", "Held", "Available", "At list price"].map((c) => h("th", { scope: "col" }, c)))),
       h("tbody", {}, rows.map(([name, sold, held, free, gross]) =>
         h("tr", {}, h("th", { scope: "row" }, name), h("td", {}, sold), h("td", {}, held), h("td", {}, free), h("td", {}, money(gross, event.currency))))),
     ),

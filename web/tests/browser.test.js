@@ -239,6 +239,22 @@ test("an organiser builds a venue, publishes it, and fans can find it", async ()
   await p.getByRole("button", { name: "Publish" }).click();
   await p.locator(".badge.published").waitFor();
   await p.getByRole("heading", { name: "Sales" }).waitFor();
+  await p.getByText("0 tickets sold").waitFor();
+  // A guest buys a seat; the sales subscriber counts it and the organiser sees it.
+  const id = p.url().split("/").pop();
+  const guest = (await api("POST", "/auth/guest", { email: `gala-${Date.now()}@example.com` })).data.access_token;
+  const hold = await api("POST", `/events/${id}/holds`, { seats: ["A-A-1"] }, guest);
+  assert.equal(hold.status, 201, JSON.stringify(hold.data));
+  const booking = await api("POST", "/bookings", { hold_id: hold.data.id, payment_method: "pm_card_visa" }, guest, crypto.randomUUID());
+  assert.equal(booking.status, 202, JSON.stringify(booking.data));
+  for (let i = 0; i < 50; i++) {
+    await p.reload();
+    await p.getByRole("heading", { name: "Sales" }).waitFor();
+    await p.locator(".sales .big").filter({ hasNotText: "Counting" }).waitFor();
+    if (/^1 ticket sold/.test(await p.locator(".sales .big").innerText())) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.match(await p.locator(".sales .big").innerText(), /^1 ticket sold · £35\.00 taken/);
   await shot(p, "organiser-publishes");
   await p.getByRole("link", { name: "Public page" }).click();
   await p.getByRole("button", { name: /Row F seat 16,/ }).waitFor();
