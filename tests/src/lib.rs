@@ -685,10 +685,11 @@ impl journey::Stack for TestApp {
         let Ok(stagepass_api::Handler::Queue(consume)) = (function.wire)(&self.ports).await else {
             panic!("{consumer} takes SQS batches");
         };
-        let batch = serde_json::json!({"Records": [{
-            "messageId": uuid::Uuid::new_v4().to_string(), "body": body,
-            "eventSource": "aws:sqs"}]});
-        let answer = consume(serde_json::from_value(batch).expect("an SQS batch")).await;
+        let batch = stagepass_local::adapters::one_message(
+            uuid::Uuid::new_v4().to_string(),
+            body.to_string(),
+        );
+        let answer = consume(batch).await;
         // Parked and acknowledged: not a failure that would come back.
         assert!(answer.batch_item_failures.is_empty(), "{answer:?}");
     }
@@ -808,6 +809,35 @@ pub mod cloud {
         pub tap: tokio::sync::Mutex<(Option<String>, Vec<Value>)>,
         /// What was read from the consumers' dead-letter queues: (consumer, reason, body).
         pub dead: tokio::sync::Mutex<Vec<(String, String, String)>>,
+    }
+
+    /// Every message on the queue now, with its attributes, each deleted once read.
+    async fn drain(config: &aws_config::SdkConfig, url: &str) -> Vec<aws_sdk_sqs::types::Message> {
+        let sqs = aws_sdk_sqs::Client::new(config);
+        let mut drained = Vec::new();
+        loop {
+            let got = sqs
+                .receive_message()
+                .queue_url(url)
+                .max_number_of_messages(10)
+                .message_attribute_names("All")
+                .send()
+                .await
+                .expect("receive");
+            let messages = got.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return drained;
+            }
+            for m in messages {
+                sqs.delete_message()
+                    .queue_url(url)
+                    .receipt_handle(m.receipt_handle().unwrap_or_default())
+                    .send()
+                    .await
+                    .expect("delete");
+                drained.push(m);
+            }
+        }
     }
 
     /// A consumer's queue and dead-letter queue in the template.
@@ -961,37 +991,16 @@ pub mod cloud {
                 .names
                 .get_ref(queues_of(consumer).1)
                 .expect("queue");
-            let sqs = aws_sdk_sqs::Client::new(&self.stack.config);
             let mut dead = self.dead.lock().await;
-            loop {
-                let got = sqs
-                    .receive_message()
-                    .queue_url(&url)
-                    .max_number_of_messages(10)
-                    .message_attribute_names("All")
-                    .send()
-                    .await
-                    .expect("receive");
-                let messages = got.messages.unwrap_or_default();
-                if messages.is_empty() {
-                    break;
-                }
-                for m in messages {
-                    let reason = m
-                        .message_attributes()
-                        .and_then(|a| a.get("reason"))
-                        .and_then(|r| r.string_value())
-                        .unwrap_or("(none)")
-                        .to_string();
-                    let body = m.body().unwrap_or_default().to_string();
-                    dead.push((consumer.to_string(), reason, body));
-                    sqs.delete_message()
-                        .queue_url(&url)
-                        .receipt_handle(m.receipt_handle().unwrap_or_default())
-                        .send()
-                        .await
-                        .expect("delete");
-                }
+            for m in drain(&self.stack.config, &url).await {
+                let reason = m
+                    .message_attributes()
+                    .and_then(|a| a.get("reason"))
+                    .and_then(|r| r.string_value())
+                    .unwrap_or("(none)")
+                    .to_string();
+                let body = m.body().unwrap_or_default().to_string();
+                dead.push((consumer.to_string(), reason, body));
             }
             dead.iter()
                 .filter(|(c, _, _)| c == consumer)
@@ -1050,30 +1059,10 @@ pub mod cloud {
         async fn events_about(&self, event: &str) -> Vec<Value> {
             let mut tap = self.tap.lock().await;
             let url = tap.0.clone().expect("listen first");
-            let sqs = aws_sdk_sqs::Client::new(&self.stack.config);
-            loop {
-                let got = sqs
-                    .receive_message()
-                    .queue_url(&url)
-                    .max_number_of_messages(10)
-                    .send()
-                    .await
-                    .expect("receive");
-                let messages = got.messages.unwrap_or_default();
-                if messages.is_empty() {
-                    break;
-                }
-                for m in messages {
-                    let body: Value =
-                        serde_json::from_str(m.body().unwrap_or_default()).expect("an envelope");
-                    tap.1.push(body);
-                    sqs.delete_message()
-                        .queue_url(&url)
-                        .receipt_handle(m.receipt_handle().unwrap_or_default())
-                        .send()
-                        .await
-                        .expect("delete");
-                }
+            for m in drain(&self.stack.config, &url).await {
+                let body: Value =
+                    serde_json::from_str(m.body().unwrap_or_default()).expect("an envelope");
+                tap.1.push(body);
             }
             tap.1
                 .iter()

@@ -21,6 +21,17 @@ fn io(e: std::io::Error) -> InfraError {
     InfraError(e.to_string())
 }
 
+/// An SQS batch of one message, as Lambda hands a queue consumer (the local queues deliver
+/// one at a time).
+pub fn one_message(id: String, body: String) -> SqsEvent {
+    let mut record = SqsMessage::default();
+    record.message_id = Some(id);
+    record.body = Some(body);
+    let mut batch = SqsEvent::default();
+    batch.records = vec![record];
+    batch
+}
+
 /// Appends `value` as one JSON line.
 async fn append_line(path: &Path, value: &serde_json::Value) -> Result<(), InfraError> {
     use tokio::io::AsyncWriteExt;
@@ -274,11 +285,7 @@ impl LocalBus {
             .map(|(_, f)| f.clone())
             .collect();
         for function in subscribers {
-            let mut record = SqsMessage::default();
-            record.message_id = Some(uuid::Uuid::new_v4().to_string());
-            record.body = Some(envelope.to_string());
-            let mut batch = SqsEvent::default();
-            batch.records = vec![record];
+            let batch = one_message(uuid::Uuid::new_v4().to_string(), envelope.to_string());
             if !function(batch).await.batch_item_failures.is_empty() {
                 return Err(InfraError(format!(
                     "a subscriber failed event {}; the relay retries",
@@ -360,11 +367,7 @@ impl CancellationQueue for LocalCancellations {
         let body = CancellationRequest::body(event);
         tokio::spawn(async move {
             for attempt in 1..=Self::TRIES {
-                let mut record = SqsMessage::default();
-                record.message_id = Some(format!("local-{attempt}"));
-                record.body = Some(body.clone());
-                let mut batch = SqsEvent::default();
-                batch.records = vec![record];
+                let batch = one_message(format!("local-{attempt}"), body.clone());
                 if worker(batch).await.batch_item_failures.is_empty() {
                     return;
                 }
