@@ -83,6 +83,8 @@ samples = {
                            params={"eventId": EVENT_ID}, who=caller(ORGANISER, "organiser")),
     "search-events": event("/events", "/events", "GET", query={"city": "Sampleton", "category": "concert", "limit": "10"}),
     "get-event": event("/events/{eventId}", f"/events/{EVENT_ID}", "GET", params={"eventId": EVENT_ID}),
+    "get-seat-map": event("/events/{eventId}/seat-map", f"/events/{EVENT_ID}/seat-map", "GET",
+                          params={"eventId": EVENT_ID}),
     "hold-seats": event("/events/{eventId}/holds", f"/events/{EVENT_ID}/holds", "POST", params={"eventId": EVENT_ID},
                         who=caller(FAN, "fan"), headers={"idempotency-key": HOLD_KEY},
                         body={"seats": ["A-1-1", "A-1-2"], "ga": [{"area": "floor", "quantity": 2}]}),

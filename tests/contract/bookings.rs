@@ -431,7 +431,7 @@ pub async fn checkout_sell_and_free_follow_the_hold(a: Adapters) {
     let much_later = t + Duration::days(30);
     let live = a
         .inventory
-        .live_units(&event, &["A".to_string()], much_later)
+        .live_units(&event, &[stagepass_domain::Block::section("A")], much_later)
         .await
         .unwrap();
     assert_eq!(live.len(), 2);
@@ -443,7 +443,7 @@ pub async fn checkout_sell_and_free_follow_the_hold(a: Adapters) {
     a.inventory.free_hold_units(&h).await.unwrap();
     assert!(
         a.inventory
-            .live_units(&event, &["A".to_string()], t)
+            .live_units(&event, &[stagepass_domain::Block::section("A")], t)
             .await
             .unwrap()
             .is_empty()
@@ -493,7 +493,7 @@ pub async fn a_late_sale_takes_free_seats_but_never_another_live_hold(a: Adapter
     a.inventory.free_hold_units(&late).await.unwrap();
     let live = a
         .inventory
-        .live_units(&event, &["A".to_string()], after)
+        .live_units(&event, &[stagepass_domain::Block::section("A")], after)
         .await
         .unwrap();
     assert_eq!(live.len(), 1);
@@ -538,7 +538,11 @@ pub async fn a_checked_out_hold_keeps_its_seats_until_the_saga_deadline(a: Adapt
     );
     let live = a
         .inventory
-        .live_units(&event, &["A".to_string()], after_expiry)
+        .live_units(
+            &event,
+            &[stagepass_domain::Block::section("A")],
+            after_expiry,
+        )
         .await
         .unwrap();
     assert_eq!(live.len(), 2);

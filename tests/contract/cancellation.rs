@@ -160,7 +160,11 @@ pub async fn an_event_with_5000_bookings_is_cancelled_a_page_at_a_time(a: Adapte
     // Only the pending bookings' seats are still held: their sagas free them.
     let live = a
         .inventory
-        .live_units(&event.id, &["A".to_string()], clock.now())
+        .live_units(
+            &event.id,
+            &[stagepass_domain::Block::section("A")],
+            clock.now(),
+        )
         .await
         .unwrap();
     assert_eq!(live.len(), BOOKINGS - confirmed);

@@ -33,8 +33,16 @@ pub fn hold(event: &EventId, units: Vec<UnitId>, at: DateTime<Utc>, lasts: Durat
     }
 }
 
-fn blocks(names: &[&str]) -> Vec<String> {
-    names.iter().map(|s| s.to_string()).collect()
+/// Blocks by name: areas are the ones named `floor…`, of 2,500 places (more than one
+/// partition key's worth in the DynamoDB adapter).
+fn blocks(names: &[&str]) -> Vec<stagepass_domain::Block> {
+    names
+        .iter()
+        .map(|s| match s.starts_with("floor") {
+            true => stagepass_domain::Block::area(s, 2500),
+            false => stagepass_domain::Block::section(s),
+        })
+        .collect()
 }
 
 async fn live(a: &Adapters, event: &EventId, at: DateTime<Utc>) -> BTreeMap<String, HoldId> {
@@ -518,4 +526,52 @@ pub async fn a_hold_expiry_is_recorded_once_by_whoever_sees_it_first(a: Adapters
             .await,
         Err(InventoryStoreError::HoldNotFound)
     );
+}
+
+/// An area's places may be stored under many partition keys (the DynamoDB adapter puts each
+/// 1,000 under one): a hold across them is still all or nothing, its places are read back
+/// from every key, and a release frees them all.
+pub async fn a_hold_of_places_under_many_keys_is_all_or_nothing(a: Adapters) {
+    let event = EventId::generate();
+    let t = now();
+    let first = hold(
+        &event,
+        seats(&["floor#1", "floor#1000", "floor#1001", "floor#2500"]),
+        t,
+        Duration::minutes(10),
+    );
+    a.inventory
+        .place_hold(&first, t, UNCAPPED, &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        live(&a, &event, t)
+            .await
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>(),
+        ["floor#1", "floor#1000", "floor#1001", "floor#2500"]
+    );
+    // One place taken, under the last key: nothing of this hold is written, in any key.
+    let second = hold(
+        &event,
+        seats(&["floor#2", "floor#1500", "floor#2001", "floor#2500"]),
+        t,
+        Duration::minutes(10),
+    );
+    match a.inventory.place_hold(&second, t, UNCAPPED, &[]).await {
+        Err(InventoryStoreError::Taken(units)) => {
+            assert_eq!(units, vec![UnitId::from_stored("floor#2500")]);
+        }
+        other => panic!("expected Taken, got {other:?}"),
+    }
+    assert_eq!(live(&a, &event, t).await.len(), 4);
+    a.inventory.release_hold(&first.id, &[]).await.unwrap();
+    assert!(live(&a, &event, t).await.is_empty());
+    let third = hold(&event, second.units.clone(), t, Duration::minutes(10));
+    a.inventory
+        .place_hold(&third, t, UNCAPPED, &[])
+        .await
+        .unwrap();
+    assert_eq!(live(&a, &event, t).await.len(), 4);
 }

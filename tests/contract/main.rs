@@ -12,6 +12,7 @@ mod infra;
 mod inventory;
 mod saga;
 mod sales;
+mod seat_maps;
 mod service;
 mod settings;
 mod signing_keys;
@@ -35,6 +36,8 @@ pub struct Adapters {
     pub ledger: Arc<dyn stagepass_domain::bookings::payments::PaymentLedger>,
     /// The sales subscriber's tallies.
     pub sales: Arc<dyn stagepass_domain::SalesLedger>,
+    /// Seat map snapshots.
+    pub maps: Arc<dyn stagepass_domain::catalog::seat_map::MapSnapshots>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -49,7 +52,8 @@ pub async fn embedded() -> Adapters {
         bookings: store.clone(),
         keys: store.clone(),
         ledger: store.clone(),
-        sales: store,
+        sales: store.clone(),
+        maps: store,
         _dir: Some(dir),
     }
 }
@@ -74,6 +78,10 @@ pub async fn dynamo() -> Adapters {
         ledger: bookings,
         sales,
         catalog: Arc::new(DynamoCatalog::new(client.clone(), events).with_outbox(outbox.clone())),
+        maps: Arc::new(stagepass_dynamo::DynamoMapSnapshots::new(
+            client.clone(),
+            inventory.clone(),
+        )),
         inventory: Arc::new(DynamoInventory::new(client, inventory).with_outbox(outbox)),
         identity: identity.clone(),
         limiter: identity,
@@ -130,6 +138,17 @@ mod contract_inventory {
         concurrent_holds_never_share_a_unit,
         hold_events_are_written_with_the_hold_and_only_then,
         a_hold_expiry_is_recorded_once_by_whoever_sees_it_first,
+        a_hold_of_places_under_many_keys_is_all_or_nothing,
+    );
+}
+
+mod contract_seat_maps {
+    contract!(seat_maps:
+        a_map_is_served_from_its_snapshot_for_its_age_then_rebuilt,
+        one_viewer_at_a_time_may_rebuild,
+        an_older_snapshot_never_replaces_a_newer_one,
+        the_largest_map_round_trips_the_store,
+        with_no_age_allowed_every_view_is_fresh,
     );
 }
 

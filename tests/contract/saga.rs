@@ -256,7 +256,11 @@ impl Rig {
         let live = self
             .a
             .inventory
-            .live_units(&self.event.id, &["A".to_string()], self.clock.now())
+            .live_units(
+                &self.event.id,
+                &[stagepass_domain::Block::section("A")],
+                self.clock.now(),
+            )
             .await
             .unwrap();
         live.into_iter()

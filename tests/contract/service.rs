@@ -8,7 +8,10 @@ use stagepass_domain::{
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-async fn on_sale(service: &stagepass_tests::Service, layout: Layout) -> stagepass_domain::EventId {
+pub async fn on_sale(
+    service: &stagepass_tests::Service,
+    layout: Layout,
+) -> stagepass_domain::EventId {
     let organiser = Actor {
         user: UserId::new("org"),
         admin: false,
@@ -40,7 +43,7 @@ async fn on_sale(service: &stagepass_tests::Service, layout: Layout) -> stagepas
 }
 
 /// Section A with one row of `seats` seats, no standing area.
-fn one_row(seats: u32) -> Layout {
+pub fn one_row(seats: u32) -> Layout {
     Layout {
         sections: vec![Section {
             id: "A".into(),
@@ -104,11 +107,13 @@ pub async fn concurrent_buyers_through_the_service_never_share_a_seat(a: Adapter
     }
     assert_eq!(wins + losses, 60);
     let (_, map) = svc.event_detail(None, &event).await.unwrap();
-    let held: BTreeSet<String> = map.sections[0].rows[0]
-        .seats
-        .iter()
-        .filter(|s| s.state != stagepass_domain::catalog::seat_map::SeatState::Available)
-        .map(|s| s.id.clone())
+    let row = &map.sections[0].rows[0];
+    let held: BTreeSet<String> = stagepass_domain::catalog::seat_map::seat_states(&row.runs)
+        .expect("runs")
+        .into_iter()
+        .enumerate()
+        .filter(|(_, s)| *s != stagepass_domain::catalog::seat_map::SeatState::Available)
+        .map(|(i, _)| format!("{}-{}-{}", map.sections[0].id, row.label, i + 1))
         .collect();
     assert_eq!(held, sold);
 }

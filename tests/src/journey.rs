@@ -169,6 +169,19 @@ struct Client<'a> {
 }
 
 impl Client<'_> {
+    /// The seat map's current `ETag`.
+    async fn seat_map_etag(&mut self, event: &str) -> String {
+        self.requests += 1;
+        let res = self
+            .http
+            .get(format!("{}/events/{event}/seat-map", self.stack.base_url()))
+            .send()
+            .await
+            .expect("request sent");
+        assert_eq!(res.status().as_u16(), 200);
+        res.headers()["etag"].to_str().expect("etag").to_string()
+    }
+
     async fn call(
         &mut self,
         method: &str,
@@ -489,6 +502,30 @@ pub async fn every_function(stack: &dyn Stack) -> Walked {
         .call("GET", &format!("/events/{event}"), None, None, None)
         .await;
     assert_eq!(status, 200, "{detail}");
+    let (status, map) = c
+        .call(
+            "GET",
+            &format!("/events/{event}/seat-map"),
+            None,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{map}");
+    assert_eq!(map["event_id"], json!(event), "{map}");
+    assert_eq!(map["sections"][0]["id"], "A", "{map}");
+    assert!(map["available"].as_u64().unwrap() > 0, "{map}");
+    // Asked again with its tag: 304, no body.
+    let etag = c.seat_map_etag(&event).await;
+    let again = c
+        .http
+        .get(format!("{}/events/{event}/seat-map", c.stack.base_url()))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("request sent");
+    c.requests += 1;
+    assert_eq!(again.status().as_u16(), 304);
 
     // Holds with an Idempotency-Key (the README's own example), released with one too.
     let hold_body = json!({"seats": ["A-1-1", "A-1-2"], "ga": [{"area": "floor", "quantity": 2}]});

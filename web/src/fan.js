@@ -2,6 +2,7 @@
 // with a countdown, and pay.
 import { call, describe, session, guest, newKey, can } from "./api.js";
 import { h, notice, money, when, field } from "./dom.js";
+import { seatMap } from "./seatmap.js";
 
 const CATEGORIES = ["concert", "sports", "theatre", "comedy", "festival", "other"];
 /** The payment provider's test cards (the simulator and Stripe's test mode know them). */
@@ -56,12 +57,19 @@ export async function searchPage({ main }) {
 }
 
 export async function eventPage({ main, signal }, id) {
-  const r = await call("GET", `/events/${id}`, { auth: !!session() });
-  if (!r.ok) {
-    main.replaceChildren(h("h1", {}, "Event"), notice("error", describe(r)), h("a", { href: "#/" }, "All events"));
+  const auth = !!session();
+  const [r, m] = await Promise.all([
+    call("GET", `/events/${id}`, { auth }),
+    call("GET", `/events/${id}/seat-map`, { auth }),
+  ]);
+  if (!r.ok || !m.ok) {
+    main.replaceChildren(h("h1", {}, "Event"), notice("error", describe(r.ok ? m : r)), h("a", { href: "#/" }, "All events"));
     return;
   }
-  let event = r.data;
+  const event = r.data;
+  // Seats a hold was refused for: the map may not show them taken for a second or two.
+  const gone = new Set();
+  event.seat_map = seatMap(event, m.data);
   const picked = new Set();
   const gaWanted = new Map();
   const status = h("div", { "aria-live": "polite" });
@@ -164,9 +172,9 @@ export async function eventPage({ main, signal }, id) {
   }
 
   async function refreshMap() {
-    const again = await call("GET", `/events/${id}`, { auth: !!session() });
+    const again = await call("GET", `/events/${id}/seat-map`, { auth: !!session() });
     if (again.ok) {
-      event = again.data;
+      event.seat_map = seatMap(event, again.data, gone);
       // Seats someone else took meanwhile are no longer picked.
       const states = new Map(event.seat_map.sections.flatMap((s) => s.rows.flatMap((r) => r.seats.map((x) => [x.id, x.state]))));
       for (const sid of [...picked]) if (states.get(sid) !== "available" && !hold) picked.delete(sid);
@@ -183,6 +191,7 @@ export async function eventPage({ main, signal }, id) {
     const r = await call("POST", `/events/${id}/holds`, { body, key: newKey() });
     if (!r.ok) {
       const taken = r.error?.seats?.length ? ` (${r.error.seats.join(", ")})` : "";
+      for (const seat of r.error?.seats || []) gone.add(seat);
       status.replaceChildren(notice("error", describe(r) + taken));
       await refreshMap();
       return;

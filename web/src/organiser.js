@@ -2,6 +2,7 @@
 // save it as a draft, publish it, follow its sales, put door staff on it, or cancel it.
 import { call, describe, newKey } from "./api.js";
 import { h, notice, money, when, field } from "./dom.js";
+import { seatMap } from "./seatmap.js";
 
 const MINE = "stagepass.my-events";
 const CATEGORIES = ["concert", "sports", "theatre", "comedy", "festival", "other"];
@@ -86,9 +87,10 @@ export async function editorPage({ main }, id) {
   let event = null;
   let draft = blankDraft();
   if (id) {
-    const r = await call("GET", `/events/${id}`);
+    const [r, m] = await Promise.all([call("GET", `/events/${id}`), call("GET", `/events/${id}/seat-map`)]);
     if (!r.ok) return main.replaceChildren(h("h1", {}, "Event"), notice("error", describe(r)));
     event = r.data;
+    if (m.ok) event.seat_map = seatMap(event, m.data);
     remember(id);
     draft = {
       title: event.title, description: event.description, category: event.category,

@@ -26,7 +26,7 @@ async fn handle(catalog: Arc<Catalog>, limits: Limits, req: Request) -> Response
             let input: NewEvent = json_body(&req, limits.max_body_bytes)?;
             let event = catalog.create_event(&organiser, input).await?;
             Ok(with_location(
-                json(201, &EventView::new(&event, None)),
+                json(201, &EventView::new(&event)),
                 format!("/events/{}", event.id),
             ))
         }

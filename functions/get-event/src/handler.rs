@@ -1,4 +1,5 @@
-//! GET /events/{eventId} — details and live seat map. Drafts only for their organiser.
+//! GET /events/{eventId} — details and layout (its live state: `get-seat-map`). Drafts only for
+//! their organiser.
 
 use stagepass_api::prelude::*;
 use stagepass_domain::CatalogError;
@@ -14,8 +15,6 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
     Box::pin(async move {
         let detail = Arc::new(EventDetail {
             catalog: w.catalog()?,
-            inventory: w.inventory()?,
-            clock: w.clock(),
         });
         // A public route: the authorizer does not run, so a token sent is checked here.
         let keys = w.access_verifier().await?;
@@ -39,20 +38,23 @@ async fn handle(
                 None
             };
             let id = event_id(&req)?;
-            let (event, map) = detail.event_detail(viewer.as_ref(), &id).await?;
-            Ok(json(200, &EventView::new(&event, Some(&map))))
+            let event = detail.event_detail(viewer.as_ref(), &id).await?;
+            Ok(json(200, &EventView::new(&event)))
         }
         .await,
     )
 }
 
 fn doc() -> Doc {
-    Doc::new("An event with its live seat map")
+    Doc::new("An event with its layout")
         .describe(
             "Anyone, for a published event. Drafts and cancelled events only for their \
              organiser (send the token) and admins; for anyone else they do not exist.",
         )
         .optional_token()
-        .answers::<EventView>(200, "The event, its layout and seat_map")
+        .answers::<EventView>(
+            200,
+            "The event and its layout; the seats' live state is GET /events/{eventId}/seat-map",
+        )
         .errors([CatalogError::EventNotFound(String::new()).into()])
 }

@@ -1,4 +1,4 @@
-//! Lambda `get-event`: GET /events/{eventId} — details and live seat map. Drafts only for their organiser.
+//! Lambda `get-event`: GET /events/{eventId} — details and layout. Drafts only for their organiser.
 //! What it does and which ports it builds: `handler.rs`.
 
 mod handler;

@@ -23,7 +23,7 @@ async fn handle(catalog: Arc<Catalog>, req: Request) -> Response<Body> {
             let organiser = caller(&req)?.require_organiser()?;
             let id = event_id(&req)?;
             let event = catalog.publish_event(&organiser, &id).await?;
-            Ok(json(200, &EventView::new(&event, None)))
+            Ok(json(200, &EventView::new(&event)))
         }
         .await,
     )

@@ -26,7 +26,7 @@ async fn handle(catalog: Arc<Catalog>, limits: Limits, req: Request) -> Response
             let id = event_id(&req)?;
             let changes: EventChanges = json_body(&req, limits.max_body_bytes)?;
             let event = catalog.update_event(&organiser, &id, changes).await?;
-            Ok(json(200, &EventView::new(&event, None)))
+            Ok(json(200, &EventView::new(&event)))
         }
         .await,
     )

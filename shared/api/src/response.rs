@@ -85,3 +85,151 @@ pub struct SessionUser<'a> {
     /// link). Until it is, cancelling a booking for a refund is refused.
     pub email_verified: bool,
 }
+
+/// A cacheable body: `304` when the client's `If-None-Match` names `etag`, else `200` with
+/// it. Compression is the edge's: API Gateway's `MinimumCompressionSize` deployed, the local
+/// server's [`compress`] locally.
+pub fn cacheable(
+    req: &lambda_http::Request,
+    body: &str,
+    etag: &str,
+    cache_control: &'static str,
+) -> Response<Body> {
+    use lambda_http::http::header;
+    let matches = req
+        .headers()
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == etag || t == "*");
+    let builder = Response::builder()
+        .header(header::ETAG, etag)
+        .header(header::CACHE_CONTROL, cache_control)
+        .header(header::VARY, "Accept-Encoding");
+    if matches {
+        builder.status(304).body(Body::Empty)
+    } else {
+        builder
+            .status(200)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::Text(body.to_string()))
+    }
+    .expect("status and headers are valid")
+}
+
+/// Bodies smaller than this are sent as they are: API Gateway's `MinimumCompressionSize` in
+/// the template, and the local server's.
+pub const MIN_COMPRESSION_BYTES: usize = 1024;
+
+/// Whether `Accept-Encoding` allows gzip (`gzip;q=0` refuses it).
+pub fn accepts_gzip(headers: &http::HeaderMap) -> bool {
+    headers
+        .get_all(http::header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';');
+            let name = parts.next().unwrap_or("").trim();
+            let refused = parts.any(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    == Some(0.0)
+            });
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
+}
+
+/// Gzips the response's body as API Gateway does with `MinimumCompressionSize`: when the
+/// client accepts gzip, the body is at least [`MIN_COMPRESSION_BYTES`] and not encoded yet.
+pub fn compress(accept: &http::HeaderMap, response: Response<Body>) -> Response<Body> {
+    let (mut parts, body) = response.into_parts();
+    let bytes: &[u8] = match &body {
+        Body::Text(t) => t.as_bytes(),
+        Body::Binary(b) => b,
+        _ => return Response::from_parts(parts, body),
+    };
+    if bytes.len() < MIN_COMPRESSION_BYTES
+        || !accepts_gzip(accept)
+        || parts.headers.contains_key(http::header::CONTENT_ENCODING)
+    {
+        return Response::from_parts(parts, body);
+    }
+    let gzipped = gzip_bytes(bytes);
+    parts.headers.insert(
+        http::header::CONTENT_ENCODING,
+        http::HeaderValue::from_static("gzip"),
+    );
+    parts.headers.append(
+        http::header::VARY,
+        http::HeaderValue::from_static("Accept-Encoding"),
+    );
+    Response::from_parts(parts, Body::Binary(gzipped))
+}
+
+/// `bytes` gzipped.
+pub fn gzip_bytes(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(bytes).expect("writing to memory");
+    encoder.finish().expect("writing to memory")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(headers: &[(&str, &str)]) -> lambda_http::Request {
+        let mut builder = lambda_http::http::Request::builder();
+        for (k, v) in headers {
+            builder = builder.header(*k, *v);
+        }
+        builder.body(Body::Empty).unwrap()
+    }
+
+    #[test]
+    fn a_known_etag_is_answered_304_without_the_body() {
+        let tag = "\"abc\"";
+        let fresh = cacheable(&request(&[]), "{}", tag, "public, max-age=2");
+        assert_eq!(fresh.status(), 200);
+        assert_eq!(fresh.headers()["etag"], tag);
+        assert_eq!(fresh.headers()["cache-control"], "public, max-age=2");
+        for sent in ["\"abc\"", "W/\"abc\"", "\"x\", \"abc\"", "*"] {
+            let again = cacheable(&request(&[("if-none-match", sent)]), "{}", tag, "x");
+            assert_eq!(again.status(), 304, "{sent}");
+            assert!(matches!(again.body(), Body::Empty));
+        }
+        let other = cacheable(&request(&[("if-none-match", "\"abd\"")]), "{}", tag, "x");
+        assert_eq!(other.status(), 200);
+    }
+
+    #[test]
+    fn large_bodies_are_gzipped_for_clients_that_accept_it() {
+        use std::io::Read;
+        let big = "a".repeat(MIN_COMPRESSION_BYTES);
+        let answer = || Response::new(Body::Text(big.clone()));
+        let headers = |v: &str| request(&[("accept-encoding", v)]).headers().clone();
+        let gzipped = compress(&headers("gzip, deflate, br"), answer());
+        assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+        let Body::Binary(bytes) = gzipped.body() else {
+            panic!("gzip is bytes")
+        };
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(bytes.as_slice())
+            .read_to_string(&mut text)
+            .unwrap();
+        assert_eq!(text, big);
+        for refused in ["br", "gzip;q=0", "identity", ""] {
+            let plain = compress(&headers(refused), answer());
+            assert!(
+                !plain.headers().contains_key("content-encoding"),
+                "{refused}"
+            );
+        }
+        let small = compress(&headers("gzip"), Response::new(Body::Text("{}".into())));
+        assert!(matches!(small.body(), Body::Text(t) if t == "{}"));
+    }
+}

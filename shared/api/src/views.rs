@@ -3,7 +3,6 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use stagepass_domain::catalog::event::CancellationProgress;
-use stagepass_domain::catalog::seat_map::SeatMap;
 use stagepass_domain::{Category, Event, EventStatus, GaRequest, Hold, Layout, PriceTier, Venue};
 use utoipa::ToSchema;
 
@@ -27,12 +26,10 @@ pub struct EventView<'a> {
     /// While `cancelling` and after: how many bookings were looked at, refunded, stopped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cancellation: Option<&'a CancellationProgress>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub seat_map: Option<&'a SeatMap>,
 }
 
 impl<'a> EventView<'a> {
-    pub fn new(e: &'a Event, seat_map: Option<&'a SeatMap>) -> Self {
+    pub fn new(e: &'a Event) -> Self {
         Self {
             id: e.id.as_str(),
             status: e.status,
@@ -49,7 +46,6 @@ impl<'a> EventView<'a> {
             updated_at: e.updated_at,
             published_at: e.published_at,
             cancellation: e.cancellation.as_ref(),
-            seat_map,
         }
     }
 }

@@ -17,6 +17,7 @@ use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use aws_lambda_events::streams::DynamoDbEventResponse;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value};
+use stagepass_domain::catalog::seat_map::{MapSettings, MapSnapshots};
 use stagepass_domain::{
     BookingStore, CancellationQueue, Clock, DeadLetters, EventBus, EventCatalog, HoldSettings,
     IdempotencyStore, IdentitySettings, IdentityStore, Mailer, MessageFailure, PaymentProvider,
@@ -223,6 +224,12 @@ pub trait Wiring: Send + Sync {
     fn cancellations(&self) -> Result<Arc<dyn CancellationQueue>, WiringError>;
     /// The sales subscriber's tallies.
     fn sales(&self) -> Result<Arc<dyn SalesLedger>, WiringError>;
+    /// The seat maps' snapshots.
+    fn map_snapshots(&self) -> Result<Arc<dyn MapSnapshots>, WiringError>;
+    /// How old a seat map may be served.
+    fn map_settings(&self) -> MapSettings {
+        MapSettings::default()
+    }
     /// Where a queue consumer parks messages it can never use (its dead-letter queue).
     fn dead_letters(&self) -> Result<Arc<dyn DeadLetters>, WiringError>;
     /// Ticket documents (PDF): needs no setting, the same deployed and locally.
@@ -297,6 +304,8 @@ pub struct Ports {
     pub workflow: Option<Arc<dyn Workflow>>,
     pub cancellations: Option<Arc<dyn CancellationQueue>>,
     pub sales: Option<Arc<dyn SalesLedger>>,
+    pub map_snapshots: Option<Arc<dyn MapSnapshots>>,
+    pub map_settings: MapSettings,
     pub dead_letters: Option<Arc<dyn DeadLetters>>,
     pub keys: Option<Keys>,
     pub clock: Arc<dyn Clock>,
@@ -327,6 +336,8 @@ impl Ports {
             workflow: None,
             cancellations: None,
             sales: None,
+            map_snapshots: None,
+            map_settings: MapSettings::default(),
             dead_letters: None,
             keys: None,
             clock,
@@ -386,6 +397,12 @@ impl Wiring for Ports {
     }
     fn sales(&self) -> Result<Arc<dyn SalesLedger>, WiringError> {
         given(&self.sales, "sales ledger")
+    }
+    fn map_snapshots(&self) -> Result<Arc<dyn MapSnapshots>, WiringError> {
+        given(&self.map_snapshots, "seat map snapshots")
+    }
+    fn map_settings(&self) -> MapSettings {
+        self.map_settings.clone()
     }
     fn dead_letters(&self) -> Result<Arc<dyn DeadLetters>, WiringError> {
         given(&self.dead_letters, "dead letters")

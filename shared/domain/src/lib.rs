@@ -23,7 +23,7 @@ pub use bookings::{
     Workflow,
 };
 pub use catalog::{
-    CancellationQueue, CatalogError, CatalogStoreError, Category, Event, EventCatalog,
+    Block, CancellationQueue, CatalogError, CatalogStoreError, Category, Event, EventCatalog,
     EventChanges, EventStatus, GaArea, Layout, ListingQuery, NewEvent, PriceTier, Row, Section,
     UnitId, Venue,
 };

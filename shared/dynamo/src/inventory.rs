@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Duration, Utc};
 use stagepass_domain::{
-    EventId, HeldPlaces, Hold, HoldId, HoldStatus, UnitId, UnitRecord, UnitState,
+    Block, EventId, HeldPlaces, Hold, HoldId, HoldStatus, UnitId, UnitRecord, UnitState,
 };
 use stagepass_domain::{IntegrationEvent, InventoryStoreError, SeatInventory};
 use std::collections::HashMap;
@@ -54,8 +54,35 @@ impl DynamoInventory {
     }
 }
 
-fn unit_pk(event: &EventId, block: &str) -> String {
-    format!("UNIT#{event}#{block}")
+/// General-admission places per partition key. A partition key takes at most 1,000 write
+/// units a second, and a place claimed in a transaction costs 2, so one key sells at most 500
+/// places a second: an area's places `1..=1000` share key `…#area#0`, `1001..=2000` key
+/// `…#area#1`, and so on. Holds pick places at random, so a rush spreads over every key of
+/// the area (a 100,000-place floor: 100 keys, 50,000 places a second). A hold of places under
+/// several keys is still one transaction: all or nothing.
+pub const GA_PLACES_PER_KEY: u32 = 1000;
+
+/// The partition key of a unit: its section, or its area and the share of places it is in.
+pub fn unit_pk(event: &EventId, unit: &UnitId) -> String {
+    let block = unit.block();
+    match unit.ga_slot_in(block) {
+        Some(slot) => area_pk(event, block, slot.saturating_sub(1) / GA_PLACES_PER_KEY),
+        None => format!("UNIT#{event}#{block}"),
+    }
+}
+
+fn area_pk(event: &EventId, area: &str, share: u32) -> String {
+    format!("UNIT#{event}#{area}#{share}")
+}
+
+/// Every partition key a block's units are under.
+fn block_pks(event: &EventId, block: &Block) -> Vec<String> {
+    match block.places {
+        None => vec![format!("UNIT#{event}#{}", block.id)],
+        Some(places) => (0..places.div_ceil(GA_PLACES_PER_KEY).max(1))
+            .map(|share| area_pk(event, &block.id, share))
+            .collect(),
+    }
 }
 
 fn hold_pk(id: &HoldId) -> String {
@@ -240,7 +267,7 @@ impl DynamoInventory {
         };
         let mut put = Put::builder()
             .table_name(&self.table)
-            .item("pk", s(unit_pk(&hold.event_id, unit.block())))
+            .item("pk", s(unit_pk(&hold.event_id, unit)))
             .item("sk", s(unit.as_str()))
             .item("hold_id", s(hold.id.as_str()))
             .item("state", s(name))
@@ -366,7 +393,7 @@ impl SeatInventory for DynamoInventory {
                     .delete(
                         Delete::builder()
                             .table_name(&self.table)
-                            .key("pk", s(unit_pk(&hold.event_id, u.block())))
+                            .key("pk", s(unit_pk(&hold.event_id, u)))
                             .key("sk", s(u.as_str()))
                             .condition_expression("hold_id = :hold")
                             .expression_attribute_values(":hold", s(id.as_str()))
@@ -470,7 +497,7 @@ impl SeatInventory for DynamoInventory {
         items.extend(hold.units.iter().map(|u| {
             let keep = Update::builder()
                 .table_name(&self.table)
-                .key("pk", s(unit_pk(&hold.event_id, u.block())))
+                .key("pk", s(unit_pk(&hold.event_id, u)))
                 .key("sk", s(u.as_str()))
                 .update_expression("SET expires_at = :until, #ttl = :ttl")
                 .condition_expression("hold_id = :hold AND #state = :held")
@@ -555,7 +582,7 @@ impl SeatInventory for DynamoInventory {
                 .client
                 .delete_item()
                 .table_name(&self.table)
-                .key("pk", s(unit_pk(&hold.event_id, u.block())))
+                .key("pk", s(unit_pk(&hold.event_id, u)))
                 .key("sk", s(u.as_str()))
                 .condition_expression("hold_id = :hold")
                 .expression_attribute_values(":hold", s(hold.id.as_str()))
@@ -575,11 +602,11 @@ impl SeatInventory for DynamoInventory {
     async fn live_units(
         &self,
         event: &EventId,
-        blocks: &[String],
+        blocks: &[Block],
         now: DateTime<Utc>,
     ) -> Result<Vec<UnitRecord>, InventoryStoreError> {
         let mut out = Vec::new();
-        for block in blocks {
+        for pk in blocks.iter().flat_map(|b| block_pks(event, b)) {
             let mut start: Option<Item> = None;
             loop {
                 let page = self
@@ -587,10 +614,11 @@ impl SeatInventory for DynamoInventory {
                     .query()
                     .table_name(&self.table)
                     .key_condition_expression("pk = :pk")
-                    .expression_attribute_values(":pk", s(unit_pk(event, block)))
+                    .expression_attribute_values(":pk", s(pk.clone()))
                     .projection_expression("sk, hold_id, #state, expires_at")
                     .expression_attribute_names("#state", "state")
-                    .consistent_read(true)
+                    // Eventually consistent, at half the read units: see the port.
+                    .consistent_read(false)
                     .set_exclusive_start_key(start.take())
                     .send()
                     .await

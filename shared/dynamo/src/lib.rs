@@ -7,22 +7,26 @@
 //! - inventory table, (`pk`, `sk`):
 //!   - a unit (seat or GA place): `UNIT#{event}#{block}` / unit id, with `hold_id`, `state`,
 //!     `expires_at` (epoch ms, in every condition) and `ttl` (epoch s, for DynamoDB TTL).
-//!     One item per seat and one partition per section or area: an on-sale spreads its writes.
+//!     One item per seat; one partition key per section, and per 1,000 places of an area
+//!     (`UNIT#{event}#{area}#{share}`): an on-sale spreads its writes.
 //!   - a hold: `HOLD#{id}` / `HOLD`, with `data` (JSON), `status` and `ttl`.
+//!   - a seat map snapshot: `MAP#{event}` / `MAP` (see `seat_maps`).
 
 mod bookings;
 mod catalog;
 mod identity;
-mod inventory;
+pub mod inventory;
 mod outbox;
 mod payments;
 mod sales;
+mod seat_maps;
 
 pub use bookings::{DynamoBookings, outbox_event};
 pub use catalog::DynamoCatalog;
 pub use identity::DynamoIdentity;
 pub use inventory::{DynamoInventory, expired_claim_of};
 pub use sales::DynamoSales;
+pub use seat_maps::DynamoMapSnapshots;
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_dynamodb::types::AttributeValue;

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use stagepass_domain::{
-    EventId, ExpiredHolds, HeldPlaces, Hold, HoldId, HoldStatus, IntegrationEvent,
+    Block, EventId, ExpiredHolds, HeldPlaces, Hold, HoldId, HoldStatus, IntegrationEvent,
     InventoryStoreError, SeatInventory, UnitRecord, UnitState,
 };
 
@@ -318,11 +318,12 @@ impl SeatInventory for EmbeddedStore {
     async fn live_units(
         &self,
         event: &EventId,
-        blocks: &[String],
+        blocks: &[Block],
         now: DateTime<Utc>,
     ) -> Result<Vec<UnitRecord>, InventoryStoreError> {
         let event = event.clone();
-        let blocks = blocks.to_vec();
+        // One file, no partitions: an area's places are one range like a section's seats.
+        let blocks: Vec<String> = blocks.iter().map(|b| b.id.clone()).collect();
         self.run(move |db| -> Result<Vec<UnitRecord>, InventoryStoreError> {
             let txn = db.begin_read().map_err(InventoryStoreError::store)?;
             let units = txn.open_table(UNITS).map_err(InventoryStoreError::store)?;

@@ -13,6 +13,7 @@ mod identity;
 mod inventory;
 mod payments;
 mod sales;
+mod seat_maps;
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -40,6 +41,7 @@ impl EmbeddedStore {
         bookings::create_tables(&txn)?;
         payments::create_tables(&txn)?;
         sales::create_tables(&txn)?;
+        seat_maps::create_tables(&txn)?;
         txn.commit().map_err(fail)?;
         Ok(Self { db: Arc::new(db) })
     }

@@ -8,6 +8,7 @@ use stagepass_api::keys::KEY_CACHE_TTL;
 use stagepass_api::settings::{self, Lookup};
 use stagepass_api::wiring::{Limits, Wiring, WiringError};
 use stagepass_api::{Keyring, Signer, Verifier};
+use stagepass_domain::catalog::seat_map::MapSnapshots;
 use stagepass_domain::{
     BookingStore, CancellationQueue, Clock, DeadLetters, EventBus, EventCatalog, HoldSettings,
     IdempotencyStore, IdentitySettings, IdentityStore, Mailer, PaymentProvider, RateLimiter,
@@ -407,6 +408,19 @@ impl Wiring for EnvWiring {
     }
     #[cfg(not(feature = "dynamodb"))]
     fn sales(&self) -> Result<Arc<dyn SalesLedger>, WiringError> {
+        Err(missing_feature("dynamodb"))
+    }
+
+    /// Seat map snapshots live in `INVENTORY_TABLE`.
+    #[cfg(feature = "dynamodb")]
+    fn map_snapshots(&self) -> Result<Arc<dyn MapSnapshots>, WiringError> {
+        Ok(Arc::new(stagepass_dynamo::DynamoMapSnapshots::new(
+            self.dynamodb(),
+            self.required("INVENTORY_TABLE")?,
+        )))
+    }
+    #[cfg(not(feature = "dynamodb"))]
+    fn map_snapshots(&self) -> Result<Arc<dyn MapSnapshots>, WiringError> {
         Err(missing_feature("dynamodb"))
     }
 

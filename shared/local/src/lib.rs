@@ -55,6 +55,8 @@ pub struct LocalOptions {
     pub cors: Cors,
     /// The built web app (`web/dist`), served at `/` beside the API; none in tests.
     pub web_dir: Option<std::path::PathBuf>,
+    /// How old a seat map may be (tests that read the map right after a hold set it to 0).
+    pub map_settings: stagepass_domain::catalog::seat_map::MapSettings,
 }
 
 impl Default for LocalOptions {
@@ -65,6 +67,7 @@ impl Default for LocalOptions {
             public_url: stagepass_api::wiring::LOCAL_PUBLIC_URL.into(),
             cors: Cors::parse(stagepass_api::wiring::LOCAL_PUBLIC_URL).expect("an origin"),
             web_dir: None,
+            map_settings: Default::default(),
         }
     }
 }
@@ -127,6 +130,8 @@ pub async fn build_system(
     let dead_letters = Arc::new(LocalDeadLetters::new(data_dir.join(DEAD_LETTERS_FILE)));
     ports.dead_letters = Some(dead_letters.clone());
     ports.sales = Some(shared.clone());
+    ports.map_snapshots = Some(shared.clone());
+    ports.map_settings = options.map_settings.clone();
     let verifier = keys.access_verifier.clone();
     let link_signer = keys.access_signer.clone();
     ports.keys = Some(keys);
@@ -412,6 +417,7 @@ async fn handle(
     let started = std::time::Instant::now();
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
+    let request_headers = req.headers().clone();
     let mut response = match app.resolve(&method, &path) {
         // Paths the API does not have: the local-only dev routes, then the web app's files.
         Resolved::NotFound => match (&app.dev, &app.web_dir, method.as_str()) {
@@ -469,6 +475,8 @@ async fn handle(
         },
     };
     app.cors.apply(response.headers_mut());
+    // As API Gateway's MinimumCompressionSize does deployed.
+    let response = stagepass_api::response::compress(&request_headers, response);
     tracing::info!(%method, %path, status = response.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");
     to_hyper(response)
 }

@@ -329,13 +329,39 @@ impl Layout {
         self.ga_areas.iter().find(|a| a.id == id)
     }
 
-    /// Every block (section id or area id): the partitions a seat map reads.
-    pub fn blocks(&self) -> Vec<String> {
+    /// Every block (section or area): what a seat map reads.
+    pub fn blocks(&self) -> Vec<Block> {
         self.sections
             .iter()
-            .map(|s| s.id.clone())
-            .chain(self.ga_areas.iter().map(|a| a.id.clone()))
+            .map(|s| Block::section(&s.id))
+            .chain(self.ga_areas.iter().map(|a| Block::area(&a.id, a.capacity)))
             .collect()
+    }
+}
+
+/// A block as a store reads it: a section, or a general-admission area with its capacity.
+/// An area's places are numbered 1..=capacity, so a store that spreads them over several
+/// partitions (to take a rush of writes) knows from the capacity which partitions to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    pub id: String,
+    /// `None` for a section; an area's capacity.
+    pub places: Option<u32>,
+}
+
+impl Block {
+    pub fn section(id: &str) -> Self {
+        Self {
+            id: id.to_string(),
+            places: None,
+        }
+    }
+
+    pub fn area(id: &str, capacity: u32) -> Self {
+        Self {
+            id: id.to_string(),
+            places: Some(capacity),
+        }
     }
 }
 

@@ -21,6 +21,6 @@ pub use door_staff::{AssignDoorStaff, DoorStaffError, RemoveDoorStaff};
 pub use error::CatalogError;
 pub use event::{Category, DoorStaff, Event, EventChanges, EventStatus, NewEvent, Venue};
 pub use event_detail::EventDetail;
-pub use layout::{GaArea, Layout, PriceTier, Row, Section, UnitId};
+pub use layout::{Block, GaArea, Layout, PriceTier, Row, Section, UnitId};
 pub use organise::{Catalog, EventPage};
 pub use ports::{CancellationQueue, CatalogStoreError, EventCatalog, ListingQuery};

@@ -3,7 +3,7 @@
 use super::error::HoldError;
 use super::models::{Hold, HoldRequest, HoldStatus, PricedRequest};
 use super::ports::{InventoryStoreError, SeatInventory};
-use crate::catalog::layout::UnitId;
+use crate::catalog::layout::{Block, UnitId};
 use crate::catalog::ports::EventCatalog;
 use crate::catalog::{Event, EventStatus};
 use crate::clock::Clock;
@@ -272,7 +272,12 @@ impl HoldSeats {
         event: &Event,
         priced: &PricedRequest,
     ) -> Result<Vec<UnitId>, HoldError> {
-        let areas: Vec<String> = priced.ga.keys().cloned().collect();
+        let areas: Vec<Block> = priced
+            .ga
+            .keys()
+            .filter_map(|id| event.layout.ga_area(id))
+            .map(|a| Block::area(&a.id, a.capacity))
+            .collect();
         let live = self
             .inventory
             .live_units(&event.id, &areas, self.clock.now())

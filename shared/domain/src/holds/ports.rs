@@ -1,7 +1,7 @@
 //! What holds need from a store: which units are claimed, by which hold, until when.
 
 use super::models::{Hold, UnitRecord};
-use crate::catalog::layout::UnitId;
+use crate::catalog::layout::{Block, UnitId};
 use crate::ids::{EventId, HoldId};
 use crate::integration::IntegrationEvent;
 use async_trait::async_trait;
@@ -96,11 +96,13 @@ pub trait SeatInventory: Send + Sync {
     /// Units another hold has since taken are left alone. Freeing again is not an error.
     async fn free_hold_units(&self, hold: &Hold) -> Result<(), InventoryStoreError>;
 
-    /// Records of the event's units in the given blocks that are live at `now`.
+    /// Records of the event's units in the given blocks that are live at `now`. The read may
+    /// be a moment stale (eventually consistent): it informs a map or a pick, and the
+    /// conditional writes above stay the only judge of who gets a unit.
     async fn live_units(
         &self,
         event: &EventId,
-        blocks: &[String],
+        blocks: &[Block],
         now: DateTime<Utc>,
     ) -> Result<Vec<UnitRecord>, InventoryStoreError>;
 }
