@@ -17,6 +17,8 @@
 //! 6. The authorizer cache's TTL: a simulation of API Gateway's per-token cache over request
 //!    traces (browsing, an on-sale, polling a booking), giving authorizer invocations and their
 //!    cost per 1,000 requests at 60 s and at 300 s.
+//! 7. The seat map: bytes and build time of sold-out 50,000- and 200,000-seat maps, and the
+//!    DynamoDB read units per view of the sold-out stadium before and after snapshots.
 
 use rand::Rng;
 use serde_json::json;
@@ -581,6 +583,10 @@ async fn main() {
         authorizer_cache();
         return;
     }
+    if args.iter().any(|a| a == "--only-maps") {
+        seat_maps().await;
+        return;
+    }
     if args.iter().any(|a| a == "--only-functions") {
         if let Some(dir) = functions {
             init_times(std::path::Path::new(&dir));
@@ -592,6 +598,7 @@ async fn main() {
     }
     logins().await;
     local_bookings(500).await;
+    seat_maps().await;
     if std::env::var("AWS_ENDPOINT_URL").is_ok() {
         dynamo_writes(20).await;
     } else {
@@ -599,5 +606,178 @@ async fn main() {
     }
     if let Some(dir) = functions {
         init_times(std::path::Path::new(&dir));
+    }
+}
+
+/// An event with `sections` × `rows` × `seats` seats and a standing area, in the domain's type.
+fn venue(sections: u32, rows: u32, seats: u32) -> stagepass_domain::Event {
+    let layout = json!({
+        "sections": (0..sections).map(|s| json!({
+            "id": format!("S{s}"), "name": format!("Section {s}"), "tier": "std",
+            "rows": (1..=rows).map(|r| json!({"label": r.to_string(), "seats": seats})).collect::<Vec<_>>()
+        })).collect::<Vec<_>>(),
+        "ga_areas": [],
+    });
+    let now = chrono::Utc::now();
+    serde_json::from_value(json!({
+        "id": stagepass_domain::EventId::generate(), "organiser": "bench-org",
+        "status": "published", "title": "Bench", "description": "", "category": "sports",
+        "venue": {"name": "Stadium", "city": "Benchville"}, "starts_at": now + chrono::Duration::days(30),
+        "currency": "GBP", "price_tiers": [{"id": "std", "name": "Std", "price": 5000}],
+        "layout": layout, "version": 2, "created_at": now, "updated_at": now, "published_at": now,
+    }))
+    .expect("an event")
+}
+
+/// A DynamoDB item's size by the published rules: each attribute's name plus its value (a
+/// string's or binary's bytes; a number's about one byte per two digits, plus one).
+fn item_bytes(
+    item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
+) -> usize {
+    use aws_sdk_dynamodb::types::AttributeValue as V;
+    item.iter()
+        .map(|(k, v)| {
+            k.len()
+                + match v {
+                    V::S(s) => s.len(),
+                    V::N(n) => n.trim_start_matches('-').len().div_ceil(2) + 1,
+                    V::B(b) => b.as_ref().len(),
+                    V::Bool(_) | V::Null(_) => 1,
+                    _ => 100,
+                }
+        })
+        .sum()
+}
+
+/// Read units of reading `bytes` in one query or get: per 4 KB, halved when eventually
+/// consistent.
+fn read_units(bytes: usize, strong: bool) -> f64 {
+    let units = bytes.div_ceil(4096).max(1) as f64;
+    if strong { units } else { units / 2.0 }
+}
+
+/// 7. The seat map: bytes and build time of a sold-out 50,000- and a 200,000-seat map, as the
+///    old per-seat JSON and as runs (plain and gzipped); with a DynamoDB endpoint, the read
+///    units of a view before (every unit, strongly consistent) and after (the snapshot, plus
+///    the rebuild every 2 s shared by that interval's views), from the sizes of real items.
+async fn seat_maps() {
+    use stagepass_domain::catalog::seat_map::{Snapshot, availability};
+    use stagepass_domain::{HoldId, UnitId, UnitRecord, UnitState};
+    let mut gz_50k = 0;
+    for (label, sections, rows, seats) in [("50,000", 50, 40, 25), ("200,000", 100, 80, 25)] {
+        let event = venue(sections, rows, seats);
+        let now = chrono::Utc::now();
+        let records: Vec<UnitRecord> = event
+            .layout
+            .sections
+            .iter()
+            .flat_map(|s| {
+                s.rows.iter().flat_map(move |r| {
+                    (1..=r.seats).map(move |n| UnitRecord {
+                        unit: UnitId::seat(&s.id, &r.label, n),
+                        hold_id: HoldId::generate(),
+                        state: UnitState::Sold,
+                        expires_at: now,
+                    })
+                })
+            })
+            .collect();
+        let mut times = Vec::new();
+        let mut snapshot = None;
+        for _ in 0..5 {
+            let started = Instant::now();
+            snapshot = Some(Snapshot::of(&availability(&event, &records, now)));
+            times.push(started.elapsed());
+        }
+        times.sort();
+        let snapshot = snapshot.unwrap();
+        let gz = stagepass_api::response::gzip_bytes(snapshot.body.as_bytes()).len();
+        if label == "50,000" {
+            gz_50k = gz;
+        }
+        // The old answer: an object per seat.
+        let old: Vec<_> = records
+            .iter()
+            .map(|r| json!({"id": r.unit.as_str(), "number": 1, "state": "sold"}))
+            .collect();
+        let old = serde_json::to_vec(&old).unwrap();
+        let old_gz = stagepass_api::response::gzip_bytes(&old).len();
+        // A half-sold map in a random pattern: runs at their least compact.
+        let mut rng = rand::rng();
+        let half: Vec<UnitRecord> = records
+            .iter()
+            .filter(|_| rng.random_bool(0.5))
+            .cloned()
+            .collect();
+        let mixed = Snapshot::of(&availability(&event, &half, now));
+        let mixed_gz = stagepass_api::response::gzip_bytes(mixed.body.as_bytes()).len();
+        println!(
+            "seat map {label} seats: sold out {} B as runs ({} B gzipped), was {} B per seat ({} B gzipped); half sold at random {} B ({} B gzipped); built in {:?} (median of 5)",
+            snapshot.body.len(),
+            gz,
+            old.len(),
+            old_gz,
+            mixed.body.len(),
+            mixed_gz,
+            times[2]
+        );
+    }
+    if std::env::var("AWS_ENDPOINT_URL").is_err() {
+        println!("seat map read units: skipped (set AWS_ENDPOINT_URL)");
+        return;
+    }
+    // Real unit items: a sold row, written by the DynamoDB adapter, read back.
+    use stagepass_domain::SeatInventory;
+    let config = stagepass_tests::aws::sdk_config().await;
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    let table = format!("inventory-{}", uuid::Uuid::new_v4().simple());
+    stagepass_tests::aws::create_table(&client, "InventoryTable", &table).await;
+    let inventory = stagepass_dynamo::DynamoInventory::new(client.clone(), &table);
+    let event_id = stagepass_domain::EventId::generate();
+    let now = chrono::Utc::now();
+    let hold = stagepass_domain::Hold {
+        id: HoldId::generate(),
+        event_id: event_id.clone(),
+        holder: stagepass_domain::UserId::new("bench-fan"),
+        seats: vec![],
+        ga: vec![],
+        units: (1..=10).map(|n| UnitId::seat("S12", "37", n)).collect(),
+        total: 0,
+        currency: "GBP".into(),
+        status: stagepass_domain::HoldStatus::Active,
+        created_at: now,
+        expires_at: now + chrono::Duration::minutes(10),
+        request_fingerprint: "bench".into(),
+    };
+    inventory.place_hold(&hold, now, 10, &[]).await.unwrap();
+    inventory.sell_hold(&hold, now).await.unwrap();
+    let items = client
+        .query()
+        .table_name(&table)
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(
+            ":pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(stagepass_dynamo::inventory::unit_pk(
+                &event_id,
+                &hold.units[0],
+            )),
+        )
+        .send()
+        .await
+        .unwrap();
+    let per_item = items.items().iter().map(item_bytes).sum::<usize>() / items.items().len();
+    let seats = 50_000usize;
+    let before = read_units(per_item * seats, true);
+    let rebuild = read_units(per_item * seats, false);
+    // The snapshot item: its gzipped body plus its other attributes (~100 B).
+    let view = read_units(gz_50k + 100, false);
+    println!(
+        "seat map read units, sold-out 50,000 seats ({per_item} B per sold seat item): before {before:.0} per view (every unit, strongly consistent); after {view} per view plus a {rebuild:.0}-unit rebuild at most every 2 s"
+    );
+    for per_second in [1.0, 10.0, 100.0, 1000.0] {
+        let amortised = view + rebuild / (2.0 * per_second);
+        println!(
+            "  at {per_second} views/s (no cache in front, every view a cold function): {amortised:.1} read units per view"
+        );
     }
 }
