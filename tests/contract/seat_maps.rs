@@ -2,7 +2,7 @@
 //! viewer at a time, never older than a stored newer one, and the same figures as the units.
 
 use crate::Adapters;
-use crate::service::{on_sale, one_row};
+use crate::service::{on_a_clock, on_sale, one_row};
 use chrono::{Duration, Utc};
 use stagepass_domain::catalog::seat_map::{
     Availability, MapSettings, SeatMaps, SeatState, Snapshot, seat_states,
@@ -31,13 +31,7 @@ fn read(body: &str) -> Availability {
 /// A view within `max_age` of the last rebuild is the same snapshot, even after a hold; past
 /// it, the hold shows. Another function's process (its own memory empty) gets the stored one.
 pub async fn a_map_is_served_from_its_snapshot_for_its_age_then_rebuilt(a: Adapters) {
-    let clock = Arc::new(ManualClock::new(Utc::now()));
-    let svc = stagepass_tests::service(
-        a.catalog.clone(),
-        a.inventory.clone(),
-        a.limiter.clone(),
-        clock.clone(),
-    );
+    let (clock, svc) = on_a_clock(&a);
     let event = on_sale(&svc, one_row(6)).await;
     let first = maps(&a, clock.clone());
     let before = first.view(None, &event).await.unwrap();
@@ -188,13 +182,7 @@ pub async fn the_largest_map_round_trips_the_store(a: Adapters) {
 /// With no age allowed, every view shows the units as they are, even with the clock standing
 /// still (snapshots of the same instant replace each other, and each gives its claim up).
 pub async fn with_no_age_allowed_every_view_is_fresh(a: Adapters) {
-    let clock = Arc::new(ManualClock::new(Utc::now()));
-    let svc = stagepass_tests::service(
-        a.catalog.clone(),
-        a.inventory.clone(),
-        a.limiter.clone(),
-        clock.clone(),
-    );
+    let (clock, svc) = on_a_clock(&a);
     let event = on_sale(&svc, one_row(3)).await;
     let maps = SeatMaps::new(
         a.catalog.clone(),

@@ -59,6 +59,18 @@ pub fn one_row(seats: u32) -> Layout {
     }
 }
 
+/// The service over these adapters on a clock the test moves.
+pub fn on_a_clock(a: &Adapters) -> (Arc<stagepass_domain::ManualClock>, stagepass_tests::Service) {
+    let clock = Arc::new(stagepass_domain::ManualClock::new(Utc::now()));
+    let svc = stagepass_tests::service(
+        a.catalog.clone(),
+        a.inventory.clone(),
+        a.limiter.clone(),
+        clock.clone(),
+    );
+    (clock, svc)
+}
+
 fn service(a: &Adapters) -> Arc<stagepass_tests::Service> {
     Arc::new(stagepass_tests::service(
         a.catalog.clone(),
@@ -185,14 +197,8 @@ pub async fn general_admission_is_never_oversold(a: Adapters) {
 /// found the first use's hold, checked out long ago, and handed it back (or refused another
 /// request with `idempotency_key_reused`).
 pub async fn a_key_used_again_after_it_expired_holds_anew(a: Adapters) {
-    use stagepass_domain::{Clock, KeyUse, ManualClock};
-    let clock = Arc::new(ManualClock::new(Utc::now()));
-    let svc = stagepass_tests::service(
-        a.catalog.clone(),
-        a.inventory.clone(),
-        a.limiter.clone(),
-        clock.clone(),
-    );
+    use stagepass_domain::{Clock, KeyUse};
+    let (clock, svc) = on_a_clock(&a);
     let event = on_sale(&svc, one_row(4)).await;
     let fan = UserId::new("fan");
     let seat = |s: &str| HoldRequest {

@@ -29,14 +29,7 @@ async fn handle(
 ) -> Response<Body> {
     respond(
         async {
-            let viewer = if req
-                .headers()
-                .contains_key(lambda_http::http::header::AUTHORIZATION)
-            {
-                keys.get().await.optional_caller(&req)?.map(|p| p.actor())
-            } else {
-                None
-            };
+            let viewer = keys.optional_actor(&req).await?;
             let id = event_id(&req)?;
             let event = detail.event_detail(viewer.as_ref(), &id).await?;
             Ok(json(200, &EventView::new(&event)))

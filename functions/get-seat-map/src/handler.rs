@@ -37,14 +37,7 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
 async fn handle(maps: Arc<SeatMaps>, keys: Arc<Keyring<Verifier>>, req: Request) -> Response<Body> {
     respond(
         async {
-            let viewer = if req
-                .headers()
-                .contains_key(lambda_http::http::header::AUTHORIZATION)
-            {
-                keys.get().await.optional_caller(&req)?.map(|p| p.actor())
-            } else {
-                None
-            };
+            let viewer = keys.optional_actor(&req).await?;
             let id = event_id(&req)?;
             let view = maps.view(viewer.as_ref(), &id).await?;
             // A published event's map is the same for everyone: any cache may keep it for

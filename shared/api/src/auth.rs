@@ -630,6 +630,20 @@ pub fn ticket_verifier(text: &str) -> Result<Verifier, String> {
     Verifier::new(&PublicKeys::parse(text)?.tickets).map_err(|e| format!("ticket keys: {e}"))
 }
 
+impl Keyring<Verifier> {
+    /// Who is looking, on a public route: nobody without an `Authorization` header (the key
+    /// set is not even read), the token's actor with a valid one; a bad token is refused.
+    pub async fn optional_actor(
+        &self,
+        req: &Request,
+    ) -> Result<Option<stagepass_domain::Actor>, ApiError> {
+        if !req.headers().contains_key(http::header::AUTHORIZATION) {
+            return Ok(None);
+        }
+        Ok(self.get().await.optional_caller(req)?.map(|p| p.actor()))
+    }
+}
+
 #[async_trait::async_trait]
 impl TicketSigner for Keyring<Signer> {
     async fn sign_ticket(&self, claims: &TicketClaims) -> Result<String, InfraError> {
