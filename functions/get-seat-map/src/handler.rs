@@ -28,22 +28,32 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
             w.clock(),
             w.map_settings(),
         ));
+        // A published event's map is the same for everyone: any cache may keep it as long as
+        // the map itself may be that old.
+        let public: Arc<str> =
+            format!("public, max-age={}", maps.settings().max_age.num_seconds()).into();
         // A public route: the authorizer does not run, so a token sent is checked here.
         let keys = w.access_verifier().await?;
-        Ok(http(move |req| handle(maps.clone(), keys.clone(), req)))
+        Ok(http(move |req| {
+            handle(maps.clone(), public.clone(), keys.clone(), req)
+        }))
     })
 }
 
-async fn handle(maps: Arc<SeatMaps>, keys: Arc<Keyring<Verifier>>, req: Request) -> Response<Body> {
+async fn handle(
+    maps: Arc<SeatMaps>,
+    public: Arc<str>,
+    keys: Arc<Keyring<Verifier>>,
+    req: Request,
+) -> Response<Body> {
     respond(
         async {
             let viewer = keys.optional_actor(&req).await?;
             let id = event_id(&req)?;
             let view = maps.view(viewer.as_ref(), &id).await?;
-            // A published event's map is the same for everyone: any cache may keep it for
-            // its age. A draft's is its organiser's alone.
+            // A draft's map is its organiser's alone.
             let cache = if view.public {
-                "public, max-age=2"
+                &public
             } else {
                 "private, no-store"
             };

@@ -93,7 +93,7 @@ pub fn cacheable(
     req: &lambda_http::Request,
     body: &str,
     etag: &str,
-    cache_control: &'static str,
+    cache_control: &str,
 ) -> Response<Body> {
     use lambda_http::http::header;
     let matches = req
@@ -163,10 +163,18 @@ pub fn compress(accept: &http::HeaderMap, response: Response<Body>) -> Response<
         http::header::CONTENT_ENCODING,
         http::HeaderValue::from_static("gzip"),
     );
-    parts.headers.append(
-        http::header::VARY,
-        http::HeaderValue::from_static("Accept-Encoding"),
-    );
+    let varies = parts
+        .headers
+        .get_all(http::header::VARY)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.to_ascii_lowercase().contains("accept-encoding"));
+    if !varies {
+        parts.headers.append(
+            http::header::VARY,
+            http::HeaderValue::from_static("Accept-Encoding"),
+        );
+    }
     Response::from_parts(parts, Body::Binary(gzipped))
 }
 
@@ -229,6 +237,10 @@ mod tests {
                 "{refused}"
             );
         }
+        // A cacheable answer already says it varies by encoding: said once.
+        let map = cacheable(&request(&[]), &big, "\"t\"", "public, max-age=2");
+        let map = compress(&headers("gzip"), map);
+        assert_eq!(map.headers().get_all("vary").iter().count(), 1);
         let small = compress(&headers("gzip"), Response::new(Body::Text("{}".into())));
         assert!(matches!(small.body(), Body::Text(t) if t == "{}"));
     }
