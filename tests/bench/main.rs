@@ -444,6 +444,7 @@ async fn dynamo_writes(n: usize) {
     ports.keys = Some(stagepass_tests::keys());
     let steps = Steps::wire(&ports).await;
     let checkout = Checkout {
+        admissions: None,
         catalog: catalog.clone(),
         inventory: inventory.clone(),
         bookings: store,

@@ -126,6 +126,7 @@ impl Rig {
         let tasks = stagepass_tests::saga::Steps::wire(&ports).await;
         let started = Arc::new(StartedSagas::default());
         let checkout = Checkout {
+            admissions: None,
             catalog: a.catalog.clone(),
             inventory: a.inventory.clone(),
             bookings: a.bookings.clone(),
@@ -951,6 +952,7 @@ pub async fn a_checkout_that_died_before_its_saga_is_finished_by_the_sweeper(a: 
         }
     }
     let dying = Checkout {
+        admissions: None,
         catalog: rig.a.catalog.clone(),
         inventory: rig.a.inventory.clone(),
         bookings: rig.a.bookings.clone(),

@@ -315,6 +315,7 @@ pub async fn buyers_are_limited_per_minute(a: Adapters) {
     ));
 
     let checkout = Checkout {
+        admissions: None,
         catalog: a.catalog.clone(),
         inventory: a.inventory.clone(),
         bookings: a.bookings.clone(),

@@ -46,6 +46,8 @@ pub trait Stack: Send + Sync {
     /// The messages parked in `consumer`'s dead-letter queue so far, each as (reason, body)
     /// (locally one file holds every consumer's: callers tell theirs by the body).
     async fn dead_letters(&self, consumer: &str) -> Vec<(String, String)>;
+    /// Lets `d` pass on the stack's clock (deployed: sleeps; locally the clock moves).
+    async fn pass(&self, d: std::time::Duration);
 }
 
 /// Messages no consumer can use, each with the reason it must be parked with; `tag` is in
@@ -613,6 +615,7 @@ pub async fn every_function(stack: &dyn Stack) -> Walked {
         .await;
     let confirmed = c.settled(&fan, &booking).await;
     assert_eq!(confirmed["status"], "confirmed", "{confirmed}");
+    waiting_room(&mut c, &organiser, &fan, &run).await;
     let ticket = &confirmed["tickets"][0];
     let link = ticket["url"].as_str().expect("a ticket link").to_string();
     // A presigned S3 link in the cloud, a file locally.
@@ -1014,6 +1017,116 @@ pub async fn every_function(stack: &dyn Stack) -> Walked {
         booking,
         declined,
     }
+}
+
+/// An on-sale behind a waiting room: the organiser switches it on, a hold without a place in
+/// it is refused, the fan joins, is admitted, holds and checks out with the admission token,
+/// and the organiser sees the queue's figures.
+async fn waiting_room(c: &mut Client<'_>, organiser: &str, fan: &str, run: &str) {
+    let city = format!("Queueville{}", &run[..6]);
+    let body = crate::event_body(&city, "concert", crate::in_days(30), 2, 10, 50);
+    let (status, created) = c
+        .call("POST", "/events", Some(organiser), None, Some(body))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let event = created["id"].as_str().expect("id").to_string();
+    let (status, published) = c
+        .call(
+            "POST",
+            &format!("/events/{event}/publish"),
+            Some(organiser),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{published}");
+    let now = chrono::Utc::now();
+    let room = json!({
+        "opens_at": now - chrono::Duration::hours(1),
+        "closes_at": now + chrono::Duration::days(1),
+        "admit_per_minute": 6000,
+    });
+    let (status, set) = c
+        .call(
+            "PUT",
+            &format!("/events/{event}/waiting-room"),
+            Some(organiser),
+            None,
+            Some(room),
+        )
+        .await;
+    assert_eq!(
+        (status, &set["admit_per_minute"]),
+        (200, &json!(6000)),
+        "{set}"
+    );
+    let seats = json!({"seats": ["A-1-1"]});
+    let holds = format!("/events/{event}/holds");
+    let (status, refused) = c
+        .call("POST", &holds, Some(fan), None, Some(seats.clone()))
+        .await;
+    assert_eq!(
+        (status, &refused["error"]["code"]),
+        (403, &json!("queue_token_required")),
+        "{refused}"
+    );
+    let queue = format!("/events/{event}/queue");
+    let (status, joined) = c.call("POST", &queue, Some(fan), None, None).await;
+    assert_eq!(
+        (status, &joined["status"]),
+        (201, &json!("waiting")),
+        "{joined}"
+    );
+    // Admission passes keys a few seconds old (joins still landing are not overtaken).
+    let mut token = None;
+    for _ in 0..30 {
+        c.stack.pass(std::time::Duration::from_secs(1)).await;
+        let (status, place) = c.call("GET", &queue, Some(fan), None, None).await;
+        assert_eq!(status, 200, "{place}");
+        if place["status"] == "admitted" {
+            token = place["admission_token"].as_str().map(str::to_string);
+            break;
+        }
+    }
+    let token = token.expect("admitted within 30 s at 100 a second");
+    let url = |path: &str| format!("{}{path}", c.stack.base_url());
+    c.requests += 2;
+    let hold = c
+        .http
+        .post(url(&holds))
+        .bearer_auth(fan)
+        .header("admission-token", &token)
+        .json(&seats)
+        .send()
+        .await
+        .expect("request sent");
+    assert_eq!(hold.status().as_u16(), 201);
+    let hold: Value = hold.json().await.expect("a hold");
+    let pending = c
+        .http
+        .post(url("/bookings"))
+        .bearer_auth(fan)
+        .header("admission-token", &token)
+        .json(&json!({"hold_id": hold["id"], "payment_method": "pm_card_visa"}))
+        .send()
+        .await
+        .expect("request sent");
+    assert_eq!(pending.status().as_u16(), 202);
+    let pending: Value = pending.json().await.expect("a booking");
+    let confirmed = c.settled(fan, pending["id"].as_str().expect("id")).await;
+    assert_eq!(confirmed["status"], "confirmed", "{confirmed}");
+    let (status, sales) = c
+        .call(
+            "GET",
+            &format!("/events/{event}/sales"),
+            Some(organiser),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{sales}");
+    assert_eq!(sales["waiting_room"]["admitted"], json!(1), "{sales}");
+    assert_eq!(sales["waiting_room"]["joined"], json!(1), "{sales}");
 }
 
 /// An event's life, and what subscribers are told about it: published; a hold released, one

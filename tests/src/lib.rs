@@ -689,6 +689,11 @@ impl journey::Stack for TestApp {
     }
 
     /// The clock moves past the expiry; the relay loop's sweep then sees it.
+    async fn pass(&self, d: std::time::Duration) {
+        self.clock
+            .advance(chrono::Duration::from_std(d).expect("a short while"));
+    }
+
     async fn let_hold_expire(&self, hold: &str) {
         let id = stagepass_domain::HoldId::parse(hold).expect("a hold id");
         let inventory = self.ports.inventory.clone().expect("inventory");
@@ -801,6 +806,7 @@ pub async fn checkout_dying_before_the_saga(
         .holder;
     let then = chrono::Utc::now() - chrono::Duration::minutes(10);
     let checkout = stagepass_domain::bookings::Checkout {
+        admissions: None,
         catalog,
         inventory,
         bookings,
@@ -1103,6 +1109,10 @@ pub mod cloud {
 
         /// The hold's expiry and its claims' move into the past, as if the time had passed;
         /// the emulated TTL then deletes the claims, and the stream tells `expire-holds`.
+        async fn pass(&self, d: std::time::Duration) {
+            tokio::time::sleep(d).await;
+        }
+
         async fn let_hold_expire(&self, hold: &str) {
             use aws_sdk_dynamodb::types::AttributeValue;
             let client = aws_sdk_dynamodb::Client::new(&self.stack.config);

@@ -2,6 +2,7 @@
 //! saga confirms or fails it (poll `GET /bookings/{id}`).
 
 use stagepass_api::prelude::*;
+use stagepass_api::wiring::admissions;
 use stagepass_domain::bookings::{Buyer, Checkout};
 use stagepass_domain::{BookingError, BuyerRate, HoldId, PaymentMethod};
 
@@ -40,6 +41,7 @@ fn wire(w: &dyn Wiring) -> Wired<'_> {
                     "checkouts",
                     w.hold_settings()?.checkouts_per_minute,
                 ),
+                admissions: Some(admissions(w).await?),
             },
             views: BookingViews::wire(w).await?,
             limits: w.limits(),
@@ -66,7 +68,10 @@ async fn handle(deps: Arc<Deps>, req: Request) -> Response<Body> {
                 user: who.user.clone(),
                 email: email.as_str().to_string(),
             };
-            let outcome = deps.checkout.checkout(&buyer, &hold_id, method).await?;
+            let outcome = deps
+                .checkout
+                .checkout_admitted(&buyer, &hold_id, method, admission_token(&req))
+                .await?;
             let view = deps.views.view(&outcome.booking).await?;
             Ok(with_location(
                 json(if outcome.created { 202 } else { 200 }, &view),
@@ -85,6 +90,7 @@ fn doc() -> Doc {
         )
         .body::<CheckoutRequest>(json!({"hold_id": "5a3e0000-0000-4000-8000-000000000001", "payment_method": "pm_card_visa"}))
         .idempotent()
+        .admitted()
         .answers::<BookingView>(202, "The booking, pending, with a Location header")
         .link(202, "read", "get-booking", json!({"bookingId": "$response.body#/id"}))
         .link(202, "cancel", "cancel-booking", json!({"bookingId": "$response.body#/id"}))
@@ -100,6 +106,7 @@ fn doc() -> Doc {
             BookingError::EventNotOnSale.into(),
             BookingError::EventStarted.into(),
             BookingError::EventCancelled.into(),
+            BookingError::QueueTokenRequired.into(),
             BookingError::RateLimited { retry_after_secs: 0 }.into(),
         ])
 }

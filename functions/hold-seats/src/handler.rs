@@ -1,6 +1,7 @@
 //! POST /events/{eventId}/holds — hold seats and/or GA places, all or nothing.
 
 use stagepass_api::prelude::*;
+use stagepass_api::wiring::admissions;
 use stagepass_domain::HoldError;
 use stagepass_domain::holds::HoldSeats;
 use stagepass_domain::{HoldRequest, KeyUse};
@@ -13,13 +14,16 @@ pub const FUNCTION: Function = Function {
 
 fn wire(w: &dyn Wiring) -> Wired<'_> {
     Box::pin(async move {
-        let holds = Arc::new(HoldSeats::new(
-            w.catalog()?,
-            w.inventory()?,
-            w.rate_limiter()?,
-            w.clock(),
-            w.hold_settings()?,
-        ));
+        let holds = Arc::new(
+            HoldSeats::new(
+                w.catalog()?,
+                w.inventory()?,
+                w.rate_limiter()?,
+                w.clock(),
+                w.hold_settings()?,
+            )
+            .with_admissions(admissions(w).await?),
+        );
         let limits = w.limits();
         let handler = http(move |req| handle(holds.clone(), limits, req));
         idempotent(w, handler)
@@ -37,7 +41,9 @@ async fn handle(holds: Arc<HoldSeats>, limits: Limits, req: Request) -> Response
             // so even without the stored answer a retry finds the hold the first attempt made.
             let key = req.extensions().get::<KeyUse>().cloned();
             let request: HoldRequest = json_body(&req, limits.max_body_bytes)?;
-            let outcome = holds.hold(&buyer, &id, &request, key.as_ref()).await?;
+            let outcome = holds
+                .hold_admitted(&buyer, &id, &request, key.as_ref(), admission_token(&req))
+                .await?;
             let status = if outcome.created { 201 } else { 200 };
             Ok(json(status, &HoldView::new(&outcome.hold, holds.now())))
         }
@@ -47,9 +53,14 @@ async fn handle(holds: Arc<HoldSeats>, limits: Limits, req: Request) -> Response
 
 fn doc() -> Doc {
     Doc::new("Hold seats and general-admission places, all or nothing")
-        .describe("Fans, guests and admins. A hold lasts a few minutes; check it out with POST /bookings.")
+        .describe(
+            "Fans, guests and admins. A hold lasts a few minutes; check it out with POST /bookings. \
+             While the event's waiting room guards its on-sale, send the admission token it gave \
+             you in the Admission-Token header.",
+        )
         .body::<HoldRequest>(json!({"seats": ["A-1-1", "A-1-2"], "ga": [{"area": "floor", "quantity": 2}]}))
         .idempotent()
+        .admitted()
         .answers::<HoldView>(201, "The hold")
         .link_with_body(
             201,
@@ -72,6 +83,7 @@ fn doc() -> Doc {
             HoldError::SeatsUnavailable { seats: vec![] }.into(),
             HoldError::NotEnoughPlaces { area: String::new(), available: 0 }.into(),
             HoldError::HoldLimitReached { held: 0, limit: 0 }.into(),
+            HoldError::QueueTokenRequired.into(),
             HoldError::RateLimited { retry_after_secs: 0 }.into(),
         ])
 }

@@ -15,6 +15,7 @@ use lambda_http::{Request, RequestExt};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 pub use stagepass_domain::Role;
+use stagepass_domain::queue::{Admission, AdmissionSigner, AdmissionVerifier};
 use stagepass_domain::{
     Actor, Buyer, Email, InfraError, Link, LinkPurpose, LinkSigner, LinkVerifier, Session,
     TicketClaims, TicketSigner, TicketVerifier, UserId,
@@ -262,6 +263,19 @@ struct LinkToken {
     exp: i64,
 }
 
+/// The audience of admission tokens: the waiting room's, never an access token's or a link's.
+pub const ADMISSION_AUDIENCE: &str = "stagepass-admission";
+
+/// A waiting room's admission ([`Admission`]): signed with the access keys.
+#[derive(Serialize, Deserialize)]
+struct AdmissionToken {
+    sub: String,
+    evt: String,
+    iss: String,
+    aud: String,
+    exp: i64,
+}
+
 struct SigningKey {
     kid: String,
     key: EncodingKey,
@@ -365,6 +379,17 @@ impl Signer {
             aud: link.purpose.audience().into(),
             iat: link.issued_at.timestamp(),
             exp: link.expires_at.timestamp(),
+        })
+    }
+
+    /// An admission token: the fan (their rate key), the event, until when.
+    pub fn sign_admission(&self, admission: &Admission) -> String {
+        self.sign(&AdmissionToken {
+            sub: admission.fan.clone(),
+            evt: admission.event_id.to_string(),
+            iss: ISSUER.into(),
+            aud: ADMISSION_AUDIENCE.into(),
+            exp: admission.expires_at.timestamp(),
         })
     }
 
@@ -505,6 +530,28 @@ impl Verifier {
             email: Email::parse(&t.email)?,
             issued_at: at(t.iat)?,
             expires_at: at(t.exp)?,
+        })
+    }
+
+    /// An admission, if one of these keys signed it as an admission token and it has not
+    /// expired.
+    pub fn verify_admission(&self, token: &str) -> Option<Admission> {
+        if token.len() > 2048 {
+            return None;
+        }
+        let key = self.verification_key(token)?;
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[ADMISSION_AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = LEEWAY_SECS;
+        let t = decode::<AdmissionToken>(token, key, &validation)
+            .ok()?
+            .claims;
+        Some(Admission {
+            event_id: stagepass_domain::EventId::parse(&t.evt)?,
+            fan: t.sub,
+            expires_at: chrono::DateTime::from_timestamp(t.exp, 0)?,
         })
     }
 
@@ -669,5 +716,19 @@ impl LinkSigner for Keyring<Signer> {
 impl LinkVerifier for Keyring<Verifier> {
     async fn verify_link(&self, purpose: LinkPurpose, token: &str) -> Option<Link> {
         self.get().await.verify_link(purpose, token)
+    }
+}
+
+#[async_trait::async_trait]
+impl AdmissionSigner for Keyring<Signer> {
+    async fn sign_admission(&self, admission: &Admission) -> Result<String, InfraError> {
+        Ok(self.get().await.sign_admission(admission))
+    }
+}
+
+#[async_trait::async_trait]
+impl AdmissionVerifier for Keyring<Verifier> {
+    async fn verify_admission(&self, token: &str) -> Option<Admission> {
+        self.get().await.verify_admission(token)
     }
 }

@@ -15,7 +15,7 @@ use lambda_http::{Body, Response};
 /// The setting: `*` or one origin (`https://tickets.example.com`, `http://127.0.0.1:3000`).
 pub const SETTING: &str = "STAGEPASS_ALLOWED_ORIGIN";
 /// What a browser may send besides the CORS-safelisted headers.
-pub const ALLOW_HEADERS: &str = "Authorization,Content-Type,Idempotency-Key";
+pub const ALLOW_HEADERS: &str = "Authorization,Content-Type,Idempotency-Key,Admission-Token";
 /// What a script may read besides the safelisted response headers: how long to wait after a
 /// 429 or 503, and where a created resource lives.
 pub const EXPOSE_HEADERS: &str = "Retry-After,Location";

@@ -57,6 +57,7 @@ pub struct Doc {
     answers: Vec<Answer>,
     errors: Vec<ApiError>,
     idempotency_key: bool,
+    admission_token: bool,
     optional_token: bool,
     links: Vec<Linked>,
 }
@@ -82,6 +83,7 @@ impl Doc {
             answers: Vec::new(),
             errors: Vec::new(),
             idempotency_key: false,
+            admission_token: false,
             optional_token: false,
             links: Vec::new(),
         }
@@ -201,6 +203,12 @@ impl Doc {
         self.idempotency_key = true;
         self
     }
+
+    /// The route takes an `Admission-Token` header (a waiting room guards it).
+    pub fn admitted(mut self) -> Self {
+        self.admission_token = true;
+        self
+    }
 }
 
 /// A route and the name of the function behind it.
@@ -271,6 +279,25 @@ pub fn document<'a>(routes: impl IntoIterator<Item = Documented<'a>>) -> OpenApi
                         serde_json::from_value::<Schema>(json!({
                             "type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN
                         }))
+                        .expect("a valid schema"),
+                    )),
+            );
+        }
+        if doc.admission_token {
+            op = op.parameter(
+                ParameterBuilder::new()
+                    .name("Admission-Token")
+                    .parameter_in(ParameterIn::Header)
+                    .required(Required::False)
+                    .description(Some(
+                        "The token GET /events/{eventId}/queue gives an admitted fan. Needed \
+                         while the event's waiting room guards its on-sale; without a valid \
+                         one for this fan and event the answer is 403 queue_token_required.",
+                    ))
+                    .schema(Some(
+                        serde_json::from_value::<Schema>(
+                            json!({"type": "string", "maxLength": 2048}),
+                        )
                         .expect("a valid schema"),
                     )),
             );

@@ -6,10 +6,12 @@ pub use crate::auth::{
 pub use crate::error::ApiError;
 pub use crate::idempotency::idempotent;
 pub use crate::openapi::Doc;
-pub use crate::request::{booking_id, event_id, hold_id, json_body, path_param, query_param};
+pub use crate::request::{
+    admission_token, booking_id, event_id, hold_id, json_body, path_param, query_param,
+};
 pub use crate::response::{Reply, json, no_store, respond, session_reply, with_location};
 pub use crate::views::{
-    BookingView, BookingViews, DoorStaffView, EventSummary, EventView, HoldView,
+    BookingView, BookingViews, DoorStaffView, EventSummary, EventView, HoldView, RoomView,
 };
 pub use crate::wiring::{
     Access, BoxFuture, Function, Handler, Limits, Route, Wiring, WiringError, http, queue,

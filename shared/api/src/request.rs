@@ -46,6 +46,17 @@ pub fn path_param(req: &Request, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The `Admission-Token` header: a waiting room's admission, presented to hold and check out.
+pub fn admission_token(req: &Request) -> Option<&str> {
+    req.headers()
+        .get(ADMISSION_TOKEN_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+pub const ADMISSION_TOKEN_HEADER: &str = "admission-token";
+
 pub fn query_param(req: &Request, name: &str) -> Option<String> {
     req.query_string_parameters_ref()
         .and_then(|q| q.first(name))

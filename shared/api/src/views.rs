@@ -258,3 +258,134 @@ impl BookingViews {
         BookingView::new(b, self.files.as_ref()).await
     }
 }
+
+/// An event's waiting room as its organiser sees it.
+#[derive(Serialize, ToSchema)]
+pub struct RoomView {
+    pub event_id: String,
+    /// Fans who joined before this draw a random place among the early arrivals.
+    pub opens_at: DateTime<Utc>,
+    /// Until then holds and checkouts need an admission token.
+    pub closes_at: DateTime<Utc>,
+    /// Fans admitted per minute now (0: paused).
+    pub admit_per_minute: u32,
+    /// Every rate set since the opening, oldest first.
+    pub rates: Vec<RateView>,
+    /// How long an admitted fan may hold and check out.
+    pub admission_minutes: u32,
+    /// Fans counted into the queue (a few seconds behind the joins).
+    pub joined: u64,
+    pub admitted: u64,
+    /// Joined and not admitted yet.
+    pub waiting: u64,
+    /// When admission last moved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<DateTime<Utc>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RateView {
+    pub from: DateTime<Utc>,
+    pub per_minute: u32,
+}
+
+impl RoomView {
+    pub fn new(
+        event_id: &stagepass_domain::EventId,
+        s: &stagepass_domain::queue::RoomStats,
+    ) -> Self {
+        Self {
+            event_id: event_id.to_string(),
+            opens_at: s.config.opens_at,
+            closes_at: s.config.closes_at,
+            admit_per_minute: s.rate_per_minute,
+            rates: s
+                .config
+                .rates
+                .iter()
+                .map(|r| RateView {
+                    from: r.from,
+                    per_minute: r.per_minute,
+                })
+                .collect(),
+            admission_minutes: s.config.admission_minutes,
+            joined: s.joined,
+            admitted: s.admitted,
+            waiting: s.waiting,
+            as_of: s.as_of,
+        }
+    }
+}
+
+/// Where a fan stands in a waiting room.
+#[derive(Serialize, ToSchema)]
+pub struct QueueView {
+    pub event_id: String,
+    /// `waiting`, `admitted`, or `expired` (the admission ran out; a place is used once).
+    pub status: &'static str,
+    /// Fans ahead of you plus one, estimated; none before the opening (the early arrivals'
+    /// order is drawn then).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<u64>,
+    /// From your position and the current rate (and the time to the opening); none while
+    /// admission is paused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimated_wait_secs: Option<u64>,
+    /// When to ask again (also the Retry-After header).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_secs: Option<u64>,
+    /// Send it as the Admission-Token header with holds and checkouts for this event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admission_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admission_expires_at: Option<DateTime<Utc>>,
+}
+
+impl QueueView {
+    pub fn new(
+        event_id: &stagepass_domain::EventId,
+        status: &stagepass_domain::queue::QueueStatus,
+    ) -> Self {
+        use stagepass_domain::queue::QueueStatus;
+        let mut view = Self {
+            event_id: event_id.to_string(),
+            status: "waiting",
+            position: None,
+            estimated_wait_secs: None,
+            retry_after_secs: None,
+            admission_token: None,
+            admission_expires_at: None,
+        };
+        match status {
+            QueueStatus::Waiting {
+                position,
+                wait_secs,
+                retry_after_secs,
+            } => {
+                view.position = *position;
+                view.estimated_wait_secs = *wait_secs;
+                view.retry_after_secs = Some(*retry_after_secs);
+            }
+            QueueStatus::Admitted { token, expires_at } => {
+                view.status = "admitted";
+                view.admission_token = Some(token.clone());
+                view.admission_expires_at = Some(*expires_at);
+            }
+            QueueStatus::Expired => view.status = "expired",
+        }
+        view
+    }
+
+    /// The answer: never cached (it is one fan's, and changes), with `Retry-After` while
+    /// waiting.
+    pub fn reply(&self, status: u16) -> lambda_http::Response<lambda_http::Body> {
+        let mut response = crate::response::no_store(crate::response::json(status, self));
+        if let Some(secs) = self.retry_after_secs {
+            response.headers_mut().insert(
+                "retry-after",
+                http::HeaderValue::from_str(&secs.to_string()).expect("digits"),
+            );
+        }
+        response
+    }
+}

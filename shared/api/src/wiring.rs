@@ -18,6 +18,7 @@ use aws_lambda_events::streams::DynamoDbEventResponse;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value};
 use stagepass_domain::catalog::seat_map::{MapSettings, MapSnapshots};
+use stagepass_domain::queue::{Admissions, WaitingRoom, WaitingRooms};
 use stagepass_domain::{
     BookingStore, CancellationQueue, Clock, DeadLetters, EventBus, EventCatalog, HoldSettings,
     IdempotencyStore, IdentitySettings, IdentityStore, Mailer, MessageFailure, PaymentProvider,
@@ -230,6 +231,8 @@ pub trait Wiring: Send + Sync {
     fn map_settings(&self) -> MapSettings {
         MapSettings::default()
     }
+    /// The on-sales' waiting rooms.
+    fn waiting_rooms(&self) -> Result<Arc<dyn WaitingRooms>, WiringError>;
     /// Where a queue consumer parks messages it can never use (its dead-letter queue).
     fn dead_letters(&self) -> Result<Arc<dyn DeadLetters>, WiringError>;
     /// Ticket documents (PDF): needs no setting, the same deployed and locally.
@@ -279,6 +282,28 @@ impl Mail {
     }
 }
 
+/// The waiting rooms' door, as hold and checkout build it: the rooms, the access keys that
+/// check admission tokens, and the hold settings' cache lifetime.
+pub async fn admissions(w: &dyn Wiring) -> Result<Arc<Admissions>, WiringError> {
+    Ok(Arc::new(Admissions::new(
+        w.waiting_rooms()?,
+        w.access_verifier().await?,
+        w.clock(),
+        w.hold_settings()?.published_cache_ttl,
+    )))
+}
+
+/// The waiting room's use cases, as its functions build them (admission tokens are signed
+/// with the access keys).
+pub async fn waiting_room(w: &dyn Wiring) -> Result<WaitingRoom, WiringError> {
+    Ok(WaitingRoom {
+        catalog: w.catalog()?,
+        rooms: w.waiting_rooms()?,
+        signer: w.access_signer().await?,
+        clock: w.clock(),
+    })
+}
+
 /// The organiser's catalog use cases and search.
 pub fn catalog(w: &dyn Wiring) -> Result<stagepass_domain::catalog::Catalog, WiringError> {
     Ok(stagepass_domain::catalog::Catalog {
@@ -306,6 +331,7 @@ pub struct Ports {
     pub sales: Option<Arc<dyn SalesLedger>>,
     pub map_snapshots: Option<Arc<dyn MapSnapshots>>,
     pub map_settings: MapSettings,
+    pub waiting_rooms: Option<Arc<dyn WaitingRooms>>,
     pub dead_letters: Option<Arc<dyn DeadLetters>>,
     pub keys: Option<Keys>,
     pub clock: Arc<dyn Clock>,
@@ -338,6 +364,7 @@ impl Ports {
             sales: None,
             map_snapshots: None,
             map_settings: MapSettings::default(),
+            waiting_rooms: None,
             dead_letters: None,
             keys: None,
             clock,
@@ -403,6 +430,9 @@ impl Wiring for Ports {
     }
     fn map_settings(&self) -> MapSettings {
         self.map_settings.clone()
+    }
+    fn waiting_rooms(&self) -> Result<Arc<dyn WaitingRooms>, WiringError> {
+        given(&self.waiting_rooms, "waiting rooms")
     }
     fn dead_letters(&self) -> Result<Arc<dyn DeadLetters>, WiringError> {
         given(&self.dead_letters, "dead letters")

@@ -13,6 +13,7 @@ pub mod identity;
 pub mod ids;
 pub mod integration;
 pub mod notifications;
+pub mod queue;
 pub mod rate;
 pub mod sales;
 

@@ -11,6 +11,8 @@
 //!     (`UNIT#{event}#{area}#{share}`): an on-sale spreads its writes.
 //!   - a hold: `HOLD#{id}` / `HOLD`, with `data` (JSON), `status` and `ttl`.
 //!   - a seat map snapshot: `MAP#{event}` / `MAP` (see `seat_maps`).
+//!   - a waiting room, its entries and their order: `ROOM#`, `QFAN#`, `QUEUE#` (see
+//!     `waiting_rooms`).
 
 mod bookings;
 mod catalog;
@@ -20,6 +22,7 @@ mod outbox;
 mod payments;
 mod sales;
 mod seat_maps;
+mod waiting_rooms;
 
 pub use bookings::{DynamoBookings, outbox_event};
 pub use catalog::DynamoCatalog;
@@ -27,6 +30,7 @@ pub use identity::DynamoIdentity;
 pub use inventory::{DynamoInventory, expired_claim_of};
 pub use sales::DynamoSales;
 pub use seat_maps::DynamoMapSnapshots;
+pub use waiting_rooms::DynamoWaitingRooms;
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_dynamodb::types::AttributeValue;

@@ -14,6 +14,7 @@ mod inventory;
 mod payments;
 mod sales;
 mod seat_maps;
+mod waiting_rooms;
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -42,6 +43,7 @@ impl EmbeddedStore {
         payments::create_tables(&txn)?;
         sales::create_tables(&txn)?;
         seat_maps::create_tables(&txn)?;
+        waiting_rooms::create_tables(&txn)?;
         txn.commit().map_err(fail)?;
         Ok(Self { db: Arc::new(db) })
     }

@@ -9,6 +9,7 @@ use stagepass_api::settings::{self, Lookup};
 use stagepass_api::wiring::{Limits, Wiring, WiringError};
 use stagepass_api::{Keyring, Signer, Verifier};
 use stagepass_domain::catalog::seat_map::MapSnapshots;
+use stagepass_domain::queue::WaitingRooms;
 use stagepass_domain::{
     BookingStore, CancellationQueue, Clock, DeadLetters, EventBus, EventCatalog, HoldSettings,
     IdempotencyStore, IdentitySettings, IdentityStore, Mailer, PaymentProvider, RateLimiter,
@@ -421,6 +422,19 @@ impl Wiring for EnvWiring {
     }
     #[cfg(not(feature = "dynamodb"))]
     fn map_snapshots(&self) -> Result<Arc<dyn MapSnapshots>, WiringError> {
+        Err(missing_feature("dynamodb"))
+    }
+
+    /// Waiting rooms live in `INVENTORY_TABLE`.
+    #[cfg(feature = "dynamodb")]
+    fn waiting_rooms(&self) -> Result<Arc<dyn WaitingRooms>, WiringError> {
+        Ok(Arc::new(stagepass_dynamo::DynamoWaitingRooms::new(
+            self.dynamodb(),
+            self.required("INVENTORY_TABLE")?,
+        )))
+    }
+    #[cfg(not(feature = "dynamodb"))]
+    fn waiting_rooms(&self) -> Result<Arc<dyn WaitingRooms>, WiringError> {
         Err(missing_feature("dynamodb"))
     }
 

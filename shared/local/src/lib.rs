@@ -132,6 +132,7 @@ pub async fn build_system(
     ports.sales = Some(shared.clone());
     ports.map_snapshots = Some(shared.clone());
     ports.map_settings = options.map_settings.clone();
+    ports.waiting_rooms = Some(shared.clone());
     let verifier = keys.access_verifier.clone();
     let link_signer = keys.access_signer.clone();
     ports.keys = Some(keys);

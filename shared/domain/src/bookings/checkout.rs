@@ -9,6 +9,7 @@ use crate::error::unavailable;
 use crate::holds::ports::{InventoryStoreError, SeatInventory};
 pub use crate::identity::Buyer;
 use crate::ids::HoldId;
+use crate::queue::Admissions;
 use crate::rate::BuyerRate;
 use std::sync::Arc;
 
@@ -31,6 +32,8 @@ pub struct Checkout {
     pub clock: Arc<dyn Clock>,
     /// Checkouts per buyer per minute: a card-testing script gets a few tries, not thousands.
     pub rate: BuyerRate,
+    /// The waiting rooms' door; none where no room can be set (some tests).
+    pub admissions: Option<Arc<Admissions>>,
 }
 
 impl Checkout {
@@ -41,6 +44,18 @@ impl Checkout {
         buyer: &Buyer,
         hold_id: &HoldId,
         method: PaymentMethod,
+    ) -> Result<CheckoutOutcome, BookingError> {
+        self.checkout_admitted(buyer, hold_id, method, None).await
+    }
+
+    /// [`Self::checkout`] with the admission token the buyer presented, if any: while the
+    /// event's waiting room guards it, a new checkout without a valid one is refused.
+    pub async fn checkout_admitted(
+        &self,
+        buyer: &Buyer,
+        hold_id: &HoldId,
+        method: PaymentMethod,
+        admission: Option<&str>,
     ) -> Result<CheckoutOutcome, BookingError> {
         self.rate.count(&buyer.rate_key()).await?;
         let hold = match self
@@ -76,6 +91,10 @@ impl Checkout {
                 _ if event.starts_at <= now => BookingError::EventStarted,
                 _ => BookingError::EventNotOnSale,
             });
+        }
+        // A retried checkout found its booking above; a new one passes the room's door.
+        if let Some(door) = &self.admissions {
+            door.check(&event.id, buyer, admission).await?;
         }
         // The hold is marked first, so its holder cannot release the seats from under the saga,
         // and its seats are kept until the saga's deadline: nobody may take them while it runs.

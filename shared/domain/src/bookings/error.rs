@@ -37,6 +37,10 @@ pub enum BookingError {
         "verify your email first (the link is in your welcome email; you can ask for it again), or as a guest open the link in your confirmation email"
     )]
     EmailNotVerified,
+    #[error(
+        "this event's on-sale has a waiting room: check out with the admission token it gave you"
+    )]
+    QueueTokenRequired,
     #[error("too many requests from this buyer; retry after {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error("storage is unavailable: {0}")]
@@ -58,6 +62,7 @@ impl Failure for BookingError {
             Self::BookingNotFound(_) => "booking_not_found",
             Self::BookingNotCancellable(_) => "booking_not_cancellable",
             Self::EmailNotVerified => "email_not_verified",
+            Self::QueueTokenRequired => "queue_token_required",
             Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable(_) => "service_unavailable",
         }
@@ -75,7 +80,7 @@ impl Failure for BookingError {
             | Self::EventStarted
             | Self::EventCancelled
             | Self::BookingNotCancellable(_) => ErrorKind::Conflict,
-            Self::EmailNotVerified => ErrorKind::Forbidden,
+            Self::EmailNotVerified | Self::QueueTokenRequired => ErrorKind::Forbidden,
             Self::RateLimited { .. } => ErrorKind::RateLimited,
             Self::Unavailable(_) => ErrorKind::Unavailable,
         }
@@ -106,6 +111,15 @@ impl From<RateError> for BookingError {
         match e {
             RateError::Limited { retry_after_secs } => Self::RateLimited { retry_after_secs },
             RateError::Unavailable(e) => Self::Unavailable(e),
+        }
+    }
+}
+
+impl From<crate::queue::AdmissionError> for BookingError {
+    fn from(e: crate::queue::AdmissionError) -> Self {
+        match e {
+            crate::queue::AdmissionError::TokenRequired => Self::QueueTokenRequired,
+            crate::queue::AdmissionError::Unavailable(e) => Self::Unavailable(e),
         }
     }
 }

@@ -37,6 +37,10 @@ pub enum HoldError {
     HoldLimitReached { held: u32, limit: u32 },
     #[error("this Idempotency-Key was already used with a different request")]
     IdempotencyKeyReused,
+    #[error(
+        "this event's on-sale has a waiting room: join it, and hold with the admission token it gives"
+    )]
+    QueueTokenRequired,
     #[error("too many requests from this buyer; retry after {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error("storage is unavailable: {0}")]
@@ -68,6 +72,7 @@ impl Failure for HoldError {
             Self::HoldNotActive(_) => "hold_not_active",
             Self::HoldLimitReached { .. } => "hold_limit_reached",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::QueueTokenRequired => "queue_token_required",
             Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable(_) => "service_unavailable",
         }
@@ -87,6 +92,7 @@ impl Failure for HoldError {
             | Self::HoldLimitReached { .. }
             | Self::HoldNotActive(_) => ErrorKind::Conflict,
             Self::IdempotencyKeyReused => ErrorKind::Unprocessable,
+            Self::QueueTokenRequired => ErrorKind::Forbidden,
             Self::RateLimited { .. } => ErrorKind::RateLimited,
             Self::Unavailable(_) => ErrorKind::Unavailable,
         }
@@ -118,6 +124,15 @@ impl From<RateError> for HoldError {
         match e {
             RateError::Limited { retry_after_secs } => Self::RateLimited { retry_after_secs },
             RateError::Unavailable(e) => Self::Unavailable(e),
+        }
+    }
+}
+
+impl From<crate::queue::AdmissionError> for HoldError {
+    fn from(e: crate::queue::AdmissionError) -> Self {
+        match e {
+            crate::queue::AdmissionError::TokenRequired => Self::QueueTokenRequired,
+            crate::queue::AdmissionError::Unavailable(e) => Self::Unavailable(e),
         }
     }
 }

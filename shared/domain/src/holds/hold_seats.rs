@@ -11,6 +11,7 @@ use crate::error::unavailable;
 use crate::idempotency::KeyUse;
 use crate::identity::{Buyer, RateLimiter};
 use crate::ids::{EventId, HoldId};
+use crate::queue::Admissions;
 use crate::rate::BuyerRate;
 use chrono::Duration;
 use rand::seq::IteratorRandom;
@@ -66,6 +67,8 @@ pub struct HoldSeats {
     settings: HoldSettings,
     rate: BuyerRate,
     published: Mutex<HashMap<EventId, (Instant, Arc<Event>)>>,
+    /// The waiting rooms' door; none where no room can be set (some tests).
+    admissions: Option<Arc<Admissions>>,
 }
 
 impl HoldSeats {
@@ -83,7 +86,14 @@ impl HoldSeats {
             clock,
             settings,
             published: Mutex::new(HashMap::new()),
+            admissions: None,
         }
+    }
+
+    /// Holds then need an admission token while the event's waiting room guards it.
+    pub fn with_admissions(mut self, admissions: Arc<Admissions>) -> Self {
+        self.admissions = Some(admissions);
+        self
     }
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
@@ -135,9 +145,26 @@ impl HoldSeats {
         request: &HoldRequest,
         idempotency_key: Option<&KeyUse>,
     ) -> Result<HoldOutcome, HoldError> {
+        self.hold_admitted(buyer, event_id, request, idempotency_key, None)
+            .await
+    }
+
+    /// [`Self::hold`] with the admission token the buyer presented, if any: while the
+    /// event's waiting room guards it, a hold without a valid one is refused.
+    pub async fn hold_admitted(
+        &self,
+        buyer: &Buyer,
+        event_id: &EventId,
+        request: &HoldRequest,
+        idempotency_key: Option<&KeyUse>,
+        admission: Option<&str>,
+    ) -> Result<HoldOutcome, HoldError> {
         self.rate.count(&buyer.rate_key()).await?;
         let holder = &buyer.user;
         let event = self.on_sale_event(event_id).await?;
+        if let Some(door) = &self.admissions {
+            door.check(event_id, buyer, admission).await?;
+        }
         let priced = request.price(&event, self.settings.max_units_per_hold)?;
         let mut hold_id = match idempotency_key {
             Some(key) => HoldId::for_idempotency_key(holder, &key.key),

@@ -42,20 +42,21 @@ pub struct ViewSales {
 }
 
 impl ViewSales {
-    /// The event's tally, for its organiser or an admin; an event with no booking events
-    /// counted yet has an all-zero tally.
-    pub async fn view(&self, actor: &Actor, id: &EventId) -> Result<SalesTally, SalesError> {
+    /// The event's tally and its capacity (seats and places), for its organiser or an admin;
+    /// an event with no booking events counted yet has an all-zero tally.
+    pub async fn view(&self, actor: &Actor, id: &EventId) -> Result<(SalesTally, u64), SalesError> {
         let event = managed_event(self.catalog.as_ref(), actor, id)
             .await
             .map_err(|e| match e {
                 CatalogError::Unavailable(e) => SalesError::Unavailable(e),
                 _ => SalesError::EventNotFound(id.to_string()),
             })?;
-        Ok(self.ledger.tally(id).await?.unwrap_or(SalesTally {
+        let tally = self.ledger.tally(id).await?.unwrap_or(SalesTally {
             event_id: event.id.clone(),
             currency: event.currency.clone(),
             counts: SalesCounts::default(),
             updated_at: event.created_at,
-        }))
+        });
+        Ok((tally, event.layout.unit_count()))
     }
 }
