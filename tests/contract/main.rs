@@ -17,6 +17,7 @@ mod service;
 mod settings;
 mod signing_keys;
 mod stripe;
+mod waiting_rooms;
 
 use stagepass_dynamo::{
     DynamoBookings, DynamoCatalog, DynamoIdentity, DynamoInventory, DynamoSales,
@@ -38,6 +39,10 @@ pub struct Adapters {
     pub sales: Arc<dyn stagepass_domain::SalesLedger>,
     /// Seat map snapshots.
     pub maps: Arc<dyn stagepass_domain::catalog::seat_map::MapSnapshots>,
+    /// Waiting rooms.
+    pub rooms: Arc<dyn stagepass_domain::queue::WaitingRooms>,
+    /// Fans a crowd test sends at once (moto serialises every item operation: fewer there).
+    pub crowd: usize,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -53,7 +58,9 @@ pub async fn embedded() -> Adapters {
         keys: store.clone(),
         ledger: store.clone(),
         sales: store.clone(),
-        maps: store,
+        maps: store.clone(),
+        rooms: store,
+        crowd: 10_000,
         _dir: Some(dir),
     }
 }
@@ -82,6 +89,11 @@ pub async fn dynamo() -> Adapters {
             client.clone(),
             inventory.clone(),
         )),
+        rooms: Arc::new(stagepass_dynamo::DynamoWaitingRooms::new(
+            client.clone(),
+            inventory.clone(),
+        )),
+        crowd: 2_000,
         inventory: Arc::new(DynamoInventory::new(client, inventory).with_outbox(outbox)),
         identity: identity.clone(),
         limiter: identity,
@@ -139,6 +151,16 @@ mod contract_inventory {
         hold_events_are_written_with_the_hold_and_only_then,
         a_hold_expiry_is_recorded_once_by_whoever_sees_it_first,
         a_hold_of_places_under_many_keys_is_all_or_nothing,
+    );
+}
+
+mod contract_waiting_rooms {
+    contract!(waiting_rooms:
+        one_entry_per_fan_and_its_key_in_order,
+        one_admitter_at_a_time,
+        ten_thousand_fans_are_admitted_in_order_once_each,
+        positions_and_waits_follow_the_queue,
+        a_hold_needs_an_admission_while_the_room_guards,
     );
 }
 

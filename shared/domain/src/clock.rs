@@ -33,6 +33,10 @@ impl ManualClock {
         let mut t = self.0.lock().expect("clock lock");
         *t = to_millis(*t + by);
     }
+
+    pub fn set(&self, to: DateTime<Utc>) {
+        *self.0.lock().expect("clock lock") = to_millis(to);
+    }
 }
 
 impl Clock for ManualClock {
