@@ -237,6 +237,7 @@ async fn rig(a: &Adapters, opens: DateTime<Utc>, per_minute: u32) -> Rig {
         rooms: a.rooms.clone(),
         signer,
         clock: clock.clone(),
+        recent: Default::default(),
     });
     Rig {
         clock,

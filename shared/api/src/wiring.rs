@@ -301,6 +301,7 @@ pub async fn waiting_room(w: &dyn Wiring) -> Result<WaitingRoom, WiringError> {
         rooms: w.waiting_rooms()?,
         signer: w.access_signer().await?,
         clock: w.clock(),
+        recent: Default::default(),
     })
 }
 

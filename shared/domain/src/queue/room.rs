@@ -144,6 +144,30 @@ pub struct WaitingRoom {
     pub rooms: Arc<dyn WaitingRooms>,
     pub signer: Arc<dyn AdmissionSigner>,
     pub clock: Arc<dyn Clock>,
+    /// The rooms (and that their events are on) this process read in the last second:
+    /// thousands of polls a second must not all read the one room item and the one event
+    /// item (a partition serves 3,000 read units a second).
+    pub recent: RecentRooms,
+}
+
+/// A per-process memory of rooms read less than [`TICK_EVERY`] ago.
+#[derive(Default)]
+pub struct RecentRooms(std::sync::Mutex<std::collections::HashMap<EventId, (DateTime<Utc>, Room)>>);
+
+impl RecentRooms {
+    fn get(&self, event: &EventId, now: DateTime<Utc>) -> Option<Room> {
+        let cache = self.0.lock().expect("cache lock");
+        let (at, room) = cache.get(event)?;
+        (now - *at < TICK_EVERY && now >= *at).then(|| room.clone())
+    }
+
+    fn put(&self, room: &Room, now: DateTime<Utc>) {
+        let mut cache = self.0.lock().expect("cache lock");
+        if cache.len() >= 1024 {
+            cache.clear();
+        }
+        cache.insert(room.event_id.clone(), (now, room.clone()));
+    }
 }
 
 impl WaitingRoom {
@@ -188,6 +212,10 @@ impl WaitingRoom {
 
     /// The room of a published event a fan may see.
     async fn open_room(&self, event_id: &EventId) -> Result<Room, QueueError> {
+        let now = self.clock.now();
+        if let Some(room) = self.recent.get(event_id, now) {
+            return Ok(room);
+        }
         let event = self
             .catalog
             .get(event_id)
@@ -198,10 +226,13 @@ impl WaitingRoom {
         if event.status.is_cancelled() {
             return Err(QueueError::EventCancelled);
         }
-        self.rooms
+        let room = self
+            .rooms
             .room(event_id)
             .await?
-            .ok_or(QueueError::NoWaitingRoom)
+            .ok_or(QueueError::NoWaitingRoom)?;
+        self.recent.put(&room, now);
+        Ok(room)
     }
 
     async fn status(&self, room: &Room, entry: Entry) -> Result<QueueStatus, QueueError> {
@@ -243,9 +274,10 @@ impl WaitingRoom {
         };
         let wait_secs = (rate > 0.0)
             .then(|| until_open + (position.unwrap_or(1) as f64 * 60.0 / rate).ceil() as u64);
-        // Near the front ask every 2 s; far back, every 30 s at most: the room item is read
-        // once per poll, and half a million fans polling every 2 s would be its hot spot.
-        let retry_after_secs = wait_secs.map_or(30, |w| (w / 10).clamp(2, 30));
+        // Ask again halfway to one's turn: near the front every 2 s, far back every 5 min at
+        // most. The polls of a queue then add up to about 2 x rate x ln(queue / rate) a
+        // second (the capacity model in the README), not queue / 2 s.
+        let retry_after_secs = wait_secs.map_or(60, |w| (w / 2).clamp(2, 300));
         Ok(QueueStatus::Waiting {
             position,
             wait_secs,
@@ -278,6 +310,7 @@ impl WaitingRoom {
                     .await?
                 {
                     room.progress = progress;
+                    self.recent.put(&room, now);
                 }
             }
             Err(e) => {
