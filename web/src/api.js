@@ -105,11 +105,14 @@ async function raw(method, path, body, headers = {}) {
 
 /**
  * Calls the API. `auth` sends the session's token (refreshed first if it is about to expire,
- * and once more after a 401); `key` is an Idempotency-Key, so a retry cannot act twice.
+ * and once more after a 401); `key` is an Idempotency-Key, so a retry cannot act twice;
+ * `admission` is the waiting room's admission token for the event.
  */
-export async function call(method, path, { body, auth = true, key } = {}) {
+export async function call(method, path, { body, auth = true, key, admission } = {}) {
   const headers = {};
   if (key) headers["idempotency-key"] = key;
+  // A waiting room's admission for this event, sent with holds and checkouts.
+  if (admission) headers["admission-token"] = admission;
   let s = auth ? session() : null;
   const renewable = s?.refresh_token || s?.link;
   if (s && s.expires_at < Date.now() && renewable) s = await refresh();

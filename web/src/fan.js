@@ -76,6 +76,12 @@ export async function eventPage({ main, signal }, id) {
   const mapBox = h("div", { class: "seatmap" });
   const summary = h("div", { class: "summary" });
   let hold = null;
+  // The waiting room's admission for this event, once the queue lets this fan in.
+  const admissionKey = `stagepass.admission.${id}`;
+  const admission = () => sessionStorage.getItem(admissionKey) || undefined;
+  const queueBox = h("section", { class: "queue", "aria-live": "polite" });
+  let queueTimer = null;
+  signal.addEventListener("abort", () => clearTimeout(queueTimer));
 
   const tierPrice = (tier) => event.price_tiers.find((t) => t.id === tier)?.price ?? 0;
   const priceOfSeat = new Map();
@@ -188,7 +194,13 @@ export async function eventPage({ main, signal }, id) {
       ga: [...gaWanted].filter(([, n]) => n > 0).map(([area, quantity]) => ({ area, quantity })),
     };
     status.replaceChildren(h("p", { class: "loading" }, "Holding…"));
-    const r = await call("POST", `/events/${id}/holds`, { body, key: newKey() });
+    const r = await call("POST", `/events/${id}/holds`, { body, key: newKey(), admission: admission() });
+    if (r.error?.code === "queue_token_required") {
+      sessionStorage.removeItem(admissionKey);
+      status.replaceChildren();
+      draw();
+      return showQueue(null);
+    }
     if (!r.ok) {
       const taken = r.error?.seats?.length ? ` (${r.error.seats.join(", ")})` : "";
       for (const seat of r.error?.seats || []) gone.add(seat);
@@ -232,7 +244,7 @@ export async function eventPage({ main, signal }, id) {
         pay.disabled = true;
         status.replaceChildren(h("p", { class: "loading" }, "Paying…"));
         // One key per hold: pressing Pay twice, or a retry after a lost answer, books once.
-        const r = await call("POST", "/bookings", { body: { hold_id: hold.id, payment_method: card.value }, key: checkoutKey });
+        const r = await call("POST", "/bookings", { body: { hold_id: hold.id, payment_method: card.value }, key: checkoutKey, admission: admission() });
         if (!r.ok) {
           pay.disabled = false;
           return status.replaceChildren(notice("error", describe(r)));
@@ -256,6 +268,44 @@ export async function eventPage({ main, signal }, id) {
     );
   }
 
+  // The waiting room: join, then the page asks again when the answer says to, and shows the
+  // place and the wait until the fan is let in.
+  function showQueue(place) {
+    clearTimeout(queueTimer);
+    const heading = h("h2", {}, "Waiting room");
+    if (!place) {
+      const join = async () => {
+        const r = await call("POST", `/events/${id}/queue`);
+        if (!r.ok) return queueBox.replaceChildren(heading, notice("error", describe(r)));
+        showQueue(r.data);
+      };
+      return queueBox.replaceChildren(heading,
+        h("p", {}, "This on-sale has a waiting room: join the queue and you'll be let in to pick seats in turn."),
+        h("button", { type: "button", class: "primary", onclick: join }, "Join the queue"));
+    }
+    if (place.status === "admitted") {
+      sessionStorage.setItem(admissionKey, place.admission_token);
+      const until = new Date(place.admission_expires_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+      return queueBox.replaceChildren(notice("info", `It's your turn! Pick your seats and pay by ${until}.`));
+    }
+    if (place.status === "expired") {
+      return queueBox.replaceChildren(heading, notice("error", "Your turn in the queue has passed."));
+    }
+    const where = place.position
+      ? `You are number ${place.position.toLocaleString()} in the queue.`
+      : "You're in the queue. When the sale opens, everyone who came early gets a place drawn at random.";
+    const wait = place.estimated_wait_secs == null ? "Admission is paused for a moment."
+      : place.estimated_wait_secs < 90 ? "Your turn is about a minute away."
+        : `Estimated wait: about ${Math.round(place.estimated_wait_secs / 60)} minutes.`;
+    queueBox.replaceChildren(heading,
+      h("p", { class: "queue-position" }, where), h("p", {}, wait),
+      h("p", {}, "Keep this page open: it updates by itself."));
+    queueTimer = setTimeout(async () => {
+      const r = await call("GET", `/events/${id}/queue`);
+      showQueue(r.ok ? r.data : place);
+    }, (place.retry_after_secs || 5) * 1000);
+  }
+
   const info = h("div", { class: "event-head" },
     h("h1", {}, event.title),
     h("p", {}, `${event.venue.name}, ${event.venue.city}`, event.venue.address ? ` · ${event.venue.address}` : ""),
@@ -263,8 +313,14 @@ export async function eventPage({ main, signal }, id) {
     event.description ? h("p", {}, event.description) : null,
     event.status !== "published" ? notice("info", `This event is ${event.status}.`) : null,
   );
-  main.replaceChildren(info, status, mapBox, summary);
+  main.replaceChildren(info, queueBox, status, mapBox, summary);
   draw();
+  // A fan who already joined (or reloads the page) sees their place at once.
+  if (auth && !admission()) {
+    const q = await call("GET", `/events/${id}/queue`);
+    if (q.ok) showQueue(q.data);
+    else if (q.error?.code === "not_in_queue") showQueue(null);
+  }
   // The map is live: others' holds and sales show up while a fan looks.
   const live = setInterval(() => hold || refreshMap(), 5000);
   signal.addEventListener("abort", () => clearInterval(live));

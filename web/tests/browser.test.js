@@ -346,3 +346,30 @@ test("a declined card is said in words and the seats go back on sale", async () 
   await shot(p, "card-declined");
   await p.context().close();
 });
+
+test("a fan waits their turn in an on-sale's waiting room, then buys with the admission", async () => {
+  const id = await publishedEvent(`Waiting Room ${Date.now()}`, 4);
+  const org = await login("organiser@stagepass.local");
+  const room = await api("PUT", `/events/${id}/waiting-room`, {
+    opens_at: new Date(Date.now() - 60e3).toISOString(),
+    closes_at: new Date(Date.now() + 3600e3).toISOString(),
+    admit_per_minute: 600,
+  }, org);
+  assert.equal(room.status, 200, JSON.stringify(room.data));
+  const p = await page({ width: 390, height: 844 });
+  await p.goto(`${base}/#/events/${id}`);
+  await p.getByRole("button", { name: /Row 1 seat 2,/ }).click();
+  await p.getByLabel("Email for your tickets").fill(`queued-${Date.now()}@example.com`);
+  await p.getByRole("button", { name: "Continue as guest" }).click();
+  // The hold is refused without an admission: the page offers the queue instead.
+  await p.getByRole("button", { name: "Join the queue" }).click();
+  await p.getByText(/You are number 1 in the queue|Your turn is about/).first().waitFor();
+  await shot(p, "waiting-room");
+  await p.getByText(/It's your turn!/).waitFor({ timeout: 20000 });
+  await p.getByRole("button", { name: "Hold these seats" }).click();
+  await p.getByRole("timer").waitFor();
+  await p.getByRole("button", { name: /^Pay / }).click();
+  await p.getByText("Confirmed: your tickets are below").waitFor({ timeout: 20000 });
+  await shot(p, "waiting-room-admitted-and-bought");
+  await p.context().close();
+});
