@@ -46,7 +46,7 @@ async fn every_route_answers_its_preflight_without_a_token() {
         );
         assert_eq!(
             header(&answer, "access-control-allow-headers"),
-            "Authorization,Content-Type,Idempotency-Key"
+            "Authorization,Content-Type,Idempotency-Key,Admission-Token"
         );
         assert_eq!(header(&answer, "access-control-max-age"), "600");
     }

@@ -46,7 +46,7 @@ fn doc() -> Doc {
             201,
             "position",
             "queue-position",
-            json!({"eventId": "$request.path.eventId"}),
+            json!({"eventId": "$response.body#/event_id"}),
         )
         .errors([
             ApiError::Forbidden(String::new()),
