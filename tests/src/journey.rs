@@ -261,6 +261,21 @@ impl Client<'_> {
         }
     }
 
+    /// Creates the organiser's event from `body` and publishes it; its id.
+    async fn published_event(&mut self, organiser: &str, body: Value) -> String {
+        let (status, created) = self
+            .call("POST", "/events", Some(organiser), None, Some(body))
+            .await;
+        assert_eq!(status, 201, "{created}");
+        let event = created["id"].as_str().expect("id").to_string();
+        let publish = format!("/events/{event}/publish");
+        let (status, published) = self
+            .call("POST", &publish, Some(organiser), None, None)
+            .await;
+        assert_eq!(status, 200, "{published}");
+        event
+    }
+
     /// Holds `seat` and checks it out with `card` (the checkout with `key` as its
     /// Idempotency-Key, if given); the id of the pending booking.
     /// Holds one seat; returns the hold's id.
@@ -1025,21 +1040,7 @@ pub async fn every_function(stack: &dyn Stack) -> Walked {
 async fn waiting_room(c: &mut Client<'_>, organiser: &str, fan: &str, run: &str) {
     let city = format!("Queueville{}", &run[..6]);
     let body = crate::event_body(&city, "concert", crate::in_days(30), 2, 10, 50);
-    let (status, created) = c
-        .call("POST", "/events", Some(organiser), None, Some(body))
-        .await;
-    assert_eq!(status, 201, "{created}");
-    let event = created["id"].as_str().expect("id").to_string();
-    let (status, published) = c
-        .call(
-            "POST",
-            &format!("/events/{event}/publish"),
-            Some(organiser),
-            None,
-            None,
-        )
-        .await;
-    assert_eq!(status, 200, "{published}");
+    let event = c.published_event(organiser, body).await;
     let now = chrono::Utc::now();
     let room = json!({
         "opens_at": now - chrono::Duration::hours(1),
@@ -1150,21 +1151,7 @@ pub async fn integration_events(stack: &dyn Stack) {
         .to_string();
 
     let body = crate::event_body("Eventsville", "concert", crate::in_days(30), 1, 5, 0);
-    let (status, created) = c
-        .call("POST", "/events", Some(&organiser), None, Some(body))
-        .await;
-    assert_eq!(status, 201, "{created}");
-    let event = created["id"].as_str().expect("id").to_string();
-    let (status, published) = c
-        .call(
-            "POST",
-            &format!("/events/{event}/publish"),
-            Some(&organiser),
-            None,
-            None,
-        )
-        .await;
-    assert_eq!(status, 200, "{published}");
+    let event = c.published_event(&organiser, body).await;
     let (status, assigned) = c
         .call(
             "POST",

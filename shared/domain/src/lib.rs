@@ -3,6 +3,7 @@
 //! The booking saga's steps are in `stagepass-saga`.
 
 pub mod bookings;
+pub mod cache;
 pub mod catalog;
 pub mod checkin;
 pub mod clock;

@@ -200,14 +200,13 @@ impl WaitingRooms for DynamoWaitingRooms {
         closes_at: DateTime<Utc>,
     ) -> Result<(Entry, bool), InfraError> {
         let ttl = n((closes_at + Duration::days(KEPT_AFTER_CLOSE_DAYS)).timestamp());
-        let mut stored = entry.clone();
-        stored.admitted_at = None;
         for _ in 0..JOIN_TRIES {
             let fan = Put::builder()
                 .table_name(&self.table)
                 .item("pk", fan_pk(&entry.event_id, &entry.fan))
                 .item("sk", s("QFAN"))
-                .item("data", json(&stored))
+                // A first admission lives in `admitted_at` (set once); `entry_of` reads it.
+                .item("data", json(entry))
                 .item("ttl", ttl.clone())
                 .condition_expression("attribute_not_exists(pk)")
                 .build()

@@ -3,6 +3,7 @@
 use super::error::HoldError;
 use super::models::{Hold, HoldRequest, HoldStatus, PricedRequest};
 use super::ports::{InventoryStoreError, SeatInventory};
+use crate::cache::Recent;
 use crate::catalog::layout::{Block, UnitId};
 use crate::catalog::ports::EventCatalog;
 use crate::catalog::{Event, EventStatus};
@@ -15,9 +16,8 @@ use crate::queue::Admissions;
 use crate::rate::BuyerRate;
 use chrono::Duration;
 use rand::seq::IteratorRandom;
-use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
 
 #[derive(Debug, Clone)]
 pub struct HoldSettings {
@@ -58,7 +58,6 @@ pub struct HoldOutcome {
 /// Attempts with random general-admission places before reading which ones are free.
 const RANDOM_GA_ATTEMPTS: usize = 2;
 const MAX_GA_ATTEMPTS: usize = 6;
-const CACHE_CAPACITY: usize = 1024;
 
 pub struct HoldSeats {
     catalog: Arc<dyn EventCatalog>,
@@ -66,7 +65,7 @@ pub struct HoldSeats {
     clock: Arc<dyn Clock>,
     settings: HoldSettings,
     rate: BuyerRate,
-    published: Mutex<HashMap<EventId, (Instant, Arc<Event>)>>,
+    published: Recent<EventId, Arc<Event>>,
     /// The waiting rooms' door; none where no room can be set (some tests).
     admissions: Option<Arc<Admissions>>,
 }
@@ -84,8 +83,8 @@ impl HoldSeats {
             inventory,
             rate: BuyerRate::new(limiter, clock.clone(), "holds", settings.holds_per_minute),
             clock,
+            published: Recent::new(settings.published_cache_ttl),
             settings,
-            published: Mutex::new(HashMap::new()),
             admissions: None,
         }
     }
@@ -102,11 +101,8 @@ impl HoldSeats {
 
     /// A published event for the hold path, from a short per-process cache.
     async fn on_sale_event(&self, id: &EventId) -> Result<Arc<Event>, HoldError> {
-        let ttl = self.settings.published_cache_ttl;
-        if let Some((at, e)) = self.published.lock().expect("cache lock").get(id)
-            && at.elapsed() < ttl
-        {
-            return Ok(e.clone());
+        if let Some(e) = self.published.get(id) {
+            return Ok(e);
         }
         let event = self
             .catalog
@@ -122,11 +118,7 @@ impl HoldSeats {
             _ => return Err(HoldError::EventNotOnSale),
         }
         let event = Arc::new(event);
-        let mut cache = self.published.lock().expect("cache lock");
-        if cache.len() >= CACHE_CAPACITY {
-            cache.clear();
-        }
-        cache.insert(id.clone(), (Instant::now(), event.clone()));
+        self.published.put(id.clone(), event.clone());
         Ok(event)
     }
 

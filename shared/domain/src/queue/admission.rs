@@ -4,23 +4,18 @@
 use super::error::AdmissionError;
 use super::models::RoomConfig;
 use super::ports::{AdmissionVerifier, WaitingRooms};
+use crate::cache::Recent;
 use crate::clock::Clock;
 use crate::identity::Buyer;
 use crate::ids::EventId;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
-
-const CACHE_CAPACITY: usize = 1024;
-
-type Cached = (Instant, Option<RoomConfig>);
+use std::sync::Arc;
 
 pub struct Admissions {
     rooms: Arc<dyn WaitingRooms>,
     verifier: Arc<dyn AdmissionVerifier>,
     clock: Arc<dyn Clock>,
-    cache_ttl: std::time::Duration,
-    cache: Mutex<HashMap<EventId, Cached>>,
+    /// The events' room configs (or that they have none) read lately.
+    configs: Recent<EventId, Option<RoomConfig>>,
 }
 
 impl Admissions {
@@ -37,23 +32,16 @@ impl Admissions {
             rooms,
             verifier,
             clock,
-            cache_ttl,
-            cache: Mutex::new(HashMap::new()),
+            configs: Recent::new(cache_ttl),
         }
     }
 
     async fn config(&self, event: &EventId) -> Result<Option<RoomConfig>, AdmissionError> {
-        if let Some((at, config)) = self.cache.lock().expect("cache lock").get(event)
-            && at.elapsed() < self.cache_ttl
-        {
-            return Ok(config.clone());
+        if let Some(config) = self.configs.get(event) {
+            return Ok(config);
         }
         let config = self.rooms.room(event).await?.map(|r| r.config);
-        let mut cache = self.cache.lock().expect("cache lock");
-        if cache.len() >= CACHE_CAPACITY {
-            cache.clear();
-        }
-        cache.insert(event.clone(), (Instant::now(), config.clone()));
+        self.configs.put(event.clone(), config.clone());
         Ok(config)
     }
 

@@ -107,6 +107,11 @@ impl ConfigureRoom {
             return Err(QueueError::invalid("admission_minutes", "must be 5-120"));
         }
         let existing = self.rooms.room(event_id).await?;
+        // `configure` leaves the progress as it is: the answer is this config with it.
+        let progress = existing
+            .as_ref()
+            .map(|r| r.progress.clone())
+            .unwrap_or_default();
         let config = match existing {
             Some(room) if room.config.opens_at <= now => {
                 // Fans were drawn and admitted against this opening: it stays.
@@ -129,11 +134,11 @@ impl ConfigureRoom {
             .with_rate(request.admit_per_minute, now),
         };
         self.rooms.configure(event_id, &config).await?;
-        let room = self
-            .rooms
-            .room(event_id)
-            .await?
-            .ok_or(QueueError::NoWaitingRoom)?;
+        let room = Room {
+            event_id: event_id.clone(),
+            config,
+            progress,
+        };
         Ok(RoomStats::of(room, now))
     }
 }
